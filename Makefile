@@ -1,0 +1,70 @@
+# Oana: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+# The first interpreter that is Python 3.12 or newer, among the usual names.
+PYTHON_CANDIDATES := python3 python3.13 python3.12 /usr/bin/python3
+FIND_PYTHON = for c in $(PYTHON_CANDIDATES); do \
+	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	    command -v $$c; exit 0; fi; done; exit 1
+
+.PHONY: help run serve test test-postgres lint seed migrate clean install install-test
+
+help:
+	@echo "make run     - create .venv, install, migrate, load seed content, serve http://$(HOST):$(PORT)"
+	@echo "make test    - install test dependencies and run the whole suite"
+	@echo "make serve   - production-like: collectstatic + gunicorn (set DEBUG/SECRET_KEY/... yourself)"
+	@echo "make lint    - ruff"
+
+$(PY):
+	@py="$$($(FIND_PYTHON))" || { echo "Oana needs Python 3.12 or newer; none of: $(PYTHON_CANDIDATES) is. Install Python 3.12+ and try again." >&2; exit 1; }; \
+	echo "Creating $(VENV) with $$py ($$($$py --version))"; \
+	$$py -m venv $(VENV) || { echo "Could not create a virtual environment with $$py (on Debian: apt-get install python3-venv)." >&2; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed
+
+# Local development: DEBUG on, SQLite, console email, test-mode checkout (unless .env says otherwise).
+run: export DEBUG ?= true
+run: seed
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Production-like: hashed, compressed static files served by whitenoise behind gunicorn.
+serve: install
+	$(PY) manage.py collectstatic --noinput
+	$(PY) manage.py migrate --noinput
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py oana.wsgi
+
+test: install-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+test-postgres: test
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,15 @@
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+
+class StaticViewSitemap(Sitemap):
+    """Pages that are not rows in the database."""
+
+    changefreq = "weekly"
+    priority = 0.8
+
+    def items(self):
+        return ["home", "articles:list", "treatments:catalog"]
+
+    def location(self, item):
+        return reverse(item)

@@ -1,0 +1,168 @@
+"""The catalog: what Oana prescribes and what it costs.
+
+Money is always an integer number of cents. Public pages only ever see
+``Treatment.objects.active()`` and ``Plan.objects.active()``; inactive rows stay for the
+admin and for old orders, which keep their own price snapshot.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    order = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers come first.")
+    short_description = models.CharField(max_length=255, blank=True)
+    helps_with = models.TextField(blank=True, help_text="What the treatments in it help with.")
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("treatments:category", kwargs={"category_slug": self.slug})
+
+
+class TreatmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Treatment(models.Model):
+    class Form(models.TextChoices):
+        ORAL = "oral", "Oral"
+        TOPICAL = "topical", "Topical"
+        PACK = "pack", "Pack"
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="treatments")
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=150, unique=True)
+    tagline = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    how_it_works = models.TextField(blank=True)
+    how_to_use = models.TextField(blank=True)
+    side_effects = models.TextField("common side effects", blank=True)
+    who_should_not_use = models.TextField(blank=True)
+    form = models.CharField(max_length=20, choices=Form.choices, default=Form.ORAL)
+    active_ingredients = models.CharField(max_length=255, blank=True)
+    prescription_required = models.BooleanField(default=True)
+    unsafe_in_pregnancy = models.BooleanField(
+        default=False,
+        help_text="Checkout stops for patients who are pregnant, breastfeeding or trying to conceive.",
+    )
+    components = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="packs",
+        help_text="For packs: the treatments it contains.",
+    )
+    component_names = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="For packs whose parts are not sold alone, e.g. 'Eflornithine, Metformin lotion, Azelaic Acid'.",
+    )
+    image = models.ImageField(
+        upload_to="treatments/", blank=True, width_field="image_width", height_field="image_height"
+    )
+    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    is_active = models.BooleanField("active", default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TreatmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["category__order", "display_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse(
+            "treatments:detail",
+            kwargs={"category_slug": self.category.slug, "treatment_slug": self.slug},
+        )
+
+
+class PlanQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True, treatment__is_active=True)
+
+
+class Plan(models.Model):
+    """A price at which a treatment can be bought, e.g. "Monthly, $69"."""
+
+    class Interval(models.TextChoices):
+        MONTH = "month", "Monthly"
+
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="plans")
+    name = models.CharField(max_length=100, default="Monthly")
+    amount_cents = models.PositiveIntegerField(help_text="Price per interval, in cents.")
+    currency = models.CharField(max_length=3, default="usd")
+    interval = models.CharField(max_length=10, choices=Interval.choices, default=Interval.MONTH)
+    is_active = models.BooleanField("active", default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_order", "amount_cents"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="plan_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.treatment.name}: {self.name}"
+
+
+class PriceChange(models.Model):
+    """One change of a plan's amount; existing orders keep the price they were charged."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="price_changes")
+    old_amount_cents = models.PositiveIntegerField(null=True, blank=True)
+    new_amount_cents = models.PositiveIntegerField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self):
+        return f"{self.plan}: {self.old_amount_cents} -> {self.new_amount_cents}"
+
+
+class TestimonialQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+
+class Testimonial(models.Model):
+    quote = models.TextField()
+    patient_name = models.CharField(
+        max_length=60, help_text="First name and initial, e.g. 'Sarah M.'"
+    )
+    treatment = models.ForeignKey(
+        Treatment, on_delete=models.SET_NULL, null=True, blank=True, related_name="testimonials"
+    )
+    is_published = models.BooleanField("published", default=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    objects = TestimonialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_order", "id"]
+
+    def __str__(self):
+        return f"{self.patient_name}: {self.quote[:40]}"
