@@ -6,4 +6,6 @@ app_name = "orders"
 
 urlpatterns = [
     path("cart/", views.cart, name="cart"),
+    # POST plan=<Plan.pk>; the treatment page's "Start your visit" form posts here.
+    path("cart/add/", views.cart_add, name="cart_add"),
 ]
