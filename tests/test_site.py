@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "oana.example",
     "STRIPE_SECRET_KEY": "sk_test_123",
     "STRIPE_WEBHOOK_SECRET": "whsec_123",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.oana.example:587",
 }
 
 
@@ -108,3 +109,10 @@ def test_production_check_requires_stripe_keys(missing):
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert f"{missing} is not set" in result.stderr
+
+
+def test_check_deploy_refuses_console_email_in_production():
+    env = {**PRODUCTION_ENV, "EMAIL_URL": ""}
+    result = run_manage("check", "--deploy", env=env)
+    assert result.returncode != 0
+    assert "development-only email backend" in result.stderr
