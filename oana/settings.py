@@ -20,6 +20,11 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=False)
 
 
+def _url_setting(name, default):
+    """A URL-valued variable; set-but-empty (as in a copied .env.example) means the default."""
+    return env.str(name, default="") or default
+
+
 def _required_in_production(name, value):
     if not value and not DEBUG:
         raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (see .env.example).")
@@ -88,7 +93,9 @@ TEMPLATES = [
 
 # SQLite file by default; DATABASE_URL=postgres://user@host:5432/name switches to PostgreSQL.
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(
+        _url_setting("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -97,7 +104,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
-    "default": env.cache("CACHE_URL", default="locmemcache://oana"),
+    "default": env.cache_url_config(_url_setting("CACHE_URL", "locmemcache://oana")),
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -132,7 +139,7 @@ STORAGES = {
 
 # Email: console locally; EMAIL_URL=smtp+tls://user:password@host:587 in production.
 # django-environ parses the URL; Django 6.1's MAILERS setting takes the result.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
+_email = env.email_url_config(_url_setting("EMAIL_URL", "consolemail://"))
 _smtp_options = {
     "host": _email.get("EMAIL_HOST"),
     "port": _email.get("EMAIL_PORT"),

@@ -116,3 +116,15 @@ def test_check_deploy_refuses_console_email_in_production():
     result = run_manage("check", "--deploy", env=env)
     assert result.returncode != 0
     assert "development-only email backend" in result.stderr
+
+
+def test_env_example_values_load_as_a_working_local_configuration():
+    """Copying .env.example to .env must give a site that starts."""
+    env = {}
+    for line in (BASE_DIR / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            env[name] = value
+    assert env["DEBUG"] == "true"
+    result = run_manage("check", env=env)
+    assert result.returncode == 0, result.stderr
