@@ -1,0 +1,396 @@
+"""Orders: what a patient bought, what she paid, what a clinician decided and what shipped.
+
+Every change of ``Order.status`` goes through a verb function in ``orders/services/`` which
+also writes an ``OrderEvent`` (the timeline). Money is always an integer number of cents;
+order lines keep a snapshot of the price charged, so later catalog edits never change an
+existing order.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+def new_public_id():
+    """A long random id for the patient's order URL: knowing it is what grants access."""
+    return secrets.token_urlsafe(24)
+
+
+class AddressFields(models.Model):
+    """A US shipping address (collected by Stripe Checkout, copied onto orders and shipments)."""
+
+    ship_name = models.CharField("recipient", max_length=200, blank=True)
+    ship_line1 = models.CharField("address line 1", max_length=200, blank=True)
+    ship_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    ship_city = models.CharField("city", max_length=100, blank=True)
+    ship_state = models.CharField("state", max_length=100, blank=True)
+    ship_postal_code = models.CharField("ZIP code", max_length=20, blank=True)
+    ship_country = models.CharField("country", max_length=2, blank=True)
+
+    class Meta:
+        abstract = True
+
+    ADDRESS_FIELDS = (
+        "ship_name",
+        "ship_line1",
+        "ship_line2",
+        "ship_city",
+        "ship_state",
+        "ship_postal_code",
+        "ship_country",
+    )
+
+    @property
+    def has_address(self):
+        return bool(self.ship_line1)
+
+    @property
+    def address_lines(self):
+        """The address as the lines of an envelope."""
+        city_line = " ".join(
+            part
+            for part in (
+                f"{self.ship_city}," if self.ship_city else "",
+                self.ship_state,
+                self.ship_postal_code,
+            )
+            if part
+        )
+        return [
+            line
+            for line in (
+                self.ship_name,
+                self.ship_line1,
+                self.ship_line2,
+                city_line,
+                self.ship_country,
+            )
+            if line
+        ]
+
+    def address_dict(self):
+        return {name: getattr(self, name) for name in self.ADDRESS_FIELDS}
+
+
+class OrderQuerySet(models.QuerySet):
+    def awaiting_review(self):
+        return self.filter(status=Order.Status.AWAITING_REVIEW).order_by("paid_at", "id")
+
+    def paid(self):
+        """Orders whose first payment went through (whatever happened since)."""
+        return self.exclude(status=Order.Status.PENDING_PAYMENT)
+
+
+class Order(AddressFields):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Waiting for payment"
+        AWAITING_REVIEW = "awaiting_review", "Awaiting clinician review"
+        APPROVED = "approved", "Approved, preparing to ship"
+        DECLINED = "declined", "Not approved (refunded)"
+        SHIPPED = "shipped", "Shipped"
+        PAST_DUE = "past_due", "Payment failed, please update your card"
+        CANCELLED = "cancelled", "Subscription cancelled"
+        REFUNDED = "refunded", "Refunded"
+
+    public_id = models.CharField(max_length=64, unique=True, default=new_public_id, editable=False)
+    email = models.EmailField()
+    full_name = models.CharField("legal name", max_length=200)
+    date_of_birth = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True
+    )
+
+    currency = models.CharField(max_length=3, default="usd")
+    subtotal_cents = models.PositiveIntegerField(default=0)
+    shipping_cents = models.PositiveIntegerField(default=0, help_text="Shipping is always free.")
+    total_cents = models.PositiveIntegerField(default=0, help_text="Charged every month.")
+
+    stripe_checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
+    subscription_status = models.CharField(
+        max_length=40, blank=True, help_text="As Stripe last reported it, e.g. active, past_due."
+    )
+    is_test_mode = models.BooleanField(
+        default=False, help_text="Paid through the local test-mode gateway, not Stripe."
+    )
+
+    # Clinician review (issue 5 fills these through services).
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviewed_orders",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(
+        blank=True, help_text="Approval note or decline reason, shown to the patient."
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    total_cents=models.F("subtotal_cents") + models.F("shipping_cents")
+                ),
+                name="order_total_is_subtotal_plus_shipping",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Order {self.reference} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("orders:detail", kwargs={"public_id": self.public_id})
+
+    @property
+    def reference(self):
+        """A short reference a patient can read out on the phone (not a secret)."""
+        return f"OA-{self.pk:06d}" if self.pk else "OA-new"
+
+    @property
+    def status_tone(self):
+        """The badge colour for the status: success, warning, danger or neutral."""
+        return {
+            self.Status.AWAITING_REVIEW: "neutral",
+            self.Status.APPROVED: "success",
+            self.Status.SHIPPED: "success",
+            self.Status.PENDING_PAYMENT: "warning",
+            self.Status.PAST_DUE: "danger",
+            self.Status.DECLINED: "danger",
+            self.Status.CANCELLED: "neutral",
+            self.Status.REFUNDED: "neutral",
+        }.get(self.status, "neutral")
+
+    @property
+    def is_free_shipping(self):
+        return self.shipping_cents == 0
+
+
+class OrderLine(models.Model):
+    """One treatment in an order, with the price snapshot it was charged at."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    plan = models.ForeignKey(
+        "treatments.Plan", on_delete=models.PROTECT, related_name="order_lines"
+    )
+    treatment_name = models.CharField(max_length=150)
+    treatment_slug = models.SlugField(max_length=150, blank=True)
+    plan_name = models.CharField(max_length=100)
+    unit_amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    interval = models.CharField(max_length=10, default="month")
+    quantity = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "plan"], name="orderline_one_per_plan"),
+        ]
+
+    def __str__(self):
+        return f"{self.treatment_name} ({self.plan_name}) x{self.quantity}"
+
+    @property
+    def line_total_cents(self):
+        return self.unit_amount_cents * self.quantity
+
+
+class QuestionnaireResponse(models.Model):
+    """The patient's medical answers for one order. Health data: clinicians only."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="questionnaire")
+    answers = models.JSONField(default=dict, help_text="Question key -> answer, as submitted.")
+    flags = models.JSONField(
+        default=list, help_text="Answers of concern for the clinician: [{'key', 'message'}]."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "questionnaire response"
+
+    def __str__(self):
+        return f"Questionnaire for {self.order.reference}"
+
+    @property
+    def has_flags(self):
+        return bool(self.flags)
+
+
+class OrderEvent(models.Model):
+    """One entry of an order's timeline: who did what, when, and why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, help_text="e.g. created, paid, payment_failed.")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="order_events",
+    )
+    actor_label = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='Who, when not a staff user: "Stripe webhook", "patient".',
+    )
+    message = models.TextField(blank=True, help_text="Shown in the patient's timeline.")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"])]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.kind}"
+
+    @property
+    def who(self):
+        if self.actor_id:
+            return self.actor.get_full_name() or self.actor.get_username()
+        return self.actor_label
+
+
+class Payment(models.Model):
+    """Money received for an order: the first month, then one per renewal."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "First month"
+        RENEWAL = "renewal", "Renewal"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    stripe_invoice_id = models.CharField(
+        max_length=255, unique=True, help_text="Stripe invoice (test mode: a local test id)."
+    )
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    paid_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["paid_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount_cents} {self.currency} ({self.stripe_invoice_id})"
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="refunds"
+    )
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    reason = models.TextField()
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"],
+                condition=~models.Q(stripe_refund_id=""),
+                name="refund_unique_stripe_id",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="refund_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Refund {self.amount_cents} {self.currency} for {self.order.reference}"
+
+
+class Shipment(AddressFields):
+    """A box to send: one when an order is approved, one per renewal after that."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "First shipment"
+        REFILL = "refill", "Monthly refill"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "To ship"
+        SHIPPED = "shipped", "Shipped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="shipment",
+        help_text="For refills: the renewal payment it was created for (one refill per payment).",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    carrier = models.CharField(max_length=50, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.order.reference}"
+
+
+class WebhookEvent(models.Model):
+    """Each Stripe event id once: the unique constraint is what makes delivery idempotent."""
+
+    stripe_event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    livemode = models.BooleanField(default=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=255, blank=True, help_text="What handling it did.")
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.type} {self.stripe_event_id}"
