@@ -1,0 +1,104 @@
+"""Markdown to safe HTML, done once when an article is saved (never per request).
+
+Editors write Markdown in the admin. ``render_markdown`` turns it into HTML with the
+``markdown`` library (tables, and heading ids from the toc extension), then sanitizes the
+result with ``nh3`` against an explicit allow-list: anything an editor pastes (``<script>``,
+``onclick=``, ``javascript:`` links, inline styles) is removed before it is stored.
+
+Catalog regions
+    A block of Markdown between two HTML comments on their own lines::
+
+        <!-- catalog:treatment-options -->
+        | ... a static table ... |
+        <!-- /catalog:treatment-options -->
+
+    is stored as ``<div data-catalog="treatment-options">...static table...</div>``.
+    Comments do not survive sanitizing, the ``data-catalog`` element does: a template tag
+    of the catalog app can find that element at render time and swap in a live table built
+    from current prices, while the static table remains as the fallback.
+
+Tables are wrapped in ``<div class="table-wrap">`` so that wide tables scroll sideways on
+phones instead of widening the page.
+"""
+
+import html
+import re
+from dataclasses import dataclass, field
+
+import markdown
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "div", "dl",
+    "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li",
+    "ol", "p", "pre", "s", "small", "strong", "sub", "sup", "table", "tbody", "td", "tfoot",
+    "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "h5": {"id"},
+    "h6": {"id"},
+    "ol": {"start"},
+    "th": {"scope", "colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+    "div": {"data-catalog"},
+}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+CATALOG_OPEN = re.compile(r"<!--\s*catalog:([a-z0-9-]+)\s*-->")
+CATALOG_CLOSE = re.compile(r"<!--\s*/catalog:[a-z0-9-]+\s*-->")
+
+
+@dataclass
+class Rendered:
+    html: str
+    # The h2 headings, in order: [{"id": "...", "title": "..."}], for the table of contents.
+    toc: list = field(default_factory=list)
+    word_count: int = 0
+
+
+def sanitize(fragment):
+    """Keep only the allow-listed tags, attributes and URL schemes."""
+    return nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        clean_content_tags={"script", "style", "iframe", "object", "embed", "template"},
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def _mark_catalog_regions(fragment):
+    fragment = CATALOG_OPEN.sub(lambda m: f'<div data-catalog="{m.group(1)}">', fragment)
+    return CATALOG_CLOSE.sub("</div>", fragment)
+
+
+def _wrap_tables(fragment):
+    return fragment.replace("<table>", '<div class="table-wrap"><table>').replace(
+        "</table>", "</table></div>"
+    )
+
+
+def render_markdown(text):
+    """Render editor Markdown to sanitized HTML plus its table of contents."""
+    md = markdown.Markdown(
+        extensions=["tables", "toc", "sane_lists"],
+        extension_configs={"toc": {"permalink": False}},
+        output_format="html",
+    )
+    raw = md.convert(text or "")
+    clean = _wrap_tables(sanitize(_mark_catalog_regions(raw)))
+    toc = [
+        {"id": token["id"], "title": html.unescape(token["name"])}
+        for token in getattr(md, "toc_tokens", [])
+        if token["level"] == 2
+    ]
+    words = len(re.findall(r"\w+", nh3.clean(clean, tags=set())))
+    return Rendered(html=clean, toc=toc, word_count=words)
