@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, webhooks
 
 app_name = "orders"
 
@@ -8,4 +8,11 @@ urlpatterns = [
     path("cart/", views.cart, name="cart"),
     # POST plan=<Plan.pk>; the treatment page's "Start your visit" form posts here.
     path("cart/add/", views.cart_add, name="cart_add"),
+    path("cart/remove/", views.cart_remove, name="cart_remove"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("checkout/success/", views.checkout_success, name="checkout_success"),
+    path("checkout/test-mode/<str:public_id>/", views.test_mode_payment, name="test_mode"),
+    path("orders/<str:public_id>/", views.order_detail, name="detail"),
+    path("orders/<str:public_id>/manage/", views.manage_subscription, name="manage_subscription"),
+    path("stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
 ]

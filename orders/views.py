@@ -1,12 +1,246 @@
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+"""Cart, checkout and order pages. Views parse input and render; services change orders."""
+
+import logging
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from treatments.models import Plan
+
+from .cart import Cart
+from .models import Order
+from .payments import PaymentProviderError, absolute_url, get_gateway, test_mode_session
+from .questionnaire import QuestionnaireForm
+from .services import OrderError
+from .services.checkout import place_order
+from .services.payments import record_payment_failure
+from .services.webhooks import checkout_session_completed
+
+logger = logging.getLogger(__name__)
+
+ANSWERS_KEY = "checkout_answers"
+PENDING_KEY = "pending_order"
 
 
+def _plan_id(request):
+    value = request.POST.get("plan", "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+@never_cache
+@require_GET
 def cart(request):
-    return render(request, "orders/cart.html", {})
+    return render(request, "orders/cart.html", {"cart": Cart(request.session)})
+
+
+def _cart_error(request, message, status=400):
+    return render(
+        request,
+        "orders/cart.html",
+        {"cart": Cart(request.session), "error": message},
+        status=status,
+    )
 
 
 @require_POST
 def cart_add(request):
-    # Placeholder until the ordering issue: the cart itself is not built yet.
+    plan_id = _plan_id(request)
+    plan = (
+        Plan.objects.active().select_related("treatment").filter(pk=plan_id).first()
+        if plan_id
+        else None
+    )
+    if plan is None:
+        return _cart_error(
+            request, "Sorry, that treatment is not available. Please choose another."
+        )
+    Cart(request.session).add(plan)
+    messages.success(request, f"{plan.treatment.name} is in your cart.")
     return redirect("orders:cart")
+
+
+@require_POST
+def cart_remove(request):
+    plan_id = _plan_id(request)
+    if plan_id is None or not Cart(request.session).remove(plan_id):
+        return _cart_error(request, "That treatment was not in your cart.")
+    messages.success(request, "Removed from your cart.")
+    return redirect(request.POST.get("next") == "checkout" and "orders:checkout" or "orders:cart")
+
+
+def _pending_order(request):
+    public_id = request.session.get(PENDING_KEY)
+    if not isinstance(public_id, str):
+        return None
+    return Order.objects.filter(public_id=public_id, status=Order.Status.PENDING_PAYMENT).first()
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    current_cart = Cart(request.session)
+    if not current_cart.lines:
+        messages.info(request, "Your cart is empty: choose a treatment first.")
+        return redirect("orders:cart")
+    gateway = get_gateway()
+    treatments = current_cart.treatments
+    context = {"cart": current_cart, "gateway": gateway}
+    if request.method == "GET":
+        saved = request.session.get(ANSWERS_KEY)
+        form = QuestionnaireForm(
+            data=saved if isinstance(saved, dict) else None, treatments=treatments
+        )
+        if form.is_bound:
+            form.is_valid()  # show where saved answers no longer fit the cart
+        return render(request, "orders/checkout.html", {**context, "form": form})
+
+    form = QuestionnaireForm(data=request.POST, treatments=treatments)
+    request.session[ANSWERS_KEY] = {
+        key: value for key, value in request.POST.items() if key != "csrfmiddlewaretoken"
+    }
+    if not form.is_valid():
+        return render(request, "orders/checkout.html", {**context, "form": form}, status=400)
+    if gateway is None:
+        logger.error("Checkout attempted with no payment gateway configured")
+        messages.error(request, "Online payment is not available right now. Please try later.")
+        return render(request, "orders/checkout.html", {**context, "form": form}, status=503)
+    try:
+        order = place_order(
+            current_cart,
+            email=form.cleaned_data["email"],
+            full_name=form.cleaned_data["full_name"],
+            date_of_birth=form.cleaned_data["date_of_birth"],
+            answers=form.answers(),
+            flags=form.flags,
+            pending=_pending_order(request),
+        )
+    except OrderError as error:
+        messages.error(request, error.message)
+        return redirect("orders:cart")
+    request.session[PENDING_KEY] = order.public_id
+    success = (
+        absolute_url(reverse("orders:checkout_success"))
+        + "?"
+        + urlencode({"order": order.public_id})
+    )
+    try:
+        url = gateway.start_checkout(
+            order, success_url=success, cancel_url=absolute_url(reverse("orders:checkout"))
+        )
+    except PaymentProviderError as error:
+        context["provider_error"] = error.message
+        return render(request, "orders/checkout.html", {**context, "form": form}, status=503)
+    return redirect(url)
+
+
+class TestPaymentForm(forms.Form):
+    """The shipping address Stripe Checkout would collect."""
+
+    name = forms.CharField(label="Full name", max_length=200)
+    line1 = forms.CharField(label="Address", max_length=200)
+    line2 = forms.CharField(label="Apartment, suite (optional)", max_length=200, required=False)
+    city = forms.CharField(label="City", max_length=100)
+    state = forms.CharField(label="State", max_length=2, min_length=2, help_text="e.g. NY")
+    postal_code = forms.RegexField(
+        label="ZIP code",
+        regex=r"^\d{5}(-\d{4})?$",
+        error_messages={"invalid": "Enter a 5-digit ZIP code."},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def test_mode_payment(request, public_id):
+    """TEST MODE stand-in for Stripe's hosted checkout page (never with Stripe keys)."""
+    from django.conf import settings
+
+    if not settings.STRIPE_TEST_MODE:
+        raise Http404("Test mode is off.")
+    order = get_object_or_404(Order.objects.prefetch_related("lines"), public_id=public_id)
+    if order.status != Order.Status.PENDING_PAYMENT:
+        return redirect(order)
+    if request.method == "GET":
+        form = TestPaymentForm(
+            initial={
+                "name": order.full_name,
+                "line1": "123 Test Street",
+                "city": "Brooklyn",
+                "state": "NY",
+                "postal_code": "11201",
+            }
+        )
+        return render(request, "orders/test_mode.html", {"order": order, "form": form})
+    action = request.POST.get("action")
+    if action == "decline":
+        record_payment_failure(
+            order, reason="Card declined (test mode)", actor_label="Test-mode checkout"
+        )
+        messages.error(request, "Your card was declined (test). Nothing was charged: try again.")
+        return redirect("orders:test_mode", public_id=order.public_id)
+    form = TestPaymentForm(request.POST)
+    if action != "pay" or not form.is_valid():
+        if action != "pay":
+            form.add_error(None, "Choose Pay (test) or Decline card (test).")
+        return render(request, "orders/test_mode.html", {"order": order, "form": form}, status=400)
+    session = test_mode_session(order, address=form.cleaned_data)
+    Order.objects.filter(pk=order.pk).update(is_test_mode=True)
+    try:
+        checkout_session_completed(session)
+    except OrderError as error:
+        messages.error(request, error.message)
+        return redirect(order)
+    url = reverse("orders:checkout_success") + "?" + urlencode({"order": order.public_id})
+    return redirect(url)
+
+
+@never_cache
+@require_GET
+def checkout_success(request):
+    public_id = request.GET.get("order", "")
+    order = get_object_or_404(Order, public_id=public_id) if public_id else None
+    if order is None:
+        raise Http404("No order given.")
+    if request.session.get(PENDING_KEY) == order.public_id:
+        Cart(request.session).clear()
+        request.session.pop(PENDING_KEY, None)
+        request.session.pop(ANSWERS_KEY, None)
+    return render(request, "orders/success.html", {"order": order})
+
+
+@never_cache
+@require_GET
+def order_detail(request, public_id):
+    order = get_object_or_404(
+        Order.objects.prefetch_related("lines", "shipments"), public_id=public_id
+    )
+    events = order.events.exclude(message="").select_related("actor")
+    gateway = get_gateway()
+    can_manage = bool(
+        gateway and gateway.has_customer_portal and order.stripe_customer_id and order.paid_at
+    )
+    return render(
+        request,
+        "orders/order_detail.html",
+        {"order": order, "events": events, "can_manage": can_manage},
+    )
+
+
+@require_POST
+def manage_subscription(request, public_id):
+    order = get_object_or_404(Order, public_id=public_id)
+    gateway = get_gateway()
+    if not (gateway and gateway.has_customer_portal and order.stripe_customer_id):
+        messages.error(request, "Your subscription can be managed once your payment is confirmed.")
+        return redirect(order)
+    try:
+        url = gateway.customer_portal_url(order, return_url=absolute_url(order.get_absolute_url()))
+    except PaymentProviderError as error:
+        messages.error(request, error.message)
+        return redirect(order)
+    return redirect(url)

@@ -1,0 +1,65 @@
+"""Emails to patients about their orders: plain text plus HTML, sent after the commit.
+
+``queue_order_email(order, kind)`` is what services call: it waits for the surrounding
+transaction to commit (no email about a change that was rolled back), then enqueues a
+Django task, which the immediate backend runs at once and a queue backend runs in a worker.
+
+Each kind has a subject below and two templates, ``emails/<kind>.txt`` and
+``emails/<kind>.html``. Adding a kind (e.g. ``approved``, ``shipped``) is adding a subject
+and its two templates.
+"""
+
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.tasks import task
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    "order_received": "We received your order {reference}",
+    "payment_failed": "Your payment for order {reference} did not go through",
+    "cancelled": "Your subscription for order {reference} is cancelled",
+    "refunded": "We refunded your payment for order {reference}",
+}
+
+
+def queue_order_email(order, kind, **extra):
+    """Send email ``kind`` about ``order`` once the current transaction commits."""
+    if kind not in SUBJECTS:
+        raise ValueError(f"Unknown order email {kind!r}")
+    transaction.on_commit(partial(send_order_email.enqueue, order.pk, kind, extra))
+
+
+@task
+def send_order_email(order_id, kind, extra=None):
+    """Render and send one order email (runs as a background task)."""
+    from .models import Order
+
+    order = (
+        Order.objects.prefetch_related("lines", "shipments", "refunds").filter(pk=order_id).first()
+    )
+    if order is None:
+        logger.warning("Order %s vanished before its %s email was sent", order_id, kind)
+        return
+    context = {
+        "order": order,
+        "order_url": f"{settings.SITE_URL}{order.get_absolute_url()}",
+        "support_email": settings.SUPPORT_EMAIL,
+        "support_phone": settings.SUPPORT_PHONE,
+        "site_url": settings.SITE_URL,
+        **(extra or {}),
+    }
+    message = EmailMultiAlternatives(
+        subject=SUBJECTS[kind].format(reference=order.reference),
+        body=render_to_string(f"emails/{kind}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[order.email],
+        reply_to=[settings.SUPPORT_EMAIL],
+    )
+    message.attach_alternative(render_to_string(f"emails/{kind}.html", context), "text/html")
+    message.send()

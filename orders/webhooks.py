@@ -1,0 +1,37 @@
+"""The Stripe webhook endpoint: verify, then hand over to ``services.webhooks``."""
+
+import json
+import logging
+
+import stripe
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .services.webhooks import receive_event
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Stripe signs each event with the endpoint secret; anything unsigned is refused."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
+        logger.error("Stripe webhook received but STRIPE_WEBHOOK_SECRET is not set")
+        return HttpResponse("Webhook secret not configured.", status=400, content_type="text/plain")
+    payload = request.body
+    try:
+        stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature", ""), secret)
+        event = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return HttpResponse("Invalid payload.", status=400, content_type="text/plain")
+    except stripe.SignatureVerificationError:
+        logger.warning("Stripe webhook with a bad or stale signature refused")
+        return HttpResponse("Invalid signature.", status=400, content_type="text/plain")
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+        return HttpResponse("Not a Stripe event.", status=400, content_type="text/plain")
+    result = receive_event(event)
+    return JsonResponse({"received": True, "result": result})
