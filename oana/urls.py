@@ -2,11 +2,18 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from articles.sitemaps import ArticleSitemap, TopicSitemap
+from treatments.sitemaps import CategorySitemap, TreatmentSitemap
+
 from . import views
 from .sitemaps import StaticViewSitemap
 
 sitemaps = {
     "static": StaticViewSitemap,
+    "articles": ArticleSitemap,
+    "topics": TopicSitemap,
+    "treatment-categories": CategorySitemap,
+    "treatments": TreatmentSitemap,
 }
 
 urlpatterns = [

@@ -7,10 +7,22 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from articles.models import Article
+from treatments.services import home_catalog
+
 
 @require_GET
 def home(request):
-    return render(request, "home.html", {})
+    # One query for the featured article (the latest published one), however many exist.
+    featured_article = (
+        Article.objects.published()
+        .only("title", "slug", "dek", "publish_at", "word_count")
+        .order_by("-publish_at", "-id")
+        .first()
+    )
+    # Categories with live starting prices, a few treatments, testimonials: three queries.
+    context = {"featured_article": featured_article, **home_catalog()}
+    return render(request, "home.html", context)
 
 
 @never_cache
