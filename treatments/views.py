@@ -1,5 +1,97 @@
-from django.shortcuts import render
+"""Public catalog pages. Each runs a fixed number of queries, however many treatments exist."""
+
+import json
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_safe
+
+from . import services
+from .models import Treatment
 
 
+@require_safe
 def catalog(request):
-    return render(request, "treatments/catalog.html", {})
+    return render(request, "treatments/catalog.html", {"sections": services.catalog_sections()})
+
+
+@require_safe
+def category(request, category_slug):
+    category = get_object_or_404(services.categories_with_prices(), slug=category_slug)
+    treatments = list(services.public_treatments().filter(category=category))
+    return render(
+        request, "treatments/category.html", {"category": category, "treatments": treatments}
+    )
+
+
+@require_safe
+def detail(request, category_slug, treatment_slug):
+    try:
+        treatment = services.treatment_for_page(treatment_slug)
+    except Treatment.DoesNotExist:
+        raise Http404("No such treatment.") from None
+    if treatment.category.slug != category_slug:
+        # The treatment moved to another category (or the link was mistyped): one canonical URL.
+        return redirect(treatment, permanent=True)
+    return render(
+        request,
+        "treatments/detail.html",
+        {
+            "treatment": treatment,
+            "category": treatment.category,
+            "plans": treatment.active_plans,
+            "related_articles": _related_articles(treatment),
+            "json_ld": _json_ld(request, treatment),
+        },
+    )
+
+
+def _related_articles(treatment):
+    """Published articles that name this treatment (``Article.related_treatments``)."""
+    return list(treatment.articles.published().only("title", "slug", "dek"))
+
+
+def _json_ld(request, treatment):
+    """schema.org Product with one Offer per active plan, safe inside a <script> element."""
+    url = request.build_absolute_uri(treatment.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": treatment.name,
+        "description": treatment.tagline or treatment.description,
+        "category": treatment.category.name,
+        "url": url,
+        "brand": {"@type": "Brand", "name": "Oana Health"},
+        "offers": [
+            {
+                "@type": "Offer",
+                "name": plan.name,
+                "price": f"{plan.amount_cents // 100}.{plan.amount_cents % 100:02d}",
+                "priceCurrency": plan.currency.upper(),
+                "availability": "https://schema.org/InStock",
+                "url": url,
+                "priceSpecification": {
+                    "@type": "UnitPriceSpecification",
+                    "price": f"{plan.amount_cents // 100}.{plan.amount_cents % 100:02d}",
+                    "priceCurrency": plan.currency.upper(),
+                    "referenceQuantity": {
+                        "@type": "QuantitativeValue",
+                        "value": 1,
+                        "unitCode": "MON",
+                    },
+                },
+                "shippingDetails": {
+                    "@type": "OfferShippingDetails",
+                    "shippingRate": {
+                        "@type": "MonetaryAmount",
+                        "value": "0",
+                        "currency": plan.currency.upper(),
+                    },
+                },
+            }
+            for plan in treatment.active_plans
+        ],
+    }
+    text = json.dumps(data, ensure_ascii=False)
+    # Nothing inside may close the <script> element or open an HTML comment.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

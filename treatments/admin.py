@@ -1,0 +1,275 @@
+"""Catalog admin: treatments with their plans inline, prices in dollars, price history.
+
+Every price change made here goes through ``services.change_plan_amount`` (or
+``record_new_plan`` for a new plan), so the history always says who changed what and when.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Max, Min, Q
+from django.utils.html import format_html, format_html_join
+
+from .models import Category, Plan, PriceChange, Testimonial, Treatment
+from .services import change_plan_amount, record_new_plan
+from .templatetags.catalog import format_money
+
+MAX_PRICE = Decimal("2000.00")
+
+
+class PlanForm(forms.ModelForm):
+    """A plan with its price entered in dollars and cents, stored as integer cents."""
+
+    amount = forms.DecimalField(
+        label="Price per month (USD)",
+        max_digits=7,
+        decimal_places=2,
+        help_text="In dollars, e.g. 69 or 69.50. Shipping is always free.",
+        error_messages={
+            "invalid": "Enter the price as a number of dollars, e.g. 69 or 69.50.",
+            "max_decimal_places": "Enter the price in dollars and cents: at most two decimals.",
+            "max_digits": f"Prices are capped at {format_money(int(MAX_PRICE * 100))} a month.",
+            "max_whole_digits": f"Prices are capped at {format_money(int(MAX_PRICE * 100))} a month.",
+        },
+    )
+
+    class Meta:
+        model = Plan
+        fields = ["name", "amount", "interval", "is_active", "display_order"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.amount_cents is not None:
+            self.initial.setdefault("amount", Decimal(self.instance.amount_cents) / 100)
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount <= 0:
+            raise forms.ValidationError("The price must be more than $0.")
+        if amount > MAX_PRICE:
+            raise forms.ValidationError(
+                f"Prices are capped at {format_money(int(MAX_PRICE * 100))} a month; "
+                "check for a typo."
+            )
+        return amount
+
+    def clean(self):
+        cleaned = super().clean()
+        amount = cleaned.get("amount")
+        if amount is not None:
+            cents = int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+            # Set here so the model's own validation sees the real amount.
+            self.instance.amount_cents = cents
+            cleaned["amount_cents"] = cents
+        return cleaned
+
+
+class PlanInline(admin.TabularInline):
+    model = Plan
+    form = PlanForm
+    extra = 0
+    min_num = 0
+    # Plans are never deleted (old orders point at them): deactivate one instead.
+    can_delete = False
+    show_change_link = False
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "order", "starting_price"]
+    list_editable = ["order"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "short_description"]
+
+    def get_queryset(self, request):
+        active = Q(treatments__is_active=True, treatments__plans__is_active=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                min_cents=Min("treatments__plans__amount_cents", filter=active),
+                max_cents=Max("treatments__plans__amount_cents", filter=active),
+            )
+        )
+
+    @admin.display(description="Price range", ordering="min_cents")
+    def starting_price(self, obj):
+        if obj.min_cents is None:
+            return "No active plans"
+        if obj.min_cents == obj.max_cents:
+            return f"{format_money(obj.min_cents)}/month"
+        return f"{format_money(obj.min_cents)}-{format_money(obj.max_cents)}/month"
+
+
+@admin.register(Treatment)
+class TreatmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "category",
+        "starting_price",
+        "form",
+        "unsafe_in_pregnancy",
+        "display_order",
+        "is_active",
+    ]
+    list_display_links = ["name"]
+    list_editable = ["display_order", "is_active"]
+    list_filter = ["category", "is_active", "form", "unsafe_in_pregnancy"]
+    list_select_related = ["category"]
+    search_fields = ["name", "slug", "tagline", "active_ingredients", "component_names"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["components"]
+    readonly_fields = ["price_history", "created_at", "updated_at"]
+    inlines = [PlanInline]
+    actions = ["activate", "deactivate"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "category", "tagline", "is_active", "display_order"]}),
+        (
+            "Patient information",
+            {
+                "fields": [
+                    "description",
+                    "how_it_works",
+                    "how_to_use",
+                    "side_effects",
+                    "who_should_not_use",
+                ]
+            },
+        ),
+        (
+            "Medicine",
+            {
+                "fields": [
+                    "form",
+                    "active_ingredients",
+                    "prescription_required",
+                    "unsafe_in_pregnancy",
+                    "components",
+                    "component_names",
+                    "image",
+                ]
+            },
+        ),
+        ("Price history", {"fields": ["price_history"]}),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(from_cents=Min("plans__amount_cents", filter=Q(plans__is_active=True)))
+        )
+
+    @admin.display(description="Starting price", ordering="from_cents")
+    def starting_price(self, obj):
+        if obj.from_cents is None:
+            return "No active plan"
+        return f"{format_money(obj.from_cents)}/month"
+
+    @admin.display(description="Price changes")
+    def price_history(self, obj):
+        if obj is None or obj.pk is None:
+            return "Prices are recorded here once the treatment is saved."
+        changes = (
+            PriceChange.objects.filter(plan__treatment=obj)
+            .select_related("plan", "changed_by")
+            .order_by("-changed_at", "-id")
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    change.changed_at.strftime("%Y-%m-%d %H:%M"),
+                    change.plan.name,
+                    format_money(change.old_amount_cents) or "(new plan)",
+                    format_money(change.new_amount_cents),
+                    change.changed_by or "seed / system",
+                )
+                for change in changes
+            ),
+        )
+        if not rows:
+            return "No price changes yet."
+        return format_html(
+            '<table class="price-history"><thead><tr><th>When</th><th>Plan</th><th>Old</th>'
+            "<th>New</th><th>By</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Plan:
+            return super().save_formset(request, form, formset, change)
+        for plan_form in formset.forms:
+            if not plan_form.has_changed() or not plan_form.cleaned_data:
+                continue
+            plan = plan_form.save(commit=False)
+            new_amount = plan_form.cleaned_data["amount_cents"]
+            if plan.pk is None:
+                plan.treatment = form.instance
+                plan.amount_cents = new_amount
+                plan.save()
+                record_new_plan(plan, by=request.user)
+                continue
+            # Everything but the amount is saved as is; the amount goes through the service.
+            fields = [
+                f.name
+                for f in Plan._meta.concrete_fields
+                if not f.primary_key and f.name != "amount_cents"
+            ]
+            plan.save(update_fields=fields)
+            change_plan_amount(plan, new_amount, by=request.user)
+
+    @admin.action(description="Activate the selected treatments")
+    def activate(self, request, queryset):
+        count = queryset.update(is_active=True)
+        self.message_user(request, f"{count} treatment(s) activated.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate (hide from the site) the selected treatments")
+    def deactivate(self, request, queryset):
+        count = queryset.update(is_active=False)
+        self.message_user(request, f"{count} treatment(s) hidden from the site.", messages.SUCCESS)
+
+
+@admin.register(PriceChange)
+class PriceChangeAdmin(admin.ModelAdmin):
+    """The price history, read only: rows are written by the service, never by hand."""
+
+    list_display = ["changed_at", "plan", "old_price", "new_price", "changed_by"]
+    list_filter = ["plan__treatment__category", "changed_at"]
+    list_select_related = ["plan__treatment", "changed_by"]
+    search_fields = ["plan__treatment__name", "plan__name"]
+    date_hierarchy = "changed_at"
+
+    @admin.display(description="Old price", ordering="old_amount_cents")
+    def old_price(self, obj):
+        return format_money(obj.old_amount_cents) or "(new plan)"
+
+    @admin.display(description="New price", ordering="new_amount_cents")
+    def new_price(self, obj):
+        return format_money(obj.new_amount_cents)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Testimonial)
+class TestimonialAdmin(admin.ModelAdmin):
+    list_display = ["patient_name", "short_quote", "treatment", "is_published", "display_order"]
+    list_editable = ["is_published", "display_order"]
+    list_filter = ["is_published", "treatment__category"]
+    list_select_related = ["treatment"]
+    search_fields = ["patient_name", "quote"]
+    autocomplete_fields = ["treatment"]
+
+    @admin.display(description="Quote")
+    def short_quote(self, obj):
+        return obj.quote if len(obj.quote) <= 80 else f"{obj.quote[:77]}..."

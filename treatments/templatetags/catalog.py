@@ -1,0 +1,44 @@
+"""Money formatting and live-catalog snippets for any template ({% load catalog %})."""
+
+from django import template
+
+from ..services import catalog_sections
+
+register = template.Library()
+
+
+def format_money(cents):
+    """12345 -> "$123.45", 6900 -> "$69", 200000 -> "$2,000". Never goes through a float."""
+    if cents is None or cents == "":
+        return ""
+    cents = int(cents)
+    sign = "-" if cents < 0 else ""
+    dollars, rest = divmod(abs(cents), 100)
+    text = f"{sign}${dollars:,}"
+    return f"{text}.{rest:02d}" if rest else text
+
+
+@register.filter
+def money(cents):
+    """``{{ plan.amount_cents|money }}``: whole dollars without cents, otherwise two decimals."""
+    return format_money(cents)
+
+
+@register.simple_tag
+def price_range(min_cents, max_cents):
+    """``{% price_range category.min_cents category.max_cents %}``: "$14-$69" or "$43"."""
+    if min_cents is None:
+        return ""
+    if max_cents is None or min_cents == max_cents:
+        return format_money(min_cents)
+    return f"{format_money(min_cents)}-{format_money(max_cents)}"
+
+
+@register.inclusion_tag("treatments/includes/options_table.html")
+def treatment_options_table(caption=""):
+    """The catalog at a glance (category, options, starting price), from the live plans.
+
+    Two queries whatever the catalog's size. Used by the seed article's "quick look at their
+    treatment options" table, so a price edited in the admin shows there at once.
+    """
+    return {"sections": catalog_sections(), "caption": caption}
