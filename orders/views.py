@@ -134,8 +134,10 @@ def checkout(request):
             order, success_url=success, cancel_url=absolute_url(reverse("orders:checkout"))
         )
     except PaymentProviderError as error:
-        context["provider_error"] = error.message
-        return render(request, "orders/checkout.html", {**context, "form": form}, status=503)
+        # Back to the questionnaire (answers and cart are in the session); a redirect
+        # rather than an error status, so the session, and the pending order, are saved.
+        messages.error(request, error.message)
+        return redirect("orders:checkout")
     return redirect(url)
 
 
