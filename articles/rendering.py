@@ -80,10 +80,14 @@ def _mark_catalog_regions(fragment):
     return CATALOG_CLOSE.sub("</div>", fragment)
 
 
+TABLE_WRAP = (
+    '<div class="table-wrap" role="region" aria-label="Table, scrolls sideways" tabindex="0">'
+)
+
+
 def _wrap_tables(fragment):
-    return fragment.replace("<table>", '<div class="table-wrap"><table>').replace(
-        "</table>", "</table></div>"
-    )
+    # Focusable so keyboard users can scroll a wide table (WCAG scrollable region).
+    return fragment.replace("<table>", TABLE_WRAP + "<table>").replace("</table>", "</table></div>")
 
 
 def render_markdown(text):

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 import pytest
 
 from articles.models import Article, FaqItem
+from articles.rendering import TABLE_WRAP
 from articles.seed import CONTENT_DIR, load_articles
 
 pytestmark = pytest.mark.django_db
@@ -196,7 +197,7 @@ def test_treatment_options_table_is_in_a_catalog_region(article):
         "$14-$69/month",
     ]
     assert len(table) == 5
-    assert article.body_html.count('<div class="table-wrap"><table>') == 2
+    assert article.body_html.count(TABLE_WRAP + "<table>") == 2
 
 
 def test_faqs_are_items_not_body_headings(article):
