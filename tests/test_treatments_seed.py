@@ -3,7 +3,7 @@
 import pytest
 
 from treatments.models import Category, Plan, PriceChange, Treatment
-from treatments.models import Testimonial as TestimonialModel
+from treatments.models import Testimonial as PatientQuote
 from treatments.seed import load_catalog
 from treatments.services import categories_with_prices, change_plan_amount
 
@@ -102,7 +102,7 @@ def test_every_treatment_has_patient_information():
 
 def test_the_four_patient_quotes_are_seeded():
     load_catalog()
-    testimonials = {t.patient_name: t for t in TestimonialModel.objects.published()}
+    testimonials = {t.patient_name: t for t in PatientQuote.objects.published()}
     assert set(testimonials) == {"Carrie S.", "Allison L.", "Victoria A.", "Margaret K."}
     assert testimonials["Carrie S."].treatment.slug == "metformin-hcl-lotion-20"
     assert testimonials["Allison L."].treatment.slug == "hairless-hype"
@@ -112,10 +112,10 @@ def test_the_four_patient_quotes_are_seeded():
 
 def test_seed_is_idempotent():
     first = load_catalog()
-    counts = [m.objects.count() for m in (Category, Treatment, Plan, PriceChange, TestimonialModel)]
+    counts = [m.objects.count() for m in (Category, Treatment, Plan, PriceChange, PatientQuote)]
     second = load_catalog()
     assert [
-        m.objects.count() for m in (Category, Treatment, Plan, PriceChange, TestimonialModel)
+        m.objects.count() for m in (Category, Treatment, Plan, PriceChange, PatientQuote)
     ] == counts
     assert counts == [4, 10, 10, 10, 4]
     assert "created 4 categories, 10 treatments, 10 plans, 4 testimonials" in first

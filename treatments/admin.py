@@ -202,24 +202,22 @@ class TreatmentAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Plan:
             return super().save_formset(request, form, formset, change)
-        for plan_form in formset.forms:
-            if not plan_form.has_changed() or not plan_form.cleaned_data:
-                continue
-            plan = plan_form.save(commit=False)
-            new_amount = plan_form.cleaned_data["amount_cents"]
-            if plan.pk is None:
-                plan.treatment = form.instance
-                plan.amount_cents = new_amount
-                plan.save()
-                record_new_plan(plan, by=request.user)
-                continue
+        # commit=False fills new_objects/changed_objects for the admin's change message;
+        # each form's clean() has already put the amount, in cents, on its instance.
+        formset.save(commit=False)
+        for plan in formset.new_objects:
+            plan.save()
+            record_new_plan(plan, by=request.user)
+        amount_field = {"amount_cents"}
+        other_fields = [
+            f.name
+            for f in Plan._meta.concrete_fields
+            if not f.primary_key and f.name not in amount_field
+        ]
+        for plan, _changed in formset.changed_objects:
             # Everything but the amount is saved as is; the amount goes through the service.
-            fields = [
-                f.name
-                for f in Plan._meta.concrete_fields
-                if not f.primary_key and f.name != "amount_cents"
-            ]
-            plan.save(update_fields=fields)
+            new_amount = plan.amount_cents
+            plan.save(update_fields=other_fields)
             change_plan_amount(plan, new_amount, by=request.user)
 
     @admin.action(description="Activate the selected treatments")

@@ -1,0 +1,95 @@
+"""Every catalog page runs the same, pinned number of queries with 10 or 50 treatments."""
+
+import pytest
+from django.db import connection
+from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
+
+from treatments.models import Category, Plan, Treatment
+from treatments.seed import load_catalog
+
+pytestmark = pytest.mark.django_db
+
+# catalog: categories with their ranges + treatments with their prices.
+CATALOG_QUERIES = 2
+# category: the category with its range + its treatments.
+CATEGORY_QUERIES = 2
+# treatment: the treatment (with category and price) + its plans, components and
+# testimonials (prefetched) + its published related articles.
+DETAIL_QUERIES = 5
+# home, the catalog's share: categories with prices, featured treatments, testimonials.
+HOME_CATALOG_QUERIES = 3
+OPTIONS_TABLE_QUERIES = 2
+
+
+def grow_catalog(total):
+    """Add treatments (each with two plans, one inactive) until there are `total`."""
+    categories = list(Category.objects.all())
+    for n in range(Treatment.objects.count(), total):
+        treatment = Treatment.objects.create(
+            category=categories[n % len(categories)],
+            name=f"Extra treatment {n}",
+            slug=f"extra-treatment-{n}",
+            tagline="An extra row to make the catalog bigger.",
+            display_order=100 + n,
+        )
+        Plan.objects.create(treatment=treatment, amount_cents=1000 + n)
+        Plan.objects.create(treatment=treatment, amount_cents=500 + n, is_active=False)
+    assert Treatment.objects.count() == total
+
+
+@pytest.fixture(params=[10, 50], ids=["10-treatments", "50-treatments"])
+def sized_catalog(request):
+    load_catalog()
+    grow_catalog(request.param)
+    return request.param
+
+
+def test_catalog_page(client, sized_catalog, django_assert_num_queries):
+    with django_assert_num_queries(CATALOG_QUERIES):
+        response = client.get("/treatments/")
+    assert response.status_code == 200
+    assert response.content.decode().count('class="card treatment-card"') == sized_catalog
+
+
+def test_category_page(client, sized_catalog, django_assert_num_queries):
+    with django_assert_num_queries(CATEGORY_QUERIES):
+        response = client.get("/treatments/unwanted-hair/")
+    assert response.status_code == 200
+    assert len(response.context["treatments"]) >= 3
+
+
+def test_treatment_page(client, sized_catalog, django_assert_num_queries):
+    # Give the pack more components, so prefetching (not a query per row) is what is measured.
+    pack = Treatment.objects.get(slug="hairless-hype")
+    pack.components.add(*Treatment.objects.filter(slug__startswith="extra-")[:20])
+    with django_assert_num_queries(DETAIL_QUERIES):
+        response = client.get("/treatments/unwanted-hair/hairless-hype/")
+    assert response.status_code == 200
+    assert "$69" in response.content.decode()
+
+
+def test_home_page(client, sized_catalog):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    # The featured article (articles app) adds its own, fixed number of queries; the
+    # catalog's part is pinned here, the page's total is compared across sizes below.
+    catalog_queries = [q for q in queries if '"treatments_' in q["sql"]]
+    assert len(catalog_queries) == HOME_CATALOG_QUERIES, [q["sql"] for q in catalog_queries]
+
+
+def test_home_page_total_does_not_grow(client):
+    load_catalog()
+    with CaptureQueriesContext(connection) as small:
+        client.get("/")
+    grow_catalog(50)
+    with CaptureQueriesContext(connection) as large:
+        client.get("/")
+    assert len(small) == len(large)
+
+
+def test_options_table(sized_catalog, django_assert_num_queries):
+    with django_assert_num_queries(OPTIONS_TABLE_QUERIES):
+        html = Template("{% load catalog %}{% treatment_options_table %}").render(Context())
+    assert "Hairless Hype" in html
