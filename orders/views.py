@@ -193,7 +193,7 @@ def test_mode_payment(request, public_id):
     session = test_mode_session(order, address=form.cleaned_data)
     Order.objects.filter(pk=order.pk).update(is_test_mode=True)
     try:
-        checkout_session_completed(session)
+        checkout_session_completed(session, actor_label="Test-mode checkout")
     except OrderError as error:
         messages.error(request, error.message)
         return redirect(order)

@@ -24,14 +24,15 @@ def stripe_webhook(request):
         return HttpResponse("Webhook secret not configured.", status=400, content_type="text/plain")
     payload = request.body
     try:
-        stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature", ""), secret)
         event = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
         return HttpResponse("Invalid payload.", status=400, content_type="text/plain")
-    except stripe.SignatureVerificationError:
-        logger.warning("Stripe webhook with a bad or stale signature refused")
-        return HttpResponse("Invalid signature.", status=400, content_type="text/plain")
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
         return HttpResponse("Not a Stripe event.", status=400, content_type="text/plain")
+    try:
+        stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature", ""), secret)
+    except (stripe.SignatureVerificationError, ValueError):
+        logger.warning("Stripe webhook with a bad or stale signature refused")
+        return HttpResponse("Invalid signature.", status=400, content_type="text/plain")
     result = receive_event(event)
     return JsonResponse({"received": True, "result": result})

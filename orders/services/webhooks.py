@@ -72,13 +72,13 @@ def _unknown(kind, object_id):
     return "unknown order"
 
 
-def checkout_session_completed(session):
+def checkout_session_completed(session, *, actor_label=ACTOR):
     order = _order_from_metadata(session.get("metadata"))
     if order is None and str(session.get("client_reference_id") or "").isdigit():
         order = Order.objects.filter(pk=int(session["client_reference_id"])).first()
     if order is None:
         return _unknown("checkout session", session.get("id"))
-    changed = mark_order_paid(order, session=session, actor_label=ACTOR)
+    changed = mark_order_paid(order, session=session, actor_label=actor_label)
     return "order paid" if changed else "already paid"
 
 
