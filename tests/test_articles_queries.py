@@ -65,3 +65,21 @@ def test_feed_and_sitemap_query_count(client, django_assert_num_queries, count):
     populate(count)
     with django_assert_num_queries(2):  # articles, their topics
         assert client.get("/articles/feed/").status_code == 200
+
+
+def count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_home_featured_article_costs_the_same_for_1_or_15_articles(client):
+    populate(1)
+    with_one = count_queries(client, "/")
+    Article.objects.all().delete()
+    Topic.objects.all().delete()
+    populate(15)
+    assert count_queries(client, "/") == with_one
