@@ -147,6 +147,12 @@ class Order(AddressFields):
                 name="order_total_is_subtotal_plus_shipping",
             ),
         ]
+        # Staff verbs beyond the default add/change/delete/view (orders/roles.py assigns them).
+        permissions = [
+            ("review_order", "Can approve or decline orders (clinician review)"),
+            ("ship_order", "Can mark shipments shipped"),
+            ("refund_order", "Can refund orders"),
+        ]
 
     def __str__(self):
         return f"Order {self.reference} ({self.get_status_display()})"
@@ -220,6 +226,9 @@ class QuestionnaireResponse(models.Model):
 
     class Meta:
         verbose_name = "questionnaire response"
+        permissions = [
+            ("view_questionnaire", "Can read questionnaire answers (health data)"),
+        ]
 
     def __str__(self):
         return f"Questionnaire for {self.order.reference}"
@@ -377,6 +386,23 @@ class Shipment(AddressFields):
     def __str__(self):
         return f"{self.get_kind_display()} for {self.order.reference}"
 
+    TRACKING_URLS = {
+        "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
+        "UPS": "https://www.ups.com/track?tracknum={}",
+        "FedEx": "https://www.fedex.com/fedextrack/?trknbr={}",
+        "DHL": "https://www.dhl.com/us-en/home/tracking.html?tracking-id={}",
+    }
+
+    @property
+    def tracking_url(self):
+        """The carrier's public tracking page for this parcel, if we know the carrier."""
+        pattern = self.TRACKING_URLS.get(self.carrier)
+        if not (pattern and self.tracking_number):
+            return ""
+        from urllib.parse import quote
+
+        return pattern.format(quote(self.tracking_number))
+
 
 class WebhookEvent(models.Model):
     """Each Stripe event id once: the unique constraint is what makes delivery idempotent."""
@@ -394,3 +420,35 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.stripe_event_id}"
+
+
+class ReviewQueueOrder(Order):
+    """Paid orders waiting for a clinician: the admin's review queue (a proxy of Order)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "order to review"
+        verbose_name_plural = "review queue"
+
+
+class QuestionnaireAccess(models.Model):
+    """One look at a patient's questionnaire answers by a staff member (health data audit).
+
+    Written by the admin every time answers are shown; only superusers can read the log.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="questionnaire_views")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    username = models.CharField(max_length=150, help_text="Kept if the account is deleted.")
+    where = models.CharField(max_length=50, help_text="Which admin page showed the answers.")
+    viewed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-viewed_at", "-id"]
+        verbose_name = "questionnaire access"
+        verbose_name_plural = "questionnaire access log"
+
+    def __str__(self):
+        return f"{self.username} viewed {self.order.reference} ({self.where})"
