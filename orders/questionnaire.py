@@ -237,6 +237,12 @@ class QuestionnaireForm(forms.Form):
         for question_set, _covered in self.question_sets:
             for question in question_set.questions:
                 self.fields[question.key] = _yes_no_field(question.label, question.hint)
+        for field in self.fields.values():
+            field.error_messages["required"] = (
+                "Please answer this question."
+                if isinstance(field.widget, forms.RadioSelect)
+                else "Please fill this in."
+            )
         self.stops = []  # [{"treatment", "treatment_id", "why", "instead"}]
         self.flags = []  # [{"key", "message"}]
 
