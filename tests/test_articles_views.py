@@ -186,3 +186,22 @@ def test_home_without_articles_still_renders(client):
     response = client.get("/")
     assert response.status_code == 200
     assert "Featured article" not in response.content.decode()
+
+
+def test_related_treatments_link_to_active_treatments_only(client):
+    from treatments.models import Category, Treatment
+
+    category = Category.objects.create(name="Topical Treatments", slug="topical-treatments")
+    lotion = Treatment.objects.create(
+        category=category, name="Metformin HCL Lotion 20%", slug="metformin-hcl-lotion-20"
+    )
+    retired = Treatment.objects.create(
+        category=category, name="Retired cream", slug="retired-cream", is_active=False
+    )
+    load_articles()
+    article = Article.objects.get()
+    assert list(article.related_treatments.all()) == [lotion]  # matched by name on load
+    article.related_treatments.add(retired)
+    html = client.get(SEED_URL).content.decode()
+    assert 'href="/treatments/topical-treatments/metformin-hcl-lotion-20/"' in html
+    assert "Retired cream" not in html
