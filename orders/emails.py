@@ -25,6 +25,9 @@ SUBJECTS = {
     "payment_failed": "Your payment for order {reference} did not go through",
     "cancelled": "Your subscription for order {reference} is cancelled",
     "refunded": "We refunded your payment for order {reference}",
+    "approved": "Your order {reference} is approved",
+    "declined": "Your order {reference} was not approved: you are refunded in full",
+    "shipped": "Your order {reference} has shipped",
 }
 
 

@@ -1,0 +1,164 @@
+"""Clinician review: approve an order (it goes to fulfilment) or decline it (full refund).
+
+A patient is never left paying for a prescription that was declined: ``decline_order``
+refunds what is left of the latest paid invoice's payment and cancels the subscription
+before the order is marked declined, all with idempotency keys, so clicking twice (or
+after a ``charge.refunded`` webhook already recorded a refund) never refunds twice.
+"""
+
+from django.utils import timezone
+
+from ..emails import queue_order_email
+from ..models import Order, Refund, Shipment
+from ..payments import PaymentProviderError
+from . import OrderError, lock_order, record_event, set_status, transaction
+from .refunds import gateway_for, issue_refund, payment_refundable_cents, refundable_cents
+
+S = Order.Status
+
+
+def _not_twice(order, action):
+    if order.reviewed_at is not None:
+        verb = "approved" if order.status != S.DECLINED else "declined"
+        raise OrderError(
+            f"This order was already {verb} by {_who(order)} on "
+            f"{timezone.localtime(order.reviewed_at):%b %d, %Y}; it cannot be {action} now.",
+            code="already_reviewed",
+        )
+
+
+def _who(order):
+    user = order.reviewed_by
+    return (user.get_full_name() or user.get_username()) if user else "a clinician"
+
+
+def approve_order(order, *, by, note=""):
+    """A clinician approves ``order``: it goes to fulfilment and the patient is told.
+
+    Creates the first shipment (to the address collected at checkout) and emails the
+    patient, with ``note`` if given. Returns the approved order.
+    """
+    note = (note or "").strip()
+    with transaction.atomic():
+        order = lock_order(order)
+        _not_twice(order, "approved")
+        if order.status != S.AWAITING_REVIEW:
+            raise OrderError(
+                "Only a paid order awaiting review can be approved: this one is "
+                f"{order.get_status_display().lower()}.",
+                code="wrong_status",
+            )
+        order.reviewed_by = by
+        order.reviewed_at = timezone.now()
+        order.review_note = note
+        message = "A clinician approved your order. It ships next, free."
+        if note:
+            message = f"{message} Note from your clinician: {note}"
+        set_status(order, S.APPROVED, "approved", message=message, actor=by, data={"note": note})
+        shipment = Shipment.objects.create(
+            order=order, kind=Shipment.Kind.INITIAL, **order.address_dict()
+        )
+        record_event(
+            order,
+            "shipment_created",
+            message="Your first shipment is being prepared.",
+            actor=by,
+            data={"shipment": shipment.pk},
+        )
+        queue_order_email(order, "approved", note=note)
+    return order
+
+
+def decline_order(order, *, by, reason, gateway=None):
+    """A clinician declines ``order``: full refund, subscription cancelled, patient told.
+
+    ``reason`` is required (it is recorded and sent to the patient). Refunds whatever is
+    left of the latest payment (nothing if a refund was already made, e.g. at the Stripe
+    dashboard), cancels the subscription, marks the order declined. If the payment
+    provider fails, nothing changes here and the clinician can try again: the idempotency
+    keys make the retry safe. Returns the declined order.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError("Please give a reason for declining.", code="reason_required")
+    with transaction.atomic():
+        order = lock_order(order)
+        if order.status == S.DECLINED:
+            raise OrderError(
+                "This order is already declined and refunded: nothing more was done.",
+                code="already_declined",
+            )
+        _not_twice(order, "declined")
+        if order.status not in (S.AWAITING_REVIEW, S.REFUNDED, S.PAST_DUE):
+            raise OrderError(
+                "Only a paid order awaiting review can be declined: this one is "
+                f"{order.get_status_display().lower()}.",
+                code="wrong_status",
+            )
+        refund = None
+        payment = order.payments.order_by("-paid_at", "-id").first()
+        amount = 0
+        if payment is not None:
+            amount = min(payment_refundable_cents(payment), refundable_cents(order))
+        try:
+            if amount > 0:
+                refund = _refund_in_full(
+                    order, payment, amount, by=by, reason=reason, gateway=gateway
+                )
+            if order.stripe_subscription_id and order.subscription_status != "canceled":
+                (gateway or gateway_for(order)).cancel_subscription(
+                    order, idempotency_key=f"decline-cancel-{order.public_id}"
+                )
+                order.subscription_status = "canceled"
+        except PaymentProviderError as error:
+            raise OrderError(error.message, code="provider") from error
+        order.reviewed_by = by
+        order.reviewed_at = timezone.now()
+        order.review_note = reason
+        order.cancelled_at = order.cancelled_at or timezone.now()
+        refunded = sum(
+            r.amount_cents for r in order.refunds.all() if r.status not in ("failed", "canceled")
+        )
+        set_status(
+            order,
+            S.DECLINED,
+            "declined",
+            message="Your order was not approved, so nothing will ship. "
+            "You have been refunded in full and will not be charged again.",
+            actor=by,
+            data={"reason": reason, "refund": refund.pk if refund else None, "amount": amount},
+        )
+        queue_order_email(order, "declined", reason=reason, amount_cents=refunded)
+    return order
+
+
+def _refund_in_full(order, payment, amount, *, by, reason, gateway):
+    refund_id, status = issue_refund(
+        order,
+        payment,
+        amount_cents=amount,
+        idempotency_key=f"decline-refund-{order.public_id}-{payment.pk}",
+        gateway=gateway,
+    )
+    refund = Refund.objects.filter(stripe_refund_id=refund_id).first() if refund_id else None
+    if refund is not None:
+        # Stripe's webhook recorded this very refund already: count it once.
+        return refund
+    refund = Refund.objects.create(
+        order=order,
+        payment=payment,
+        amount_cents=amount,
+        currency=payment.currency,
+        reason=f"Declined by clinician: {reason}",
+        stripe_refund_id=refund_id or "",
+        status=status,
+        created_by=by if getattr(by, "pk", None) else None,
+    )
+    record_event(
+        order,
+        "refund",
+        message=f"Refunded ${amount / 100:,.2f} to your card.",
+        actor=by,
+        data={"refund": refund.pk, "amount": amount, "stripe_refund": refund_id},
+    )
+    return refund

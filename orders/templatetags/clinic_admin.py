@@ -1,0 +1,44 @@
+"""Numbers for the admin index panel: the day's work and the last 30 days' revenue."""
+
+from datetime import timedelta
+
+from django import template
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from ..models import Order, Payment, Refund, Shipment
+
+register = template.Library()
+
+
+def clinic_numbers(now=None):
+    """Four queries whatever the data: awaiting review, to ship, past due, 30-day revenue."""
+    since = (now or timezone.now()) - timedelta(days=30)
+    counts = Order.objects.aggregate(
+        awaiting_review=Count("pk", filter=Q(status=Order.Status.AWAITING_REVIEW)),
+        past_due=Count("pk", filter=Q(status=Order.Status.PAST_DUE)),
+    )
+    to_ship = Shipment.objects.filter(
+        status=Shipment.Status.PENDING,
+        order__status__in=[Order.Status.APPROVED, Order.Status.SHIPPED],
+    ).count()
+    paid = Payment.objects.filter(paid_at__gte=since).aggregate(total=Sum("amount_cents"))["total"]
+    refunded = (
+        Refund.objects.filter(created_at__gte=since)
+        .exclude(status__in=[Refund.Status.FAILED, Refund.Status.CANCELED])
+        .aggregate(total=Sum("amount_cents"))["total"]
+    )
+    return {
+        **counts,
+        "to_ship": to_ship,
+        "revenue_30d_cents": (paid or 0) - (refunded or 0),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def clinic_dashboard(context):
+    """The panel's numbers, or None for staff who do not work on orders."""
+    request = context.get("request")
+    if request is None or not request.user.has_perm("orders.view_order"):
+        return None
+    return clinic_numbers()
