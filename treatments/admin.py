@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Max, Min, Q
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from .models import Category, Plan, PriceChange, Testimonial, Treatment
@@ -182,7 +183,7 @@ class TreatmentAdmin(admin.ModelAdmin):
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    change.changed_at.strftime("%Y-%m-%d %H:%M"),
+                    timezone.localtime(change.changed_at).strftime("%Y-%m-%d %H:%M %Z"),
                     change.plan.name,
                     format_money(change.old_amount_cents) or "(new plan)",
                     format_money(change.new_amount_cents),
