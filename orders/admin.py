@@ -25,6 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from .models import (
@@ -428,9 +429,7 @@ class OrderAdmin(admin.ModelAdmin):
     def address(self, order):
         if not order.has_address:
             return "-"
-        return format_html_join(
-            format_html("<br>"), "{}", ((line,) for line in order.address_lines)
-        )
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in order.address_lines))
 
     @admin.display(description="red flags")
     def red_flags(self, order):
@@ -682,7 +681,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     @admin.display(description="treatments")
     def treatments(self, order):
         return format_html_join(
-            format_html("<br>"),
+            mark_safe("<br>"),
             "{} ({})",
             ((line.treatment_name, line.plan_name) for line in order.lines.all()),
         )
@@ -839,9 +838,7 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
     @admin.display(description="ship to")
     def ship_to(self, shipment):
         return (
-            format_html_join(
-                format_html("<br>"), "{}", ((line,) for line in shipment.address_lines)
-            )
+            format_html_join(mark_safe("<br>"), "{}", ((line,) for line in shipment.address_lines))
             or "-"
         )
 

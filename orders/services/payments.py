@@ -167,29 +167,49 @@ def record_renewal_payment(order, *, invoice, actor=None, actor_label="Stripe we
         return payment
 
 
+def mark_past_due(order, *, reason="", actor=None, actor_label="Stripe webhook", data=None):
+    """A running subscription's payment failed: the order is past due, the patient emailed.
+
+    Returns True if the order changed, False if it was already past due. Raises
+    ``OrderError`` for orders that are not running (not paid yet, or closed).
+    """
+    with transaction.atomic():
+        order = lock_order(order)
+        if order.status == S.PAST_DUE:
+            return False
+        if order.status not in ACTIVE:
+            raise OrderError(
+                f"This order cannot become past due: it is {order.get_status_display().lower()}.",
+                code="wrong_status",
+            )
+        set_status(
+            order,
+            S.PAST_DUE,
+            "payment_failed",
+            message="Your monthly payment did not go through. Please update your card.",
+            actor=actor,
+            actor_label=actor_label,
+            data={"reason": reason, **(data or {})},
+        )
+        queue_order_email(order, "payment_failed", reason=reason)
+        return True
+
+
 def record_payment_failure(
     order, *, reason="", actor=None, actor_label="Stripe webhook", data=None
 ):
-    """A payment did not go through.
+    """A payment did not go through (``invoice.payment_failed``, or "Decline card (test)").
 
     At checkout (order still waiting for payment) this is only noted: nothing was charged
-    and the patient can try again. For a running subscription the order becomes past due
-    and the patient is emailed once. Returns True if the status changed.
+    and the patient can try again. A running order becomes past due (``mark_past_due``).
+    Closed orders are left alone. Returns True if the status changed.
     """
     with transaction.atomic():
         order = lock_order(order)
         if order.status in ACTIVE:
-            set_status(
-                order,
-                S.PAST_DUE,
-                "payment_failed",
-                message="Your monthly payment did not go through. Please update your card.",
-                actor=actor,
-                actor_label=actor_label,
-                data={"reason": reason, **(data or {})},
+            return mark_past_due(
+                order, reason=reason, actor=actor, actor_label=actor_label, data=data
             )
-            queue_order_email(order, "payment_failed", reason=reason)
-            return True
         if order.status == S.PENDING_PAYMENT:
             record_event(
                 order,
@@ -220,16 +240,9 @@ def update_subscription(order, *, subscription, actor=None, actor_label="Stripe 
         if order.status == S.PENDING_PAYMENT:
             return
         if status in ("past_due", "unpaid") and order.status in ACTIVE:
-            set_status(
-                order,
-                S.PAST_DUE,
-                "payment_failed",
-                message="Your monthly payment did not go through. Please update your card.",
-                actor=actor,
-                actor_label=actor_label,
-                data={"subscription_status": status},
+            mark_past_due(
+                order, actor=actor, actor_label=actor_label, data={"subscription_status": status}
             )
-            queue_order_email(order, "payment_failed")
         elif status == "active" and order.status == S.PAST_DUE:
             _resume_after_past_due(order, actor=actor, actor_label=actor_label)
     if status in ("canceled", "incomplete_expired"):
