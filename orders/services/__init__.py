@@ -16,6 +16,8 @@ Review and fulfilment verbs (approve, decline, ship, refill shipments) build on 
 helpers below.
 """
 
+from django.db import transaction
+
 from ..models import Order, OrderEvent
 
 
