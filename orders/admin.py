@@ -25,6 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
@@ -499,9 +500,10 @@ class OrderAdmin(admin.ModelAdmin):
 
     def _done(self, request, order, message, level=messages.SUCCESS):
         self.message_user(request, message, level)
-        return HttpResponseRedirect(
-            request.POST.get("next") or reverse("admin:orders_order_change", args=[order.pk])
-        )
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+            target = reverse("admin:orders_order_change", args=[order.pk])
+        return HttpResponseRedirect(target)
 
     def approve_view(self, request, pk):
         order = self._order_or_403(request, pk, self.has_review_permission)
