@@ -9,7 +9,7 @@ from django.db import connections, models
 from django.urls import reverse
 from django.utils import timezone
 
-from .rendering import render_markdown
+from .rendering import render_markdown, split_catalog_regions
 
 WORDS_PER_MINUTE = 220
 
@@ -148,6 +148,11 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def body_segments(self):
+        """The stored body cut around its live catalog regions (see ``rendering``)."""
+        return split_catalog_regions(self.body_html)
 
     @property
     def is_public(self):

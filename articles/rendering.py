@@ -90,6 +90,48 @@ def _wrap_tables(fragment):
     return fragment.replace("<table>", TABLE_WRAP + "<table>").replace("</table>", "</table></div>")
 
 
+CATALOG_REGION_START = re.compile(r'<div data-catalog="([a-z0-9-]+)">')
+DIV_TAG = re.compile(r"<div\b|</div>")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a rendered body: stored HTML, or a catalog region to render live."""
+
+    html: str = ""
+    catalog: str = ""
+
+
+def split_catalog_regions(fragment):
+    """Cut stored HTML into segments around its ``data-catalog`` regions.
+
+    The template renders ``Segment.html`` as is and, for a catalog segment, the catalog's
+    own live template tag in place of the static fallback the region holds.
+    """
+    segments = []
+    position = 0
+    for start in CATALOG_REGION_START.finditer(fragment):
+        if start.start() < position:  # a region nested in the previous one
+            continue
+        end = _matching_div_end(fragment, start.end())
+        if end is None:  # unbalanced markup: keep the static fallback
+            break
+        segments.append(Segment(html=fragment[position : start.start()]))
+        segments.append(Segment(catalog=start.group(1)))
+        position = end
+    segments.append(Segment(html=fragment[position:]))
+    return [segment for segment in segments if segment.html.strip() or segment.catalog]
+
+
+def _matching_div_end(fragment, after_open):
+    depth = 1
+    for tag in DIV_TAG.finditer(fragment, after_open):
+        depth += 1 if tag.group() != "</div>" else -1
+        if depth == 0:
+            return tag.end()
+    return None
+
+
 def render_markdown(text):
     """Render editor Markdown to sanitized HTML plus its table of contents."""
     md = markdown.Markdown(

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from articles.seed import load_articles
 from treatments.models import Plan, PriceChange, Treatment
 from treatments.seed import load_catalog
 
@@ -85,6 +86,7 @@ def test_amount_is_shown_in_dollars(admin_client, catalog):
 
 
 def test_price_edit_changes_every_page_and_records_who(admin_client, client, manager, catalog):
+    load_articles()  # the seed article's options table is rendered from the live catalog
     treatment = Treatment.objects.get(slug="hairless-hype")
     response = post_plan_price(admin_client, treatment, "65.00")
     assert response.status_code == 302, response.context and response.context["errors"]
@@ -101,6 +103,11 @@ def test_price_edit_changes_every_page_and_records_who(admin_client, client, man
     catalog_text = text_of(client.get("/treatments/"))
     assert "$14-$65/month" in catalog_text
     assert "$65/month" in text_of(client.get("/treatments/unwanted-hair/"))
+    article_text = text_of(client.get("/articles/magnesium-and-insulin-resistance/"))
+    assert (
+        "Unwanted Hair Spironolactone, Eflornithine 12%, Hairless Hype $14-$65/month"
+        in article_text
+    )
     # The home page's starting prices follow too: a cheaper spironolactone moves "from".
     spironolactone = Treatment.objects.get(slug="spironolactone")
     admin_client.force_login(manager)
