@@ -8,12 +8,11 @@ from django.contrib.auth.models import Group
 
 from orders.models import Order, QuestionnaireResponse
 from orders.roles import GROUP_NAMES
-from orders.services.payments import record_initial_payment
-from tests.orders_factories import make_paid_order, make_plan
-from tests.stripe_helpers import invoice_for
+from orders.services.payments import mark_order_paid, record_initial_payment
+from tests.orders_factories import make_order, make_plan
+from tests.stripe_helpers import completed_session, invoice_for
 
 PASSWORD = "a-long-staff-password-42"
-FIRST_INVOICE = "in_1Pgc6tB7WZ01zgkWu9fdqL6I"  # the completed session's invoice
 SUBSCRIPTION = "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"
 
 ANSWERS = {
@@ -56,15 +55,20 @@ def order_to_review(amount_cents=2200, *, with_intent=True, email="jane@example.
     """A paid order awaiting review, with answers (one red flag) and its first payment.
 
     ``with_intent``: the first invoice's ``invoice.paid`` also arrived, so the payment knows
-    its Stripe payment intent (``pi_<invoice id>``), which refunds need.
+    its Stripe payment intent (``intent_for(order)``), which refunds need.
     """
-    order = make_paid_order(make_plan("Spironolactone", amount_cents), email=email)
+    order = make_order(make_plan("Spironolactone", amount_cents), email=email)
     QuestionnaireResponse.objects.filter(order=order).update(answers=ANSWERS, flags=FLAGS)
+    invoice_id = f"in_oana_first_{order.pk}"
+    mark_order_paid(order, session=completed_session(order, invoice=invoice_id))
     if with_intent:
         record_initial_payment(
             order,
-            invoice=invoice_for(
-                order, billing_reason="subscription_create", invoice_id=FIRST_INVOICE
-            ),
+            invoice=invoice_for(order, billing_reason="subscription_create", invoice_id=invoice_id),
         )
     return Order.objects.get(pk=order.pk)
+
+
+def intent_for(order):
+    """The Stripe payment intent of ``order``'s first payment (see ``order_to_review``)."""
+    return f"pi_in_oana_first_{order.pk}"

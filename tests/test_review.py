@@ -44,7 +44,11 @@ def test_approve_creates_the_first_shipment_and_emails_the_patient(
     assert shipment.address_lines == order.address_lines
     assert shipment.ship_line1 == "45 Maple Avenue"
     event = order.events.get(kind="approved")
-    assert (event.actor, event.from_status, event.to_status) == (clinician, S.AWAITING_REVIEW, S.APPROVED)
+    assert (event.actor, event.from_status, event.to_status) == (
+        clinician,
+        S.AWAITING_REVIEW,
+        S.APPROVED,
+    )
     assert event.data == {"note": "Take it with dinner."}
     [email] = mail.outbox
     assert email.to == ["jane@example.com"]
@@ -127,7 +131,9 @@ def test_clinician_approves_from_the_queue_with_a_note(client, clinician):
     client.force_login(clinician)
     queue = client.get("/admin/orders/reviewqueueorder/")
     assert order.reference in queue.content.decode()
-    form = client.get(f"/admin/orders/order/{order.pk}/approve/?next=/admin/orders/reviewqueueorder/")
+    form = client.get(
+        f"/admin/orders/order/{order.pk}/approve/?next=/admin/orders/reviewqueueorder/"
+    )
     assert form.status_code == 200
     assert 'name="csrfmiddlewaretoken"' in form.content.decode()
     response = client.post(
@@ -139,7 +145,10 @@ def test_clinician_approves_from_the_queue_with_a_note(client, clinician):
     order.refresh_from_db()
     assert order.status == S.APPROVED and order.review_note == "Start with half a tablet."
     assert any("approved" in m for m in messages_of(response))
-    assert f">{order.reference}</a>" not in client.get("/admin/orders/reviewqueueorder/").content.decode()
+    assert (
+        f">{order.reference}</a>"
+        not in client.get("/admin/orders/reviewqueueorder/").content.decode()
+    )
 
 
 def test_admin_refuses_illegal_transitions_with_a_message_not_a_500(client, clinician):
@@ -219,5 +228,7 @@ def test_review_queue_lists_oldest_first_with_red_flags_and_answers(client, clin
 def test_every_review_writes_the_timeline_with_the_actor(clinician):
     order = order_to_review()
     approve_order(order, by=clinician)
-    kinds = list(OrderEvent.objects.filter(order=order, actor=clinician).values_list("kind", flat=True))
+    kinds = list(
+        OrderEvent.objects.filter(order=order, actor=clinician).values_list("kind", flat=True)
+    )
     assert kinds == ["approved", "shipment_created"]

@@ -63,7 +63,7 @@ def mark_shipped(shipment, *, by, carrier, tracking_number):
             carrier=carrier,
             tracking_number=tracking_number,
             tracking_url=shipment.tracking_url,
-            kind=shipment.get_kind_display(),
+            shipment_kind=shipment.get_kind_display(),
         )
     return shipment
 
