@@ -652,6 +652,10 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[object_id]))
 
     def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "title": "Review queue: paid orders awaiting a clinician, oldest first",
+            **(extra_context or {}),
+        }
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
@@ -694,7 +698,9 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
     @admin.display(description="at a glance")
     def at_a_glance(self, order):
-        return render_answers(getattr(order, "questionnaire", None), keys=GLANCE_KEYS)
+        questionnaire = getattr(order, "questionnaire", None)
+        flagged = {flag.get("key") for flag in getattr(questionnaire, "flags", None) or []}
+        return render_answers(questionnaire, keys={*GLANCE_KEYS, *flagged})
 
     @admin.display(description="decide")
     def decide(self, order):
@@ -800,10 +806,10 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
         "kind",
         "status",
         "ship_to",
-        "created_at",
+        "ship",
         "carrier",
         "tracking",
-        "ship",
+        "created_at",
     ]
     list_filter = ["status", "kind", "carrier"]
     search_fields = ["=order__id", "tracking_number", "ship_name", "ship_postal_code"]
@@ -825,6 +831,12 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
 
     def get_ordering(self, request):
         return ["status", "created_at", "id"]  # "pending" sorts before "shipped"
+
+    def changelist_view(self, request, extra_context=None):
+        title = (
+            "Shipments" if request.GET.get("status__exact") != "pending" else "Shipments to send"
+        )
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def has_ship_permission(self, request, obj=None):
         return request.user.has_perm("orders.ship_order")

@@ -1,0 +1,81 @@
+"""Staff journey in the admin: a clinician approves from the queue, fulfilment ships it,
+the patient's order page shows the tracking number."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from orders.models import Order, QuestionnaireAccess, Shipment
+from tests.clinic_helpers import PASSWORD, order_to_review, staff
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def order(settings):
+    settings.STRIPE_TEST_MODE = True
+    settings.STRIPE_SECRET_KEY = ""
+    return order_to_review(3200)
+
+
+def log_in(page, user):
+    page.context.clear_cookies()
+    page.goto("/admin/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Today at the clinic")).to_be_visible()
+
+
+def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screenshot, order):
+    clinician = staff("clinician", "dr_lee")
+    shipper = staff("fulfillment", "sam")
+
+    # The clinician opens the review queue from the index panel.
+    log_in(page, clinician)
+    page.get_by_test_id("awaiting-review").click()
+    page.wait_for_url("**/admin/orders/reviewqueueorder/")
+    row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
+    expect(row).to_contain_text("Red flag:")
+    expect(row).to_contain_text("Penicillin")
+    expect(row.locator(".clinic-flags li")).to_have_css("background-color", "rgb(253, 236, 236)")
+    screenshot(page, "clinic-review-queue-desktop")
+
+    # The order page shows the answers and the timeline; approve from the queue.
+    page.get_by_role("link", name=order.reference).click()
+    expect(page.locator(".clinic-answers")).to_contain_text("Lisinopril 10 mg")
+    expect(page.get_by_role("link", name="Approve")).to_be_visible()
+    screenshot(page, "clinic-order-change-desktop")
+    page.go_back()
+    row.get_by_role("link", name="Approve").click()
+    page.get_by_label("Note to the patient (optional)").fill("Take it with dinner.")
+    page.get_by_role("button", name="Approve order").click()
+    page.wait_for_url("**/admin/orders/reviewqueueorder/")
+    expect(page.locator(".messagelist")).to_contain_text(f"{order.reference} approved")
+    expect(page.locator("#result_list")).to_have_count(0)
+    assert Order.objects.get(pk=order.pk).status == Order.Status.APPROVED
+    assert QuestionnaireAccess.objects.filter(user=clinician, order=order).exists()
+
+    # Fulfillment marks the first shipment shipped.
+    log_in(page, shipper)
+    page.get_by_test_id("to-ship").click()
+    row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
+    expect(row).to_contain_text("45 Maple Avenue")
+    screenshot(page, "clinic-shipments-desktop")
+    row.get_by_role("link", name="Mark shipped").click()
+    page.get_by_label("Carrier").select_option("USPS")
+    page.get_by_label("Tracking number").fill("9400111899223100001234")
+    page.get_by_role("button", name=re.compile("Mark shipped")).click()
+    expect(page.locator(".messagelist")).to_contain_text("marked shipped")
+    shipment = Shipment.objects.get(order=order)
+    assert (shipment.status, shipment.tracking_number) == ("shipped", "9400111899223100001234")
+
+    # The patient's order page shows the tracking number, linked to the carrier.
+    page.context.clear_cookies()
+    page.goto(order.get_absolute_url())
+    expect(page.get_by_test_id("order-status")).to_have_text("Shipped")
+    link = page.get_by_role("link", name="9400111899223100001234")
+    expect(link).to_have_attribute("href", re.compile(r"^https://tools\.usps\.com/"))
+    expect(page.locator(".shipment")).to_contain_text("USPS tracking")
+    screenshot(page, "clinic-patient-order-shipped-desktop")
