@@ -21,8 +21,10 @@ The header is simple ``key: value`` lines (the value is everything after the fir
 Everything after the ``<!-- faqs -->`` line becomes FAQ items, one per ``## `` heading, so
 questions live in the FAQ section of the page rather than among the body's headings.
 
-``load_articles`` is idempotent: articles are matched by slug and updated, their FAQ
-items replaced, topics created on first use.
+``load_articles`` is idempotent and, like the catalog seed, never overwrites an article that
+exists: ``make run`` seeds on every start, and an editor's changes in the admin must survive
+it. ``load_articles(refresh=True)`` (``manage.py seed --refresh-articles``) rewrites the seed
+articles from their files, replacing their FAQ items.
 """
 
 import re
@@ -69,8 +71,11 @@ def parse_article(text):
 
 
 @transaction.atomic
-def load_article(path):
+def load_article(path, *, refresh=False):
     meta, body, faqs = parse_article(Path(path).read_text(encoding="utf-8"))
+    existing = Article.objects.filter(slug=meta["slug"]).first()
+    if existing and not refresh:
+        return existing
     publish_at = parse_datetime(meta["publish_at"]) if meta.get("publish_at") else None
     defaults = {
         "title": meta["title"],
@@ -108,8 +113,8 @@ def load_article(path):
     return article
 
 
-def load_articles():
-    """Load every file in articles/content/; return a one-line summary."""
-    articles = [load_article(path) for path in sorted(CONTENT_DIR.glob("*.md"))]
+def load_articles(*, refresh=False):
+    """Load every file in articles/content/ (see the module docstring); one-line summary."""
+    articles = [load_article(path, refresh=refresh) for path in sorted(CONTENT_DIR.glob("*.md"))]
     faqs = FaqItem.objects.filter(article__in=articles).count()
     return f"Articles: {len(articles)} loaded ({faqs} FAQ items)."

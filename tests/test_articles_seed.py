@@ -234,3 +234,13 @@ def test_faq_json_ld_is_valid_json_with_three_questions(client, article):
 def test_content_file_is_inside_the_project():
     assert (CONTENT_DIR / f"{SLUG}.md").is_file()
     assert "shared" not in str(CONTENT_DIR)
+
+
+def test_seed_keeps_admin_edits_unless_refreshed(db):
+    load_articles()
+    Article.objects.filter(slug=SLUG).update(title="Edited by an editor")
+    load_articles()
+    assert Article.objects.get(slug=SLUG).title == "Edited by an editor"
+    load_articles(refresh=True)
+    assert Article.objects.get(slug=SLUG).title.startswith("Magnesium and Insulin Resistance")
+    assert Article.objects.get(slug=SLUG).faq_items.count() == 3

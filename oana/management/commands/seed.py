@@ -7,12 +7,18 @@ from django.db import transaction
 class Command(BaseCommand):
     help = "Load (or refresh) the seed article, catalog and testimonials. Idempotent."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--refresh-articles",
+            action="store_true",
+            help="Rewrite the seed articles from articles/content/, discarding admin edits to them.",
+        )
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, refresh_articles=False, **options):
         # Each app owns its seed data; the catalog goes first because the article links to it.
         from articles.seed import load_articles
         from treatments.seed import load_catalog
 
-        for loader in (load_catalog, load_articles):
-            summary = loader()
-            self.stdout.write(self.style.SUCCESS(summary))
+        self.stdout.write(self.style.SUCCESS(load_catalog()))
+        self.stdout.write(self.style.SUCCESS(load_articles(refresh=refresh_articles)))
