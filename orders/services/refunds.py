@@ -8,7 +8,7 @@ and counts nothing twice.
 
 from django.db.models import Q, Sum
 
-from ..models import Order, Payment, Refund
+from ..models import Order, Refund
 from ..payments import TestModeGateway, get_gateway
 from . import OrderError, lock_order, transaction
 from .payments import record_refund
@@ -121,4 +121,4 @@ def refund_order(order, *, by, amount_cents, reason, idempotency_key=None, gatew
         return refund
 
 
-__all__ = ["Payment", "gateway_for", "issue_refund", "refund_order", "refundable_cents"]
+__all__ = ["gateway_for", "issue_refund", "refund_order", "refundable_cents"]
