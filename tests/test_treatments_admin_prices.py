@@ -180,6 +180,19 @@ def test_adding_a_plan_starts_its_history(admin_client, manager, catalog):
         ("99999999", "Prices are capped at $2,000 a month"),
         ("sixty", "Enter the price as a number of dollars"),
         ("", "This field is required."),
+        ("   ", "This field is required."),
+        # Python's Decimal reads these as numbers; a catalog manager never means them as prices.
+        ("1e3", "Enter the price as a number of dollars"),
+        ("1E-2", "Enter the price as a number of dollars"),
+        ("1_000", "Enter the price as a number of dollars"),
+        ("NaN", "Enter the price as a number of dollars"),
+        ("Infinity", "Enter the price as a number of dollars"),
+        ("-Infinity", "Enter the price as a number of dollars"),
+        ("\u0666\u0669", "Enter the price as a number of dollars"),  # Arabic-Indic digits
+        ("$69", "no $ sign or commas"),
+        ("69,00", "no $ sign or commas"),
+        ("1,000", "no $ sign or commas"),
+        ("9" * 400, "Prices are capped at $2,000 a month"),
     ],
 )
 def test_invalid_prices_are_rejected_and_nothing_is_saved(admin_client, catalog, amount, message):
@@ -192,6 +205,21 @@ def test_invalid_prices_are_rejected_and_nothing_is_saved(admin_client, catalog,
     assert treatment.tagline != "Changed tagline"
     assert Plan.objects.get(treatment=treatment).amount_cents == 6900
     assert PriceChange.objects.filter(plan__treatment=treatment).count() == 1
+
+
+@pytest.mark.parametrize(("amount", "cents"), [(" 65.5 ", 6550), ("65.", 6500), (".99", 99)])
+def test_plainly_written_prices_are_accepted(admin_client, manager, catalog, amount, cents):
+    treatment = Treatment.objects.get(slug="hairless-hype")
+    assert post_plan_price(admin_client, treatment, amount).status_code == 302
+    assert Plan.objects.get(treatment=treatment).amount_cents == cents
+    assert PriceChange.objects.filter(plan__treatment=treatment, changed_by=manager).get()
+
+
+def test_cents_are_shown_with_two_decimals(admin_client, catalog):
+    treatment = Treatment.objects.get(slug="hairless-hype")
+    post_plan_price(admin_client, treatment, "65.5")
+    html = admin_client.get(change_url(treatment)).content.decode()
+    assert re.search(r'name="plans-0-amount" value="65.50"', html)
 
 
 def test_the_upper_bound_itself_is_allowed(admin_client, catalog):

@@ -27,12 +27,13 @@ DESIGN_CATALOG = [
 def test_seed_matches_the_design_catalog():
     load_catalog()
     rows = [
-        (p.treatment.category.name, p.treatment.name, p.amount_cents / 100)
+        (p.treatment.category.name, p.treatment.name, p.amount_cents)
         for p in Plan.objects.active()
         .select_related("treatment__category")
         .order_by("treatment__category__order", "treatment__display_order")
     ]
-    assert rows == DESIGN_CATALOG
+    # Integer cents: no float ever stands between DESIGN.md's dollars and the database.
+    assert rows == [(category, name, dollars * 100) for category, name, dollars in DESIGN_CATALOG]
     assert Treatment.objects.active().count() == 10
     assert all(p.name == "Monthly" and p.interval == "month" for p in Plan.objects.all())
     assert all(p.currency == "usd" for p in Plan.objects.all())

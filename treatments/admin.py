@@ -4,6 +4,7 @@ Every price change made here goes through ``services.change_plan_amount`` (or
 ``record_new_plan`` for a new plan), so the history always says who changed what and when.
 """
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
@@ -18,17 +19,35 @@ from .templatetags.catalog import format_money
 
 MAX_PRICE = Decimal("2000.00")
 
+# Plain ASCII digits with an optional decimal point: what a person types as a price. Python's
+# Decimal would also take "1e3", "1_000" or non-Latin digits, which nobody means as a price.
+_DOLLARS = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+class DollarField(forms.DecimalField):
+    """A DecimalField that accepts only plainly written dollar amounts ("69", "69.50")."""
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            value = str(value).strip()
+            if value and not _DOLLARS.fullmatch(value):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
 
 class PlanForm(forms.ModelForm):
     """A plan with its price entered in dollars and cents, stored as integer cents."""
 
-    amount = forms.DecimalField(
+    amount = DollarField(
         label="Price per month (USD)",
         max_digits=7,
         decimal_places=2,
         help_text="In dollars, e.g. 69 or 69.50. Shipping is always free.",
         error_messages={
-            "invalid": "Enter the price as a number of dollars, e.g. 69 or 69.50.",
+            "invalid": (
+                "Enter the price as a number of dollars, e.g. 69 or 69.50 "
+                "(digits and a decimal point only, no $ sign or commas)."
+            ),
             "max_decimal_places": "Enter the price in dollars and cents: at most two decimals.",
             "max_digits": f"Prices are capped at {format_money(int(MAX_PRICE * 100))} a month.",
             "max_whole_digits": f"Prices are capped at {format_money(int(MAX_PRICE * 100))} a month.",
@@ -42,7 +61,8 @@ class PlanForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.amount_cents is not None:
-            self.initial.setdefault("amount", Decimal(self.instance.amount_cents) / 100)
+            dollars = (Decimal(self.instance.amount_cents) / 100).quantize(Decimal("0.01"))
+            self.initial.setdefault("amount", dollars)
 
     def clean_amount(self):
         amount = self.cleaned_data["amount"]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,101 +14,224 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Lower numbers come first.')),
-                ('short_description', models.CharField(blank=True, max_length=255)),
-                ('helps_with', models.TextField(blank=True, help_text='What the treatments in it help with.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                (
+                    "order",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Lower numbers come first."
+                    ),
+                ),
+                ("short_description", models.CharField(blank=True, max_length=255)),
+                (
+                    "helps_with",
+                    models.TextField(blank=True, help_text="What the treatments in it help with."),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['order', 'name'],
+                "verbose_name_plural": "categories",
+                "ordering": ["order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='Monthly', max_length=100)),
-                ('amount_cents', models.PositiveIntegerField(help_text='Price per interval, in cents.')),
-                ('currency', models.CharField(default='usd', max_length=3)),
-                ('interval', models.CharField(choices=[('month', 'Monthly')], default='month', max_length=10)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('display_order', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(default="Monthly", max_length=100)),
+                (
+                    "amount_cents",
+                    models.PositiveIntegerField(help_text="Price per interval, in cents."),
+                ),
+                ("currency", models.CharField(default="usd", max_length=3)),
+                (
+                    "interval",
+                    models.CharField(
+                        choices=[("month", "Monthly")], default="month", max_length=10
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("display_order", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['display_order', 'amount_cents'],
+                "ordering": ["display_order", "amount_cents"],
             },
         ),
         migrations.CreateModel(
-            name='PriceChange',
+            name="PriceChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_amount_cents', models.PositiveIntegerField(blank=True, null=True)),
-                ('new_amount_cents', models.PositiveIntegerField()),
-                ('changed_at', models.DateTimeField(auto_now_add=True)),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='price_changes', to='treatments.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("old_amount_cents", models.PositiveIntegerField(blank=True, null=True)),
+                ("new_amount_cents", models.PositiveIntegerField()),
+                ("changed_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="price_changes",
+                        to="treatments.plan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-changed_at', '-id'],
+                "ordering": ["-changed_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Treatment',
+            name="Treatment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=150)),
-                ('slug', models.SlugField(max_length=150, unique=True)),
-                ('tagline', models.CharField(blank=True, max_length=255)),
-                ('description', models.TextField(blank=True)),
-                ('how_it_works', models.TextField(blank=True)),
-                ('how_to_use', models.TextField(blank=True)),
-                ('side_effects', models.TextField(blank=True, verbose_name='common side effects')),
-                ('who_should_not_use', models.TextField(blank=True)),
-                ('form', models.CharField(choices=[('oral', 'Oral'), ('topical', 'Topical'), ('pack', 'Pack')], default='oral', max_length=20)),
-                ('active_ingredients', models.CharField(blank=True, max_length=255)),
-                ('prescription_required', models.BooleanField(default=True)),
-                ('unsafe_in_pregnancy', models.BooleanField(default=False, help_text='Checkout stops for patients who are pregnant, breastfeeding or trying to conceive.')),
-                ('component_names', models.CharField(blank=True, help_text="For packs whose parts are not sold alone, e.g. 'Eflornithine, Metformin lotion, Azelaic Acid'.", max_length=255)),
-                ('image', models.ImageField(blank=True, height_field='image_height', upload_to='treatments/', width_field='image_width')),
-                ('image_width', models.PositiveIntegerField(blank=True, editable=False, null=True)),
-                ('image_height', models.PositiveIntegerField(blank=True, editable=False, null=True)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('display_order', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='treatments', to='treatments.category')),
-                ('components', models.ManyToManyField(blank=True, help_text='For packs: the treatments it contains.', related_name='packs', to='treatments.treatment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=150)),
+                ("slug", models.SlugField(max_length=150, unique=True)),
+                ("tagline", models.CharField(blank=True, max_length=255)),
+                ("description", models.TextField(blank=True)),
+                ("how_it_works", models.TextField(blank=True)),
+                ("how_to_use", models.TextField(blank=True)),
+                ("side_effects", models.TextField(blank=True, verbose_name="common side effects")),
+                ("who_should_not_use", models.TextField(blank=True)),
+                (
+                    "form",
+                    models.CharField(
+                        choices=[("oral", "Oral"), ("topical", "Topical"), ("pack", "Pack")],
+                        default="oral",
+                        max_length=20,
+                    ),
+                ),
+                ("active_ingredients", models.CharField(blank=True, max_length=255)),
+                ("prescription_required", models.BooleanField(default=True)),
+                (
+                    "unsafe_in_pregnancy",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Checkout stops for patients who are pregnant, breastfeeding or trying to conceive.",
+                    ),
+                ),
+                (
+                    "component_names",
+                    models.CharField(
+                        blank=True,
+                        help_text="For packs whose parts are not sold alone, e.g. 'Eflornithine, Metformin lotion, Azelaic Acid'.",
+                        max_length=255,
+                    ),
+                ),
+                (
+                    "image",
+                    models.ImageField(
+                        blank=True,
+                        height_field="image_height",
+                        upload_to="treatments/",
+                        width_field="image_width",
+                    ),
+                ),
+                ("image_width", models.PositiveIntegerField(blank=True, editable=False, null=True)),
+                (
+                    "image_height",
+                    models.PositiveIntegerField(blank=True, editable=False, null=True),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("display_order", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="treatments",
+                        to="treatments.category",
+                    ),
+                ),
+                (
+                    "components",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="For packs: the treatments it contains.",
+                        related_name="packs",
+                        to="treatments.treatment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['category__order', 'display_order', 'name'],
+                "ordering": ["category__order", "display_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Testimonial',
+            name="Testimonial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quote', models.TextField()),
-                ('patient_name', models.CharField(help_text="First name and initial, e.g. 'Sarah M.'", max_length=60)),
-                ('is_published', models.BooleanField(default=True, verbose_name='published')),
-                ('display_order', models.PositiveSmallIntegerField(default=0)),
-                ('treatment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='testimonials', to='treatments.treatment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quote", models.TextField()),
+                (
+                    "patient_name",
+                    models.CharField(
+                        help_text="First name and initial, e.g. 'Sarah M.'", max_length=60
+                    ),
+                ),
+                ("is_published", models.BooleanField(default=True, verbose_name="published")),
+                ("display_order", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "treatment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="testimonials",
+                        to="treatments.treatment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['display_order', 'id'],
+                "ordering": ["display_order", "id"],
             },
         ),
         migrations.AddField(
-            model_name='plan',
-            name='treatment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='plans', to='treatments.treatment'),
+            model_name="plan",
+            name="treatment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="plans",
+                to="treatments.treatment",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='plan_amount_positive'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__gt", 0)), name="plan_amount_positive"
+            ),
         ),
     ]
