@@ -1,6 +1,7 @@
 """Cart, checkout and order pages. Views parse input and render; services change orders."""
 
 import logging
+import re
 
 from django import forms
 from django.contrib import messages
@@ -30,7 +31,19 @@ PENDING_KEY = "pending_order"
 
 def _plan_id(request):
     value = request.POST.get("plan", "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    # ASCII only: str.isdigit() also accepts "²" and "١", which int() refuses or misreads.
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
+
+
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _order_or_404(queryset, public_id):
+    """The order with ``public_id``; anything not shaped like one (a NUL byte, which
+    PostgreSQL refuses in a query, an overlong string) is a 404 without asking the database."""
+    if not isinstance(public_id, str) or not PUBLIC_ID.fullmatch(public_id):
+        raise Http404("No such order.")
+    return get_object_or_404(queryset, public_id=public_id)
 
 
 @never_cache
@@ -81,6 +94,17 @@ def _pending_order(request):
     return Order.objects.filter(public_id=public_id, status=Order.Status.PENDING_PAYMENT).first()
 
 
+def _answers_to_keep(form, data):
+    """What the patient typed, for re-showing the form: its own fields only, each cut to
+    its field's length (a 100 kB paste is refused by the form, not stored in the session)."""
+    kept = {}
+    for name, field in form.fields.items():
+        value = data.get(name)
+        if isinstance(value, str):
+            kept[name] = value[: getattr(field, "max_length", None) or 254]
+    return kept
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def checkout(request):
@@ -101,9 +125,7 @@ def checkout(request):
         return render(request, "orders/checkout.html", {**context, "form": form})
 
     form = QuestionnaireForm(data=request.POST, treatments=treatments)
-    request.session[ANSWERS_KEY] = {
-        key: value for key, value in request.POST.items() if key != "csrfmiddlewaretoken"
-    }
+    request.session[ANSWERS_KEY] = _answers_to_keep(form, request.POST)
     if not form.is_valid():
         return render(request, "orders/checkout.html", {**context, "form": form}, status=400)
     if gateway is None:
@@ -164,7 +186,7 @@ def test_mode_payment(request, public_id):
 
     if not settings.STRIPE_TEST_MODE:
         raise Http404("Test mode is off.")
-    order = get_object_or_404(Order.objects.prefetch_related("lines"), public_id=public_id)
+    order = _order_or_404(Order.objects.prefetch_related("lines"), public_id)
     if order.status != Order.Status.PENDING_PAYMENT:
         return redirect(order)
     if request.method == "GET":
@@ -205,9 +227,7 @@ def test_mode_payment(request, public_id):
 @require_GET
 def checkout_success(request):
     public_id = request.GET.get("order", "")
-    order = get_object_or_404(Order, public_id=public_id) if public_id else None
-    if order is None:
-        raise Http404("No order given.")
+    order = _order_or_404(Order, public_id)
     if request.session.get(PENDING_KEY) == order.public_id:
         Cart(request.session).clear()
         request.session.pop(PENDING_KEY, None)
@@ -218,9 +238,7 @@ def checkout_success(request):
 @never_cache
 @require_GET
 def order_detail(request, public_id):
-    order = get_object_or_404(
-        Order.objects.prefetch_related("lines", "shipments"), public_id=public_id
-    )
+    order = _order_or_404(Order.objects.prefetch_related("lines", "shipments"), public_id)
     events = order.events.exclude(message="").select_related("actor")
     gateway = get_gateway()
     can_manage = bool(
@@ -235,7 +253,7 @@ def order_detail(request, public_id):
 
 @require_POST
 def manage_subscription(request, public_id):
-    order = get_object_or_404(Order, public_id=public_id)
+    order = _order_or_404(Order, public_id)
     gateway = get_gateway()
     if not (gateway and gateway.has_customer_portal and order.stripe_customer_id):
         messages.error(request, "Your subscription can be managed once your payment is confirmed.")

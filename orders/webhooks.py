@@ -14,6 +14,21 @@ from .services.webhooks import receive_event
 logger = logging.getLogger(__name__)
 
 
+def _looks_like_an_event(event):
+    """The envelope every Stripe event has: the handlers rely on these shapes."""
+    if not isinstance(event, dict):
+        return False
+    event_id, event_type, data = event.get("id"), event.get("type", ""), event.get("data", {})
+    return (
+        isinstance(event_id, str)
+        and 0 < len(event_id) <= 255
+        and isinstance(event_type, str)
+        and len(event_type) <= 100
+        and isinstance(data, dict)
+        and isinstance(data.get("object", {}), dict)
+    )
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
@@ -27,7 +42,7 @@ def stripe_webhook(request):
         event = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
         return HttpResponse("Invalid payload.", status=400, content_type="text/plain")
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str):
+    if not _looks_like_an_event(event):
         return HttpResponse("Not a Stripe event.", status=400, content_type="text/plain")
     try:
         stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature", ""), secret)
