@@ -1,0 +1,139 @@
+"""The production setup, run for real: collectstatic into a fresh STATIC_ROOT, then gunicorn
+(gunicorn.conf.py) serving the site with DEBUG off, as README's Deployment section says."""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .test_site import BASE_DIR, PRODUCTION_ENV, run_manage
+
+FAR_FUTURE = "max-age=315360000, public, immutable"
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory):
+    root = tmp_path_factory.mktemp("production")
+    env = {
+        **PRODUCTION_ENV,
+        "ALLOWED_HOSTS": "oana.example,127.0.0.1",
+        "STATIC_ROOT": str(root / "static"),
+        "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
+    }
+    for command in (["collectstatic", "--noinput"], ["migrate", "--noinput"]):
+        result = run_manage(*command, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    return root, env
+
+
+@pytest.fixture(scope="module")
+def server(production):
+    _, env = production
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ignored = {"DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "DEBUG"}
+    full_env = {k: v for k, v in os.environ.items() if k not in ignored}
+    full_env.update(env, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1")
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    process = subprocess.Popen(
+        [gunicorn, "-c", "gunicorn.conf.py", "oana.wsgi"],
+        cwd=BASE_DIR,
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read().decode()
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def get(port, path, **headers):
+    """One request as the HTTPS proxy in front of gunicorn would forward it."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers={"Host": "oana.example", **headers})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response, body
+
+
+def site_css(production):
+    root, _ = production
+    manifest = json.loads((root / "static" / "staticfiles.json").read_text())
+    return manifest["paths"]["css/site.css"]
+
+
+def test_collectstatic_writes_a_manifest_with_hashed_compressed_files(production):
+    root, _ = production
+    hashed = site_css(production)
+    assert hashed.startswith("css/site.") and hashed.endswith(".css") and hashed != "css/site.css"
+    for suffix in ("", ".gz", ".br"):
+        assert (root / "static" / (hashed + suffix)).stat().st_size > 0, suffix
+
+
+def test_gunicorn_serves_the_home_page_with_hashed_static_names(server, production):
+    response, body = get(server, "/", **{"X-Forwarded-Proto": "https"})
+    assert response.status == 200
+    assert f'href="/static/{site_css(production)}"'.encode() in body
+    assert b'href="/static/css/site.css"' not in body
+
+
+def test_hashed_static_files_are_compressed_and_cached_for_ever(server, production):
+    path = "/static/" + site_css(production)
+    for encoding in ("br", "gzip"):
+        response, _ = get(
+            server, path, **{"Accept-Encoding": encoding, "X-Forwarded-Proto": "https"}
+        )
+        assert response.status == 200
+        assert response.getheader("Content-Encoding") == encoding
+        assert response.getheader("Cache-Control") == FAR_FUTURE
+    response, _ = get(server, "/static/css/site.css", **{"X-Forwarded-Proto": "https"})
+    assert response.status == 200
+    assert response.getheader("Cache-Control") != FAR_FUTURE
+
+
+def test_security_headers_behind_the_https_proxy(server):
+    response, _ = get(server, "/articles/", **{"X-Forwarded-Proto": "https"})
+    assert response.status == 200
+    assert response.getheader("Strict-Transport-Security") == (
+        "max-age=31536000; includeSubDomains; preload"
+    )
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    assert response.getheader("Referrer-Policy") == "strict-origin-when-cross-origin"
+    assert response.getheader("X-Frame-Options") == "DENY"
+    csp = response.getheader("Content-Security-Policy")
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp
+    cookie = response.getheader("Set-Cookie") or ""
+    assert "sessionid" not in cookie  # reading an article starts no session
+
+
+def test_plain_http_is_redirected_to_https_except_the_health_check(server):
+    response, _ = get(server, "/articles/")
+    assert response.status == 301
+    assert response.getheader("Location") == "https://oana.example/articles/"
+    response, body = get(server, "/healthz")
+    assert response.status == 200
+    assert json.loads(body) == {"status": "ok", "database": "ok"}
+
+
+def test_unknown_page_is_the_friendly_404_with_hashed_styles(server, production):
+    response, body = get(server, "/no-such-page/", **{"X-Forwarded-Proto": "https"})
+    assert response.status == 404
+    assert b"We couldn't find that page" in body
+    assert site_css(production).encode() in body
