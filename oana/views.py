@@ -1,8 +1,9 @@
 """Site-wide pages: home, health check, robots.txt, error pages."""
 
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -53,5 +54,6 @@ def robots_txt(request):
 
 
 def server_error(request):
-    """500 page rendered without context processors that might themselves be failing."""
-    return render(request, "500.html", status=500)
+    """The 500 page, rendered without the request: context processors read the session and
+    the database, which may be what is failing."""
+    return HttpResponseServerError(loader.render_to_string("500.html"))
