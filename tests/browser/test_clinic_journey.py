@@ -79,3 +79,42 @@ def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screen
     expect(link).to_have_attribute("href", re.compile(r"^https://tools\.usps\.com/"))
     expect(page.locator(".shipment")).to_contain_text("USPS tracking")
     screenshot(page, "clinic-patient-order-shipped-desktop")
+
+
+@pytest.mark.parametrize(
+    ("role", "sees", "hidden"),
+    [
+        ("support", "Refund", "Medical questionnaire"),
+        ("fulfillment", "Shipping address", "Medical questionnaire"),
+        ("superuser", "Medical questionnaire", None),
+    ],
+)
+def test_each_role_sees_the_oana_admin(page, screenshot, order, role, sees, hidden):
+    """Plum header and buttons on every page; health data only for those who may read it."""
+    log_in(page, staff(role))
+    expect(page.locator("#header")).to_have_css("background-color", "rgb(74, 31, 64)")
+    expect(page.locator("#site-name a")).to_have_text("Oana Health staff")
+    screenshot(page, f"clinic-admin-index-{role}-desktop")
+    page.goto(f"/admin/orders/order/{order.pk}/change/")
+    expect(page.locator("#content")).to_contain_text(sees)
+    expect(page.locator(".module h2").first).to_have_css("background-color", "rgb(74, 31, 64)")
+    if hidden:
+        expect(page.locator("#content")).not_to_contain_text(hidden)
+        expect(page.locator("#content")).not_to_contain_text("Penicillin")
+    screenshot(page, f"clinic-admin-order-{role}-desktop")
+
+
+@pytest.mark.parametrize("role", ["content-editor", "catalog-manager"])
+def test_content_and_catalog_staff_see_no_orders(page, screenshot, order, role):
+    log_in_without_panel = staff(role)
+    page.context.clear_cookies()
+    page.goto("/admin/")
+    page.get_by_label("Username").fill(log_in_without_panel.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Run the clinic")).to_be_visible()
+    expect(page.locator("#header")).to_have_css("background-color", "rgb(74, 31, 64)")
+    expect(page.get_by_text("Today at the clinic")).to_have_count(0)
+    expect(page.locator("#content-main")).not_to_contain_text("Orders")
+    screenshot(page, f"clinic-admin-index-{role}-desktop")
+    assert page.goto(f"/admin/orders/order/{order.pk}/change/").status == 403
