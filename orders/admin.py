@@ -18,7 +18,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -44,7 +44,12 @@ from .models import (
 from .services import OrderError
 from .services.fulfilment import CARRIERS, mark_many_shipped, mark_shipped
 from .services.refunds import refund_order, refundable_cents
-from .services.review import approve_order, decline_order
+from .services.review import (
+    CANCELLED_BEFORE_REVIEW,
+    approve_order,
+    cancelled_before_review,
+    decline_order,
+)
 
 READ_ANSWERS = "orders.view_questionnaire"
 # Answers a clinician wants at a glance in the queue (the full set is on the order page).
@@ -458,9 +463,12 @@ class OrderAdmin(admin.ModelAdmin):
             "can_approve": self.has_review_permission(request)
             and order.status == Order.Status.AWAITING_REVIEW,
             "can_decline": self.has_review_permission(request)
-            and order.status
-            in (Order.Status.AWAITING_REVIEW, Order.Status.REFUNDED, Order.Status.PAST_DUE)
-            and order.reviewed_at is None,
+            and order.reviewed_at is None
+            and (
+                order.status
+                in (Order.Status.AWAITING_REVIEW, Order.Status.REFUNDED, Order.Status.PAST_DUE)
+                or cancelled_before_review(order)
+            ),
             "can_refund": self.has_refund_permission(request)
             and order.status != Order.Status.PENDING_PAYMENT
             and refundable_cents(order) > 0,
@@ -605,7 +613,12 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(ReviewQueueOrder)
 class ReviewQueueAdmin(admin.ModelAdmin):
-    """Paid orders waiting for a clinician, oldest first, with what matters at a glance."""
+    """Paid orders waiting for a clinician, oldest first, with what matters at a glance.
+
+    Also lists paid orders the patient cancelled before review whose automatic refund
+    has not gone through yet (see ``services/review.py``), flagged, with only **Decline**
+    (which refunds her in full).
+    """
 
     list_display = [
         "order_link",
@@ -622,8 +635,11 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     search_fields = ["=id", "full_name", "email"]
 
     def get_queryset(self, request):
+        cancelled_unrefunded = Q(
+            status=Order.Status.CANCELLED, paid_at__isnull=False, reviewed_at__isnull=True
+        )
         return (
-            Order.objects.awaiting_review()
+            Order.objects.filter(Q(status=Order.Status.AWAITING_REVIEW) | cancelled_unrefunded)
             .select_related("questionnaire")
             .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
         )
@@ -694,7 +710,15 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
     @admin.display(description="red flags")
     def flags(self, order):
-        return render_flags(getattr(order, "questionnaire", None))
+        flags = render_flags(getattr(order, "questionnaire", None))
+        if cancelled_before_review(order):
+            return format_html(
+                '<p class="clinic-cancelled"><strong>{}</strong>: her refund has not gone '
+                "through yet. Decline to refund her in full.</p>{}",
+                CANCELLED_BEFORE_REVIEW,
+                flags,
+            )
+        return flags
 
     @admin.display(description="at a glance")
     def at_a_glance(self, order):
@@ -705,6 +729,12 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     @admin.display(description="decide")
     def decide(self, order):
         queue = reverse("admin:orders_reviewqueueorder_changelist")
+        if cancelled_before_review(order):
+            return format_html(
+                '<a class="button clinic-danger" href="{}?next={}">Decline and refund</a>',
+                reverse("admin:orders_order_decline", args=[order.pk]),
+                queue,
+            )
         return format_html(
             '<a class="button" href="{}?next={}">Approve</a> <a class="button clinic-danger" href="{}?next={}">Decline</a>',
             reverse("admin:orders_order_approve", args=[order.pk]),

@@ -282,11 +282,13 @@ def test_subscription_deleted_cancels_and_emails(client, django_capture_on_commi
             event("customer.subscription.deleted", subscription_for(order, status="canceled")),
         )
     order.refresh_from_db()
-    assert order.status == S.CANCELLED
+    # Cancelled before a clinician reviewed it: refunded in full at once (orders/services/review.py).
+    assert order.status == S.REFUNDED
     assert order.subscription_status == "canceled"
     assert order.cancelled_at is not None
     assert [m.subject for m in mail.outbox] == [
-        f"Your subscription for order {order.reference} is cancelled"
+        f"Your subscription for order {order.reference} is cancelled",
+        f"We refunded your payment for order {order.reference}",
     ]
 
 

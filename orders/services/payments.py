@@ -271,6 +271,10 @@ def cancel_order(order, *, actor=None, actor_label="", reason=""):
         )
         if order.paid_at:
             queue_order_email(order, "cancelled")
+        # Cancelled before a clinician approved anything: refunded in full after the commit.
+        from .review import queue_refund_if_cancelled_before_review
+
+        queue_refund_if_cancelled_before_review(order)
         return True
 
 

@@ -4,17 +4,39 @@ A patient is never left paying for a prescription that was declined: ``decline_o
 refunds what is left of the latest paid invoice's payment and cancels the subscription
 before the order is marked declined, all with idempotency keys, so clicking twice (or
 after a ``charge.refunded`` webhook already recorded a refund) never refunds twice.
+
+Nor is a patient left paying for a prescription nobody approved because she cancelled
+first: ``cancel_order`` (subscription deleted while the order awaited review) enqueues
+``refund_unreviewed_cancellation`` after the commit, which refunds everything she paid,
+at once and without waiting for a clinician. We chose the automatic refund over leaving
+the order for a clinician to decline because the patient has already said no: there is
+nothing left to judge, and her money should not wait on a queue. If the refund cannot be
+made (Stripe down, or Stripe has not told us the payment's id yet), the order stays in the
+review queue flagged "Cancelled by the patient before review" and a clinician's
+**Decline** refunds it in full, with the same idempotency keys.
 """
 
+import logging
+from functools import partial
+
+from django.tasks import task
 from django.utils import timezone
 
 from ..emails import queue_order_email
 from ..models import Order, Refund, Shipment
 from ..payments import PaymentProviderError
 from . import OrderError, lock_order, record_event, set_status, transaction
+from .payments import record_refund
 from .refunds import gateway_for, issue_refund, payment_refundable_cents, refundable_cents
 
+logger = logging.getLogger(__name__)
 S = Order.Status
+CANCELLED_BEFORE_REVIEW = "Cancelled by the patient before review"
+
+
+def cancelled_before_review(order):
+    """Paid, cancelled by the patient, never reviewed, not refunded in full yet."""
+    return order.status == S.CANCELLED and order.paid_at is not None and order.reviewed_at is None
 
 
 def _not_twice(order, action):
@@ -89,7 +111,9 @@ def decline_order(order, *, by, reason, gateway=None):
                 code="already_declined",
             )
         _not_twice(order, "declined")
-        if order.status not in (S.AWAITING_REVIEW, S.REFUNDED, S.PAST_DUE):
+        if order.status not in (S.AWAITING_REVIEW, S.REFUNDED, S.PAST_DUE) and not (
+            cancelled_before_review(order)
+        ):
             raise OrderError(
                 "Only a paid order awaiting review can be declined: this one is "
                 f"{order.get_status_display().lower()}.",
@@ -132,12 +156,22 @@ def decline_order(order, *, by, reason, gateway=None):
     return order
 
 
+def refund_key(order, payment):
+    """Idempotency key of the full refund of ``payment``.
+
+    An order cancelled before review uses the automatic refund's key, so a clinician's
+    decline after a failed (or lost) automatic attempt can never refund twice.
+    """
+    prefix = "cancel-refund" if cancelled_before_review(order) else "decline-refund"
+    return f"{prefix}-{order.public_id}-{payment.pk}"
+
+
 def _refund_in_full(order, payment, amount, *, by, reason, gateway):
     refund_id, status = issue_refund(
         order,
         payment,
         amount_cents=amount,
-        idempotency_key=f"decline-refund-{order.public_id}-{payment.pk}",
+        idempotency_key=refund_key(order, payment),
         gateway=gateway,
     )
     refund = Refund.objects.filter(stripe_refund_id=refund_id).first() if refund_id else None
@@ -162,3 +196,69 @@ def _refund_in_full(order, payment, amount, *, by, reason, gateway):
         data={"refund": refund.pk, "amount": amount, "stripe_refund": refund_id},
     )
     return refund
+
+
+def refund_cancelled_before_review(order, *, gateway=None):
+    """Refund in full an order the patient cancelled before a clinician reviewed it.
+
+    Refunds what is left of every payment (one Stripe refund per payment, idempotency key
+    per payment, so a retry or a late ``charge.refunded`` webhook never counts twice); the
+    last refund marks the order refunded and emails the patient. Does nothing for any
+    other order. Raises ``OrderError`` if the payment provider fails; nothing is recorded
+    then and the order stays in the review queue. Returns the new Refunds.
+    """
+    with transaction.atomic():
+        order = lock_order(order)
+        if not cancelled_before_review(order):
+            return []
+        refunds = []
+        for payment in order.payments.order_by("-paid_at", "-id"):
+            amount = payment_refundable_cents(payment)
+            if amount <= 0:
+                continue
+            try:
+                refund_id, status = issue_refund(
+                    order,
+                    payment,
+                    amount_cents=amount,
+                    idempotency_key=refund_key(order, payment),
+                    gateway=gateway,
+                )
+            except PaymentProviderError as error:
+                raise OrderError(error.message, code="provider") from error
+            refund = record_refund(
+                order,
+                amount_cents=amount,
+                reason=f"{CANCELLED_BEFORE_REVIEW}: refunded in full.",
+                stripe_refund_id=refund_id or "",
+                payment=payment,
+                status=status,
+                actor_label="Automatic refund",
+            )
+            if refund is not None:
+                refunds.append(refund)
+        return refunds
+
+
+@task
+def refund_unreviewed_cancellation(order_id):
+    """Background task for ``refund_cancelled_before_review`` (see the module docstring)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        return 0
+    try:
+        return len(refund_cancelled_before_review(order))
+    except OrderError as error:
+        logger.error(
+            "Order %s was cancelled before review but could not be refunded; it stays in "
+            "the review queue for a clinician to decline. %s",
+            order_id,
+            error.message,
+        )
+        return 0
+
+
+def queue_refund_if_cancelled_before_review(order):
+    """After the commit, refund ``order`` if the patient cancelled it before review."""
+    if cancelled_before_review(order):
+        transaction.on_commit(partial(refund_unreviewed_cancellation.enqueue, order.pk))
