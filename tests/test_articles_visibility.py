@@ -105,3 +105,31 @@ def test_scheduled_article_goes_live_when_its_time_comes(client, articles):
     scheduled = articles["scheduled"]
     Article.objects.filter(pk=scheduled.pk).update(publish_at=timezone.now() - timedelta(seconds=1))
     assert client.get(scheduled.get_absolute_url()).status_code == 200
+
+
+def test_home_features_only_a_live_article(client, articles):
+    """The scheduled article is the newest by date and the draft is as new as the live one:
+    neither may be featured."""
+    html = client.get("/").content.decode()
+    assert 'href="/articles/live-one/"' in html
+    assert "draft-one" not in html and "scheduled-one" not in html
+
+
+def test_a_topic_with_only_hidden_articles_is_not_offered(client, articles):
+    secret = Topic.objects.create(name="Upcoming research", slug="upcoming-research")
+    articles["draft"].topics.add(secret)
+    articles["scheduled"].topics.add(secret)
+    assert "/articles/topic/upcoming-research/" not in client.get("/articles/").content.decode()
+    assert "/articles/topic/upcoming-research/" not in client.get("/sitemap.xml").content.decode()
+    response = client.get("/articles/topic/upcoming-research/")
+    assert response.status_code == 200
+    assert "draft-one" not in response.content.decode()
+    assert "No articles here yet." in response.content.decode()
+
+
+def test_staff_preview_never_reaches_the_public_lists(client, admin_user, articles):
+    """Staff see drafts only on the article page itself, with the notice."""
+    client.force_login(admin_user)
+    for url in ("/", "/articles/", "/articles/topic/pcos/", "/articles/?q=chromium"):
+        html = client.get(url).content.decode()
+        assert "draft-one" not in html and "scheduled-one" not in html, url
