@@ -13,8 +13,9 @@ PYTHON_CANDIDATES := python3 python3.13 python3.12 /usr/bin/python3
 FIND_PYTHON = for c in $(PYTHON_CANDIDATES); do \
 	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	    command -v $$c; exit 0; fi; done; exit 1
+NO_PYTHON = echo "Oana needs Python 3.12 or newer; none of: $(PYTHON_CANDIDATES) is. Install Python 3.12+ and try again." >&2; exit 1
 
-.PHONY: help run serve test test-postgres lint seed migrate clean install install-test
+.PHONY: help run serve test test-postgres lint seed migrate clean install install-test which-python
 
 help:
 	@echo "make run     - create .venv, install, migrate, load seed content, serve http://$(HOST):$(PORT)"
@@ -23,7 +24,7 @@ help:
 	@echo "make lint    - ruff"
 
 $(PY):
-	@py="$$($(FIND_PYTHON))" || { echo "Oana needs Python 3.12 or newer; none of: $(PYTHON_CANDIDATES) is. Install Python 3.12+ and try again." >&2; exit 1; }; \
+	@py="$$($(FIND_PYTHON))" || { $(NO_PYTHON); }; \
 	echo "Creating $(VENV) with $$py ($$($$py --version))"; \
 	$$py -m venv $(VENV) || { echo "Could not create a virtual environment with $$py (on Debian: apt-get install python3-venv)." >&2; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
@@ -35,6 +36,10 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(PY) -m pip install --quiet ".[test]"
 	@touch $@
+
+# The interpreter .venv would be created with (or the message saying none is good enough).
+which-python:
+	@py="$$($(FIND_PYTHON))" || { $(NO_PYTHON); }; echo "$$py"
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
