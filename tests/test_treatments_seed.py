@@ -1,10 +1,12 @@
 """The seed catalog matches DESIGN.md and can be loaded again without undoing staff edits."""
 
+import re
+
 import pytest
 
 from treatments.models import Category, Plan, PriceChange, Treatment
 from treatments.models import Testimonial as PatientQuote
-from treatments.seed import load_catalog
+from treatments.seed import TREATMENTS, load_catalog
 from treatments.services import categories_with_prices, change_plan_amount
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +150,41 @@ def test_seed_fills_in_copy_that_is_missing():
     Treatment.objects.filter(slug="oral-minoxidil").update(how_to_use="")
     load_catalog()
     assert Treatment.objects.get(slug="oral-minoxidil").how_to_use.startswith("Take one tablet")
+
+
+# A clinician reads this copy: no superlatives, promises or numbers of our own, and the cautions
+# a prescriber would expect for each medicine.
+OVERCLAIMS = re.compile(
+    r"\b(most widely|best|cure[sd]?|guarantee[sd]?|proven|clinically|dramatic|miracle|"
+    r"no side effects|safe for everyone|100)\b|\d+ ?%",
+    re.IGNORECASE,
+)
+PATIENT_COPY = ("tagline", "description", "how_it_works", "how_to_use", "side_effects")
+
+
+@pytest.mark.parametrize("data", TREATMENTS, ids=[t["slug"] for t in TREATMENTS])
+def test_patient_information_makes_no_claims_of_its_own(data):
+    for field in (*PATIENT_COPY, "who_should_not_use"):
+        text = data[field].replace(data["name"], "")  # "Metformin HCL Lotion 20%" is a name
+        assert not OVERCLAIMS.search(text), (field, OVERCLAIMS.search(text).group(0))
+
+
+@pytest.mark.parametrize("data", TREATMENTS, ids=[t["slug"] for t in TREATMENTS])
+def test_patient_information_carries_each_medicines_cautions(data):
+    ingredients = data["active_ingredients"].lower()
+    not_for = data["who_should_not_use"].lower()
+    if data["unsafe_in_pregnancy"]:
+        assert "pregnant" in not_for and "breastfeeding" in not_for
+    if "spironolactone" in ingredients:
+        assert "potassium" in not_for and "kidney" in not_for
+        if data["form"] == "oral":
+            assert "potassium" in data["side_effects"].lower()
+    if "minoxidil" in ingredients:
+        assert "blood pressure" in not_for and "heart" in not_for
+    if "semaglutide" in ingredients:
+        assert "thyroid cancer" in not_for and "pancreatitis" in not_for
+        assert "4 oz" in data["how_to_use"] and "30 minutes" in data["how_to_use"]
+    if "metformin" in ingredients:
+        assert "kidney" in not_for
+    if "metformin" in ingredients and data["form"] != "topical" and "lotion" not in ingredients:
+        assert "lactic acidosis" in data["side_effects"].lower()

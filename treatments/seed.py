@@ -73,7 +73,8 @@ _METFORMIN_SIDE_EFFECTS = (
 _METFORMIN_NOT_FOR = (
     "People with severe kidney disease, liver disease or heavy alcohol use, people who have had "
     "lactic acidosis, and anyone allergic to metformin. Tell your clinician about upcoming surgery "
-    "or scans with contrast dye, when metformin may need to be paused."
+    "or scans with contrast dye, when metformin may need to be paused, and if you are pregnant or "
+    "planning a pregnancy: in PCOS, metformin can make ovulation more regular."
 )
 _SPIRONOLACTONE_SIDE_EFFECTS = (
     "Passing urine more often, dizziness or light-headedness, breast tenderness, irregular or "
@@ -96,7 +97,7 @@ TREATMENTS = [
         "form": Treatment.Form.ORAL,
         "active_ingredients": "Metformin hydrochloride, extended release",
         "unsafe_in_pregnancy": False,
-        "tagline": "The most widely used insulin sensitizer, in a gentler extended-release tablet.",
+        "tagline": "A long-established insulin sensitizer, in an extended-release tablet.",
         "description": (
             "Metformin is a long-established prescription medicine for high blood sugar. Clinicians "
             "also prescribe it for insulin resistance and PCOS. The extended-release (ER) tablet "
@@ -143,7 +144,8 @@ TREATMENTS = [
         "side_effects": (
             "Metformin: nausea, diarrhea and stomach upset, mostly at the start. Spironolactone: "
             "passing urine more often, dizziness, breast tenderness, irregular periods and, "
-            "occasionally, raised potassium levels."
+            "occasionally, raised potassium levels. Lactic acidosis from metformin is rare but "
+            "serious: get urgent care for unusual muscle pain, trouble breathing or severe weakness."
         ),
         "who_should_not_use": _SPIRONOLACTONE_NOT_FOR
         + " Also not suitable with severe kidney or liver disease or heavy alcohol use.",
@@ -177,8 +179,11 @@ TREATMENTS = [
         ),
         "side_effects": (
             "Nausea, vomiting, diarrhea, constipation, stomach pain and a smaller appetite, most "
-            "common when starting or increasing the dose. Seek care for severe stomach pain that "
-            "does not go away, which can be a sign of pancreatitis."
+            "common when starting or increasing the dose; metformin can also cause a metallic "
+            "taste and, over years, lower vitamin B12 levels. Seek care for severe stomach pain that "
+            "does not go away, which can be a sign of pancreatitis. Lactic acidosis from metformin "
+            "is rare but serious: get urgent care for unusual muscle pain, trouble breathing or "
+            "severe weakness."
         ),
         "who_should_not_use": (
             "Anyone with a personal or family history of medullary thyroid cancer or multiple "
@@ -196,7 +201,7 @@ TREATMENTS = [
         "form": Treatment.Form.TOPICAL,
         "active_ingredients": "Metformin hydrochloride 20% (compounded lotion)",
         "unsafe_in_pregnancy": False,
-        "tagline": "Metformin you apply to the skin, without the upset stomach of tablets.",
+        "tagline": "Metformin you apply to the skin, for people whose stomach does not tolerate tablets.",
         "description": (
             "A lotion made by a compounding pharmacy that contains metformin hydrochloride. It is "
             "an option for people who need metformin but cannot tolerate the nausea and stomach "
@@ -204,9 +209,11 @@ TREATMENTS = [
             "smaller than for tablets; your clinician will talk through whether it suits you."
         ),
         "how_it_works": (
-            "Metformin is absorbed through the skin instead of the gut, so it bypasses the stomach "
-            "and bowel, where most of the side effects of oral metformin arise. Once absorbed it "
-            "works like metformin tablets: it helps your body respond to insulin."
+            "The lotion is meant to deliver metformin through the skin instead of the gut, "
+            "bypassing the stomach and bowel, where most of the side effects of oral metformin "
+            "arise. Metformin helps your body respond to insulin; how much of it reaches the blood "
+            "from a lotion varies and has been studied far less than tablets, so your clinician "
+            "follows how you respond."
         ),
         "how_to_use": (
             "Apply a thin layer to clean, dry skin on the area your clinician recommends, usually "
@@ -256,11 +263,12 @@ TREATMENTS = [
         "tagline": "A prescription cream that slows the regrowth of facial hair.",
         "description": (
             "Eflornithine cream slows how fast unwanted facial hair grows. It does not remove "
-            "hair, so you keep using your usual method of hair removal, and you need it less often."
+            "hair, so you keep using your usual method of hair removal, and you may need it less "
+            "often."
         ),
         "how_it_works": (
             "Eflornithine blocks an enzyme (ornithine decarboxylase) that hair follicles need to "
-            "make new hair, so hair grows back more slowly and finer."
+            "make new hair, so hair grows back more slowly."
         ),
         "how_to_use": (
             "Apply a thin layer to the affected areas of the face and under the chin twice a day, "
@@ -273,8 +281,9 @@ TREATMENTS = [
             "applied."
         ),
         "who_should_not_use": (
-            "Anyone allergic to eflornithine or the cream's ingredients. Not recommended during "
-            "pregnancy or breastfeeding, as its safety has not been established."
+            "Anyone allergic to eflornithine or the cream's ingredients, and anyone who is "
+            "pregnant, breastfeeding or trying to conceive, as its safety then has not been "
+            "established."
         ),
     },
     {
@@ -290,13 +299,16 @@ TREATMENTS = [
         "tagline": "Our three-part routine for unwanted facial hair and the skin around it.",
         "description": (
             "Hairless Hype combines prescription-grade ingredients for unwanted facial hair: "
-            "eflornithine to slow hair regrowth, metformin lotion to address insulin resistance, "
-            "and azelaic acid for the bumps, redness and dark marks that hair removal can leave."
+            "eflornithine to slow hair regrowth, metformin lotion for the insulin resistance that "
+            "often comes with androgen-driven hair growth in PCOS, and azelaic acid for the bumps, "
+            "redness and dark marks that hair removal can leave. Metformin applied to the skin has "
+            "been studied far less than metformin tablets."
         ),
         "how_it_works": (
-            "Eflornithine blocks an enzyme hair follicles need to make new hair. Metformin helps "
-            "your body respond to insulin, which can drive androgen levels in PCOS. Azelaic acid "
-            "calms inflammation and evens skin tone."
+            "Eflornithine blocks an enzyme hair follicles need to make new hair. In PCOS, high "
+            "insulin levels can raise androgen levels, which drive unwanted hair; metformin helps "
+            "your body respond to insulin. Azelaic acid can calm inflammation and help fade dark "
+            "marks."
         ),
         "how_to_use": (
             "Follow the routine on your prescription label: usually eflornithine twice a day on the "
@@ -309,8 +321,9 @@ TREATMENTS = [
             "applied, and occasional acne-like bumps."
         ),
         "who_should_not_use": (
-            "Anyone who is pregnant, breastfeeding or trying to conceive, and anyone allergic to "
-            "eflornithine, metformin or azelaic acid. Do not apply to broken or irritated skin."
+            "Anyone who is pregnant, breastfeeding or trying to conceive, anyone allergic to "
+            "eflornithine, metformin or azelaic acid, and people with severe kidney or liver "
+            "disease. Do not apply to broken or irritated skin."
         ),
     },
     {
@@ -328,8 +341,9 @@ TREATMENTS = [
             "especially for people who find scalp solutions inconvenient."
         ),
         "how_it_works": (
-            "Minoxidil widens small blood vessels and helps hair follicles stay in their growing "
-            "phase for longer, so hairs grow thicker and shed less."
+            "Minoxidil widens small blood vessels. How it helps hair is not fully understood: it "
+            "appears to keep hair follicles in their growing phase for longer, so over several "
+            "months hairs can grow thicker and shed less."
         ),
         "how_to_use": (
             "Take one tablet a day at the same time. Some people shed more hair in the first weeks "
@@ -361,7 +375,7 @@ TREATMENTS = [
         ),
         "how_it_works": (
             "Spironolactone blocks androgens from acting on the hair follicles where it is "
-            "applied; less of it reaches the rest of the body than with tablets."
+            "applied; less of it is expected to reach the rest of the body than with tablets."
         ),
         "how_to_use": (
             "Apply to a dry scalp where the hair is thinning, once or twice a day as your "
@@ -391,7 +405,7 @@ TREATMENTS = [
             "Your clinician decides the doses that suit you."
         ),
         "how_it_works": (
-            "Minoxidil helps hair follicles stay in their growing phase for longer. "
+            "Minoxidil appears to keep hair follicles in their growing phase for longer. "
             "Spironolactone on the scalp blocks androgens from acting on the follicles."
         ),
         "how_to_use": (
@@ -403,8 +417,10 @@ TREATMENTS = [
             "dizziness from minoxidil; scalp dryness or irritation from the solution."
         ),
         "who_should_not_use": (
-            "Anyone who is pregnant, breastfeeding or trying to conceive, and people with low "
-            "blood pressure, heart disease, kidney disease or high potassium."
+            "Anyone who is pregnant, breastfeeding or trying to conceive. People with low blood "
+            "pressure, heart disease or heart rhythm problems, a pheochromocytoma, kidney disease, "
+            "high potassium or Addison's disease. Tell your clinician if you take potassium "
+            "supplements, salt substitutes, potassium-sparing diuretics, ACE inhibitors or ARBs."
         ),
     },
 ]
