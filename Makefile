@@ -21,7 +21,7 @@ help:
 	@echo "make run     - create .venv, install, migrate, load seed content, serve http://$(HOST):$(PORT)"
 	@echo "make test    - install test dependencies and run the whole suite"
 	@echo "make serve   - production-like: collectstatic + gunicorn (set DEBUG/SECRET_KEY/... yourself)"
-	@echo "make lint    - ruff"
+	@echo "make lint    - ruff check, ruff format --check, missing-migration check"
 
 $(PY):
 	@py="$$($(FIND_PYTHON))" || { $(NO_PYTHON); }; \
@@ -69,6 +69,7 @@ test-postgres: test
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 clean:
