@@ -29,6 +29,17 @@ def _looks_like_an_event(event):
     )
 
 
+def _without_nul(value):
+    """NUL characters removed from every string: PostgreSQL stores none in text or jsonb."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
@@ -49,5 +60,5 @@ def stripe_webhook(request):
     except (stripe.SignatureVerificationError, ValueError):
         logger.warning("Stripe webhook with a bad or stale signature refused")
         return HttpResponse("Invalid signature.", status=400, content_type="text/plain")
-    result = receive_event(event)
+    result = receive_event(_without_nul(event))
     return JsonResponse({"received": True, "result": result})

@@ -284,3 +284,16 @@ def test_replays_count_nothing_twice(patient):
     assert OrderEvent.objects.filter(order=order, kind="paid").count() == 1
     assert Payment.objects.count() == 1
     assert Order.objects.get().status == Order.Status.AWAITING_REVIEW
+
+
+def test_a_signed_event_with_nul_characters_is_stored_without_them(patient):
+    """PostgreSQL keeps no NUL in text or jsonb: they are dropped, not a 500 Stripe retries."""
+    session = completed_session(patient.order)
+    session["collected_information"]["shipping_details"]["name"] = "Jane\x00 Patient"
+    response = deliver(patient, event("checkout.session.completed", session))
+    assert response.status_code == 200
+    order = Order.objects.get()
+    assert order.status == Order.Status.AWAITING_REVIEW
+    assert order.ship_name == "Jane Patient"
+    stored = WebhookEvent.objects.get().payload["data"]["object"]
+    assert stored["collected_information"]["shipping_details"]["name"] == "Jane Patient"
