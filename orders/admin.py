@@ -29,6 +29,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
+from treatments.money import format_money_exact
+
 from .models import (
     Order,
     OrderEvent,
@@ -70,7 +72,7 @@ def log_answers_viewed(request, orders, where):
 
 
 def dollars(cents):
-    return "" if cents is None else f"${cents / 100:,.2f}"
+    return format_money_exact(cents)
 
 
 def stripe_link(kind, object_id, *, test_order=False):

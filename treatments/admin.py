@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from .models import Category, Plan, PriceChange, Testimonial, Treatment
+from .money import format_money
 from .services import change_plan_amount, record_new_plan
-from .templatetags.catalog import format_money
 
 MAX_PRICE = Decimal("2000.00")
 

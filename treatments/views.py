@@ -8,6 +8,7 @@ from django.views.decorators.http import require_safe
 
 from . import services
 from .models import Treatment
+from .money import decimal_amount
 
 
 @require_safe
@@ -66,13 +67,13 @@ def _json_ld(request, treatment):
             {
                 "@type": "Offer",
                 "name": plan.name,
-                "price": f"{plan.amount_cents // 100}.{plan.amount_cents % 100:02d}",
+                "price": decimal_amount(plan.amount_cents),
                 "priceCurrency": plan.currency.upper(),
                 "availability": "https://schema.org/InStock",
                 "url": url,
                 "priceSpecification": {
                     "@type": "UnitPriceSpecification",
-                    "price": f"{plan.amount_cents // 100}.{plan.amount_cents % 100:02d}",
+                    "price": decimal_amount(plan.amount_cents),
                     "priceCurrency": plan.currency.upper(),
                     "referenceQuantity": {
                         "@type": "QuantitativeValue",

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from treatments.money import format_money_exact
+
 from ..emails import queue_order_email
 from ..models import Order, Payment, Refund, Shipment
 from . import OrderError, lock_order, record_event, set_status
@@ -145,7 +147,7 @@ def record_renewal_payment(order, *, invoice, actor=None, actor_label="Stripe we
         record_event(
             order,
             "renewal_paid",
-            message=f"Monthly payment received (${payment.amount_cents / 100:,.2f}).",
+            message=f"Monthly payment received ({format_money_exact(payment.amount_cents)}).",
             actor=actor,
             actor_label=actor_label,
             data={"invoice": invoice["id"], "amount": payment.amount_cents},
@@ -312,7 +314,7 @@ def record_refund(
         )
         if paid and already + amount_cents > paid:
             raise OrderError(
-                f"Only ${(paid - already) / 100:,.2f} of this order is left to refund.",
+                f"Only {format_money_exact(paid - already)} of this order is left to refund.",
                 code="too_much",
             )
         refund = Refund.objects.create(
@@ -325,7 +327,7 @@ def record_refund(
             status=status,
             created_by=actor if getattr(actor, "pk", None) else None,
         )
-        dollars = f"${amount_cents / 100:,.2f}"
+        dollars = format_money_exact(amount_cents)
         fully = full if full is not None else bool(paid) and already + amount_cents >= paid
         if fully and order.status not in (S.DECLINED, S.REFUNDED):
             set_status(

@@ -8,6 +8,8 @@ and counts nothing twice.
 
 from django.db.models import Q, Sum
 
+from treatments.money import format_money_exact
+
 from ..models import Order, Refund
 from ..payments import TestModeGateway, get_gateway
 from . import OrderError, lock_order, transaction
@@ -78,7 +80,7 @@ def refund_order(order, *, by, amount_cents, reason, idempotency_key=None, gatew
         left = refundable_cents(order)
         if amount_cents > left:
             raise OrderError(
-                f"Only ${left / 100:,.2f} of this order is left to refund.", code="too_much"
+                f"Only {format_money_exact(left)} of this order is left to refund.", code="too_much"
             )
         payments = list(order.payments.order_by("-paid_at", "-id"))
         payment = next((p for p in payments if payment_refundable_cents(p) >= amount_cents), None)
@@ -86,7 +88,7 @@ def refund_order(order, *, by, amount_cents, reason, idempotency_key=None, gatew
             largest = max((payment_refundable_cents(p) for p in payments), default=0)
             raise OrderError(
                 "A refund comes out of one monthly payment: at most "
-                f"${largest / 100:,.2f} at a time.",
+                f"{format_money_exact(largest)} at a time.",
                 code="too_much",
             )
         key = idempotency_key or f"refund-{order.public_id}-{payment.pk}-{order.refunds.count()}"

@@ -22,6 +22,8 @@ from functools import partial
 from django.tasks import task
 from django.utils import timezone
 
+from treatments.money import format_money_exact
+
 from ..emails import queue_order_email
 from ..models import Order, Refund, Shipment
 from ..payments import PaymentProviderError
@@ -191,7 +193,7 @@ def _refund_in_full(order, payment, amount, *, by, reason, gateway):
     record_event(
         order,
         "refund",
-        message=f"Refunded ${amount / 100:,.2f} to your card.",
+        message=f"Refunded {format_money_exact(amount)} to your card.",
         actor=by,
         data={"refund": refund.pk, "amount": amount, "stripe_refund": refund_id},
     )

@@ -1,5 +1,7 @@
 from django import template
 
+from treatments.money import format_money, format_money_exact
+
 register = template.Library()
 
 
@@ -7,18 +9,15 @@ register = template.Library()
 def dollars(cents):
     """2200 -> "$22", 2250 -> "$22.50" (prices are whole cents)."""
     try:
-        cents = int(cents)
+        return format_money(int(cents))
     except (TypeError, ValueError):
         return ""
-    whole, part = divmod(cents, 100)
-    return f"${whole:,}" if part == 0 else f"${whole:,}.{part:02d}"
 
 
 @register.filter
 def dollars_exact(cents):
     """Always two decimals, for receipts: 0 -> "$0.00"."""
     try:
-        cents = int(cents)
+        return format_money_exact(int(cents))
     except (TypeError, ValueError):
         return ""
-    return f"${cents / 100:,.2f}"

@@ -2,20 +2,10 @@
 
 from django import template
 
+from ..money import format_money
 from ..services import catalog_sections
 
 register = template.Library()
-
-
-def format_money(cents):
-    """12345 -> "$123.45", 6900 -> "$69", 200000 -> "$2,000". Never goes through a float."""
-    if cents is None or cents == "":
-        return ""
-    cents = int(cents)
-    sign = "-" if cents < 0 else ""
-    dollars, rest = divmod(abs(cents), 100)
-    text = f"{sign}${dollars:,}"
-    return f"{text}.{rest:02d}" if rest else text
 
 
 @register.filter
