@@ -62,9 +62,11 @@ def article_list(request, topic_slug=None):
 
 @require_GET
 def article_detail(request, slug):
+    # Drafts are previewed only by staff whose role covers articles (editors, superusers).
     # Anonymous visitors never touch the session or user tables here: is_staff on an
     # anonymous request without a session cookie costs no query.
-    base = Article.objects.all() if request.user.is_staff else Article.objects.published()
+    can_preview = request.user.is_staff and request.user.has_perm("articles.view_article")
+    base = Article.objects.all() if can_preview else Article.objects.published()
     treatment_model = Article.related_treatments.field.related_model
     article = get_object_or_404(
         base.prefetch_related(

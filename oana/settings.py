@@ -177,6 +177,8 @@ STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 # Only tests change this: the real stripe library then talks to a local HTTP server.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Seconds to wait for Stripe before telling the patient to try again.
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 STRIPE_TEST_MODE = DEBUG and not STRIPE_SECRET_KEY
 
 # Security: strict by default in production, relaxed only for local HTTP.

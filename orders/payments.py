@@ -70,7 +70,7 @@ class StripeGateway(Gateway):
         options = {
             "max_network_retries": 0,
             "http_client": stripe.new_default_http_client(
-                timeout=getattr(settings, "STRIPE_TIMEOUT_SECONDS", 20)
+                timeout=settings.STRIPE_TIMEOUT_SECONDS
             ),
         }
         if settings.STRIPE_API_BASE:

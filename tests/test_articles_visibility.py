@@ -65,6 +65,33 @@ def test_hidden_article_is_404_for_a_logged_in_patient(client, django_user_model
 
 
 @pytest.mark.parametrize("key", ["draft", "scheduled"])
+def test_staff_outside_content_roles_cannot_preview(client, django_user_model, articles, key):
+    """A fulfillment clerk is staff but has no business with unpublished articles."""
+    from django.contrib.auth.models import Group
+
+    from orders.roles import GROUP_NAMES
+
+    clerk = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
+    clerk.groups.add(Group.objects.get(name=GROUP_NAMES["fulfillment"]))
+    client.force_login(clerk)
+    assert client.get(articles[key].get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("key", ["draft", "scheduled"])
+def test_content_editor_previews_hidden_article(client, django_user_model, articles, key):
+    from django.contrib.auth.models import Group
+
+    from orders.roles import GROUP_NAMES
+
+    editor = django_user_model.objects.create_user("editor", password="x", is_staff=True)
+    editor.groups.add(Group.objects.get(name=GROUP_NAMES["content-editor"]))
+    client.force_login(editor)
+    response = client.get(articles[key].get_absolute_url())
+    assert response.status_code == 200
+    assert "Draft preview." in response.content.decode()
+
+
+@pytest.mark.parametrize("key", ["draft", "scheduled"])
 def test_staff_preview_hidden_article(client, admin_user, articles, key):
     client.force_login(admin_user)
     response = client.get(articles[key].get_absolute_url())
