@@ -69,9 +69,7 @@ class StripeGateway(Gateway):
         self._stripe = stripe
         options = {
             "max_network_retries": 0,
-            "http_client": stripe.new_default_http_client(
-                timeout=settings.STRIPE_TIMEOUT_SECONDS
-            ),
+            "http_client": stripe.new_default_http_client(timeout=settings.STRIPE_TIMEOUT_SECONDS),
         }
         if settings.STRIPE_API_BASE:
             options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
