@@ -44,7 +44,13 @@ which-python:
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-migrate: install
+# Local settings for `manage.py` in this checkout (DEBUG on, SQLite, console email, test-mode
+# checkout). Never overwritten; production sets real environment variables instead.
+.env:
+	cp .env.example $@
+	@echo "Created .env from .env.example: local development settings (edit it freely, it is git-ignored)."
+
+migrate: install .env
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
