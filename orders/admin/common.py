@@ -1,0 +1,150 @@
+"""Helpers shared by the clinic's admin modules: money, Stripe links, questionnaire
+answers (and the log of who was shown them), tracking links, read-only admin bases.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from treatments.money import format_money_exact
+
+from ..models import QuestionnaireAccess
+
+READ_ANSWERS = "orders.view_questionnaire"
+# Answers a clinician wants at a glance in the queue (the full set is on the order page).
+GLANCE_KEYS = ("date_of_birth", "pregnancy", "kidney_liver", "medicines", "allergies")
+
+
+def can_read_answers(user):
+    return user.is_active and user.has_perm(READ_ANSWERS)
+
+
+def log_answers_viewed(request, orders, where):
+    """Record that ``request.user`` was shown the questionnaire answers of ``orders``."""
+    user = request.user
+    QuestionnaireAccess.objects.bulk_create(
+        QuestionnaireAccess(order_id=order.pk, user=user, username=user.get_username(), where=where)
+        for order in orders
+    )
+
+
+def dollars(cents):
+    return format_money_exact(cents)
+
+
+def stripe_link(kind, object_id, *, test_order=False):
+    """A link to ``object_id`` in the Stripe dashboard (test-mode keys: the test dashboard)."""
+    if not object_id:
+        return "-"
+    if test_order or object_id.startswith(("cs_test_local", "in_test_local", "re_test_")):
+        return format_html('<span class="mono">{}</span> (local test mode)', object_id)
+    mode = "test/" if settings.STRIPE_SECRET_KEY.startswith(("sk_test", "rk_test")) else ""
+    return format_html(
+        '<a href="https://dashboard.stripe.com/{}{}/{}" target="_blank" rel="noopener">{}</a>',
+        mode,
+        kind,
+        object_id,
+        object_id,
+    )
+
+
+def answer_text(value):
+    if isinstance(value, dict):
+        value = value.get("answer", "")
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def age_in_years(born, today=None):
+    if not born:
+        return None
+    if isinstance(born, str):
+        try:
+            born = date.fromisoformat(born)
+        except ValueError:
+            return None
+    today = today or timezone.localdate()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def render_flags(questionnaire):
+    flags = getattr(questionnaire, "flags", None) or []
+    if not flags:
+        return format_html('<span class="clinic-ok">No red flags</span>')
+    return format_html(
+        '<ul class="clinic-flags">{}</ul>',
+        format_html_join(
+            "",
+            "<li><strong>Red flag:</strong> {}</li>",
+            ((f.get("message") or f.get("key"),) for f in flags),
+        ),
+    )
+
+
+def render_answers(questionnaire, keys=None):
+    """The answers as a definition list; flagged questions are highlighted."""
+    if questionnaire is None:
+        return "No questionnaire on file."
+    flagged = {flag.get("key") for flag in questionnaire.flags or []}
+    items = [
+        (key, value)
+        for key, value in (questionnaire.answers or {}).items()
+        if keys is None or key in keys
+    ]
+    return format_html(
+        '<dl class="clinic-answers">{}</dl>',
+        format_html_join(
+            "",
+            '<div class="{}"><dt>{}</dt><dd>{}</dd></div>',
+            (
+                (
+                    "flagged" if key in flagged else "",
+                    value.get("question", key) if isinstance(value, dict) else key,
+                    answer_text(value) or "-",
+                )
+                for key, value in items
+            ),
+        ),
+    )
+
+
+def tracking_link(shipment):
+    if shipment.tracking_url:
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            shipment.tracking_url,
+            shipment.tracking_number,
+        )
+    return shipment.tracking_number or "-"
+
+
+class SuperuserOnlyReadOnlyAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

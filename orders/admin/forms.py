@@ -1,0 +1,52 @@
+"""The small forms behind the admin's approve, decline, refund and ship pages."""
+
+from decimal import Decimal
+
+from django import forms
+
+from ..services.fulfilment import CARRIERS
+from .common import dollars
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label="Note to the patient (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Included in the approval email and shown on her order page.",
+    )
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (sent to the patient)",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Declining refunds the latest payment in full and cancels the subscription.",
+    )
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount in US dollars",
+        min_value=Decimal("0.01"),
+        max_digits=9,
+        decimal_places=2,
+    )
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}))
+    token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, left_cents=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.left_cents = left_cents
+        self.fields["amount"].help_text = f"At most {dollars(left_cents)} is left to refund."
+
+    def clean_amount(self):
+        cents = int(self.cleaned_data["amount"] * 100)
+        if cents > self.left_cents:
+            raise forms.ValidationError(f"Only {dollars(self.left_cents)} is left to refund.")
+        return cents
+
+
+class ShipForm(forms.Form):
+    carrier = forms.ChoiceField(choices=[(c, c) for c in CARRIERS])
+    tracking_number = forms.CharField(max_length=100)

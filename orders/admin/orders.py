@@ -1,0 +1,431 @@
+"""The order admin: read-only inlines, the order page and its approve/decline/refund views."""
+
+import uuid
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+
+from ..models import Order, OrderEvent, OrderLine, Payment, Refund, Shipment
+from ..services import OrderError
+from ..services.refunds import refund_order, refundable_cents
+from ..services.review import approve_order, cancelled_before_review, decline_order
+from .common import (
+    can_read_answers,
+    dollars,
+    log_answers_viewed,
+    render_answers,
+    render_flags,
+    stripe_link,
+    tracking_link,
+)
+from .forms import DeclineForm, NoteForm, RefundForm
+
+# --- inlines: read-only, shown to whoever may view the order --------------------------------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("orders.view_order")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    verbose_name_plural = "lines (price snapshot at checkout)"
+    fields = ["treatment_name", "plan_name", "unit_price", "quantity", "interval"]
+
+    @admin.display(description="unit price")
+    def unit_price(self, line):
+        return dollars(line.unit_amount_cents)
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["kind", "amount", "paid_at", "invoice", "payment_intent"]
+
+    @admin.display(description="amount")
+    def amount(self, payment):
+        return dollars(payment.amount_cents)
+
+    @admin.display(description="Stripe invoice")
+    def invoice(self, payment):
+        return stripe_link(
+            "invoices", payment.stripe_invoice_id, test_order=payment.order.is_test_mode
+        )
+
+    @admin.display(description="Stripe payment")
+    def payment_intent(self, payment):
+        return stripe_link("payments", payment.stripe_payment_intent_id)
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ["created_at", "amount", "status", "reason", "created_by", "stripe_refund"]
+
+    @admin.display(description="amount")
+    def amount(self, refund):
+        return dollars(refund.amount_cents)
+
+    @admin.display(description="Stripe refund")
+    def stripe_refund(self, refund):
+        return stripe_link("refunds", refund.stripe_refund_id)
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ["kind", "status", "carrier", "tracking", "shipped_at", "shipped_by", "created_at"]
+
+    @admin.display(description="tracking number")
+    def tracking(self, shipment):
+        return tracking_link(shipment)
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    verbose_name_plural = "timeline"
+    fields = ["created_at", "kind", "change", "who", "message", "why"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description="status")
+    def change(self, event):
+        if event.from_status or event.to_status:
+            return f"{event.from_status or '-'} \u2192 {event.to_status or '-'}"
+        return ""
+
+    @admin.display(description="why")
+    def why(self, event):
+        data = event.data or {}
+        return data.get("reason") or data.get("note") or ""
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "full_name",
+        "email",
+        "status_badge",
+        "total",
+        "paid_at",
+        "created_at",
+    ]
+    list_filter = ["status", "is_test_mode"]
+    search_fields = ["=id", "email", "full_name", "public_id", "stripe_subscription_id"]
+    date_hierarchy = "created_at"
+    inlines = [OrderLineInline, PaymentInline, RefundInline, ShipmentInline, OrderEventInline]
+    change_form_template = "admin/orders/order/change_form.html"
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (
+                "Patient",
+                {"fields": ["reference", "full_name", "email", "date_of_birth", "patient_page"]},
+            ),
+            (
+                "Status",
+                {
+                    "fields": [
+                        "status",
+                        "reviewed_by",
+                        "reviewed_at",
+                        "review_note",
+                        "paid_at",
+                        "cancelled_at",
+                        "is_test_mode",
+                    ]
+                },
+            ),
+            (
+                "Money (per month)",
+                {"fields": ["subtotal", "shipping", "total", "refundable"]},
+            ),
+            (
+                "Stripe",
+                {
+                    "fields": [
+                        "stripe_customer",
+                        "stripe_subscription",
+                        "subscription_status",
+                        "stripe_checkout_session_id",
+                    ]
+                },
+            ),
+            ("Shipping address", {"fields": ["address"]}),
+        ]
+        if can_read_answers(request.user):
+            fieldsets.insert(
+                1, ("Medical questionnaire (health data)", {"fields": ["red_flags", "answers"]})
+            )
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            field for _, options in self.get_fieldsets(request, obj) for field in options["fields"]
+        ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reviewed_by", "questionnaire")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_review_permission(self, request, obj=None):
+        return request.user.has_perm("orders.review_order") and can_read_answers(request.user)
+
+    def has_refund_permission(self, request, obj=None):
+        return request.user.has_perm("orders.refund_order")
+
+    # display ------------------------------------------------------------------------------
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, order):
+        return format_html(
+            '<span class="clinic-badge clinic-badge--{}">{}</span>',
+            order.status_tone,
+            order.get_status_display(),
+        )
+
+    @admin.display(description="total / month", ordering="total_cents")
+    def total(self, order):
+        return dollars(order.total_cents)
+
+    @admin.display(description="subtotal")
+    def subtotal(self, order):
+        return dollars(order.subtotal_cents)
+
+    @admin.display(description="shipping")
+    def shipping(self, order):
+        return (
+            f"{dollars(order.shipping_cents)} (free shipping)"
+            if order.is_free_shipping
+            else dollars(order.shipping_cents)
+        )
+
+    @admin.display(description="left to refund")
+    def refundable(self, order):
+        return dollars(refundable_cents(order))
+
+    @admin.display(description="patient's order page")
+    def patient_page(self, order):
+        return format_html(
+            '<a href="{}">{}</a>', order.get_absolute_url(), "Open the patient's page"
+        )
+
+    @admin.display(description="Stripe customer")
+    def stripe_customer(self, order):
+        return stripe_link("customers", order.stripe_customer_id, test_order=order.is_test_mode)
+
+    @admin.display(description="Stripe subscription")
+    def stripe_subscription(self, order):
+        return stripe_link(
+            "subscriptions", order.stripe_subscription_id, test_order=order.is_test_mode
+        )
+
+    @admin.display(description="address")
+    def address(self, order):
+        if not order.has_address:
+            return "-"
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in order.address_lines))
+
+    @admin.display(description="red flags")
+    def red_flags(self, order):
+        return render_flags(getattr(order, "questionnaire", None))
+
+    @admin.display(description="answers")
+    def answers(self, order):
+        return render_answers(getattr(order, "questionnaire", None))
+
+    # views --------------------------------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {}), **self._buttons(request, order)}
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if order is not None and request.method == "GET" and can_read_answers(request.user):
+            if response.status_code == 200:
+                log_answers_viewed(request, [order], "order page")
+        return response
+
+    def _buttons(self, request, order):
+        if order is None:
+            return {}
+        return {
+            "can_approve": self.has_review_permission(request)
+            and order.status == Order.Status.AWAITING_REVIEW,
+            "can_decline": self.has_review_permission(request)
+            and order.reviewed_at is None
+            and (
+                order.status
+                in (Order.Status.AWAITING_REVIEW, Order.Status.REFUNDED, Order.Status.PAST_DUE)
+                or cancelled_before_review(order)
+            ),
+            "can_refund": self.has_refund_permission(request)
+            and order.status != Order.Status.PENDING_PAYMENT
+            and refundable_cents(order) > 0,
+        }
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/approve/", wrap(self.approve_view), name="orders_order_approve"),
+            path("<int:pk>/decline/", wrap(self.decline_view), name="orders_order_decline"),
+            path("<int:pk>/refund/", wrap(self.refund_view), name="orders_order_refund"),
+            *super().get_urls(),
+        ]
+
+    def _order_or_403(self, request, pk, permission):
+        if not permission(request):
+            raise PermissionDenied
+        return get_object_or_404(Order.objects.select_related("questionnaire"), pk=pk)
+
+    def _form_page(
+        self, request, order, form, *, title, button, danger=False, status=200, intro=""
+    ):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "order": order,
+            "form": form,
+            "button": button,
+            "danger": danger,
+            "intro": intro,
+            "order_url": reverse("admin:orders_order_change", args=[order.pk]),
+        }
+        return TemplateResponse(
+            request, "admin/orders/order/action_form.html", context, status=status
+        )
+
+    def _done(self, request, order, message, level=messages.SUCCESS):
+        self.message_user(request, message, level)
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+            target = reverse("admin:orders_order_change", args=[order.pk])
+        return HttpResponseRedirect(target)
+
+    def approve_view(self, request, pk):
+        order = self._order_or_403(request, pk, self.has_review_permission)
+        form = NoteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                approve_order(order, by=request.user, note=form.cleaned_data["note"])
+            except OrderError as error:
+                return self._done(request, order, error.message, messages.ERROR)
+            return self._done(
+                request,
+                order,
+                f"{order.reference} approved: the first shipment is queued for Fulfillment "
+                "and the patient was emailed.",
+            )
+        return self._form_page(
+            request,
+            order,
+            form,
+            title=f"Approve {order.reference}",
+            button="Approve order",
+            intro="Approving sends the order to Fulfillment and emails the patient.",
+        )
+
+    def decline_view(self, request, pk):
+        order = self._order_or_403(request, pk, self.has_review_permission)
+        form = DeclineForm(request.POST or None)
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    decline_order(order, by=request.user, reason=form.cleaned_data["reason"])
+                except OrderError as error:
+                    return self._done(request, order, error.message, messages.ERROR)
+                return self._done(
+                    request,
+                    order,
+                    f"{order.reference} declined: the payment was refunded in full, the "
+                    "subscription cancelled, and the patient was emailed.",
+                )
+            return self._form_page(
+                request,
+                order,
+                form,
+                title=f"Decline {order.reference}",
+                button="Decline and refund",
+                danger=True,
+                status=400,
+            )
+        return self._form_page(
+            request,
+            order,
+            form,
+            title=f"Decline {order.reference}",
+            button="Decline and refund",
+            danger=True,
+            intro="Declining refunds the latest payment in full, cancels the subscription and "
+            "emails the patient your reason. Nothing ships.",
+        )
+
+    def refund_view(self, request, pk):
+        order = self._order_or_403(request, pk, self.has_refund_permission)
+        left = refundable_cents(order)
+        form = RefundForm(
+            request.POST or None, left_cents=left, initial={"token": uuid.uuid4().hex}
+        )
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    refund = refund_order(
+                        order,
+                        by=request.user,
+                        amount_cents=form.cleaned_data["amount"],
+                        reason=form.cleaned_data["reason"],
+                        idempotency_key=f"admin-refund-{order.public_id}-{form.cleaned_data['token']}",
+                    )
+                except OrderError as error:
+                    return self._done(request, order, error.message, messages.ERROR)
+                return self._done(
+                    request,
+                    order,
+                    f"Refunded {dollars(refund.amount_cents)} of {order.reference}; the patient was emailed.",
+                )
+            status = 400
+        return self._form_page(
+            request,
+            order,
+            form,
+            title=f"Refund {order.reference}",
+            button="Refund",
+            danger=True,
+            status=status,
+            intro="The refund goes to the patient's card through Stripe; she is emailed.",
+        )
