@@ -78,6 +78,18 @@ class OrderQuerySet(models.QuerySet):
     def awaiting_review(self):
         return self.filter(status=Order.Status.AWAITING_REVIEW).order_by("paid_at", "id")
 
+    @staticmethod
+    def in_review_queue():
+        """What a clinician must decide on: paid orders awaiting review, and orders the
+        patient cancelled before review whose automatic refund has not gone through."""
+        cancelled_unrefunded = models.Q(
+            status=Order.Status.CANCELLED, paid_at__isnull=False, reviewed_at__isnull=True
+        )
+        return models.Q(status=Order.Status.AWAITING_REVIEW) | cancelled_unrefunded
+
+    def review_queue(self):
+        return self.filter(self.in_review_queue())
+
     def paid(self):
         """Orders whose first payment went through (whatever happened since)."""
         return self.exclude(status=Order.Status.PENDING_PAYMENT)

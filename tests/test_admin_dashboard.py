@@ -60,3 +60,22 @@ def test_index_shows_the_panel_to_order_staff_only(client, clinic):
     html = client.get("/admin/").content.decode()
     assert "Today at the clinic" not in html
     assert "Articles" in html
+
+
+def test_order_cancelled_before_review_and_not_refunded_counts_as_awaiting_review(clinic):
+    """Its refund failed, so it sits in the review queue: the panel counts it there."""
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    from orders.models import ReviewQueueOrder
+
+    cancelled = order_to_review(2500, email="cancelled@example.com")
+    set_status(cancelled, Order.Status.CANCELLED)
+    refunded = order_to_review(2500, email="refunded@example.com")
+    set_status(refunded, Order.Status.REFUNDED)
+
+    assert clinic_numbers()["awaiting_review"] == 4
+    request = RequestFactory().get("/admin/orders/reviewqueueorder/")
+    queue = site._registry[ReviewQueueOrder].get_queryset(request)
+    assert cancelled in queue and refunded not in queue
+    assert queue.count() == clinic_numbers()["awaiting_review"]

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -49,11 +49,8 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     search_fields = ["=id", "full_name", "email"]
 
     def get_queryset(self, request):
-        cancelled_unrefunded = Q(
-            status=Order.Status.CANCELLED, paid_at__isnull=False, reviewed_at__isnull=True
-        )
         return (
-            Order.objects.filter(Q(status=Order.Status.AWAITING_REVIEW) | cancelled_unrefunded)
+            Order.objects.review_queue()
             .select_related("questionnaire")
             .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
         )

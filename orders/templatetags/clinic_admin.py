@@ -6,7 +6,7 @@ from django import template
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from ..models import Order, Payment, Refund, Shipment
+from ..models import Order, OrderQuerySet, Payment, Refund, Shipment
 
 register = template.Library()
 
@@ -15,7 +15,7 @@ def clinic_numbers(now=None):
     """Four queries whatever the data: awaiting review, to ship, past due, 30-day revenue."""
     since = (now or timezone.now()) - timedelta(days=30)
     counts = Order.objects.aggregate(
-        awaiting_review=Count("pk", filter=Q(status=Order.Status.AWAITING_REVIEW)),
+        awaiting_review=Count("pk", filter=OrderQuerySet.in_review_queue()),
         past_due=Count("pk", filter=Q(status=Order.Status.PAST_DUE)),
     )
     to_ship = Shipment.objects.filter(
