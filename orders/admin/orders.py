@@ -17,6 +17,7 @@ from ..services import OrderError
 from ..services.refunds import refund_order, refundable_cents
 from ..services.review import approve_order, cancelled_before_review, decline_order
 from .common import (
+    ReadOnlyModelAdmin,
     can_read_answers,
     dollars,
     log_answers_viewed,
@@ -126,7 +127,7 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyModelAdmin):
     list_display = [
         "reference",
         "full_name",
@@ -192,15 +193,6 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reviewed_by", "questionnaire")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_review_permission(self, request, obj=None):
         return request.user.has_perm("orders.review_order") and can_read_answers(request.user)

@@ -14,6 +14,7 @@ from ..models import Order, OrderLine, QuestionnaireAccess, QuestionnaireRespons
 from ..services.review import CANCELLED_BEFORE_REVIEW, cancelled_before_review
 from .common import (
     GLANCE_KEYS,
+    ReadOnlyModelAdmin,
     SuperuserOnlyReadOnlyAdmin,
     age_in_years,
     can_read_answers,
@@ -26,7 +27,7 @@ from .common import (
 
 
 @admin.register(ReviewQueueOrder)
-class ReviewQueueAdmin(admin.ModelAdmin):
+class ReviewQueueAdmin(ReadOnlyModelAdmin):
     """Paid orders waiting for a clinician, oldest first, with what matters at a glance.
 
     Also lists paid orders the patient cancelled before review whose automatic refund
@@ -63,15 +64,6 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
@@ -159,7 +151,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
 
 @admin.register(QuestionnaireResponse)
-class QuestionnaireResponseAdmin(admin.ModelAdmin):
+class QuestionnaireResponseAdmin(ReadOnlyModelAdmin):
     list_display = ["order", "flag_count", "created_at"]
     list_select_related = ["order"]
     fields = ["order", "red_flags", "answers_list", "created_at"]
@@ -170,15 +162,6 @@ class QuestionnaireResponseAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return can_read_answers(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="red flags")
     def flag_count(self, response):
