@@ -313,6 +313,15 @@ class Payment(models.Model):
         return f"{self.get_kind_display()} {self.amount_cents} {self.currency} ({self.stripe_invoice_id})"
 
 
+class RefundQuerySet(models.QuerySet):
+    def live(self):
+        """Refunds that count: money that went back, or is on its way (not failed/canceled)."""
+        return self.exclude(status__in=[Refund.Status.FAILED, Refund.Status.CANCELED])
+
+    def total_cents(self):
+        return self.aggregate(total=models.Sum("amount_cents"))["total"] or 0
+
+
 class Refund(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -337,6 +346,8 @@ class Refund(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RefundQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

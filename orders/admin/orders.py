@@ -354,6 +354,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
     def decline_view(self, request, pk):
         order = self._order_or_403(request, pk, self.has_review_permission)
         form = DeclineForm(request.POST or None)
+        status = 200
         if request.method == "POST":
             if form.is_valid():
                 try:
@@ -366,15 +367,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
                     f"{order.reference} declined: the payment was refunded in full, the "
                     "subscription cancelled, and the patient was emailed.",
                 )
-            return self._form_page(
-                request,
-                order,
-                form,
-                title=f"Decline {order.reference}",
-                button="Decline and refund",
-                danger=True,
-                status=400,
-            )
+            status = 400
         return self._form_page(
             request,
             order,
@@ -382,6 +375,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
             title=f"Decline {order.reference}",
             button="Decline and refund",
             danger=True,
+            status=status,
             intro="Declining refunds the latest payment in full, cancels the subscription and "
             "emails the patient your reason. Nothing ships.",
         )

@@ -306,12 +306,7 @@ def record_refund(
         if stripe_refund_id and Refund.objects.filter(stripe_refund_id=stripe_refund_id).exists():
             return None
         paid = order.payments.aggregate(total=Sum("amount_cents"))["total"] or 0
-        already = (
-            order.refunds.exclude(
-                status__in=[Refund.Status.FAILED, Refund.Status.CANCELED]
-            ).aggregate(total=Sum("amount_cents"))["total"]
-            or 0
-        )
+        already = order.refunds.live().total_cents()
         if paid and already + amount_cents > paid:
             raise OrderError(
                 f"Only {format_money_exact(paid - already)} of this order is left to refund.",

@@ -6,7 +6,7 @@ with an idempotency key, then is recorded with its Stripe refund id. When Stripe
 and counts nothing twice.
 """
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from treatments.money import format_money_exact
 
@@ -16,7 +16,6 @@ from . import OrderError, lock_order, transaction
 from .payments import record_refund
 
 S = Order.Status
-LIVE_REFUNDS = ~Q(status__in=[Refund.Status.FAILED, Refund.Status.CANCELED])
 
 
 def gateway_for(order):
@@ -32,13 +31,11 @@ def gateway_for(order):
 def refundable_cents(order):
     """What is left to refund on ``order``: everything paid minus live refunds."""
     paid = order.payments.aggregate(total=Sum("amount_cents"))["total"] or 0
-    refunded = order.refunds.filter(LIVE_REFUNDS).aggregate(total=Sum("amount_cents"))["total"]
-    return paid - (refunded or 0)
+    return paid - order.refunds.live().total_cents()
 
 
 def payment_refundable_cents(payment):
-    refunded = payment.refunds.filter(LIVE_REFUNDS).aggregate(total=Sum("amount_cents"))["total"]
-    return payment.amount_cents - (refunded or 0)
+    return payment.amount_cents - payment.refunds.live().total_cents()
 
 
 def issue_refund(order, payment, *, amount_cents, idempotency_key, gateway=None):

@@ -142,9 +142,7 @@ def decline_order(order, *, by, reason, gateway=None):
         order.reviewed_at = timezone.now()
         order.review_note = reason
         order.cancelled_at = order.cancelled_at or timezone.now()
-        refunded = sum(
-            r.amount_cents for r in order.refunds.all() if r.status not in ("failed", "canceled")
-        )
+        refunded = order.refunds.live().total_cents()
         set_status(
             order,
             S.DECLINED,

@@ -23,15 +23,11 @@ def clinic_numbers(now=None):
         order__status__in=[Order.Status.APPROVED, Order.Status.SHIPPED],
     ).count()
     paid = Payment.objects.filter(paid_at__gte=since).aggregate(total=Sum("amount_cents"))["total"]
-    refunded = (
-        Refund.objects.filter(created_at__gte=since)
-        .exclude(status__in=[Refund.Status.FAILED, Refund.Status.CANCELED])
-        .aggregate(total=Sum("amount_cents"))["total"]
-    )
+    refunded = Refund.objects.filter(created_at__gte=since).live().total_cents()
     return {
         **counts,
         "to_ship": to_ship,
-        "revenue_30d_cents": (paid or 0) - (refunded or 0),
+        "revenue_30d_cents": (paid or 0) - refunded,
     }
 
 
