@@ -1,7 +1,15 @@
-"""Fixtures shared by the whole suite. App-specific fixtures live next to their tests."""
+"""Fixtures shared by the whole suite (never copied into test modules).
+
+- ``stripe_api``: the real ``stripe`` library pointed at a local HTTP server;
+- ``test_mode``: the local test-mode checkout instead of Stripe;
+- ``webhook_secret``: the endpoint secret that ``tests.orders.stripe_helpers`` signs with;
+- ``admin_client``: pytest-django's, but signed in through ``tests.staff.sign_in``.
+"""
 
 import pytest
 from django.db import connection
+
+from tests.orders.stripe_helpers import WEBHOOK_SECRET
 
 
 def pytest_collection_modifyitems(config, items):
@@ -12,3 +20,36 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def webhook_secret(settings):
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    return WEBHOOK_SECRET
+
+
+@pytest.fixture
+def stripe_api(settings, httpserver, webhook_secret):
+    """Stripe keys set, and every API call of the ``stripe`` library sent to ``httpserver``."""
+    settings.STRIPE_TEST_MODE = False
+    settings.STRIPE_SECRET_KEY = "sk_test_oana_local"
+    settings.STRIPE_API_BASE = httpserver.url_for("").rstrip("/")
+    settings.SITE_URL = "https://oana.example"
+    return httpserver
+
+
+@pytest.fixture
+def test_mode(settings, webhook_secret):
+    """No Stripe keys: checkout, refunds and cancellations use the local test-mode gateway."""
+    settings.STRIPE_TEST_MODE = True
+    settings.STRIPE_SECRET_KEY = ""
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    """A client of its own (the ``client`` fixture stays anonymous), signed in as a superuser."""
+    from django.test import Client
+
+    from tests.staff import sign_in
+
+    return sign_in(Client(), admin_user)

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import Order
-from tests.orders_factories import make_plan
+from tests.orders.factories import make_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import Order, QuestionnaireAccess, Shipment
-from tests.clinic_helpers import PASSWORD, order_to_review, staff
+from tests.orders.clinic import order_to_review
+from tests.staff import PASSWORD, staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,79 @@
+"""The Makefile picks the first Python 3.12+ among python3, python3.13, python3.12 and
+/usr/bin/python3, and says so plainly when there is none. Driven with a PATH of fakes."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+MAKE = shutil.which("make")
+NAMES_ONLY = "PYTHON_CANDIDATES=python3 python3.13 python3.12"
+
+pytestmark = pytest.mark.skipif(MAKE is None, reason="make is not installed")
+
+
+def fake_old_python(directory, name="python3"):
+    """An interpreter that fails the 3.12 check, as Python 3.11 would."""
+    path = directory / name
+    path.write_text(
+        '#!/bin/sh\nif [ "$1" = "--version" ]; then echo "Python 3.11.9"; exit 0; fi\nexit 1\n'
+    )
+    path.chmod(0o755)
+    return path
+
+
+def make(*args, path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    env["PATH"] = str(path)
+    return subprocess.run(
+        [MAKE, "--no-print-directory", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_first_python_312_or_newer_wins_over_an_older_python3(tmp_path):
+    fake_old_python(tmp_path)
+    (tmp_path / "python3.12").symlink_to(sys._base_executable)
+    result = make("which-python", path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "python3.12")
+
+
+def test_python3_is_preferred_when_it_is_new_enough(tmp_path):
+    (tmp_path / "python3").symlink_to(sys._base_executable)
+    (tmp_path / "python3.12").symlink_to(sys._base_executable)
+    result = make("which-python", path=tmp_path)
+    assert result.stdout.strip() == str(tmp_path / "python3")
+
+
+def test_only_an_old_python_gives_a_clear_message(tmp_path):
+    fake_old_python(tmp_path)
+    fake_old_python(tmp_path, "python3.12")
+    result = make("which-python", NAMES_ONLY, path=tmp_path)
+    assert result.returncode != 0
+    assert "Oana needs Python 3.12 or newer" in result.stderr
+    assert "Install Python 3.12+ and try again." in result.stderr
+
+
+def test_creating_the_venv_stops_with_the_message_and_creates_nothing(tmp_path):
+    fake_old_python(tmp_path)
+    venv = tmp_path / "venv"
+    result = make(f"VENV={venv}", f"{venv}/bin/python", NAMES_ONLY, path=tmp_path)
+    assert result.returncode != 0
+    assert "Oana needs Python 3.12 or newer" in result.stderr
+    assert not venv.exists()
+
+
+def test_the_candidates_are_the_documented_four():
+    result = subprocess.run(
+        [MAKE, "-pn", "which-python"], cwd=BASE_DIR, capture_output=True, text=True, timeout=60
+    )
+    assert "PYTHON_CANDIDATES := python3 python3.13 python3.12 /usr/bin/python3" in result.stdout

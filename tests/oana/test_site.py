@@ -1,0 +1,130 @@
+"""Site-wide pages and production settings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import DatabaseError
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+    "ALLOWED_HOSTS": "oana.example",
+    "STRIPE_SECRET_KEY": "sk_test_123",
+    "STRIPE_WEBHOOK_SECRET": "whsec_123",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.oana.example:587",
+}
+
+
+def run_manage(*args, env):
+    ignored = {*PRODUCTION_ENV, "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"}
+    clean = {k: v for k, v in os.environ.items() if k not in ignored}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_down(client, monkeypatch):
+    from django.db.backends.utils import CursorWrapper
+
+    def broken_execute(self, sql, params=None):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr(CursorWrapper, "execute", broken_execute)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unavailable"
+
+
+def test_robots_txt_points_at_sitemap(client):
+    response = client.get("/robots.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    body = response.content.decode()
+    assert "Disallow: /admin/" in body
+    assert "Sitemap: http://testserver/sitemap.xml" in body
+
+
+@pytest.mark.django_db
+def test_sitemap_lists_home(client):
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    assert b"<loc>http://testserver/</loc>" in response.content
+
+
+@pytest.mark.django_db
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"We couldn't find that page" in response.content
+
+
+@pytest.mark.django_db
+def test_home_has_banner_nav_and_disclaimer(client):
+    body = client.get("/").content.decode()
+    assert "Free shipping on all treatments." in body
+    assert 'href="/treatments/">See treatments</a>' in body
+    for label in ("Articles", "Treatments", "Cart"):
+        assert f">{label}</a>" in body or f"{label} <span" in body
+    assert "Medical disclaimer" in body
+    assert 'class="skip-link" href="#main"' in body
+
+
+def test_check_deploy_is_clean_with_production_env():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without(missing):
+    env = {**PRODUCTION_ENV, missing: ""}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert f"{missing} must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+def test_production_check_requires_stripe_keys(missing):
+    env = {**PRODUCTION_ENV, missing: ""}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert f"{missing} is not set" in result.stderr
+
+
+def test_check_deploy_refuses_console_email_in_production():
+    env = {**PRODUCTION_ENV, "EMAIL_URL": ""}
+    result = run_manage("check", "--deploy", env=env)
+    assert result.returncode != 0
+    assert "development-only email backend" in result.stderr
+
+
+def test_env_example_values_load_as_a_working_local_configuration():
+    """Copying .env.example to .env must give a site that starts."""
+    env = {}
+    for line in (BASE_DIR / ".env.example").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            env[name] = value
+    assert env["DEBUG"] == "true"
+    result = run_manage("check", env=env)
+    assert result.returncode == 0, result.stderr

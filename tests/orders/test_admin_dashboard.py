@@ -1,0 +1,82 @@
+"""The admin index panel: awaiting review, to ship, past due, 30-day revenue, in constant queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from orders.models import Order, Payment, Refund
+from orders.services.review import approve_order
+from orders.templatetags.clinic_admin import clinic_numbers
+from tests.orders.clinic import order_to_review
+from tests.orders.factories import make_order, set_status
+from tests.staff import sign_in, staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clinic():
+    clinician = staff("clinician")
+    waiting = [order_to_review(2200, email=f"w{i}@example.com") for i in range(2)]
+    approved = order_to_review(3200, email="a@example.com")
+    approve_order(approved, by=clinician)
+    late = order_to_review(4300, email="late@example.com")
+    set_status(late, Order.Status.PAST_DUE)
+    make_order()  # unpaid: counts nowhere
+    old = order_to_review(1000, email="old@example.com")
+    Payment.objects.filter(order=old).update(paid_at=timezone.now() - timedelta(days=40))
+    Refund.objects.create(order=approved, amount_cents=500, reason="goodwill", status="succeeded")
+    Refund.objects.create(order=approved, amount_cents=700, reason="failed", status="failed")
+    return waiting
+
+
+def test_numbers(clinic):
+    numbers = clinic_numbers()
+    # 3 waiting: two plus the one whose payment is old (it still awaits review).
+    assert numbers == {
+        "awaiting_review": 3,
+        "past_due": 1,
+        "to_ship": 1,
+        "revenue_30d_cents": 2200 + 2200 + 3200 + 4300 - 500,
+    }
+
+
+def test_numbers_take_constant_queries(clinic, django_assert_num_queries):
+    with django_assert_num_queries(4):
+        clinic_numbers()
+    for i in range(5):
+        order_to_review(email=f"more{i}@example.com")
+    with django_assert_num_queries(4):
+        clinic_numbers()
+
+
+def test_index_shows_the_panel_to_order_staff_only(client, clinic):
+    sign_in(client, staff("superuser", "root"))
+    html = client.get("/admin/").content.decode()
+    assert "Today at the clinic" in html
+    assert "$114.00" in html
+    assert 'data-testid="awaiting-review"><strong>3</strong>' in html
+    sign_in(client, staff("content-editor"))
+    html = client.get("/admin/").content.decode()
+    assert "Today at the clinic" not in html
+    assert "Articles" in html
+
+
+def test_order_cancelled_before_review_and_not_refunded_counts_as_awaiting_review(clinic):
+    """Its refund failed, so it sits in the review queue: the panel counts it there."""
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    from orders.models import ReviewQueueOrder
+
+    cancelled = order_to_review(2500, email="cancelled@example.com")
+    set_status(cancelled, Order.Status.CANCELLED)
+    refunded = order_to_review(2500, email="refunded@example.com")
+    set_status(refunded, Order.Status.REFUNDED)
+
+    assert clinic_numbers()["awaiting_review"] == 4
+    request = RequestFactory().get("/admin/orders/reviewqueueorder/")
+    queue = site._registry[ReviewQueueOrder].get_queryset(request)
+    assert cancelled in queue and refunded not in queue
+    assert queue.count() == clinic_numbers()["awaiting_review"]

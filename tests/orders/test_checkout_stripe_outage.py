@@ -1,0 +1,77 @@
+"""Stripe unreachable, and the success page that must not take Stripe's word for granted."""
+
+import socket
+
+import pytest
+
+from orders.models import Order, OrderEvent
+from tests.orders.factories import answers, make_plan
+from tests.orders.stripe_helpers import stripe_object
+
+pytestmark = pytest.mark.django_db
+
+SESSIONS = "/v1/checkout/sessions"
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def session_response():
+    return stripe_object(
+        "checkout_session_created",
+        id="cs_test_outage",
+        url="https://checkout.stripe.com/c/pay/cs_test_outage",
+    )
+
+
+def test_connection_refused_keeps_everything_and_the_retry_makes_one_order(
+    client, stripe_api, settings
+):
+    working_base = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{closed_port()}"
+    plan = make_plan("Oral Metformin ER", 2200)
+    client.post("/cart/add/", {"plan": plan.pk})
+    data = answers(metformin_alcohol="yes", medicines="Levothyroxine 50 mcg")
+
+    response = client.post("/checkout/", data, follow=True)
+    html = response.content.decode()
+    assert response.redirect_chain == [("/checkout/", 302)]
+    assert "We could not reach our payment provider, so nothing was charged." in html
+    assert "Levothyroxine 50 mcg" in html
+    assert 'value="yes" id="id_metformin_alcohol_1" required checked' in html
+    assert client.session["cart"] == {str(plan.pk): 1}
+    order = Order.objects.get()
+    assert order.status == Order.Status.PENDING_PAYMENT
+    assert order.stripe_checkout_session_id == ""
+
+    # A second failure, then Stripe is back: still one order, one session.
+    client.post("/checkout/", data)
+    settings.STRIPE_API_BASE = working_base
+    stripe_api.expect_oneshot_request(SESSIONS, method="POST").respond_with_json(session_response())
+    response = client.post("/checkout/", data)
+    assert response["Location"] == "https://checkout.stripe.com/c/pay/cs_test_outage"
+    assert Order.objects.count() == 1
+    assert OrderEvent.objects.filter(kind="created").count() == 1
+    assert len(stripe_api.log) == 1
+    assert Order.objects.get().stripe_checkout_session_id == "cs_test_outage"
+
+
+def test_the_success_page_does_not_mark_the_order_paid(client, stripe_api):
+    stripe_api.expect_oneshot_request(SESSIONS, method="POST").respond_with_json(session_response())
+    client.post("/cart/add/", {"plan": make_plan("Oral Metformin ER", 2200).pk})
+    client.post("/checkout/", answers(metformin_alcohol="no"))
+    order = Order.objects.get()
+
+    # Anyone can type the success URL: only the signed webhook may say the order is paid.
+    response = client.get(f"/checkout/success/?order={order.public_id}&paid=1")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "We are confirming your payment" in html
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING_PAYMENT
+    assert order.paid_at is None
+    assert not order.events.filter(kind="paid").exists()
+    assert client.session.get("cart") == {}  # she finished checkout: the cart is emptied

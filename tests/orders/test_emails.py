@@ -1,0 +1,107 @@
+"""Patient emails: plain text plus HTML, sent only once the change is committed."""
+
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from orders.models import Order
+from orders.services.payments import (
+    cancel_order,
+    mark_order_paid,
+    mark_past_due,
+    record_refund,
+)
+from tests.orders.factories import make_order, make_paid_order, make_plan, set_status
+from tests.orders.stripe_helpers import completed_session
+
+S = Order.Status
+
+
+def only_email(subject):
+    """The one email with ``subject`` (other emails, e.g. about a refund, may follow)."""
+    matching = [m for m in mail.outbox if subject in m.subject]
+    assert len(matching) == 1, [m.subject for m in mail.outbox]
+    message = matching[0]
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    return message, html
+
+
+def paid(order_status=S.AWAITING_REVIEW):
+    order = make_paid_order(make_plan("Oral Metformin ER", 2200))
+    mail.outbox.clear()
+    return set_status(order, order_status)
+
+
+def received(order):
+    mark_order_paid(order, session=completed_session(order))
+
+
+def past_due(order):
+    mark_past_due(order, reason="Your card was declined.")
+
+
+def cancelled(order):
+    cancel_order(order, reason="Cancelled in the customer portal.")
+
+
+def refunded(order):
+    record_refund(order, amount_cents=2200, reason="Requested by the patient")
+
+
+# kind: (make the order, the change, subject, what the patient must read in both parts)
+CASES = {
+    "order received": (
+        lambda: make_order(make_plan("Oral Metformin ER", 2200)),
+        received,
+        "We received your order",
+        ["clinician reviews your answers", "ships free", "refunded in full", "$22.00"],
+    ),
+    "payment failed": (
+        paid,
+        past_due,
+        "did not go through",
+        ["update your card", "Manage subscription", "try the payment again", "card was declined"],
+    ),
+    "cancelled": (
+        lambda: paid(S.SHIPPED),
+        cancelled,
+        "is cancelled",
+        ["will not be charged again", "no further refills"],
+    ),
+    "refunded": (
+        lambda: paid(S.APPROVED),
+        refunded,
+        "We refunded",
+        ["$22.00", "5 to 10 business days"],
+    ),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("make, change, subject, says", CASES.values(), ids=CASES.keys())
+def test_email_has_text_and_html_and_says_what_happens_next(make, change, subject, says):
+    order = make()
+    change(order)  # outside any test transaction: on_commit runs for real
+    message, html = only_email(subject)
+    assert order.reference in message.subject
+    assert message.to == ["jane@example.com"]
+    url = f"/orders/{order.public_id}/"
+    for part in (message.body, html):
+        assert "Jane Patient" in part
+        assert url in part
+        for words in says:
+            assert words in part, (words, part)
+        assert "{{" not in part and "{%" not in part
+    assert html.lstrip().lower().startswith("<!doctype html")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("make, change, subject, says", CASES.values(), ids=CASES.keys())
+def test_a_rolled_back_change_sends_no_email(make, change, subject, says):
+    order = make()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        change(order)
+        raise RuntimeError("something later in the same transaction failed")
+    assert mail.outbox == []
+    assert Order.objects.get(pk=order.pk).status == order.status  # nothing changed either

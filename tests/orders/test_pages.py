@@ -1,0 +1,111 @@
+"""The success page and the patient's order page."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from orders.models import Order, Shipment
+from tests.orders.factories import make_order, make_paid_order, make_plan, set_status
+from tests.orders.stripe_helpers import stripe_object
+
+pytestmark = pytest.mark.django_db
+
+
+def test_order_page_shows_items_amounts_free_shipping_status_timeline_and_address(client):
+    order = make_paid_order(make_plan("Oral Metformin ER", 2200), make_plan("Spironolactone", 1400))
+    response = client.get(f"/orders/{order.public_id}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Oral Metformin ER" in html and "Spironolactone" in html
+    assert "$22.00" in html and "$14.00" in html and "$36.00" in html
+    assert 'data-testid="shipping">Free shipping</span> $0.00' in html
+    assert 'data-testid="order-status">Awaiting clinician review<' in html
+    assert "Payment received. A clinician will review your answers next." in html
+    assert "45 Maple Avenue<br>Apt 3B<br>Brooklyn, NY 11201" in html
+    assert order.reference in html
+
+
+def test_order_page_is_never_cached_and_not_indexed(client):
+    order = make_order()
+    response = client.get(order.get_absolute_url())
+    assert "no-cache" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    assert '<meta name="robots" content="noindex">' in response.content.decode()
+
+
+@pytest.mark.parametrize("public_id", ["nope", "x" * 32, "1"])
+def test_wrong_order_id_is_404(client, public_id):
+    make_order()
+    assert client.get(f"/orders/{public_id}/").status_code == 404
+
+
+def test_public_ids_are_long_and_random():
+    a, b = make_order(), make_order()
+    assert len(a.public_id) >= 32 and a.public_id != b.public_id
+
+
+def test_order_page_query_count_is_pinned(client):
+    order = make_paid_order(*(make_plan(f"Treatment {n}", 1000 + n) for n in range(3)))
+    set_status(order, Order.Status.APPROVED)
+    for _ in range(2):
+        Shipment.objects.create(order=order, kind="refill")
+    client.get(order.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(order.get_absolute_url())
+    assert response.status_code == 200
+    # order, lines, shipments, timeline (with actors)
+    assert len(queries) == 4, [q["sql"] for q in queries]
+
+
+def test_success_page_explains_next_steps_and_links_to_the_order(client):
+    order = set_status(make_paid_order(), Order.Status.AWAITING_REVIEW)
+    response = client.get(f"/checkout/success/?order={order.public_id}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Clinician review" in html and "Free shipping" in html
+    assert f'href="/orders/{order.public_id}/"' in html
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("query", ["", "?order=", "?order=unknown"])
+def test_success_page_without_a_known_order_is_404(client, query):
+    assert client.get(f"/checkout/success/{query}").status_code == 404
+
+
+def test_manage_subscription_opens_the_stripe_customer_portal(client, settings, httpserver):
+    settings.STRIPE_TEST_MODE = False
+    settings.STRIPE_SECRET_KEY = "sk_test_oana_local"
+    settings.STRIPE_API_BASE = httpserver.url_for("").rstrip("/")
+    settings.SITE_URL = "https://oana.example"
+    httpserver.expect_oneshot_request(
+        "/v1/billing_portal/sessions", method="POST"
+    ).respond_with_json(stripe_object("billing_portal_session"))
+    order = make_paid_order()
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert "Manage subscription" in page
+    response = client.post(f"/orders/{order.public_id}/manage/")
+    assert response.status_code == 302
+    assert response["Location"] == "https://billing.stripe.com/p/session/test_YWNjdF8x"
+    form = httpserver.log[0][0].form
+    assert form["customer"] == "cus_QXg1o8vcGmoR32"
+    assert form["return_url"] == f"https://oana.example/orders/{order.public_id}/"
+
+
+def test_manage_subscription_when_stripe_is_down_says_so(client, settings, httpserver):
+    settings.STRIPE_TEST_MODE = False
+    settings.STRIPE_SECRET_KEY = "sk_test_oana_local"
+    settings.STRIPE_API_BASE = httpserver.url_for("").rstrip("/")
+    httpserver.expect_oneshot_request("/v1/billing_portal/sessions").respond_with_json(
+        {"error": {"type": "api_error"}}, status=500
+    )
+    order = make_paid_order()
+    response = client.post(f"/orders/{order.public_id}/manage/", follow=True)
+    assert "could not reach our payment provider" in response.content.decode()
+
+
+def test_manage_subscription_needs_post_and_stripe(client):
+    order = make_paid_order()  # test mode: no portal
+    assert "Manage subscription" not in client.get(order.get_absolute_url()).content.decode()
+    assert client.get(f"/orders/{order.public_id}/manage/").status_code == 405
+    response = client.post(f"/orders/{order.public_id}/manage/")
+    assert response.status_code == 302 and response["Location"] == order.get_absolute_url()
+    assert client.post("/orders/unknown/manage/").status_code == 404

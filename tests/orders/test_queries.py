@@ -1,0 +1,89 @@
+"""Query counts of the patient's pages: pinned, and the same for 1 line as for 5."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from orders.models import Order, Shipment
+from tests.orders.factories import answers, make_paid_order, make_plan, set_status
+
+pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
+
+
+def queries_for(client, path):
+    client.get(path)  # warm up anything loaded once per process
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return [q["sql"] for q in queries]
+
+
+def fill_cart(client, lines):
+    plans = [make_plan(f"Treatment {n}", 1000 + n) for n in range(lines)]
+    for plan in plans:
+        client.post("/cart/add/", {"plan": plan.pk})
+    return plans
+
+
+@pytest.mark.parametrize("lines", [1, 5])
+def test_cart_page(client, lines):
+    fill_cart(client, lines)
+    # session, plans with treatment and category
+    assert len(queries_for(client, "/cart/")) == 2
+
+
+@pytest.mark.parametrize("lines", [1, 5])
+def test_questionnaire_page(client, lines):
+    fill_cart(client, lines)
+    # session, plans with treatment and category
+    assert len(queries_for(client, "/checkout/")) == 2
+
+
+@pytest.mark.parametrize("lines", [1, 5])
+def test_questionnaire_post_with_errors(client, lines):
+    fill_cart(client, lines)
+    client.post("/checkout/", {})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/checkout/", {"email": "jane@example.com"})
+    assert response.status_code == 400
+    # session, plans, session saved in a savepoint (the answers kept for the re-render)
+    assert len(queries) == 5, [q["sql"] for q in queries]
+
+
+@pytest.mark.parametrize("lines", [1, 5])
+def test_placing_the_order(client, lines):
+    """Lines are inserted in one statement, however many there are."""
+    fill_cart(client, lines)
+    data = answers(metformin_alcohol="no")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/checkout/", data)
+    assert response.status_code == 302
+    assert Order.objects.get().lines.count() == lines
+    assert len(queries) == 16, [q["sql"] for q in queries]
+    assert len([q for q in queries if 'INSERT INTO "orders_orderline"' in q["sql"]]) == 1
+
+
+@pytest.mark.parametrize("lines", [1, 5])
+def test_test_mode_payment_page(client, lines):
+    fill_cart(client, lines)
+    client.post("/checkout/", answers(metformin_alcohol="no"))
+    order = Order.objects.get()
+    # session, order, lines
+    assert len(queries_for(client, f"/checkout/test-mode/{order.public_id}/")) == 3
+
+
+@pytest.mark.parametrize("lines", [1, 5])
+def test_order_page(client, lines):
+    order = make_paid_order(*(make_plan(f"Treatment {n}", 1000 + n) for n in range(lines)))
+    set_status(order, Order.Status.APPROVED)
+    for _ in range(lines):
+        Shipment.objects.create(order=order, kind="refill")
+    # order, lines, shipments, timeline (with actors)
+    assert len(queries_for(client, order.get_absolute_url())) == 4
+
+
+@pytest.mark.parametrize("lines", [1, 5])
+def test_success_page(client, lines):
+    order = make_paid_order(*(make_plan(f"Treatment {n}", 1000 + n) for n in range(lines)))
+    # the order
+    assert len(queries_for(client, f"/checkout/success/?order={order.public_id}")) == 1

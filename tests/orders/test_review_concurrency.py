@@ -1,0 +1,70 @@
+"""Two clinicians (or a double click) deciding the same order at once (PostgreSQL row locks)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from orders.models import Order, Refund, Shipment
+from orders.services import OrderError
+from orders.services.review import approve_order, decline_order
+from tests.orders.clinic import order_to_review
+from tests.staff import staff
+
+pytestmark = [
+    pytest.mark.usefixtures("test_mode"),
+    pytest.mark.postgres_only,
+    pytest.mark.django_db(transaction=True),
+]
+THREADS = 6
+
+
+def run_concurrently(calls):
+    barrier = threading.Barrier(len(calls))
+    done, refused, errors = [], [], []
+
+    def worker(call):
+        try:
+            barrier.wait()
+            call()
+            done.append(call)
+        except OrderError as error:
+            refused.append(error.message)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    return done, refused
+
+
+def test_concurrent_declines_refund_once():
+    order = order_to_review()
+    clinician = staff("clinician")
+    done, refused = run_concurrently(
+        [lambda: decline_order(order, by=clinician, reason="No")] * THREADS
+    )
+    assert len(done) == 1 and len(refused) == THREADS - 1
+    assert Refund.objects.count() == 1
+    assert Order.objects.get().status == Order.Status.DECLINED
+
+
+def test_approve_and_decline_racing_leave_one_decision():
+    order = order_to_review()
+    clinician = staff("clinician")
+    calls = [lambda: approve_order(order, by=clinician)] * 3
+    calls += [lambda: decline_order(order, by=clinician, reason="No")] * 3
+    done, _ = run_concurrently(calls)
+    assert len(done) == 1
+    order.refresh_from_db()
+    if order.status == Order.Status.APPROVED:
+        assert Shipment.objects.count() == 1 and not Refund.objects.exists()
+    else:
+        assert order.status == Order.Status.DECLINED
+        assert Refund.objects.count() == 1 and not Shipment.objects.exists()
