@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django.contrib.humanize",
-    "oana",
+    "oana.apps.OanaConfig",
     "articles",
     "treatments",
     "orders",

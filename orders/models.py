@@ -159,7 +159,7 @@ class Order(AddressFields):
                 name="order_total_is_subtotal_plus_shipping",
             ),
         ]
-        # Staff verbs beyond the default add/change/delete/view (orders/roles.py assigns them).
+        # Staff verbs beyond the default add/change/delete/view (oana/roles.py assigns them).
         permissions = [
             ("review_order", "Can approve or decline orders (clinician review)"),
             ("ship_order", "Can mark shipments shipped"),

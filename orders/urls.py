@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, webhooks
+from . import stripe_webhook, views
 
 app_name = "orders"
 
@@ -14,5 +14,5 @@ urlpatterns = [
     path("checkout/test-mode/<str:public_id>/", views.test_mode_payment, name="test_mode"),
     path("orders/<str:public_id>/", views.order_detail, name="detail"),
     path("orders/<str:public_id>/manage/", views.manage_subscription, name="manage_subscription"),
-    path("stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
+    path("stripe/webhook/", stripe_webhook.stripe_webhook, name="stripe_webhook"),
 ]

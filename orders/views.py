@@ -15,13 +15,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from treatments.models import Plan
 
 from .cart import Cart
+from .gateways import PaymentProviderError, absolute_url, get_gateway, test_mode_session
 from .models import Order
-from .payments import PaymentProviderError, absolute_url, get_gateway, test_mode_session
 from .questionnaire import QuestionnaireForm
 from .services import OrderError
 from .services.checkout import place_order
 from .services.payments import record_payment_failure
-from .services.webhooks import checkout_session_completed
+from .services.stripe_events import checkout_session_completed
 
 logger = logging.getLogger(__name__)
 

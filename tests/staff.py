@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
-from orders.roles import GROUP_NAMES
+from oana.roles import GROUP_NAMES
 
 PASSWORD = "a-long-staff-password-42"
 
@@ -21,7 +21,7 @@ def _password_hash():
 
 
 def staff(role, username=None):
-    """A staff user in ``role`` (a key of orders.roles.ROLES), or a superuser for "superuser"."""
+    """A staff user in ``role`` (a key of oana.roles.ROLES), or a superuser for "superuser"."""
     username = username or role
     user = get_user_model().objects.create(
         username=username,

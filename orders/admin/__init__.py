@@ -1,6 +1,6 @@
 """The clinic's admin: orders, the clinician review queue, shipments, refunds, audit log.
 
-Who sees what comes from the groups in ``orders/roles.py``. Everything about money, Stripe
+Who sees what comes from the groups in ``oana/roles.py``. Everything about money, Stripe
 and status is read-only here: state changes happen only through the forms and actions
 in these modules, which call the verb functions in ``orders/services/`` and show their
 ``OrderError`` message instead of failing.

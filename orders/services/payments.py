@@ -1,6 +1,6 @@
 """What the payment provider tells us about an order, as verb functions.
 
-Both the Stripe webhook handler (``services.webhooks``) and the local test-mode gateway
+Both the Stripe webhook handler (``services.stripe_events``) and the local test-mode gateway
 call these, so test mode exercises the same code as production. Every function is safe to
 call twice with the same input: Stripe delivers events at least once and in any order.
 """

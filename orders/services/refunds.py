@@ -10,8 +10,8 @@ from django.db.models import Sum
 
 from treatments.money import format_money_exact
 
+from ..gateways import TestModeGateway, get_gateway
 from ..models import Order, Refund
-from ..payments import TestModeGateway, get_gateway
 from . import OrderError, lock_order, transaction
 from .payments import record_refund
 
@@ -63,7 +63,7 @@ def refund_order(order, *, by, amount_cents, reason, idempotency_key=None, gatew
     same ``idempotency_key`` (the admin form sends one per form) never refunds twice: a
     resubmitted form gets Stripe's first refund back and is refused here. Returns the Refund.
     """
-    from ..payments import PaymentProviderError
+    from ..gateways import PaymentProviderError
 
     reason = (reason or "").strip()
     if not reason:

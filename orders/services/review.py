@@ -25,8 +25,8 @@ from django.utils import timezone
 from treatments.money import format_money_exact
 
 from ..emails import queue_order_email
+from ..gateways import PaymentProviderError
 from ..models import Order, Refund, Shipment
-from ..payments import PaymentProviderError
 from . import OrderError, lock_order, record_event, set_status, transaction
 from .payments import record_refund
 from .refunds import gateway_for, issue_refund, payment_refundable_cents, refundable_cents

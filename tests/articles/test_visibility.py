@@ -70,7 +70,7 @@ def test_staff_outside_content_roles_cannot_preview(client, django_user_model, a
     """A fulfillment clerk is staff but has no business with unpublished articles."""
     from django.contrib.auth.models import Group
 
-    from orders.roles import GROUP_NAMES
+    from oana.roles import GROUP_NAMES
 
     clerk = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
     clerk.groups.add(Group.objects.get(name=GROUP_NAMES["fulfillment"]))
@@ -82,7 +82,7 @@ def test_staff_outside_content_roles_cannot_preview(client, django_user_model, a
 def test_content_editor_previews_hidden_article(client, django_user_model, articles, key):
     from django.contrib.auth.models import Group
 
-    from orders.roles import GROUP_NAMES
+    from oana.roles import GROUP_NAMES
 
     editor = django_user_model.objects.create_user("editor", password="x", is_staff=True)
     editor.groups.add(Group.objects.get(name=GROUP_NAMES["content-editor"]))

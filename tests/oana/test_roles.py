@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from orders.roles import ROLES, sync_roles
+from oana.roles import ROLES, sync_roles
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from orders.checks import stripe_keys_in_production
-from orders.payments import StripeGateway, get_gateway
+from orders.gateways import StripeGateway, get_gateway
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -339,14 +339,14 @@ def test_partial_refund_without_refund_list_records_the_difference(client):
 
 def test_a_failing_handler_stores_nothing_so_stripe_retries(client, monkeypatch):
     """A crash rolls back the event row too: Stripe's retry gets processed."""
-    from orders.services import webhooks
+    from orders.services import stripe_events
 
     order = make_order()
 
     def broken(session):
         raise RuntimeError("database went away")
 
-    monkeypatch.setitem(webhooks.HANDLERS, "checkout.session.completed", broken)
+    monkeypatch.setitem(stripe_events.HANDLERS, "checkout.session.completed", broken)
     payload = paid_event(order)
     client.raise_request_exception = False
     assert deliver(client, payload).status_code == 500

@@ -6,10 +6,12 @@ import pytest
 
 from treatments.models import Category, Plan, PriceChange, Treatment
 from treatments.models import Testimonial as PatientQuote
-from treatments.seed import TREATMENTS, load_catalog
+from treatments.seed import load_catalog, read_catalog
 from treatments.services import categories_with_prices, change_plan_amount
 
 pytestmark = pytest.mark.django_db
+
+TREATMENTS = read_catalog()["treatments"]
 
 # DESIGN.md, "Catalog (seed data)": category, treatment, dollars per month.
 DESIGN_CATALOG = [

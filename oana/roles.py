@@ -1,8 +1,9 @@
 """Staff roles: one Django group per job, with exactly the permissions that job needs.
 
-This module is the single place that says who may do what in the admin. A data migration
-creates the groups, and ``sync_roles`` runs again after every ``migrate`` (``post_migrate``)
-so a permission added later reaches its group without another migration. Superusers have
+The roles span every app, so they live in the project package. This module is the single
+place that says who may do what in the admin: ``sync_roles`` runs after every ``migrate``
+(``post_migrate``), creating the groups and giving each exactly its permissions, so a
+permission added later reaches its group without a migration. Superusers have
 every permission and belong to no group.
 
 Health data: only Clinicians hold ``orders.view_questionnaire``; every other role sees
@@ -89,20 +90,17 @@ def sync_roles(apps=global_apps, *, verbosity=0, stdout=None):
     return missing
 
 
-def create_all_permissions(apps=global_apps):
-    """Make sure every model's permissions exist (they are normally made after migrating)."""
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-
-
 def sync_roles_after_migrate(sender, app_config=None, using="default", apps=global_apps, **kwargs):
-    """``post_migrate`` receiver (connected for the orders app only)."""
+    """``post_migrate`` receiver: sync the groups once per ``migrate``, after the last app.
+
+    Django sends ``post_migrate`` once per installed app with models, in order, and creates
+    each app's permissions in its own receiver; by the last app every permission exists.
+    """
     from django.db import router
 
+    last = [config for config in global_apps.get_app_configs() if config.models_module][-1]
+    if app_config is None or app_config.label != last.label:
+        return
     if not router.allow_migrate_model(using, apps.get_model("auth", "Group")):
         return
     sync_roles(apps)

@@ -1,4 +1,4 @@
-"""Create (or update) a staff user in one of the clinic's roles (see orders/roles.py)."""
+"""Create (or update) a staff user in one of the clinic's roles (see oana/roles.py)."""
 
 import getpass
 
@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from orders.roles import GROUP_NAMES, sync_roles
+from oana.roles import GROUP_NAMES, sync_roles
 
 
 class Command(BaseCommand):

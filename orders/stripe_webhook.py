@@ -1,4 +1,4 @@
-"""The Stripe webhook endpoint: verify, then hand over to ``services.webhooks``."""
+"""The Stripe webhook endpoint: verify, then hand over to ``services.stripe_events``."""
 
 import json
 import logging
@@ -9,7 +9,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .services.webhooks import receive_event
+from .services.stripe_events import receive_event
 
 logger = logging.getLogger(__name__)
 
