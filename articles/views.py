@@ -6,7 +6,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import structured_data
 from .models import Article, Topic
@@ -36,7 +36,7 @@ def _list_queryset():
     )
 
 
-@require_GET
+@require_safe
 def article_list(request, topic_slug=None):
     topic = get_object_or_404(Topic, slug=topic_slug) if topic_slug else None
     articles = _list_queryset()
@@ -60,7 +60,7 @@ def article_list(request, topic_slug=None):
     return render(request, "articles/article_list.html", context)
 
 
-@require_GET
+@require_safe
 def article_detail(request, slug):
     # Drafts are previewed only by staff whose role covers articles (editors, superusers).
     # Anonymous visitors never touch the session or user tables here: is_staff on an
@@ -74,7 +74,7 @@ def article_detail(request, slug):
             "faq_items",
             Prefetch(
                 "related_treatments",
-                queryset=treatment_model.objects.active().select_related("category"),
+                queryset=treatment_model.objects.public().select_related("category"),
             ),
         ),
         slug=slug,

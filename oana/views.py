@@ -6,13 +6,13 @@ from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from articles.models import Article
 from treatments.services import home_catalog
 
 
-@require_GET
+@require_safe
 def home(request):
     # One query for the featured article (the latest published one), however many exist.
     featured_article = (
@@ -27,7 +27,7 @@ def home(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """For load balancers: 200 when the database answers, 503 when it does not."""
     try:
@@ -39,7 +39,7 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     sitemap_url = request.build_absolute_uri(reverse("sitemap"))
     lines = [

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from treatments.models import Plan
 
@@ -47,7 +47,7 @@ def _order_or_404(queryset, public_id):
 
 
 @never_cache
-@require_GET
+@require_safe
 def cart(request):
     return render(request, "orders/cart.html", {"cart": Cart(request.session)})
 
@@ -106,7 +106,7 @@ def _answers_to_keep(form, data):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def checkout(request):
     current_cart = Cart(request.session)
     if not current_cart.lines:
@@ -115,7 +115,7 @@ def checkout(request):
     gateway = get_gateway()
     treatments = current_cart.treatments
     context = {"cart": current_cart, "gateway": gateway}
-    if request.method == "GET":
+    if request.method != "POST":
         saved = request.session.get(ANSWERS_KEY)
         form = QuestionnaireForm(
             data=saved if isinstance(saved, dict) else None, treatments=treatments
@@ -179,7 +179,7 @@ class TestPaymentForm(forms.Form):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def test_mode_payment(request, public_id):
     """TEST MODE stand-in for Stripe's hosted checkout page (never with Stripe keys)."""
     from django.conf import settings
@@ -189,7 +189,7 @@ def test_mode_payment(request, public_id):
     order = _order_or_404(Order.objects.prefetch_related("lines"), public_id)
     if order.status != Order.Status.PENDING_PAYMENT:
         return redirect(order)
-    if request.method == "GET":
+    if request.method != "POST":
         form = TestPaymentForm(
             initial={
                 "name": order.full_name,
@@ -224,7 +224,7 @@ def test_mode_payment(request, public_id):
 
 
 @never_cache
-@require_GET
+@require_safe
 def checkout_success(request):
     public_id = request.GET.get("order", "")
     order = _order_or_404(Order, public_id)
@@ -236,7 +236,7 @@ def checkout_success(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def order_detail(request, public_id):
     order = _order_or_404(Order.objects.prefetch_related("lines", "shipments"), public_id)
     events = order.events.exclude(message="").select_related("actor")

@@ -1,7 +1,7 @@
 """The catalog: what Oana prescribes and what it costs.
 
 Money is always an integer number of cents. Public pages only ever see
-``Treatment.objects.active()`` and ``Plan.objects.active()``; inactive rows stay for the
+``Treatment.objects.public()`` and ``Plan.objects.active()``; inactive rows stay for the
 admin and for old orders, which keep their own price snapshot.
 """
 
@@ -29,8 +29,17 @@ class Category(models.Model):
 
 
 class TreatmentQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(is_active=True)
+    def public(self):
+        """What patients may see and buy: active, with at least one active plan.
+
+        The one visibility rule for treatments: every public page, the sitemap, the
+        article's related treatments, the cart and the home page use it. Anything else is
+        a 404 to the public (it stays in the admin and in old orders).
+        """
+        return self.filter(
+            is_active=True,
+            pk__in=Plan.objects.filter(is_active=True).values("treatment_id"),
+        )
 
 
 class Treatment(models.Model):
@@ -94,6 +103,7 @@ class Treatment(models.Model):
 
 class PlanQuerySet(models.QuerySet):
     def active(self):
+        """Plans a patient can buy: active, of an active treatment (which is then public)."""
         return self.filter(is_active=True, treatment__is_active=True)
 
 

@@ -6,7 +6,7 @@ treatments. Every function here runs a fixed number of queries, however big the 
 """
 
 from django.db import transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q
+from django.db.models import Count, Max, Min, Prefetch, Q
 
 from .models import Category, Plan, PriceChange, Testimonial, Treatment
 
@@ -33,8 +33,7 @@ def public_treatments():
     A treatment without a plan cannot be bought, so it is not shown (and its page is a 404).
     """
     return (
-        Treatment.objects.active()
-        .filter(Exists(Plan.objects.filter(treatment=OuterRef("pk"), is_active=True)))
+        Treatment.objects.public()
         .annotate(
             from_cents=Min("plans__amount_cents", filter=_TREATMENT_PLAN_ACTIVE),
             active_plan_count=Count("plans", filter=_TREATMENT_PLAN_ACTIVE),

@@ -41,15 +41,9 @@ def detail(request, category_slug, treatment_slug):
             "treatment": treatment,
             "category": treatment.category,
             "plans": treatment.active_plans,
-            "related_articles": _related_articles(treatment),
             "json_ld": _json_ld(request, treatment),
         },
     )
-
-
-def _related_articles(treatment):
-    """Published articles that name this treatment (``Article.related_treatments``)."""
-    return list(treatment.articles.published().only("title", "slug", "dek"))
 
 
 def _json_ld(request, treatment):

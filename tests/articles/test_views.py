@@ -188,20 +188,28 @@ def test_home_without_articles_still_renders(client):
     assert "Featured article" not in response.content.decode()
 
 
-def test_related_treatments_link_to_active_treatments_only(client):
-    from treatments.models import Category, Treatment
+def test_related_treatments_link_only_to_public_treatments(client):
+    """Public = active with an active plan: every link the article shows opens (no 404)."""
+    from treatments.models import Category, Plan, Treatment
 
     category = Category.objects.create(name="Topical Treatments", slug="topical-treatments")
     lotion = Treatment.objects.create(
         category=category, name="Metformin HCL Lotion 20%", slug="metformin-hcl-lotion-20"
     )
+    Plan.objects.create(treatment=lotion, amount_cents=4300)
     retired = Treatment.objects.create(
         category=category, name="Retired cream", slug="retired-cream", is_active=False
     )
+    Plan.objects.create(treatment=retired, amount_cents=1000)
+    planless = Treatment.objects.create(category=category, name="Planless gel", slug="planless-gel")
+    Plan.objects.create(treatment=planless, amount_cents=1000, is_active=False)
     load_articles()
     article = Article.objects.get()
     assert list(article.related_treatments.all()) == [lotion]  # matched by name on load
-    article.related_treatments.add(retired)
+    article.related_treatments.add(retired, planless)
     html = client.get(SEED_URL).content.decode()
     assert 'href="/treatments/topical-treatments/metformin-hcl-lotion-20/"' in html
+    assert client.get("/treatments/topical-treatments/metformin-hcl-lotion-20/").status_code == 200
     assert "Retired cream" not in html
+    assert "Planless gel" not in html
+    assert client.get("/treatments/topical-treatments/planless-gel/").status_code == 404

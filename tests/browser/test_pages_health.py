@@ -88,7 +88,7 @@ def audit(page, path, *, status=200):
 
 
 def public_paths():
-    treatment = Treatment.objects.active().select_related("category").order_by("pk").first()
+    treatment = Treatment.objects.public().select_related("category").order_by("pk").first()
     return [
         "/",
         "/articles/",
@@ -126,7 +126,7 @@ def test_checkout_with_an_empty_cart_redirects_to_a_healthy_cart(narrow_page):
 
 def test_cart_and_questionnaire_with_a_treatment_are_healthy(narrow_page):
     load_catalog()
-    treatment = Treatment.objects.active().order_by("pk").first()
+    treatment = Treatment.objects.public().order_by("pk").first()
     narrow_page.goto(treatment.get_absolute_url())
     narrow_page.locator("main form[action$='/cart/add/'] button[type=submit]").first.click()
     narrow_page.wait_for_url("**/cart/")

@@ -38,7 +38,7 @@ def test_seed_matches_the_design_catalog():
     ]
     # Integer cents: no float ever stands between DESIGN.md's dollars and the database.
     assert rows == [(category, name, dollars * 100) for category, name, dollars in DESIGN_CATALOG]
-    assert Treatment.objects.active().count() == 10
+    assert Treatment.objects.public().count() == 10
     assert all(p.name == "Monthly" and p.interval == "month" for p in Plan.objects.all())
     assert all(p.currency == "usd" for p in Plan.objects.all())
 
