@@ -75,9 +75,6 @@ class AddressFields(models.Model):
 
 
 class OrderQuerySet(models.QuerySet):
-    def awaiting_review(self):
-        return self.filter(status=Order.Status.AWAITING_REVIEW).order_by("paid_at", "id")
-
     @staticmethod
     def in_review_queue():
         """What a clinician must decide on: paid orders awaiting review, and orders the
@@ -90,9 +87,13 @@ class OrderQuerySet(models.QuerySet):
     def review_queue(self):
         return self.filter(self.in_review_queue())
 
-    def paid(self):
-        """Orders whose first payment went through (whatever happened since)."""
-        return self.exclude(status=Order.Status.PENDING_PAYMENT)
+    @staticmethod
+    def shippable():
+        """The row-level rule of ``Order.can_ship`` as a filter (see ``Shipment.objects``)."""
+        return models.Q(
+            status__in=Order.statuses_allowing("ship"),
+            reviewed_at__isnull=False,
+        )
 
 
 class Order(AddressFields):
@@ -105,6 +106,39 @@ class Order(AddressFields):
         PAST_DUE = "past_due", "Payment failed, please update your card"
         CANCELLED = "cancelled", "Subscription cancelled"
         REFUNDED = "refunded", "Refunded"
+
+    # The order lifecycle, the one table of what may happen to an order:
+    # (action, status before, status after). Services change an order's status only through
+    # ``orders.services.transition``, which refuses any move not listed here; the named
+    # predicates below (``can_approve()``, ``can_ship()``...), the admin's buttons and the
+    # dashboard's counts all read it. A new state or action is a new row, never a new rule.
+    LIFECYCLE = (
+        ("pay", Status.PENDING_PAYMENT, Status.AWAITING_REVIEW),
+        ("approve", Status.AWAITING_REVIEW, Status.APPROVED),
+        ("decline", Status.AWAITING_REVIEW, Status.DECLINED),
+        ("decline", Status.PAST_DUE, Status.DECLINED),  # a renewal failed before review
+        ("decline", Status.REFUNDED, Status.DECLINED),  # refunded at Stripe before review
+        ("decline", Status.CANCELLED, Status.DECLINED),  # cancelled first, refund not through
+        ("ship", Status.APPROVED, Status.SHIPPED),
+        ("ship", Status.SHIPPED, Status.SHIPPED),  # refills
+        ("ship", Status.PAST_DUE, Status.PAST_DUE),  # a month she already paid for
+        ("ship", Status.CANCELLED, Status.CANCELLED),  # the last month she paid for
+        ("fail_payment", Status.AWAITING_REVIEW, Status.PAST_DUE),
+        ("fail_payment", Status.APPROVED, Status.PAST_DUE),
+        ("fail_payment", Status.SHIPPED, Status.PAST_DUE),
+        ("recover_payment", Status.PAST_DUE, Status.AWAITING_REVIEW),
+        ("recover_payment", Status.PAST_DUE, Status.APPROVED),
+        ("recover_payment", Status.PAST_DUE, Status.SHIPPED),
+        ("cancel", Status.AWAITING_REVIEW, Status.CANCELLED),
+        ("cancel", Status.APPROVED, Status.CANCELLED),
+        ("cancel", Status.SHIPPED, Status.CANCELLED),
+        ("cancel", Status.PAST_DUE, Status.CANCELLED),
+        ("refund", Status.AWAITING_REVIEW, Status.REFUNDED),
+        ("refund", Status.APPROVED, Status.REFUNDED),
+        ("refund", Status.SHIPPED, Status.REFUNDED),
+        ("refund", Status.PAST_DUE, Status.REFUNDED),
+        ("refund", Status.CANCELLED, Status.REFUNDED),
+    )
 
     public_id = models.CharField(max_length=64, unique=True, default=new_public_id, editable=False)
     email = models.EmailField()
@@ -195,6 +229,59 @@ class Order(AddressFields):
     def is_free_shipping(self):
         return self.shipping_cents == 0
 
+    # --- the lifecycle's predicates ---------------------------------------------------------
+
+    @classmethod
+    def statuses_allowing(cls, action):
+        """The statuses from which ``action`` may happen (from ``LIFECYCLE``)."""
+        return sorted({before for name, before, _ in cls.LIFECYCLE if name == action})
+
+    @classmethod
+    def targets(cls, action, status):
+        """The statuses ``action`` may lead to from ``status`` (empty: not allowed)."""
+        return [
+            after for name, before, after in cls.LIFECYCLE if (name, before) == (action, status)
+        ]
+
+    def allows(self, action):
+        return bool(self.targets(action, self.status))
+
+    @property
+    def was_approved(self):
+        """A clinician approved it (whatever happened since: shipped, cancelled, past due)."""
+        return self.reviewed_at is not None and self.status != self.Status.DECLINED
+
+    @property
+    def cancelled_before_review(self):
+        """Paid, then cancelled by the patient before any clinician decided."""
+        return (
+            self.status == self.Status.CANCELLED
+            and self.paid_at is not None
+            and self.reviewed_at is None
+        )
+
+    def can_approve(self):
+        return self.allows("approve") and self.reviewed_at is None
+
+    def can_decline(self):
+        return self.allows("decline") and self.reviewed_at is None and self.paid_at is not None
+
+    def can_ship(self):
+        """Shipments go out only for an approved order that has not been closed by a refund
+        or decline. A patient who cancels after approval still gets the month she paid for."""
+        return self.allows("ship") and self.was_approved
+
+    def can_refund(self):
+        """Staff may refund money that is left on a paid order that is still open."""
+        return self.allows("refund") and self.refundable_cents() > 0
+
+    def paid_cents(self):
+        return self.payments.aggregate(total=models.Sum("amount_cents"))["total"] or 0
+
+    def refundable_cents(self):
+        """Everything paid minus the refunds that count (pending or succeeded)."""
+        return self.paid_cents() - self.refunds.live().total_cents()
+
 
 class OrderLine(models.Model):
     """One treatment in an order, with the price snapshot it was charged at."""
@@ -244,10 +331,6 @@ class QuestionnaireResponse(models.Model):
 
     def __str__(self):
         return f"Questionnaire for {self.order.reference}"
-
-    @property
-    def has_flags(self):
-        return bool(self.flags)
 
 
 class OrderEvent(models.Model):
@@ -312,6 +395,9 @@ class Payment(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount_cents} {self.currency} ({self.stripe_invoice_id})"
 
+    def refundable_cents(self):
+        return self.amount_cents - self.refunds.live().total_cents()
+
 
 class RefundQuerySet(models.QuerySet):
     def live(self):
@@ -366,6 +452,15 @@ class Refund(models.Model):
         return f"Refund {self.amount_cents} {self.currency} for {self.order.reference}"
 
 
+class ShipmentQuerySet(models.QuerySet):
+    def to_ship(self):
+        """Fulfilment's queue: pending shipments of orders that may ship (``Order.can_ship``)."""
+        return self.filter(
+            status=Shipment.Status.PENDING,
+            order__in=Order.objects.filter(OrderQuerySet.shippable()),
+        )
+
+
 class Shipment(AddressFields):
     """A box to send: one when an order is approved, one per renewal after that."""
 
@@ -402,6 +497,8 @@ class Shipment(AddressFields):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ShipmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from treatments.money import format_money_exact
 
@@ -74,7 +75,7 @@ def age_in_years(born, today=None):
 def render_flags(questionnaire):
     flags = getattr(questionnaire, "flags", None) or []
     if not flags:
-        return format_html('<span class="clinic-ok">No red flags</span>')
+        return mark_safe('<span class="clinic-ok">No red flags</span>')
     return format_html(
         '<ul class="clinic-flags">{}</ul>',
         format_html_join(

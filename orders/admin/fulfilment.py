@@ -16,6 +16,21 @@ from .common import ReadOnlyModelAdmin, tracking_link
 from .forms import ShipForm
 
 
+class QueueFilter(admin.SimpleListFilter):
+    """ "To ship" is ``Shipment.objects.to_ship()``: the rule the dashboard counts with."""
+
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("to_ship", "To ship")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "to_ship":
+            return queryset.to_ship()
+        return queryset
+
+
 @admin.register(Shipment)
 class ShipmentAdmin(ReadOnlyModelAdmin):
     list_display = [
@@ -28,7 +43,7 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
         "tracking",
         "created_at",
     ]
-    list_filter = ["status", "kind", "carrier"]
+    list_filter = [QueueFilter, "status", "kind", "carrier"]
     search_fields = ["=order__id", "tracking_number", "ship_name", "ship_postal_code"]
     list_select_related = ["order"]
     actions = ["mark_selected_shipped"]
@@ -50,9 +65,7 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
         return ["status", "created_at", "id"]  # "pending" sorts before "shipped"
 
     def changelist_view(self, request, extra_context=None):
-        title = (
-            "Shipments" if request.GET.get("status__exact") != "pending" else "Shipments to send"
-        )
+        title = "Shipments to send" if request.GET.get("queue") == "to_ship" else "Shipments"
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     def has_ship_permission(self, request, obj=None):
@@ -79,7 +92,7 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="")
     def ship(self, shipment):
-        if shipment.status != Shipment.Status.PENDING:
+        if shipment.status != Shipment.Status.PENDING or not shipment.order.can_ship():
             return ""
         return format_html(
             '<a class="button" href="{}">Mark shipped</a>',

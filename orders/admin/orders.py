@@ -14,8 +14,8 @@ from django.utils.safestring import mark_safe
 
 from ..models import Order, OrderEvent, OrderLine, Payment, Refund, Shipment
 from ..services import OrderError
-from ..services.refunds import refund_order, refundable_cents
-from ..services.review import approve_order, cancelled_before_review, decline_order
+from ..services.refunds import refund_order
+from ..services.review import approve_order, decline_order
 from .common import (
     ReadOnlyModelAdmin,
     can_read_answers,
@@ -228,7 +228,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="left to refund")
     def refundable(self, order):
-        return dollars(refundable_cents(order))
+        return dollars(order.refundable_cents())
 
     @admin.display(description="patient's order page")
     def patient_page(self, order):
@@ -275,18 +275,9 @@ class OrderAdmin(ReadOnlyModelAdmin):
         if order is None:
             return {}
         return {
-            "can_approve": self.has_review_permission(request)
-            and order.status == Order.Status.AWAITING_REVIEW,
-            "can_decline": self.has_review_permission(request)
-            and order.reviewed_at is None
-            and (
-                order.status
-                in (Order.Status.AWAITING_REVIEW, Order.Status.REFUNDED, Order.Status.PAST_DUE)
-                or cancelled_before_review(order)
-            ),
-            "can_refund": self.has_refund_permission(request)
-            and order.status != Order.Status.PENDING_PAYMENT
-            and refundable_cents(order) > 0,
+            "can_approve": self.has_review_permission(request) and order.can_approve(),
+            "can_decline": self.has_review_permission(request) and order.can_decline(),
+            "can_refund": self.has_refund_permission(request) and order.can_refund(),
         }
 
     def get_urls(self):
@@ -382,7 +373,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
 
     def refund_view(self, request, pk):
         order = self._order_or_403(request, pk, self.has_refund_permission)
-        left = refundable_cents(order)
+        left = order.refundable_cents()
         form = RefundForm(
             request.POST or None, left_cents=left, initial={"token": uuid.uuid4().hex}
         )

@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from ..models import Order, OrderLine, QuestionnaireAccess, QuestionnaireResponse, ReviewQueueOrder
-from ..services.review import CANCELLED_BEFORE_REVIEW, cancelled_before_review
+from ..services.review import CANCELLED_BEFORE_REVIEW
 from .common import (
     GLANCE_KEYS,
     ReadOnlyModelAdmin,
@@ -114,7 +114,7 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
     @admin.display(description="red flags")
     def flags(self, order):
         flags = render_flags(getattr(order, "questionnaire", None))
-        if cancelled_before_review(order):
+        if order.cancelled_before_review:
             return format_html(
                 '<p class="clinic-cancelled"><strong>{}</strong>: her refund has not gone '
                 "through yet. Decline to refund her in full.</p>{}",
@@ -132,7 +132,7 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
     @admin.display(description="decide")
     def decide(self, order):
         queue = reverse("admin:orders_reviewqueueorder_changelist")
-        if cancelled_before_review(order):
+        if order.cancelled_before_review:
             return format_html(
                 '<a class="button clinic-danger" href="{}?next={}">Decline and refund</a>',
                 reverse("admin:orders_order_decline", args=[order.pk]),

@@ -1,19 +1,21 @@
 """Every change to an order happens here, one verb function per change.
 
 The shape follows pretix's order services: each verb is atomic, locks the order row
-(``select_for_update``), checks the current status first, raises ``OrderError`` with a
-message a patient or staff member can read when the change is not allowed, and writes an
-``OrderEvent`` to the order's timeline (who, what, data).
+(``select_for_update``), asks the order's lifecycle predicates (``Order.LIFECYCLE``,
+``can_approve()``, ``can_ship()``...) whether the change is allowed, raises ``OrderError``
+with a message a patient or staff member can read when it is not, and moves the status
+only through ``transition``, which writes an ``OrderEvent`` to the order's timeline (who,
+what, data).
 
 Modules, by concern:
 
 - ``checkout``: turning a cart and questionnaire answers into a pending order;
 - ``payments``: what Stripe (or the test-mode gateway) tells us: paid, renewal paid,
   payment failed, subscription changed or cancelled, refunded;
-- ``webhooks``: Stripe events, stored once and dispatched to ``payments``.
-
-Review and fulfilment verbs (approve, decline, ship, refill shipments) build on the same
-helpers below.
+- ``stripe_events``: Stripe events, stored once and dispatched to ``payments``;
+- ``review``: a clinician approves or declines;
+- ``fulfilment``: shipments go out;
+- ``refunds``: money back, started by staff.
 """
 
 from django.db import transaction
@@ -63,37 +65,53 @@ def record_event(
     )
 
 
-def set_status(order, new_status, kind, *, message="", actor=None, actor_label="", data=None):
-    """Move a locked ``order`` to ``new_status``, save it and record the transition."""
-    old_status = order.status
-    order.status = new_status
+# How each lifecycle action reads in "This order cannot be ... now".
+ACTION_WORDS = {
+    "pay": "paid",
+    "approve": "approved",
+    "decline": "declined",
+    "ship": "shipped",
+    "fail_payment": "marked past due",
+    "recover_payment": "resumed",
+    "cancel": "cancelled",
+    "refund": "refunded in full",
+}
+
+
+def transition(order, action, kind, *, to=None, message="", actor=None, actor_label="", data=None):
+    """Move a locked ``order`` along ``Order.LIFECYCLE`` by ``action``; save and record it.
+
+    ``to`` picks the target where the table allows more than one (resuming after a failed
+    payment). A move the table does not list raises ``OrderError``; an action that keeps
+    the status (a refill shipping) only adds the timeline entry ``kind``.
+    """
+    targets = order.targets(action, order.status)
+    if to is not None:
+        targets = [target for target in targets if target == to]
+    if len(targets) != 1:
+        raise OrderError(
+            f"This order cannot be {ACTION_WORDS[action]} now: it is "
+            f"{order.get_status_display().lower()}.",
+            code="wrong_status",
+        )
+    old_status, order.status = order.status, targets[0]
     order.save()
     return record_event(
         order,
         kind,
         message=message,
-        from_status=old_status,
-        to_status=new_status,
+        from_status=old_status if old_status != order.status else "",
+        to_status=order.status if old_status != order.status else "",
         actor=actor,
         actor_label=actor_label,
         data=data,
     )
 
 
-def require_status(order, allowed, action):
-    """Raise ``OrderError`` unless ``order.status`` is one of ``allowed``."""
-    if order.status not in allowed:
-        raise OrderError(
-            f"This order cannot be {action}: it is {order.get_status_display().lower()}.",
-            code="wrong_status",
-        )
-
-
 __all__ = [
     "OrderError",
     "lock_order",
     "record_event",
-    "require_status",
-    "set_status",
+    "transition",
     "transaction",
 ]

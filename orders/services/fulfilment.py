@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ..emails import queue_order_email
 from ..models import Order, Shipment
-from . import OrderError, lock_order, record_event, set_status, transaction
+from . import OrderError, lock_order, record_event, transaction, transition
 
 S = Order.Status
 CARRIERS = tuple(Shipment.TRACKING_URLS)
@@ -37,7 +37,7 @@ def mark_shipped(shipment, *, by, carrier, tracking_number):
             )
         if shipment.status == Shipment.Status.CANCELLED:
             raise OrderError("This shipment was cancelled and cannot be shipped.")
-        if order.status not in (S.APPROVED, S.SHIPPED):
+        if not order.can_ship():
             raise OrderError(
                 "Only approved orders can ship: this order is "
                 f"{order.get_status_display().lower()}.",
@@ -53,10 +53,7 @@ def mark_shipped(shipment, *, by, carrier, tracking_number):
             f"{shipment.get_kind_display()} shipped with {carrier}, tracking {tracking_number}."
         )
         data = {"shipment": shipment.pk, "carrier": carrier, "tracking_number": tracking_number}
-        if order.status == S.APPROVED:
-            set_status(order, S.SHIPPED, "shipped", message=message, actor=by, data=data)
-        else:
-            record_event(order, "shipped", message=message, actor=by, data=data)
+        transition(order, "ship", "shipped", message=message, actor=by, data=data)
         queue_order_email(
             order,
             "shipped",

@@ -9,22 +9,17 @@ import logging
 from datetime import UTC, datetime
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from treatments.money import format_money_exact
 
 from ..emails import queue_order_email
 from ..models import Order, Payment, Refund, Shipment
-from . import OrderError, lock_order, record_event, set_status
+from . import OrderError, lock_order, record_event, transition
 
 logger = logging.getLogger(__name__)
 
 S = Order.Status
-# Statuses of an order whose first payment went through and that is still running.
-ACTIVE = (S.AWAITING_REVIEW, S.APPROVED, S.SHIPPED)
-# Statuses after which nothing the payment provider says reopens the order.
-CLOSED = (S.DECLINED, S.CANCELLED, S.REFUNDED)
 
 
 def _from_timestamp(value):
@@ -64,7 +59,7 @@ def mark_order_paid(order, *, session, actor=None, actor_label="Stripe webhook")
         order = lock_order(order)
         if order.paid_at is not None:
             return False
-        if order.status != S.PENDING_PAYMENT:
+        if not order.allows("pay"):
             raise OrderError(
                 f"This order cannot be paid: it is {order.get_status_display().lower()}.",
                 code="wrong_status",
@@ -84,9 +79,9 @@ def mark_order_paid(order, *, session, actor=None, actor_label="Stripe webhook")
                 order.total_cents,
             )
             data["amount_mismatch"] = True
-        set_status(
+        transition(
             order,
-            S.AWAITING_REVIEW,
+            "pay",
             "paid",
             message="Payment received. A clinician will review your answers next.",
             actor=actor,
@@ -152,9 +147,9 @@ def record_renewal_payment(order, *, invoice, actor=None, actor_label="Stripe we
             actor_label=actor_label,
             data={"invoice": invoice["id"], "amount": payment.amount_cents},
         )
-        if order.status == S.PAST_DUE:
+        if order.allows("recover_payment"):
             _resume_after_past_due(order, actor=actor, actor_label=actor_label)
-        if order.status in (S.APPROVED, S.SHIPPED):
+        if order.can_ship():
             shipment = Shipment.objects.create(
                 order=order, kind=Shipment.Kind.REFILL, payment=payment, **order.address_dict()
             )
@@ -179,14 +174,9 @@ def mark_past_due(order, *, reason="", actor=None, actor_label="Stripe webhook",
         order = lock_order(order)
         if order.status == S.PAST_DUE:
             return False
-        if order.status not in ACTIVE:
-            raise OrderError(
-                f"This order cannot become past due: it is {order.get_status_display().lower()}.",
-                code="wrong_status",
-            )
-        set_status(
+        transition(
             order,
-            S.PAST_DUE,
+            "fail_payment",
             "payment_failed",
             message="Your monthly payment did not go through. Please update your card.",
             actor=actor,
@@ -208,7 +198,7 @@ def record_payment_failure(
     """
     with transaction.atomic():
         order = lock_order(order)
-        if order.status in ACTIVE:
+        if order.allows("fail_payment"):
             return mark_past_due(
                 order, reason=reason, actor=actor, actor_label=actor_label, data=data
             )
@@ -241,11 +231,11 @@ def update_subscription(order, *, subscription, actor=None, actor_label="Stripe 
         order.save()
         if order.status == S.PENDING_PAYMENT:
             return
-        if status in ("past_due", "unpaid") and order.status in ACTIVE:
+        if status in ("past_due", "unpaid") and order.allows("fail_payment"):
             mark_past_due(
                 order, actor=actor, actor_label=actor_label, data={"subscription_status": status}
             )
-        elif status == "active" and order.status == S.PAST_DUE:
+        elif status == "active" and order.allows("recover_payment"):
             _resume_after_past_due(order, actor=actor, actor_label=actor_label)
     if status in ("canceled", "incomplete_expired"):
         cancel_order(order, actor=actor, actor_label=actor_label, reason="Subscription ended.")
@@ -254,17 +244,18 @@ def update_subscription(order, *, subscription, actor=None, actor_label="Stripe 
 def cancel_order(order, *, actor=None, actor_label="", reason=""):
     """The subscription was cancelled (by the patient in the portal, or by staff at Stripe).
 
-    Records that no further months will be charged or shipped. Declined, refunded or
-    already cancelled orders stay as they are. Returns True if the order changed.
+    Records that no further months will be charged. A month already paid for and approved
+    still ships (``Order.can_ship``). Declined, refunded or already cancelled orders stay as
+    they are. Returns True if the order changed.
     """
     with transaction.atomic():
         order = lock_order(order)
-        if order.status in CLOSED:
+        if not order.allows("cancel"):
             return False
         order.cancelled_at = timezone.now()
-        set_status(
+        transition(
             order,
-            S.CANCELLED,
+            "cancel",
             "cancelled",
             message="Your subscription is cancelled: you will not be charged again.",
             actor=actor,
@@ -305,7 +296,7 @@ def record_refund(
         order = lock_order(order)
         if stripe_refund_id and Refund.objects.filter(stripe_refund_id=stripe_refund_id).exists():
             return None
-        paid = order.payments.aggregate(total=Sum("amount_cents"))["total"] or 0
+        paid = order.paid_cents()
         already = order.refunds.live().total_cents()
         if paid and already + amount_cents > paid:
             raise OrderError(
@@ -324,10 +315,10 @@ def record_refund(
         )
         dollars = format_money_exact(amount_cents)
         fully = full if full is not None else bool(paid) and already + amount_cents >= paid
-        if fully and order.status not in (S.DECLINED, S.REFUNDED):
-            set_status(
+        if fully and order.allows("refund"):
+            transition(
                 order,
-                S.REFUNDED,
+                "refund",
                 "refunded",
                 message=f"Refunded {dollars} to your card.",
                 actor=actor,
@@ -385,11 +376,13 @@ def _fill_payment_ids(payment, invoice):
 def _resume_after_past_due(order, *, actor=None, actor_label=""):
     """Back to the status the order had before its payment failed."""
     last = order.events.filter(to_status=S.PAST_DUE).order_by("-created_at", "-id").first()
-    previous = last.from_status if last and last.from_status in ACTIVE else S.AWAITING_REVIEW
-    set_status(
+    resumable = order.targets("recover_payment", order.status)
+    previous = last.from_status if last and last.from_status in resumable else S.AWAITING_REVIEW
+    transition(
         order,
-        previous,
+        "recover_payment",
         "payment_recovered",
+        to=previous,
         message="Your payment went through: your subscription is running again.",
         actor=actor,
         actor_label=actor_label,

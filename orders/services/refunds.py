@@ -6,8 +6,6 @@ with an idempotency key, then is recorded with its Stripe refund id. When Stripe
 and counts nothing twice.
 """
 
-from django.db.models import Sum
-
 from treatments.money import format_money_exact
 
 from ..gateways import TestModeGateway, get_gateway
@@ -26,16 +24,6 @@ def gateway_for(order):
     if gateway is None:
         raise OrderError("Payments are not configured on this site, so nothing was refunded.")
     return gateway
-
-
-def refundable_cents(order):
-    """What is left to refund on ``order``: everything paid minus live refunds."""
-    paid = order.payments.aggregate(total=Sum("amount_cents"))["total"] or 0
-    return paid - order.refunds.live().total_cents()
-
-
-def payment_refundable_cents(payment):
-    return payment.amount_cents - payment.refunds.live().total_cents()
 
 
 def issue_refund(order, payment, *, amount_cents, idempotency_key, gateway=None):
@@ -74,15 +62,21 @@ def refund_order(order, *, by, amount_cents, reason, idempotency_key=None, gatew
         order = lock_order(order)
         if order.status == S.PENDING_PAYMENT:
             raise OrderError("This order has not been paid, so there is nothing to refund.")
-        left = refundable_cents(order)
+        if not order.allows("refund"):
+            raise OrderError(
+                f"This order is {order.get_status_display().lower()}: nothing more can be "
+                "refunded.",
+                code="wrong_status",
+            )
+        left = order.refundable_cents()
         if amount_cents > left:
             raise OrderError(
                 f"Only {format_money_exact(left)} of this order is left to refund.", code="too_much"
             )
         payments = list(order.payments.order_by("-paid_at", "-id"))
-        payment = next((p for p in payments if payment_refundable_cents(p) >= amount_cents), None)
+        payment = next((p for p in payments if p.refundable_cents() >= amount_cents), None)
         if payment is None:
-            largest = max((payment_refundable_cents(p) for p in payments), default=0)
+            largest = max((p.refundable_cents() for p in payments), default=0)
             raise OrderError(
                 "A refund comes out of one monthly payment: at most "
                 f"{format_money_exact(largest)} at a time.",
@@ -120,4 +114,4 @@ def refund_order(order, *, by, amount_cents, reason, idempotency_key=None, gatew
         return refund
 
 
-__all__ = ["gateway_for", "issue_refund", "refund_order", "refundable_cents"]
+__all__ = ["gateway_for", "issue_refund", "refund_order"]

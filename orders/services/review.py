@@ -27,18 +27,13 @@ from treatments.money import format_money_exact
 from ..emails import queue_order_email
 from ..gateways import PaymentProviderError
 from ..models import Order, Refund, Shipment
-from . import OrderError, lock_order, record_event, set_status, transaction
+from . import OrderError, lock_order, record_event, transaction, transition
 from .payments import record_refund
-from .refunds import gateway_for, issue_refund, payment_refundable_cents, refundable_cents
+from .refunds import gateway_for, issue_refund
 
 logger = logging.getLogger(__name__)
 S = Order.Status
 CANCELLED_BEFORE_REVIEW = "Cancelled by the patient before review"
-
-
-def cancelled_before_review(order):
-    """Paid, cancelled by the patient, never reviewed, not refunded in full yet."""
-    return order.status == S.CANCELLED and order.paid_at is not None and order.reviewed_at is None
 
 
 def _not_twice(order, action):
@@ -66,7 +61,7 @@ def approve_order(order, *, by, note=""):
     with transaction.atomic():
         order = lock_order(order)
         _not_twice(order, "approved")
-        if order.status != S.AWAITING_REVIEW:
+        if not order.can_approve():
             raise OrderError(
                 "Only a paid order awaiting review can be approved: this one is "
                 f"{order.get_status_display().lower()}.",
@@ -78,7 +73,7 @@ def approve_order(order, *, by, note=""):
         message = "A clinician approved your order. It ships next, free."
         if note:
             message = f"{message} Note from your clinician: {note}"
-        set_status(order, S.APPROVED, "approved", message=message, actor=by, data={"note": note})
+        transition(order, "approve", "approved", message=message, actor=by, data={"note": note})
         shipment = Shipment.objects.create(
             order=order, kind=Shipment.Kind.INITIAL, **order.address_dict()
         )
@@ -113,9 +108,7 @@ def decline_order(order, *, by, reason, gateway=None):
                 code="already_declined",
             )
         _not_twice(order, "declined")
-        if order.status not in (S.AWAITING_REVIEW, S.REFUNDED, S.PAST_DUE) and not (
-            cancelled_before_review(order)
-        ):
+        if not order.can_decline():
             raise OrderError(
                 "Only a paid order awaiting review can be declined: this one is "
                 f"{order.get_status_display().lower()}.",
@@ -125,7 +118,7 @@ def decline_order(order, *, by, reason, gateway=None):
         payment = order.payments.order_by("-paid_at", "-id").first()
         amount = 0
         if payment is not None:
-            amount = min(payment_refundable_cents(payment), refundable_cents(order))
+            amount = min(payment.refundable_cents(), order.refundable_cents())
         try:
             if amount > 0:
                 refund = _refund_in_full(
@@ -143,9 +136,9 @@ def decline_order(order, *, by, reason, gateway=None):
         order.review_note = reason
         order.cancelled_at = order.cancelled_at or timezone.now()
         refunded = order.refunds.live().total_cents()
-        set_status(
+        transition(
             order,
-            S.DECLINED,
+            "decline",
             "declined",
             message="Your order was not approved, so nothing will ship. "
             "You have been refunded in full and will not be charged again.",
@@ -162,7 +155,7 @@ def refund_key(order, payment):
     An order cancelled before review uses the automatic refund's key, so a clinician's
     decline after a failed (or lost) automatic attempt can never refund twice.
     """
-    prefix = "cancel-refund" if cancelled_before_review(order) else "decline-refund"
+    prefix = "cancel-refund" if order.cancelled_before_review else "decline-refund"
     return f"{prefix}-{order.public_id}-{payment.pk}"
 
 
@@ -209,11 +202,11 @@ def refund_cancelled_before_review(order, *, gateway=None):
     """
     with transaction.atomic():
         order = lock_order(order)
-        if not cancelled_before_review(order):
+        if not order.cancelled_before_review:
             return []
         refunds = []
         for payment in order.payments.order_by("-paid_at", "-id"):
-            amount = payment_refundable_cents(payment)
+            amount = payment.refundable_cents()
             if amount <= 0:
                 continue
             try:
@@ -260,5 +253,5 @@ def refund_unreviewed_cancellation(order_id):
 
 def queue_refund_if_cancelled_before_review(order):
     """After the commit, refund ``order`` if the patient cancelled it before review."""
-    if cancelled_before_review(order):
+    if order.cancelled_before_review:
         transaction.on_commit(partial(refund_unreviewed_cancellation.enqueue, order.pk))

@@ -18,10 +18,7 @@ def clinic_numbers(now=None):
         awaiting_review=Count("pk", filter=OrderQuerySet.in_review_queue()),
         past_due=Count("pk", filter=Q(status=Order.Status.PAST_DUE)),
     )
-    to_ship = Shipment.objects.filter(
-        status=Shipment.Status.PENDING,
-        order__status__in=[Order.Status.APPROVED, Order.Status.SHIPPED],
-    ).count()
+    to_ship = Shipment.objects.to_ship().count()
     paid = Payment.objects.filter(paid_at__gte=since).aggregate(total=Sum("amount_cents"))["total"]
     refunded = Refund.objects.filter(created_at__gte=since).live().total_cents()
     return {

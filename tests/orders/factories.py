@@ -79,10 +79,3 @@ def make_paid_order(*plans, **kwargs):
     order = make_order(*plans, **kwargs)
     mark_order_paid(order, session=completed_session(order))
     return Order.objects.get(pk=order.pk)
-
-
-def set_status(order, status):
-    """Put an order in a given state directly (what a later step would have done)."""
-    Order.objects.filter(pk=order.pk).update(status=status)
-    order.refresh_from_db()
-    return order

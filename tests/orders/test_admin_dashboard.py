@@ -9,7 +9,8 @@ from orders.models import Order, Payment, Refund
 from orders.services.review import approve_order
 from orders.templatetags.clinic_admin import clinic_numbers
 from tests.orders.clinic import order_to_review
-from tests.orders.factories import make_order, set_status
+from tests.orders.factories import make_order
+from tests.orders.lifecycle import order_in
 from tests.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def clinic():
     approved = order_to_review(3200, email="a@example.com")
     approve_order(approved, by=clinician)
     late = order_to_review(4300, email="late@example.com")
-    set_status(late, Order.Status.PAST_DUE)
+    order_in(Order.Status.PAST_DUE, order=late)
     make_order()  # unpaid: counts nowhere
     old = order_to_review(1000, email="old@example.com")
     Payment.objects.filter(order=old).update(paid_at=timezone.now() - timedelta(days=40))
@@ -71,9 +72,9 @@ def test_order_cancelled_before_review_and_not_refunded_counts_as_awaiting_revie
     from orders.models import ReviewQueueOrder
 
     cancelled = order_to_review(2500, email="cancelled@example.com")
-    set_status(cancelled, Order.Status.CANCELLED)
+    order_in(Order.Status.CANCELLED, order=cancelled)
     refunded = order_to_review(2500, email="refunded@example.com")
-    set_status(refunded, Order.Status.REFUNDED)
+    order_in(Order.Status.REFUNDED, order=refunded)
 
     assert clinic_numbers()["awaiting_review"] == 4
     request = RequestFactory().get("/admin/orders/reviewqueueorder/")

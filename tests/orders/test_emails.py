@@ -11,7 +11,8 @@ from orders.services.payments import (
     mark_past_due,
     record_refund,
 )
-from tests.orders.factories import make_order, make_paid_order, make_plan, set_status
+from tests.orders.factories import make_order, make_paid_order, make_plan
+from tests.orders.lifecycle import order_in
 from tests.orders.stripe_helpers import completed_session
 
 S = Order.Status
@@ -28,9 +29,9 @@ def only_email(subject):
 
 
 def paid(order_status=S.AWAITING_REVIEW):
-    order = make_paid_order(make_plan("Oral Metformin ER", 2200))
+    order = order_in(order_status, order=make_paid_order(make_plan("Oral Metformin ER", 2200)))
     mail.outbox.clear()
-    return set_status(order, order_status)
+    return order
 
 
 def received(order):

@@ -125,7 +125,7 @@ def test_queue_shows_pending_shipments_with_addresses_and_ships_one(
     order = approved_order()
     shipment = order.shipments.get()
     sign_in(client, fulfillment)
-    queue = client.get("/admin/orders/shipment/?status__exact=pending").content.decode()
+    queue = client.get("/admin/orders/shipment/?queue=to_ship").content.decode()
     assert order.reference in queue and "45 Maple Avenue" in queue and "Brooklyn, NY 11201" in queue
     form = client.get(f"/admin/orders/shipment/{shipment.pk}/ship/")
     assert form.status_code == 200

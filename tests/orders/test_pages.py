@@ -5,7 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orders.models import Order, Shipment
-from tests.orders.factories import make_order, make_paid_order, make_plan, set_status
+from tests.orders.factories import make_order, make_paid_order, make_plan
+from tests.orders.lifecycle import order_in
 from tests.orders.stripe_helpers import stripe_object
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ def test_public_ids_are_long_and_random():
 
 def test_order_page_query_count_is_pinned(client):
     order = make_paid_order(*(make_plan(f"Treatment {n}", 1000 + n) for n in range(3)))
-    set_status(order, Order.Status.APPROVED)
+    order_in(Order.Status.APPROVED, order=order)
     for _ in range(2):
         Shipment.objects.create(order=order, kind="refill")
     client.get(order.get_absolute_url())
@@ -57,7 +58,7 @@ def test_order_page_query_count_is_pinned(client):
 
 
 def test_success_page_explains_next_steps_and_links_to_the_order(client):
-    order = set_status(make_paid_order(), Order.Status.AWAITING_REVIEW)
+    order = order_in(Order.Status.AWAITING_REVIEW, order=make_paid_order())
     response = client.get(f"/checkout/success/?order={order.public_id}")
     html = response.content.decode()
     assert response.status_code == 200

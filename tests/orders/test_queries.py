@@ -5,7 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orders.models import Order, Shipment
-from tests.orders.factories import answers, make_paid_order, make_plan, set_status
+from tests.orders.factories import answers, make_paid_order, make_plan
+from tests.orders.lifecycle import order_in
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 
@@ -75,7 +76,7 @@ def test_test_mode_payment_page(client, lines):
 @pytest.mark.parametrize("lines", [1, 5])
 def test_order_page(client, lines):
     order = make_paid_order(*(make_plan(f"Treatment {n}", 1000 + n) for n in range(lines)))
-    set_status(order, Order.Status.APPROVED)
+    order_in(Order.Status.APPROVED, order=order)
     for _ in range(lines):
         Shipment.objects.create(order=order, kind="refill")
     # order, lines, shipments, timeline (with actors)

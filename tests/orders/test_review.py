@@ -4,11 +4,12 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
 
-from orders.models import Order, OrderEvent, Refund, Shipment
+from orders.models import Order, OrderEvent, QuestionnaireResponse, Refund, Shipment
 from orders.services import OrderError
 from orders.services.review import approve_order, decline_order
 from tests.orders.clinic import order_to_review
-from tests.orders.factories import make_order, set_status
+from tests.orders.factories import make_order
+from tests.orders.lifecycle import order_in
 from tests.staff import sign_in, staff
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
@@ -209,7 +210,7 @@ def test_review_queue_lists_oldest_first_with_red_flags_and_answers(client, clin
     older = order_to_review(email="old@example.com")
     Order.objects.filter(pk=older.pk).update(paid_at=timezone.now() - timedelta(days=2))
     shipped = order_to_review(email="done@example.com")
-    set_status(shipped, S.SHIPPED)
+    order_in(S.SHIPPED, order=shipped)
     sign_in(client, clinician)
     html = client.get("/admin/orders/reviewqueueorder/").content.decode()
     assert html.index(older.reference) < html.index(newer.reference)
@@ -227,3 +228,18 @@ def test_every_review_writes_the_timeline_with_the_actor(clinician):
         OrderEvent.objects.filter(order=order, actor=clinician).values_list("kind", flat=True)
     )
     assert kinds == ["approved", "shipment_created"]
+
+
+def test_an_order_without_red_flags_opens_everywhere_a_clinician_looks(client, clinician):
+    """Defect: format_html() without arguments raised TypeError for every flag-free order."""
+    order = order_to_review()
+    QuestionnaireResponse.objects.filter(order=order).update(flags=[])
+    sign_in(client, clinician)
+    for url in (
+        "/admin/orders/reviewqueueorder/",
+        f"/admin/orders/order/{order.pk}/change/",
+        f"/admin/orders/questionnaireresponse/{order.questionnaire.pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "No red flags" in response.content.decode(), url

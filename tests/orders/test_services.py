@@ -11,18 +11,26 @@ from orders.services.payments import (
     record_refund,
     record_renewal_payment,
 )
-from tests.orders.factories import make_order, make_paid_order, make_plan, set_status
+from tests.orders.factories import make_order, make_paid_order, make_plan
+from tests.orders.lifecycle import order_in
 from tests.orders.stripe_helpers import completed_session, invoice_for
 
 pytestmark = pytest.mark.django_db
 S = Order.Status
 
 
-def test_a_cancelled_order_cannot_be_paid():
+def test_an_unpaid_order_is_not_cancelled_and_stays_payable():
+    """A subscription that ends before checkout completed leaves the order waiting."""
     order = make_order()
-    cancel_order(order, actor_label="patient")
-    with pytest.raises(OrderError, match="cannot be paid: it is subscription cancelled"):
-        mark_order_paid(order, session=completed_session(order))
+    assert cancel_order(order, actor_label="patient") is False
+    assert Order.objects.get().status == S.PENDING_PAYMENT
+    assert mark_order_paid(order, session=completed_session(order)) is True
+
+
+def test_a_late_checkout_completion_leaves_a_declined_order_declined():
+    order = order_in(S.DECLINED)
+    assert mark_order_paid(order, session=completed_session(order)) is False
+    assert Order.objects.get().status == S.DECLINED
 
 
 def test_an_unpaid_checkout_session_does_not_mark_paid():
@@ -33,7 +41,7 @@ def test_an_unpaid_checkout_session_does_not_mark_paid():
 
 
 def test_only_running_orders_become_past_due():
-    with pytest.raises(OrderError, match="cannot become past due"):
+    with pytest.raises(OrderError, match="cannot be marked past due now"):
         mark_past_due(make_order())
     order = make_paid_order()
     assert mark_past_due(order) is True
@@ -53,21 +61,21 @@ def test_refunds_cannot_exceed_what_was_paid():
 
 
 def test_cancel_leaves_closed_orders_alone():
-    order = set_status(make_paid_order(), S.DECLINED)
+    order = order_in(S.DECLINED, order=make_paid_order())
     assert cancel_order(order) is False
     assert Order.objects.get().status == S.DECLINED
 
 
 def test_renewal_for_a_shipped_order_makes_a_refill_with_the_order_address():
-    order = set_status(make_paid_order(), S.SHIPPED)
+    order = order_in(S.SHIPPED, order=make_paid_order())
     invoice = invoice_for(order, billing_reason="subscription_cycle", invoice_id="in_cycle_9")
     payment = record_renewal_payment(order, invoice=invoice)
     assert payment.kind == "renewal"
-    refill = order.shipments.get()
+    refill = order.shipments.get(kind="refill")
     assert (refill.kind, refill.payment_id, refill.ship_postal_code) == (
         "refill",
         payment.pk,
         "11201",
     )
     assert record_renewal_payment(order, invoice=invoice).pk == payment.pk
-    assert order.shipments.count() == 1
+    assert order.shipments.filter(kind="refill").count() == 1

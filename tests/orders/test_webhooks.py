@@ -7,7 +7,8 @@ import pytest
 from django.core import mail
 
 from orders.models import Order, OrderEvent, Payment, Refund, Shipment, WebhookEvent
-from tests.orders.factories import make_order, make_paid_order, make_plan, set_status
+from tests.orders.factories import make_order, make_paid_order, make_plan
+from tests.orders.lifecycle import order_in
 from tests.orders.stripe_helpers import (
     WEBHOOK_SECRET,
     completed_session,
@@ -200,18 +201,18 @@ def test_first_invoice_paid_before_checkout_completed_is_one_payment_not_a_refil
 
 def test_first_invoice_paid_after_checkout_completed_is_not_a_refill(client):
     order = make_paid_order()
-    set_status(order, S.APPROVED)
+    order_in(S.APPROVED, order=order)
     invoice = invoice_for(
         order, billing_reason="subscription_create", invoice_id="in_1Pgc6tB7WZ01zgkWu9fdqL6I"
     )
     deliver(client, event("invoice.paid", invoice))
     assert Payment.objects.count() == 1
-    assert Shipment.objects.count() == 0
+    assert not Shipment.objects.filter(kind="refill").exists()
 
 
 def test_renewal_for_an_approved_order_creates_one_refill(client):
     order = make_paid_order(make_plan(amount_cents=2200))
-    set_status(order, S.APPROVED)
+    order_in(S.APPROVED, order=order)
     renewal = event(
         "invoice.paid",
         invoice_for(order, billing_reason="subscription_cycle", invoice_id="in_renewal_1"),
@@ -219,8 +220,8 @@ def test_renewal_for_an_approved_order_creates_one_refill(client):
     assert deliver(client, renewal).json()["result"] == "renewal recorded"
     deliver(client, renewal)  # duplicate delivery
     deliver(client, {**renewal, "id": renewal["id"] + "_resent"})  # same invoice, new event
-    shipment = Shipment.objects.get()
-    assert (shipment.kind, shipment.status) == ("refill", "pending")
+    shipment = Shipment.objects.get(kind="refill")
+    assert shipment.status == "pending"
     assert shipment.payment.stripe_invoice_id == "in_renewal_1"
     assert shipment.payment.kind == Payment.Kind.RENEWAL
     assert shipment.ship_line1 == "45 Maple Avenue"
@@ -239,7 +240,7 @@ def test_payment_failed_makes_order_past_due_and_emails_once(
     client, django_capture_on_commit_callbacks
 ):
     order = make_paid_order()
-    set_status(order, S.SHIPPED)
+    order_in(S.SHIPPED, order=order)
     mail.outbox.clear()
     invoice = invoice_for(order, billing_reason="subscription_cycle", invoice_id="in_failed_1")
     with django_capture_on_commit_callbacks(execute=True):
@@ -288,7 +289,7 @@ def test_subscription_deleted_cancels_and_emails(client, django_capture_on_commi
 
 
 def test_subscription_deleted_leaves_a_declined_order_declined(client):
-    order = set_status(make_paid_order(), S.DECLINED)
+    order = order_in(S.DECLINED, order=make_paid_order())
     deliver(
         client, event("customer.subscription.deleted", subscription_for(order, status="canceled"))
     )

@@ -1,0 +1,165 @@
+"""Orders in any lifecycle state, reached the way real orders get there: through the services.
+
+``Order.LIFECYCLE`` is the map; ``DRIVERS`` performs each action of it with the service a
+patient, Stripe or a staff member would trigger. ``order_in(status)`` finds the shortest
+path from where the order is and drives it there; ``every_transition()`` yields one order
+per row of the table (a new state or action is crawled without editing any test, and a
+row without a driver fails loudly here).
+"""
+
+from collections import deque
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from oana.roles import GROUP_NAMES
+from orders.gateways import TestModeGateway
+from orders.models import Order
+from orders.services.fulfilment import mark_shipped
+from orders.services.payments import (
+    cancel_order,
+    mark_order_paid,
+    mark_past_due,
+    record_initial_payment,
+    record_renewal_payment,
+    update_subscription,
+)
+from orders.services.refunds import refund_order
+from orders.services.review import approve_order, decline_order
+from tests.orders.factories import make_order
+from tests.orders.stripe_helpers import completed_session, invoice_for
+
+S = Order.Status
+
+
+def _staff(role):
+    user, created = get_user_model().objects.get_or_create(
+        username=f"lifecycle-{role}", defaults={"is_staff": True}
+    )
+    if created:
+        user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+    return user
+
+
+def _pay(order, to):
+    invoice_id = f"in_lifecycle_{order.pk}"
+    mark_order_paid(order, session=completed_session(order, invoice=invoice_id))
+    record_initial_payment(
+        order,
+        invoice=invoice_for(order, billing_reason="subscription_create", invoice_id=invoice_id),
+    )
+
+
+def _approve(order, to):
+    approve_order(order, by=_staff("clinician"), note="")
+
+
+def _decline(order, to):
+    decline_order(
+        order, by=_staff("clinician"), reason="Not suitable for you.", gateway=TestModeGateway()
+    )
+
+
+def _ship(order, to):
+    shipment = order.shipments.filter(status="pending").first()
+    if shipment is None:
+        # Nothing pending after the first box: the next one is a refill for a renewal.
+        renew(order)
+        shipment = order.shipments.get(status="pending")
+    mark_shipped(shipment, by=_staff("fulfillment"), carrier="USPS", tracking_number="9400TEST")
+
+
+def renew(order):
+    """A month later: the renewal invoice is paid (a refill, once approved)."""
+    number = order.payments.count()
+    record_renewal_payment(
+        order,
+        invoice=invoice_for(
+            order, billing_reason="subscription_cycle", invoice_id=f"in_renewal_{order.pk}_{number}"
+        ),
+    )
+
+
+def _fail_payment(order, to):
+    mark_past_due(order, reason="Your card was declined.")
+
+
+def _recover_payment(order, to):
+    update_subscription(
+        order, subscription={"id": order.stripe_subscription_id, "status": "active"}
+    )
+
+
+def _cancel(order, to):
+    cancel_order(order, actor_label="patient", reason="Changed her mind.")
+
+
+def _refund(order, to):
+    refund_order(
+        order,
+        by=_staff("support"),
+        amount_cents=order.refundable_cents(),
+        reason="Goodwill refund.",
+        gateway=TestModeGateway(),
+    )
+
+
+DRIVERS = {
+    "pay": _pay,
+    "approve": _approve,
+    "decline": _decline,
+    "ship": _ship,
+    "fail_payment": _fail_payment,
+    "recover_payment": _recover_payment,
+    "cancel": _cancel,
+    "refund": _refund,
+}
+
+
+def _path(start, goal, via=None):
+    """The shortest list of (action, to) steps from ``start`` to ``goal`` (through the action
+    ``via`` when given), or None. "recover_payment" goes back where the order came from, so
+    it is never a step on the way somewhere new."""
+    first = (start, via is None)
+    paths, queue = {first: []}, deque([first])
+    while queue:
+        status, passed = queue.popleft()
+        if status == goal and passed:
+            return paths[(status, passed)]
+        for action, before, after in Order.LIFECYCLE:
+            state = (after, passed or action == via)
+            if before == status and state not in paths and action != "recover_payment":
+                paths[state] = [*paths[(status, passed)], (action, after)]
+                queue.append(state)
+    return None
+
+
+def perform(order, action, to=None):
+    """Do ``action`` to ``order`` through its service; return the fresh order."""
+    DRIVERS[action](Order.objects.get(pk=order.pk), to)
+    return Order.objects.get(pk=order.pk)
+
+
+def order_in(status, *, order=None, via=None, **order_options):
+    """An order (``order``, or a new pending one) driven through the services to ``status``,
+    passing through the action ``via`` if given (e.g. cancelled ``via="approve"``)."""
+    order = order or make_order(**order_options)
+    path = _path(order.status, status, via)
+    if path is None:
+        raise AssertionError(f"No path in Order.LIFECYCLE from {order.status} to {status}")
+    for action, to in path:
+        order = perform(order, action, to)
+    assert order.status == status, (order.status, status)
+    return order
+
+
+def every_transition():
+    """Yield ((action, before, after), order) for each row of ``Order.LIFECYCLE``: an order
+    that has just made that move, reached the way that move needs (shipping needs an
+    approval; resuming needs the status it resumes to)."""
+    for action, before, after in Order.LIFECYCLE:
+        if action == "recover_payment":
+            order = perform(order_in(after), "fail_payment")
+        else:
+            order = order_in(before, via="approve" if action == "ship" else None)
+        yield (action, before, after), perform(order, action, after)

@@ -1,0 +1,67 @@
+"""The order lifecycle table (``Order.LIFECYCLE``): every row can be driven through the
+services, the predicates read it, and anything else is refused with the domain error."""
+
+import pytest
+
+from orders.models import Order, Shipment
+from orders.services import OrderError, transition
+from tests.orders.lifecycle import DRIVERS, every_transition, order_in, perform
+
+pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
+S = Order.Status
+
+
+def test_every_action_of_the_table_has_a_driver():
+    assert {action for action, _, _ in Order.LIFECYCLE} == set(DRIVERS)
+
+
+def test_every_status_is_reachable():
+    statuses = {S.PENDING_PAYMENT} | {after for _, _, after in Order.LIFECYCLE}
+    assert statuses == set(S.values)
+
+
+def test_every_row_of_the_table_happens_through_the_services():
+    done = []
+    for (action, before, after), order in every_transition():
+        assert order.status == after, (action, before)
+        done.append((action, before, after))
+    assert done == list(Order.LIFECYCLE)
+
+
+def test_a_move_the_table_does_not_list_is_the_domain_error():
+    order = order_in(S.AWAITING_REVIEW)
+    with pytest.raises(OrderError, match="cannot be shipped now: it is awaiting clinician review"):
+        transition(order, "ship", "shipped")
+    with pytest.raises(OrderError, match="cannot be resumed now"):
+        transition(order, "recover_payment", "payment_recovered", to=S.APPROVED)
+    order.refresh_from_db()
+    assert order.status == S.AWAITING_REVIEW
+
+
+def test_predicates_follow_the_table():
+    pending = order_in(S.PENDING_PAYMENT)
+    assert not (pending.can_approve() or pending.can_decline() or pending.can_refund())
+    waiting = order_in(S.AWAITING_REVIEW)
+    assert waiting.can_approve() and waiting.can_decline() and waiting.can_refund()
+    assert not waiting.can_ship()
+    approved = order_in(S.APPROVED)
+    assert approved.can_ship() and not approved.can_approve() and not approved.can_decline()
+    declined = order_in(S.DECLINED)
+    assert not (declined.can_ship() or declined.can_refund() or declined.can_decline())
+
+
+def test_a_patient_who_cancels_after_approval_still_gets_the_month_she_paid_for():
+    """Defect: cancel moved APPROVED to CANCELLED and mark_shipped refused it."""
+    order = order_in(S.CANCELLED, via="approve")
+    assert order.was_approved and order.can_ship()
+    assert list(Shipment.objects.to_ship()) == list(order.shipments.all())
+    order = perform(order, "ship")
+    shipment = order.shipments.get()
+    assert shipment.status == Shipment.Status.SHIPPED
+    assert order.status == S.CANCELLED
+    assert not Shipment.objects.to_ship().exists()
+
+
+def test_cancelled_before_review_never_ships():
+    order = order_in(S.CANCELLED)
+    assert order.cancelled_before_review and not order.can_ship() and order.can_decline()
