@@ -1,0 +1,102 @@
+"""Every admin page each role can reach opens without a server error, for orders in every
+state of the lifecycle (one order per row of ``Order.LIFECYCLE``, so a new state is crawled
+without editing this test), with and without red flags, paid through Stripe or test mode.
+
+For each role (each staff group, and a superuser) the crawl opens the admin index, every
+app page, and for every model the role may see: the changelist, the add page, and each
+object's change, history and delete pages and custom views (approve, decline, refund,
+ship), then every action's form. A 403 or a redirect is a fine answer; a 5xx is not.
+"""
+
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+from django.urls import reverse
+
+from oana.roles import ROLES
+from orders.models import Order, QuestionnaireResponse
+from tests.orders.clinic import FLAGS, order_to_review
+from tests.orders.lifecycle import every_transition, order_in
+from tests.staff import sign_in, staff
+
+pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
+
+OBJECTS_PER_MODEL = 40
+
+
+def orders_in_every_state():
+    orders = [order for _, order in every_transition()]
+    flagged = order_to_review()  # red flags and full answers
+    assert QuestionnaireResponse.objects.get(order=flagged).flags == FLAGS
+    orders.append(flagged)
+    test_mode = order_in(Order.Status.APPROVED)
+    Order.objects.filter(pk=test_mode.pk).update(is_test_mode=True)
+    return orders
+
+
+def urls_for(user):
+    """Every admin URL ``user`` may be shown, with the objects it can see."""
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    yield reverse("admin:index")
+    for model, model_admin in admin.site._registry.items():
+        if not (
+            model_admin.has_module_permission(request)
+            or model_admin.has_view_or_change_permission(request)
+        ):
+            continue
+        yield reverse("admin:app_list", args=[model._meta.app_label])
+        objects = list(model_admin.get_queryset(request)[:OBJECTS_PER_MODEL])
+        for pattern in model_admin.urls:
+            if pattern.name is None:
+                continue  # "<id>/" only redirects to "<id>/change/"
+            converters = list(pattern.pattern.converters)
+            if not converters:
+                yield reverse(f"admin:{pattern.name}")
+                continue
+            # Django's own history and delete pages do not depend on the order's state.
+            generic = pattern.name.endswith(("_history", "_delete"))
+            for obj in objects[:3] if generic else objects:
+                yield reverse(f"admin:{pattern.name}", kwargs={converters[0]: obj.pk})
+
+
+def action_posts_for(user):
+    """(changelist URL, POST data) for each action the user may run, on a few objects."""
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    for model, model_admin in admin.site._registry.items():
+        if not model_admin.has_view_or_change_permission(request):
+            continue
+        changelist = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        pks = [obj.pk for obj in model_admin.get_queryset(request)[:5]]
+        for name in model_admin.get_actions(request):
+            if pks:
+                yield changelist, {"action": name, "_selected_action": pks}
+
+
+def test_every_admin_page_opens_for_every_role(client):
+    from django.core.management import call_command
+
+    call_command("seed", stdout=open("/dev/null", "w"))
+    orders = orders_in_every_state()
+    assert {order.status for order in orders} == set(Order.Status.values) - {
+        Order.Status.PENDING_PAYMENT
+    }
+    opened = {}
+    for role in [*ROLES, "superuser"]:
+        user = staff(role, f"crawl-{role}")
+        sign_in(client, user)
+        count = 0
+        for url in urls_for(user):
+            response = client.get(url)
+            assert response.status_code < 500, (role, url)
+            count += 1
+        for url, data in action_posts_for(user):
+            response = client.post(url, data)
+            assert response.status_code < 500, (role, url, data["action"])
+            count += 1
+        opened[role] = count
+        client.logout()
+    # Each role reached its own part of the admin (a role that sees nothing would pass).
+    assert all(count > 5 for count in opened.values()), opened
+    assert opened["superuser"] > max(v for k, v in opened.items() if k != "superuser")
