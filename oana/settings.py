@@ -180,6 +180,8 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Seconds to wait for Stripe before telling the patient to try again.
 STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 STRIPE_TEST_MODE = DEBUG and not STRIPE_SECRET_KEY
+# Largest webhook body accepted, in bytes; Stripe's events are a few kilobytes.
+STRIPE_WEBHOOK_MAX_BYTES = env.int("STRIPE_WEBHOOK_MAX_BYTES", default=256 * 1024)
 
 # Security: strict by default in production, relaxed only for local HTTP.
 SESSION_COOKIE_HTTPONLY = True

@@ -13,6 +13,9 @@ from .services.stripe_events import receive_event
 
 logger = logging.getLogger(__name__)
 
+# Stripe's own default: a signature older than five minutes is a replay.
+TOLERANCE_SECONDS = stripe.Webhook.DEFAULT_TOLERANCE
+
 
 def _looks_like_an_event(event):
     """The envelope every Stripe event has: the handlers rely on these shapes."""
@@ -43,22 +46,49 @@ def _without_nul(value):
 @csrf_exempt
 @require_POST
 def stripe_webhook(request):
-    """Stripe signs each event with the endpoint secret; anything unsigned is refused."""
+    """Stripe signs each event with the endpoint secret; anything unsigned is refused.
+
+    In this order, so that nobody but Stripe can make the server do work: the body's size
+    is capped, the signature is checked over the raw bytes, and only then is the JSON
+    parsed (a deeply nested body would otherwise exhaust the parser before anything says
+    who sent it).
+    """
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         logger.error("Stripe webhook received but STRIPE_WEBHOOK_SECRET is not set")
-        return HttpResponse("Webhook secret not configured.", status=400, content_type="text/plain")
-    payload = request.body
+        return _refuse("Webhook secret not configured.")
+    payload = _body_within_cap(request)
+    if payload is None:
+        return _refuse("Payload too large.", status=413)
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload, request.headers.get("Stripe-Signature", ""), secret, TOLERANCE_SECONDS
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError):
+        logger.warning("Stripe webhook with a bad or stale signature refused")
+        return _refuse("Invalid signature.")
     try:
         event = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        return HttpResponse("Invalid payload.", status=400, content_type="text/plain")
+    except (ValueError, RecursionError):
+        return _refuse("Invalid payload.")
     if not _looks_like_an_event(event):
-        return HttpResponse("Not a Stripe event.", status=400, content_type="text/plain")
-    try:
-        stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature", ""), secret)
-    except (stripe.SignatureVerificationError, ValueError):
-        logger.warning("Stripe webhook with a bad or stale signature refused")
-        return HttpResponse("Invalid signature.", status=400, content_type="text/plain")
+        return _refuse("Not a Stripe event.")
     result = receive_event(_without_nul(event))
     return JsonResponse({"received": True, "result": result})
+
+
+def _body_within_cap(request):
+    """The raw body, or None when it is larger than any Stripe event (without reading it all)."""
+    cap = settings.STRIPE_WEBHOOK_MAX_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > cap:
+        return None
+    body = request.read(cap + 1)
+    return None if len(body) > cap else body
+
+
+def _refuse(message, status=400):
+    return HttpResponse(message, status=status, content_type="text/plain")

@@ -4,8 +4,7 @@ Every price change made here goes through ``services.change_plan_amount`` (or
 ``record_new_plan`` for a new plan), so the history always says who changed what and when.
 """
 
-import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,25 +13,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from .models import Category, Plan, PriceChange, Testimonial, Treatment
-from .money import format_money
+from .money import DollarField, cents_from_dollars, format_money
 from .services import change_plan_amount, record_new_plan
 
 MAX_PRICE = Decimal("2000.00")
-
-# Plain ASCII digits with an optional decimal point: what a person types as a price. Python's
-# Decimal would also take "1e3", "1_000" or non-Latin digits, which nobody means as a price.
-_DOLLARS = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
-
-
-class DollarField(forms.DecimalField):
-    """A DecimalField that accepts only plainly written dollar amounts ("69", "69.50")."""
-
-    def to_python(self, value):
-        if value not in self.empty_values:
-            value = str(value).strip()
-            if value and not _DOLLARS.fullmatch(value):
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
 
 
 class PlanForm(forms.ModelForm):
@@ -79,7 +63,7 @@ class PlanForm(forms.ModelForm):
         cleaned = super().clean()
         amount = cleaned.get("amount")
         if amount is not None:
-            cents = int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+            cents = cents_from_dollars(amount)
             # Set here so the model's own validation sees the real amount.
             self.instance.amount_cents = cents
             cleaned["amount_cents"] = cents

@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from django import forms
 
+from treatments.money import DollarField, cents_from_dollars
+
 from ..services.fulfilment import CARRIERS
 from .common import dollars
 
@@ -26,11 +28,15 @@ class DeclineForm(forms.Form):
 
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(
+    amount = DollarField(
         label="Amount in US dollars",
         min_value=Decimal("0.01"),
         max_digits=9,
         decimal_places=2,
+        error_messages={
+            "invalid": "Enter the amount in dollars, e.g. 22 or 22.50 (digits and a decimal "
+            "point only, no $ sign or commas).",
+        },
     )
     reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}))
     token = forms.CharField(widget=forms.HiddenInput)
@@ -41,7 +47,7 @@ class RefundForm(forms.Form):
         self.fields["amount"].help_text = f"At most {dollars(left_cents)} is left to refund."
 
     def clean_amount(self):
-        cents = int(self.cleaned_data["amount"] * 100)
+        cents = cents_from_dollars(self.cleaned_data["amount"])
         if cents > self.left_cents:
             raise forms.ValidationError(f"Only {dollars(self.left_cents)} is left to refund.")
         return cents
@@ -50,3 +56,30 @@ class RefundForm(forms.Form):
 class ShipForm(forms.Form):
     carrier = forms.ChoiceField(choices=[(c, c) for c in CARRIERS])
     tracking_number = forms.CharField(max_length=100)
+
+
+class BulkShipForm(forms.Form):
+    """One carrier for the selected shipments, and a tracking number for each.
+
+    A blank tracking number leaves that shipment for later (the service says so); one that
+    is too long stops the whole form before anything is marked shipped.
+    """
+
+    carrier = forms.ChoiceField(choices=[(c, c) for c in CARRIERS])
+
+    def __init__(self, *args, shipments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shipments = shipments
+        for shipment in shipments:
+            self.fields[f"tracking_{shipment.pk}"] = forms.CharField(
+                label=f"Tracking number for {shipment.order.reference}",
+                max_length=100,
+                required=False,
+            )
+
+    def rows(self):
+        """(shipment, its tracking-number field) for the template."""
+        return [(s, self[f"tracking_{s.pk}"]) for s in self.shipments]
+
+    def tracking_numbers(self):
+        return {s.pk: self.cleaned_data[f"tracking_{s.pk}"] for s in self.shipments}

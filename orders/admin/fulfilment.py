@@ -11,9 +11,9 @@ from django.utils.safestring import mark_safe
 
 from ..models import Shipment
 from ..services import OrderError
-from ..services.fulfilment import CARRIERS, mark_many_shipped, mark_shipped
+from ..services.fulfilment import mark_many_shipped, mark_shipped
 from .common import ReadOnlyModelAdmin, tracking_link
-from .forms import ShipForm
+from .forms import BulkShipForm, ShipForm
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -122,6 +122,10 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
             "title": "Mark shipped",
             "shipments": shipments,
             "form": form,
+            "bulk": isinstance(form, BulkShipForm),
+            "rows": form.rows()
+            if isinstance(form, BulkShipForm)
+            else [(s, None) for s in shipments],
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "changelist_url": reverse("admin:orders_shipment_changelist"),
         }
@@ -153,14 +157,15 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
     def mark_selected_shipped(self, request, queryset):
         shipments = list(queryset.select_related("order").order_by("created_at", "id"))
         if "apply" not in request.POST:
-            return self._ship_page(request, shipments, ShipForm())
-        carrier = request.POST.get("carrier", "")
-        if carrier not in CARRIERS:
-            self.message_user(request, "Please choose a carrier.", messages.ERROR)
-            return None
-        numbers = {s.pk: request.POST.get(f"tracking_{s.pk}", "") for s in shipments}
+            return self._ship_page(request, shipments, BulkShipForm(shipments=shipments))
+        form = BulkShipForm(request.POST, shipments=shipments)
+        if not form.is_valid():
+            return self._ship_page(request, shipments, form, status=400)
         done, refused = mark_many_shipped(
-            shipments, by=request.user, carrier=carrier, tracking_numbers=numbers
+            shipments,
+            by=request.user,
+            carrier=form.cleaned_data["carrier"],
+            tracking_numbers=form.tracking_numbers(),
         )
         if done:
             self.message_user(

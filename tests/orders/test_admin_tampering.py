@@ -7,6 +7,7 @@ from django.test import Client
 from orders.models import Order, Shipment
 from orders.services.review import approve_order
 from tests.orders.clinic import order_to_review
+from tests.orders.lifecycle import order_in
 from tests.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +115,49 @@ def test_create_staff_user_in_each_role_can_log_in(client, role, group):
     response = client.get("/admin/")
     assert response.status_code == 200
     assert response.wsgi_request.user.groups.get().name == group
+
+
+def test_bulk_ship_with_an_overlong_tracking_number_is_a_form_error_and_ships_nothing(
+    client, test_mode
+):
+    orders = [order_in(S.APPROVED) for _ in range(2)]
+    shipments = [order.shipments.get() for order in orders]
+    sign_in(client, staff("fulfillment"))
+    response = client.post(
+        "/admin/orders/shipment/",
+        {
+            "action": "mark_selected_shipped",
+            "_selected_action": [s.pk for s in shipments],
+            "apply": "1",
+            "carrier": "USPS",
+            f"tracking_{shipments[0].pk}": "9400A",
+            f"tracking_{shipments[1].pk}": "9" * 101,
+        },
+    )
+    assert response.status_code == 400
+    assert "at most 100 characters" in response.content.decode()
+    assert not Shipment.objects.filter(status="shipped").exists()
+
+
+@pytest.mark.parametrize("amount", ["1e2", "\uff19\uff19", "NaN", "1_000", "$20", "20,00"])
+def test_refund_amount_takes_ascii_digits_and_one_decimal_point_only(client, test_mode, amount):
+    order = order_to_review()
+    sign_in(client, staff("support"))
+    response = client.post(
+        f"/admin/orders/order/{order.pk}/refund/",
+        {"amount": amount, "reason": "Goodwill", "token": "t1"},
+    )
+    assert response.status_code == 400
+    assert "digits and a decimal point only" in response.content.decode()
+    assert not order.refunds.exists()
+
+
+def test_a_plain_refund_amount_is_taken_in_cents(client, test_mode):
+    order = order_to_review(2200)
+    sign_in(client, staff("support"))
+    response = client.post(
+        f"/admin/orders/order/{order.pk}/refund/",
+        {"amount": "10.50", "reason": "Goodwill", "token": "t2"},
+    )
+    assert response.status_code == 302
+    assert order.refunds.get().amount_cents == 1050

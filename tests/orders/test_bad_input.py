@@ -303,3 +303,21 @@ def test_a_signed_event_with_nul_characters_is_stored_without_them(patient):
     assert order.ship_name == "Jane Patient"
     stored = WebhookEvent.objects.get().payload["data"]["object"]
     assert stored["collected_information"]["shipping_details"]["name"] == "Jane Patient"
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_deeply_nested_json_to_the_webhook_is_a_400(client, webhook_secret, signed):
+    """Defect: the body was parsed before the signature was checked (RecursionError: 500)."""
+    body = "[" * 100_000 + "]" * 100_000
+    response = deliver(client, body, header=None if signed else "t=1,v1=forged")
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_a_body_larger_than_any_stripe_event_is_413_before_anything_is_read(
+    client, webhook_secret, settings
+):
+    settings.STRIPE_WEBHOOK_MAX_BYTES = 1024
+    body = json.dumps({"id": "evt_big", "type": "invoice.paid", "pad": "x" * 2000})
+    assert deliver(client, body).status_code == 413
+    assert WebhookEvent.objects.count() == 0
