@@ -183,6 +183,10 @@ STRIPE_TEST_MODE = DEBUG and not STRIPE_SECRET_KEY
 # Largest webhook body accepted, in bytes; Stripe's events are a few kilobytes.
 STRIPE_WEBHOOK_MAX_BYTES = env.int("STRIPE_WEBHOOK_MAX_BYTES", default=256 * 1024)
 
+# Questionnaire answers typed at checkout stay in the browser's session at most this long
+# (seconds), and only until the order is placed: they are health data.
+CHECKOUT_ANSWERS_MAX_AGE = env.int("CHECKOUT_ANSWERS_MAX_AGE", default=3 * 60 * 60)
+
 # Security: strict by default in production, relaxed only for local HTTP.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG

@@ -2,8 +2,10 @@
 
 import logging
 import re
+import time
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -94,15 +96,36 @@ def _pending_order(request):
     return Order.objects.filter(public_id=public_id, status=Order.Status.PENDING_PAYMENT).first()
 
 
-def _answers_to_keep(form, data):
-    """What the patient typed, for re-showing the form: its own fields only, each cut to
-    its field's length (a 100 kB paste is refused by the form, not stored in the session)."""
+def _keep_answers(request, form, data):
+    """Keep what the patient typed, to re-show the form if she leaves and comes back.
+
+    Health data in a browser session: only her form's own fields, each cut to its field's
+    length (a 100 kB paste is refused by the form, not stored), stamped with the time, and
+    dropped once the order is placed (``_drop_answers``) or after
+    ``CHECKOUT_ANSWERS_MAX_AGE`` seconds, so the next person on a shared computer never
+    finds them.
+    """
     kept = {}
     for name, field in form.fields.items():
         value = data.get(name)
         if isinstance(value, str):
             kept[name] = value[: getattr(field, "max_length", None) or 254]
-    return kept
+    request.session[ANSWERS_KEY] = {"saved_at": int(time.time()), "answers": kept}
+
+
+def _saved_answers(request):
+    saved = request.session.get(ANSWERS_KEY)
+    if not isinstance(saved, dict) or not isinstance(saved.get("answers"), dict):
+        return None
+    age = time.time() - (saved.get("saved_at") if isinstance(saved.get("saved_at"), int) else 0)
+    if age > settings.CHECKOUT_ANSWERS_MAX_AGE:
+        _drop_answers(request)
+        return None
+    return saved["answers"]
+
+
+def _drop_answers(request):
+    request.session.pop(ANSWERS_KEY, None)
 
 
 @never_cache
@@ -116,16 +139,13 @@ def checkout(request):
     treatments = current_cart.treatments
     context = {"cart": current_cart, "gateway": gateway}
     if request.method != "POST":
-        saved = request.session.get(ANSWERS_KEY)
-        form = QuestionnaireForm(
-            data=saved if isinstance(saved, dict) else None, treatments=treatments
-        )
+        form = QuestionnaireForm(data=_saved_answers(request), treatments=treatments)
         if form.is_bound:
             form.is_valid()  # show where saved answers no longer fit the cart
         return render(request, "orders/checkout.html", {**context, "form": form})
 
     form = QuestionnaireForm(data=request.POST, treatments=treatments)
-    request.session[ANSWERS_KEY] = _answers_to_keep(form, request.POST)
+    _keep_answers(request, form, request.POST)
     if not form.is_valid():
         return render(request, "orders/checkout.html", {**context, "form": form}, status=400)
     if gateway is None:
@@ -146,6 +166,7 @@ def checkout(request):
         messages.error(request, error.message)
         return redirect("orders:cart")
     request.session[PENDING_KEY] = order.public_id
+    _drop_answers(request)  # they are the order's now (and health data: not the browser's)
     success = (
         absolute_url(reverse("orders:checkout_success"))
         + "?"
@@ -156,10 +177,12 @@ def checkout(request):
             order, success_url=success, cancel_url=absolute_url(reverse("orders:checkout"))
         )
     except PaymentProviderError as error:
-        # Back to the questionnaire (answers and cart are in the session); a redirect
-        # rather than an error status, so the session, and the pending order, are saved.
+        # The questionnaire again, filled in from this very request; the session (cart and
+        # pending order, reused by the retry) is saved here because Django's session
+        # middleware does not save it for a 5xx answer.
         messages.error(request, error.message)
-        return redirect("orders:checkout")
+        request.session.save()
+        return render(request, "orders/checkout.html", {**context, "form": form}, status=503)
     return redirect(url)
 
 
@@ -182,7 +205,6 @@ class TestPaymentForm(forms.Form):
 @require_http_methods(["GET", "HEAD", "POST"])
 def test_mode_payment(request, public_id):
     """TEST MODE stand-in for Stripe's hosted checkout page (never with Stripe keys)."""
-    from django.conf import settings
 
     if not settings.STRIPE_TEST_MODE:
         raise Http404("Test mode is off.")
@@ -231,7 +253,7 @@ def checkout_success(request):
     if request.session.get(PENDING_KEY) == order.public_id:
         Cart(request.session).clear()
         request.session.pop(PENDING_KEY, None)
-        request.session.pop(ANSWERS_KEY, None)
+        _drop_answers(request)
     return render(request, "orders/success.html", {"order": order})
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib import admin
+from django.db.models.constants import LOOKUP_SEP
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -123,7 +124,25 @@ def tracking_link(shipment):
     return shipment.tracking_number or "-"
 
 
-class ReadOnlyModelAdmin(admin.ModelAdmin):
+class OfferedFiltersOnly:
+    """URL lookups only on the filters the admin offers (its ``list_filter`` and date bar).
+
+    Django's default also lets any lookup on a local field through, so ``?answers__...=Yes``
+    would filter every patient's health answers without showing (or logging) them. Anything
+    else is refused with a 400 (``DisallowedModelAdminLookup``).
+    """
+
+    def lookup_allowed(self, lookup, value, request):
+        offered = {self.date_hierarchy}
+        for item in self.get_list_filter(request):
+            if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
+                offered.add(item.parameter_name)
+            else:
+                offered.add(item[0] if isinstance(item, (list, tuple)) else item)
+        return lookup.split(LOOKUP_SEP)[0] in offered
+
+
+class ReadOnlyModelAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     """Records written only by ``orders/services`` (or Stripe): staff look, never edit."""
 
     def has_add_permission(self, request):

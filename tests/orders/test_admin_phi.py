@@ -74,3 +74,35 @@ def test_only_superusers_read_the_access_log_and_nobody_edits_it(client):
     delete = client.post(f"/admin/orders/questionnaireaccess/{entry.pk}/delete/", {"post": "yes"})
     assert delete.status_code == 403
     assert QuestionnaireAccess.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/orders/order/?questionnaire__answers__pregnancy__answer=Yes",
+        "/admin/orders/reviewqueueorder/?questionnaire__flags__contains=spiro",
+        "/admin/orders/questionnaireresponse/?answers__medicines__answer__icontains=lisinopril",
+        "/admin/orders/questionnaireresponse/?flags__0__key=spiro_potassium",
+        "/admin/orders/shipment/?order__questionnaire__answers__allergies__answer=Penicillin",
+    ],
+)
+def test_answers_cannot_be_filtered_through_url_lookups(client, url):
+    """Defect: ?answers__...=Yes filtered every patient's answers without a log row."""
+    order_to_review()
+    sign_in(client, staff("clinician"))
+    if "shipment" in url:
+        sign_in(client, staff("superuser", "root"))
+    assert client.get(url).status_code == 400
+
+
+def test_the_filters_the_admin_offers_still_work(client):
+    order_to_review()
+    sign_in(client, staff("superuser", "root"))
+    for url in (
+        "/admin/orders/order/?status__exact=awaiting_review",
+        "/admin/orders/order/?is_test_mode__exact=0",
+        "/admin/orders/order/?created_at__year=2026",
+        "/admin/orders/shipment/?queue=to_ship",
+        "/admin/orders/shipment/?status__exact=pending&kind__exact=initial",
+    ):
+        assert client.get(url).status_code == 200, url

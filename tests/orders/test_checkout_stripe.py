@@ -117,11 +117,14 @@ def test_stripe_500_keeps_cart_and_answers_and_retry_reuses_the_order(client, st
         status=500,
     )
     response = start(client, plan, medicines="Vitamin D")
-    assert response.status_code == 302 and response["Location"] == "/checkout/"
-    html = client.get("/checkout/").content.decode()
+    assert response.status_code == 503
+    html = response.content.decode()
     assert "We could not reach our payment provider, so nothing was charged." in html
-    assert "Vitamin D" in html  # answers kept
+    assert "Vitamin D" in html  # her answers, shown again from this request
     assert client.session["cart"] == {str(plan.pk): 1}
+    # The order holds the answers now; the browser session does not.
+    assert "checkout_answers" not in client.session
+    assert "Vitamin D" not in client.get("/checkout/").content.decode()
     order = Order.objects.get()
     assert order.status == Order.Status.PENDING_PAYMENT
 
@@ -145,8 +148,8 @@ def test_stripe_timeout_is_reported_and_makes_no_duplicate(client, stripe_api, s
     stripe_api.expect_oneshot_request(SESSIONS, method="POST").respond_with_handler(slow)
     plan = make_plan("Oral Metformin ER", 2200)
     response = start(client, plan)
-    assert response.status_code == 302
-    assert "nothing was charged" in client.get("/checkout/").content.decode()
+    assert response.status_code == 503
+    assert "nothing was charged" in response.content.decode()
     assert client.session["cart"] == {str(plan.pk): 1}
     time.sleep(1)  # the fake Stripe serves one request at a time
 

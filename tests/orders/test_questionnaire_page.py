@@ -71,3 +71,27 @@ def test_errors_are_announced_with_the_field_they_belong_to(client):
         in html
     )
     assert 'role="alert"' in html  # the summary at the top is announced
+
+
+def test_answers_leave_the_browser_session_once_the_order_is_placed(client):
+    """Defect: answers stayed in the session for 14 days, pre-filled for the next person."""
+    client.post("/cart/add/", {"plan": make_plan("Oral Metformin ER", 2200).pk})
+    bad = answers(medicines="Metoprolol 25 mg", metformin_alcohol="")
+    assert client.post("/checkout/", bad).status_code == 400
+    assert "Metoprolol 25 mg" in client.get("/checkout/").content.decode()  # she comes back
+    response = client.post(
+        "/checkout/", answers(medicines="Metoprolol 25 mg", metformin_alcohol="no")
+    )
+    assert response.status_code == 302  # to the test-mode payment page
+    assert "checkout_answers" not in client.session
+    assert "Metoprolol 25 mg" not in client.get("/checkout/").content.decode()
+
+
+def test_answers_kept_for_a_return_expire_after_a_few_hours(client, settings):
+    client.post("/cart/add/", {"plan": make_plan("Oral Metformin ER", 2200).pk})
+    client.post("/checkout/", answers(medicines="Metoprolol 25 mg", metformin_alcohol=""))
+    session = client.session
+    session["checkout_answers"]["saved_at"] -= settings.CHECKOUT_ANSWERS_MAX_AGE + 1
+    session.save()
+    assert "Metoprolol 25 mg" not in client.get("/checkout/").content.decode()
+    assert "checkout_answers" not in client.session

@@ -228,7 +228,7 @@ def test_a_full_refund_marks_the_order_refunded(client, stripe_api, support):
     [
         ({"amount": "22.01", "reason": "Too much"}, "Only $22.00 is left to refund."),
         ({"amount": "0", "reason": "Zero"}, "greater than or equal to 0.01"),
-        ({"amount": "abc", "reason": "Bad"}, "Enter a number."),
+        ({"amount": "abc", "reason": "Bad"}, "digits and a decimal point only"),
         ({"amount": "5.00", "reason": ""}, "This field is required."),
     ],
 )
