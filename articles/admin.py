@@ -40,7 +40,7 @@ class ArticleAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "slug", "dek", "body", "references"]}),
         ("Publishing", {"fields": ["status", "publish_at", "author", "medical_reviewer", "last_reviewed"]}),
         ("Topics and treatments", {"fields": ["topics", "related_treatments"]}),
-        ("Search engines and sharing", {"fields": ["seo_title", "seo_description", "hero_image", "hero_image_alt"]}),
+        ("Search engines and sharing", {"fields": ["seo_title", "seo_description"]}),
         ("Record", {"classes": ["collapse"], "fields": ["created", "updated", "reading_time_display"]}),
     ]  # fmt: skip
 

@@ -108,15 +108,6 @@ class Article(models.Model):
     seo_description = models.CharField(
         "SEO description", max_length=160, blank=True, help_text="Defaults to the summary."
     )
-    hero_image = models.ImageField(
-        upload_to="articles/",
-        blank=True,
-        width_field="hero_image_width",
-        height_field="hero_image_height",
-    )
-    hero_image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    hero_image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    hero_image_alt = models.CharField(max_length=200, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

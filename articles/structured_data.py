@@ -41,8 +41,6 @@ def article_data(article, url, site_url):
         data["reviewedBy"] = {"@type": "Person", "name": article.medical_reviewer}
     if article.last_reviewed:
         data["lastReviewed"] = article.last_reviewed.isoformat()
-    if article.hero_image:
-        data["image"] = site_url + article.hero_image.url
     return data
 
 

@@ -152,7 +152,6 @@ class TreatmentAdmin(admin.ModelAdmin):
                     "unsafe_in_pregnancy",
                     "components",
                     "component_names",
-                    "image",
                 ]
             },
         ),

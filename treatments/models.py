@@ -76,11 +76,6 @@ class Treatment(models.Model):
         blank=True,
         help_text="For packs whose parts are not sold alone, e.g. 'Eflornithine, Metformin lotion, Azelaic Acid'.",
     )
-    image = models.ImageField(
-        upload_to="treatments/", blank=True, width_field="image_width", height_field="image_height"
-    )
-    image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    image_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
     is_active = models.BooleanField("active", default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -55,7 +55,6 @@ def test_editor_saves_a_draft_and_previews_it(admin_client, client):
             "last_reviewed": "",
             "seo_title": "",
             "seo_description": "",
-            "hero_image_alt": "",
             "faq_items-TOTAL_FORMS": "1",
             "faq_items-INITIAL_FORMS": "0",
             "faq_items-MIN_NUM_FORMS": "0",

@@ -41,30 +41,29 @@ def migrations_with_one_more(tmp_path, app_module, package):
     (target / f"{number:04d}_next.py").write_text(
         NEXT_MIGRATION.format(app=app_module.__name__, latest=latest)
     )
-    return f"{package}"
+    return package, f"{number:04d}_next"
 
 
 @pytest.mark.django_db(transaction=True)  # SQLite's schema editor refuses an open transaction
 def test_a_new_migration_in_another_app_migrates_an_existing_database(tmp_path, settings):
     sys.path.insert(0, str(tmp_path))
     try:
-        settings.MIGRATION_MODULES = {
-            "articles": migrations_with_one_more(tmp_path, articles, "articles_next_migrations"),
-            "treatments": migrations_with_one_more(
-                tmp_path, treatments, "treatments_next_migrations"
-            ),
+        added = {
+            app.__name__: migrations_with_one_more(tmp_path, app, f"{app.__name__}_next")
+            for app in (articles, treatments)
         }
+        settings.MIGRATION_MODULES = {app: package for app, (package, _) in added.items()}
         loader = MigrationLoader(connection)
         loader.check_consistent_history(connection)  # raised InconsistentMigrationHistory
         call_command("migrate", verbosity=0)
         applied = MigrationLoader(connection).applied_migrations
-        assert ("articles", "0002_next") in applied
-        assert ("treatments", "0002_next") in applied
+        for app, (_, name) in added.items():
+            assert (app, name) in applied
     finally:
-        MigrationRecorder.Migration.objects.filter(name="0002_next").delete()
+        MigrationRecorder.Migration.objects.filter(name__endswith="_next").delete()
         sys.path.remove(str(tmp_path))
         for name in list(sys.modules):
-            if name.startswith(("articles_next_migrations", "treatments_next_migrations")):
+            if name.startswith(("articles_next", "treatments_next")):
                 del sys.modules[name]
 
 
