@@ -7,6 +7,20 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The lock (uv.lock) exported with hashes: runtime packages, and runtime + test packages.
+BASE_REQUIREMENTS := requirements/base.txt
+TEST_REQUIREMENTS := requirements/test.txt
+UV := $(VENV)/bin/uv
+UV_REQUIREMENT := uv>=0.13,<0.14
+LOCK_ARGS ?=
+# `make test` measures line and branch coverage of the apps (pyproject's [tool.coverage.*]) and
+# prints it at the end. A full run fails under COV_FAIL_UNDER percent; a run that selects tests
+# (a path or node id in PYTEST_ARGS, or -k, -m, --lf, --sw, --deselect) reports without the gate.
+# Options alone (`-p no:cacheprovider`, as .ci/run passes, `-x`, `-q`) still make a full run.
+COV_FAIL_UNDER ?= 94
+PYTEST_SELECTION = $(strip $(filter-out -%,$(subst -p ,-p,$(PYTEST_ARGS))) \
+	$(filter -k% -m% --lf --last-failed --sw --stepwise --deselect%,$(PYTEST_ARGS)))
+COV_ARGS = --cov --cov-report=term $(if $(PYTEST_SELECTION),,--cov-fail-under=$(COV_FAIL_UNDER))
 
 # The first interpreter that is Python 3.12 or newer, among the usual names.
 PYTHON_CANDIDATES := python3 python3.13 python3.12 /usr/bin/python3
@@ -15,13 +29,14 @@ FIND_PYTHON = for c in $(PYTHON_CANDIDATES); do \
 	    command -v $$c; exit 0; fi; done; exit 1
 NO_PYTHON = echo "Oana needs Python 3.12 or newer; none of: $(PYTHON_CANDIDATES) is. Install Python 3.12+ and try again." >&2; exit 1
 
-.PHONY: help run serve test test-postgres lint seed migrate clean install install-test which-python
+.PHONY: help run serve test test-postgres lint seed migrate clean install install-test which-python lock
 
 help:
 	@echo "make run     - create .venv, install, migrate, load seed content, serve http://$(HOST):$(PORT)"
 	@echo "make test    - install test dependencies and run the whole suite"
 	@echo "make serve   - production-like: collectstatic + gunicorn (set DEBUG/SECRET_KEY/... yourself)"
 	@echo "make lint    - ruff check, ruff format --check, missing-migration check"
+	@echo "make lock    - re-resolve pyproject's ranges into uv.lock and requirements/*.txt"
 
 $(PY):
 	@py="$$($(FIND_PYTHON))" || { $(NO_PYTHON); }; \
@@ -29,13 +44,27 @@ $(PY):
 	$$py -m venv $(VENV) || { echo "Could not create a virtual environment with $$py (on Debian: apt-get install python3-venv)." >&2; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet .
+# Installs come from the hashed lock export (requirements/*.txt, written by `make lock`), with
+# pip alone: every package is pinned to one version and checked against its hashes. The project
+# itself is not a package (pyproject's `packages = []`), so nothing else is installed.
+$(VENV)/.installed: $(BASE_REQUIREMENTS) | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r $(BASE_REQUIREMENTS)
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install --quiet ".[test]"
+$(VENV)/.installed-test: $(TEST_REQUIREMENTS) $(VENV)/.installed
+	$(PY) -m pip install --quiet --require-hashes -r $(TEST_REQUIREMENTS)
 	@touch $@
+
+# Maintainers only: uv resolves pyproject's ranges into uv.lock (for Python 3.12 and newer, every
+# platform) and exports it with hashes. `make lock LOCK_ARGS=--upgrade` moves every pin to the
+# newest release the ranges allow; `LOCK_ARGS="--upgrade-package django"` moves one.
+$(UV): | $(PY)
+	$(PY) -m pip install --quiet "$(UV_REQUIREMENT)"
+
+lock: $(UV)
+	$(UV) lock $(LOCK_ARGS)
+	$(UV) export --quiet --frozen --hashes --no-emit-project --no-dev --format requirements.txt -o $(BASE_REQUIREMENTS)
+	$(UV) export --quiet --frozen --hashes --no-emit-project --no-dev --extra test --format requirements.txt -o $(TEST_REQUIREMENTS)
 
 # The interpreter .venv would be created with (or the message saying none is good enough).
 which-python:
@@ -68,7 +97,7 @@ serve: install
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py oana.wsgi
 
 test: install-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(COV_ARGS) $(PYTEST_ARGS)
 
 test-postgres: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 test-postgres: test
