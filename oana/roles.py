@@ -47,6 +47,7 @@ ROLES = {
             "orders.view_order",
             "orders.view_shipment",
             "orders.ship_order",
+            "orders.view_hold",
         ],
     ),
     "support": (
@@ -58,6 +59,8 @@ ROLES = {
             "orders.view_shipment",
             "orders.view_webhookevent",
             "orders.refund_order",
+            "orders.view_hold",
+            "orders.release_hold",
         ],
     ),
 }

@@ -26,7 +26,7 @@ SUBJECTS = {
     "cancelled": "Your subscription for order {reference} is cancelled",
     "refunded": "We refunded your payment for order {reference}",
     "approved": "Your order {reference} is approved",
-    "declined": "Your order {reference} was not approved: you are refunded in full",
+    "declined": "Your order {reference} was not approved: everything you paid is refunded",
     "shipped": "Your order {reference} has shipped",
 }
 

@@ -1,9 +1,21 @@
 """Payment gateways: one small interface, two implementations.
 
-``StripeGateway`` talks to Stripe through the official library (hosted Checkout in
-subscription mode, the Customer Portal, refunds, cancellations). ``TestModeGateway`` is
-for local development without Stripe keys: checkout goes to a page of this site marked
-TEST MODE whose buttons call the same service functions the Stripe webhook calls.
+``StripeGateway`` talks to Stripe through the official library: hosted Checkout in
+subscription mode (cards only), refunds, cancellations, and the *facts*: the services never
+trust an event's payload for money, they ask Stripe for the object as it is now (the
+session, the invoice's payments, the charge, the refunds, the subscription), the way
+dj-stripe and pretix's Stripe plugin do. ``TestModeGateway`` is for local development
+without Stripe keys: checkout goes to a page of this site marked TEST MODE, refunds and
+cancellations succeed locally, and its "facts" are the objects our own code built.
+
+Two kinds of failure, because they call for opposite retries:
+
+- ``PaymentProviderError``: Stripe answered with an error. Nothing happened, and Stripe
+  saved that answer under the idempotency key (a 5xx included), so a retry needs a *new*
+  key;
+- ``PaymentProviderUnreachable`` (a subclass): no answer at all (network error, timeout).
+  The outcome is unknown, so a retry must reuse the *same* key: Stripe then returns what
+  it did, if it did anything.
 
 ``get_gateway()`` picks one from the settings. Views and services never import ``stripe``
 for API calls themselves.
@@ -25,61 +37,46 @@ PROVIDER_DOWN = (
 
 
 class PaymentProviderError(Exception):
-    """The payment provider failed or did not answer; the message is fit for a patient."""
+    """Stripe answered with an error; the message is fit for a patient or staff member."""
 
-    def __init__(self, message=PROVIDER_DOWN):
+    def __init__(self, message=PROVIDER_DOWN, *, code=""):
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
-class Gateway:
-    """What checkout and the admin need from a payment provider."""
-
-    name = ""
-    has_customer_portal = False
-
-    def start_checkout(self, order, *, success_url, cancel_url):
-        """Return the URL to send the patient to for paying ``order``."""
-        raise NotImplementedError
-
-    def customer_portal_url(self, order, *, return_url):
-        """Return a URL where the patient manages her subscription."""
-        raise NotImplementedError
-
-    def refund(self, payment, *, amount_cents, idempotency_key):
-        """Refund ``amount_cents`` of ``payment``; returns (refund id, status)."""
-        raise NotImplementedError
-
-    def cancel_subscription(self, order, *, idempotency_key):
-        """Cancel the order's subscription at once (no further charges)."""
-        raise NotImplementedError
+class PaymentProviderUnreachable(PaymentProviderError):
+    """Stripe did not answer (network error or timeout): what it did is unknown."""
 
 
 def absolute_url(path):
     return f"{settings.SITE_URL}{path}"
 
 
-class StripeGateway(Gateway):
-    name = "stripe"
-    has_customer_portal = True
+def params_digest(params):
+    """A short fingerprint of what we ask for: a changed request needs a new attempt key."""
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
 
-    def __init__(self):
-        import stripe
 
-        self._stripe = stripe
-        options = {
-            "max_network_retries": 0,
-            "http_client": stripe.new_default_http_client(timeout=settings.STRIPE_TIMEOUT_SECONDS),
-        }
-        if settings.STRIPE_API_BASE:
-            options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
-        self.client = stripe.StripeClient(settings.STRIPE_SECRET_KEY, **options)
+class Gateway:
+    """What checkout, the webhook handlers and the admin need from a payment provider.
+
+    Both gateways implement: ``create_checkout_session``, ``expire_checkout_session``,
+    ``refresh`` (an object as the provider has it now), ``payment_ids`` (the payment intent
+    and charge of an invoice), ``refunds_of_charge``, ``create_refund`` and
+    ``cancel_subscription``.
+    """
+
+    name = ""
 
     def checkout_params(self, order, *, success_url, cancel_url):
-        """The Checkout Session we ask Stripe for: every amount from the order's lines."""
+        """What the Checkout Session asks for: every amount from the order's lines."""
         metadata = {"order_id": str(order.pk), "order_reference": order.reference}
         return {
             "mode": "subscription",
+            # Cards only: a delayed method (ACH...) would leave the order unpaid while the
+            # subscription charges.
+            "payment_method_types": ["card"],
             "line_items": [
                 {
                     "price_data": {
@@ -108,81 +105,214 @@ class StripeGateway(Gateway):
             "cancel_url": cancel_url,
         }
 
-    def start_checkout(self, order, *, success_url, cancel_url):
-        params = self.checkout_params(order, success_url=success_url, cancel_url=cancel_url)
-        # Same order, same request: same key, so a retry after a timeout gets the session
-        # Stripe may already have made instead of a second one. A changed cart or email
-        # changes the key (Stripe refuses a reused key with different parameters).
-        digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
-        try:
-            session = self.client.v1.checkout.sessions.create(
-                params=params,
-                options={"idempotency_key": f"checkout-{order.public_id}-{digest}"},
-            )
-        except self._stripe.StripeError as error:
-            logger.error("Stripe Checkout Session for order %s failed: %r", order.pk, error)
-            raise PaymentProviderError() from error
-        from .models import Order
 
-        Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=session.id)
-        order.stripe_checkout_session_id = session.id
-        return session.url
+class StripeGateway(Gateway):
+    name = "stripe"
 
-    def customer_portal_url(self, order, *, return_url):
+    # The kinds of object ``refresh`` can fetch, by their ``object`` field.
+    RESOURCES = {
+        "checkout.session": ("checkout", "sessions"),
+        "invoice": ("invoices",),
+        "charge": ("charges",),
+        "refund": ("refunds",),
+        "subscription": ("subscriptions",),
+        "dispute": ("disputes",),
+        "radar.early_fraud_warning": ("radar", "early_fraud_warnings"),
+    }
+
+    def __init__(self):
+        import stripe
+
+        self._stripe = stripe
+        options = {
+            "max_network_retries": 0,
+            "http_client": stripe.new_default_http_client(timeout=settings.STRIPE_TIMEOUT_SECONDS),
+        }
+        if settings.STRIPE_API_BASE:
+            options["base_addresses"] = {"api": settings.STRIPE_API_BASE}
+        self.client = stripe.StripeClient(settings.STRIPE_SECRET_KEY, **options)
+
+    def _call(self, what, function, *args, **kwargs):
+        """Run one API call; Stripe's objects come back as plain dicts."""
         try:
-            portal = self.client.v1.billing_portal.sessions.create(
-                params={"customer": order.stripe_customer_id, "return_url": return_url}
-            )
-        except self._stripe.StripeError as error:
-            logger.error("Stripe portal session for order %s failed: %r", order.pk, error)
-            raise PaymentProviderError(
-                "We could not reach our payment provider. Please try again in a moment."
+            return function(*args, **kwargs).to_dict()
+        except self._stripe.APIConnectionError as error:
+            logger.error("Stripe did not answer (%s): %r", what, error)
+            raise PaymentProviderUnreachable(
+                "Our payment provider did not answer in time, so we do not know yet whether "
+                "this went through. It is recorded and will be checked; do not try again."
             ) from error
-        return portal.url
+        except self._stripe.StripeError as error:
+            logger.error("Stripe refused (%s): %r", what, error)
+            raise PaymentProviderError(
+                f"Our payment provider refused this: {error.user_message or 'please try again.'}",
+                code=getattr(error, "code", "") or "",
+            ) from error
 
-    def refund(self, payment, *, amount_cents, idempotency_key):
-        params = {"amount": amount_cents, "metadata": {"order_id": str(payment.order_id)}}
-        if payment.stripe_payment_intent_id:
-            params["payment_intent"] = payment.stripe_payment_intent_id
+    def _service(self, kind):
+        service = self.client.v1
+        for name in self.RESOURCES[kind]:
+            service = getattr(service, name)
+        return service
+
+    def create_checkout_session(self, params, *, idempotency_key):
+        return self._call(
+            "checkout session",
+            self.client.v1.checkout.sessions.create,
+            params=params,
+            options={"idempotency_key": idempotency_key},
+        )
+
+    def expire_checkout_session(self, session_id):
+        """Expire an open session; returns its status afterwards ("expired", or "complete"
+        if the patient paid it first)."""
+        try:
+            return self._call(
+                "expire session", self.client.v1.checkout.sessions.expire, session_id
+            )["status"]
+        except PaymentProviderUnreachable:
+            raise
+        except PaymentProviderError:
+            # Not open any more: Stripe tells us which way it went.
+            return self.refresh({"object": "checkout.session", "id": session_id})["status"]
+
+    def refresh(self, obj):
+        """Stripe's current version of ``obj`` (an event's object, or {"object", "id"})."""
+        return self._call(
+            f"retrieve {obj['object']} {obj['id']}",
+            self._service(obj["object"]).retrieve,
+            obj["id"],
+        )
+
+    def invoice_of_session(self, session):
+        """The first invoice of a completed subscription Checkout Session."""
+        return self.refresh({"object": "invoice", "id": session["invoice"]})
+
+    def payment_ids(self, invoice_id):
+        """(payment intent, charge) that paid ``invoice_id``.
+
+        An invoice never carries its payments (``payments`` is includable, and a webhook
+        payload is never expanded): list them, then ask the intent for its charge.
+        """
+        payments = self._call(
+            f"invoice payments of {invoice_id}",
+            self.client.v1.invoice_payments.list,
+            params={"invoice": invoice_id},
+        )["data"]
+        paid = [p for p in payments if p.get("status") == "paid"] or payments
+        intent_id = next(
+            (
+                p["payment"].get("payment_intent")
+                for p in paid
+                if p["payment"].get("payment_intent")
+            ),
+            "",
+        )
+        if not intent_id:
+            return "", ""
+        intent = self._call(
+            f"payment intent {intent_id}", self.client.v1.payment_intents.retrieve, intent_id
+        )
+        return intent_id, intent.get("latest_charge") or ""
+
+    def refunds_of_charge(self, charge_id):
+        """Every refund of a charge (a charge stopped carrying them in API 2022-11-15)."""
+        return self._call(
+            f"refunds of {charge_id}",
+            self.client.v1.refunds.list,
+            params={"charge": charge_id, "limit": 100},
+        )["data"]
+
+    def create_refund(self, *, payment_intent, charge, amount_cents, idempotency_key, metadata):
+        params = {"amount": amount_cents, "metadata": metadata}
+        if payment_intent:
+            params["payment_intent"] = payment_intent
         else:
-            params["charge"] = payment.stripe_charge_id
-        try:
-            refund = self.client.v1.refunds.create(
-                params=params, options={"idempotency_key": idempotency_key}
-            )
-        except self._stripe.StripeError as error:
-            logger.error("Stripe refund for payment %s failed: %r", payment.pk, error)
-            raise PaymentProviderError(
-                "Stripe did not accept the refund, so nothing was refunded. Please try again."
-            ) from error
-        return refund.id, refund.status
+            params["charge"] = charge
+        return self._call(
+            f"refund {idempotency_key}",
+            self.client.v1.refunds.create,
+            params=params,
+            options={"idempotency_key": idempotency_key},
+        )
 
-    def cancel_subscription(self, order, *, idempotency_key):
+    def cancel_subscription(self, subscription_id, *, idempotency_key):
+        return self._call(
+            f"cancel {subscription_id}",
+            self.client.v1.subscriptions.cancel,
+            subscription_id,
+            options={"idempotency_key": idempotency_key},
+        )
+
+    def recent(self, kind, since):
+        """Every ``kind`` object created since ``since`` (a Unix time), newest first."""
+        params = {"created": {"gte": since}, "limit": 100}
+        if kind == "subscription":
+            params["status"] = "all"
+        service = self._service(kind)
         try:
-            self.client.v1.subscriptions.cancel(
-                order.stripe_subscription_id, options={"idempotency_key": idempotency_key}
-            )
+            yield from (item.to_dict() for item in service.list(params=params).auto_paging_iter())
         except self._stripe.StripeError as error:
-            logger.error("Stripe cancel for order %s failed: %r", order.pk, error)
-            raise PaymentProviderError(
-                "Stripe did not cancel the subscription. Please try again."
-            ) from error
+            raise PaymentProviderError(f"Could not list Stripe {kind}s: {error}") from error
 
 
 class TestModeGateway(Gateway):
-    """Local development only (DEBUG on, no Stripe key): nothing leaves this machine."""
+    """Local development only (DEBUG on, no Stripe key): nothing leaves this machine.
+
+    Its objects are the ones our own code built (``test_mode_session``), so its "facts" are
+    those objects; payment ids, refunds and cancellations are made up locally.
+    """
 
     name = "test"
-    has_customer_portal = False
 
-    def start_checkout(self, order, *, success_url, cancel_url):
-        return reverse("orders:test_mode", kwargs={"public_id": order.public_id})
+    def create_checkout_session(self, params, *, idempotency_key):
+        # The key is "checkout-<order public id>-<attempt>": one local session per attempt.
+        public_id = idempotency_key.removeprefix("checkout-").rsplit("-", 1)[0]
+        token = hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
+        return {
+            "id": f"cs_test_local_{token}",
+            "url": reverse("orders:test_mode", kwargs={"public_id": public_id}),
+        }
 
-    def refund(self, payment, *, amount_cents, idempotency_key):
-        return f"re_test_{hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]}", "succeeded"
+    def expire_checkout_session(self, session_id):
+        return "expired"
 
-    def cancel_subscription(self, order, *, idempotency_key):
-        return None
+    def refresh(self, obj):
+        return obj
+
+    def invoice_of_session(self, session):
+        """The paid first invoice the test-mode session stands for."""
+        return {
+            "id": session["invoice"],
+            "object": "invoice",
+            "amount_paid": session["amount_total"],
+            "currency": session["currency"],
+            "status": "paid",
+            "status_transitions": {"paid_at": None},
+            "parent": {"subscription_details": {"subscription": session["subscription"]}},
+        }
+
+    def payment_ids(self, invoice_id):
+        token = hashlib.sha256(invoice_id.encode()).hexdigest()[:20]
+        return f"pi_test_local_{token}", f"ch_test_local_{token}"
+
+    def refunds_of_charge(self, charge_id):
+        return []
+
+    def create_refund(self, *, payment_intent, charge, amount_cents, idempotency_key, metadata):
+        token = hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
+        return {
+            "id": f"re_test_{token}",
+            "object": "refund",
+            "amount": amount_cents,
+            "charge": charge,
+            "payment_intent": payment_intent,
+            "metadata": metadata,
+            "status": "succeeded",
+        }
+
+    def cancel_subscription(self, subscription_id, *, idempotency_key):
+        return {"id": subscription_id, "object": "subscription", "status": "canceled"}
 
 
 def get_gateway():
@@ -194,6 +324,13 @@ def get_gateway():
     return None
 
 
+def gateway_for(order):
+    """Orders paid in local test mode are handled by the test gateway, others by Stripe."""
+    if order.is_test_mode:
+        return TestModeGateway()
+    return get_gateway() or StripeGateway()
+
+
 def test_mode_session(order, *, address):
     """A completed Checkout Session as Stripe would send it, for the test-mode "Pay" button.
 
@@ -201,7 +338,7 @@ def test_mode_session(order, *, address):
     """
     token = order.public_id[:12]
     return {
-        "id": f"cs_test_local_{token}",
+        "id": order.stripe_checkout_session_id or f"cs_test_local_{token}",
         "object": "checkout.session",
         "mode": "subscription",
         "status": "complete",
@@ -213,6 +350,7 @@ def test_mode_session(order, *, address):
         "invoice": f"in_test_local_{token}",
         "amount_total": order.total_cents,
         "currency": order.currency,
+        "created": None,
         "collected_information": {
             "shipping_details": {
                 "name": address.get("name", ""),

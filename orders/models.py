@@ -93,7 +93,7 @@ class OrderQuerySet(models.QuerySet):
         return models.Q(
             status__in=Order.statuses_allowing("ship"),
             reviewed_at__isnull=False,
-        )
+        ) & ~models.Q(holds__in=Hold.objects.open())
 
 
 class Order(AddressFields):
@@ -153,7 +153,19 @@ class Order(AddressFields):
     shipping_cents = models.PositiveIntegerField(default=0, help_text="Shipping is always free.")
     total_cents = models.PositiveIntegerField(default=0, help_text="Charged every month.")
 
-    stripe_checkout_session_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_checkout_session_id = models.CharField(
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text="The one live Checkout Session: any other one that completes is refunded.",
+    )
+    checkout_attempt = models.PositiveIntegerField(
+        default=0,
+        help_text="Numbers the Checkout Session requests, so a new one gets a new idempotency key.",
+    )
+    checkout_digest = models.CharField(
+        max_length=64, blank=True, help_text="What the current attempt asked Stripe for."
+    )
     stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
     subscription_status = models.CharField(
@@ -268,8 +280,9 @@ class Order(AddressFields):
 
     def can_ship(self):
         """Shipments go out only for an approved order that has not been closed by a refund
-        or decline. A patient who cancels after approval still gets the month she paid for."""
-        return self.allows("ship") and self.was_approved
+        or decline, and is not on hold. A patient who cancels after approval still gets the
+        month she paid for."""
+        return self.allows("ship") and self.was_approved and not self.holds.open().exists()
 
     def can_refund(self):
         """Staff may refund money that is left on a paid order that is still open."""
@@ -281,6 +294,11 @@ class Order(AddressFields):
     def refundable_cents(self):
         """Everything paid minus the refunds that count (pending or succeeded)."""
         return self.paid_cents() - self.refunds.live().total_cents()
+
+    def is_fully_refunded(self):
+        """Every month she paid for is refunded (Stripe confirmed each refund)."""
+        payments = list(self.payments.for_months())
+        return bool(payments) and all(payment.is_refunded() for payment in payments)
 
 
 class OrderLine(models.Model):
@@ -370,12 +388,24 @@ class OrderEvent(models.Model):
         return self.actor_label
 
 
+class PaymentQuerySet(models.QuerySet):
+    def for_months(self):
+        """The payments for months of treatment (not a stray checkout refunded on arrival)."""
+        return self.exclude(kind=Payment.Kind.STRAY)
+
+
 class Payment(models.Model):
-    """Money received for an order: the first month, then one per renewal."""
+    """Money received for an order: the first month, then one per renewal.
+
+    Every row knows the Stripe invoice, payment intent and charge it came from (fetched from
+    Stripe, never guessed from an event), so it can be refunded and a refund, dispute or
+    fraud warning about its charge finds it.
+    """
 
     class Kind(models.TextChoices):
         INITIAL = "initial", "First month"
         RENEWAL = "renewal", "Renewal"
+        STRAY = "stray", "Stray checkout (refunded)"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -384,10 +414,13 @@ class Payment(models.Model):
     )
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True)
     amount_cents = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default="usd")
     paid_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["paid_at", "id"]
@@ -398,17 +431,37 @@ class Payment(models.Model):
     def refundable_cents(self):
         return self.amount_cents - self.refunds.live().total_cents()
 
+    def is_refunded(self):
+        """Stripe confirmed refunds for all of it."""
+        return self.refunds.succeeded().total_cents() >= self.amount_cents
+
 
 class RefundQuerySet(models.QuerySet):
     def live(self):
         """Refunds that count: money that went back, or is on its way (not failed/canceled)."""
         return self.exclude(status__in=[Refund.Status.FAILED, Refund.Status.CANCELED])
 
+    def succeeded(self):
+        return self.filter(status=Refund.Status.SUCCEEDED)
+
+    def unsent(self):
+        """Recorded, but Stripe has not confirmed it yet (never asked, or no answer)."""
+        return self.filter(status=Refund.Status.PENDING, stripe_refund_id="")
+
     def total_cents(self):
         return self.aggregate(total=models.Sum("amount_cents"))["total"] or 0
 
 
 class Refund(models.Model):
+    """Money going back to the patient, recorded before Stripe is asked.
+
+    A row is written (pending, with its idempotency key) and committed first; then a task
+    asks Stripe, and Stripe's answer, its ``charge.refunded``/``refund.updated`` webhook or a
+    reconciliation settles it. A timeout leaves it pending: the outcome is unknown, and the
+    retry uses the same key, so Stripe never refunds it twice. The unique Stripe refund id
+    means a refund is counted once, whichever of these arrives first.
+    """
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SUCCEEDED = "succeeded", "Succeeded"
@@ -423,7 +476,12 @@ class Refund(models.Model):
     currency = models.CharField(max_length=3, default="usd")
     reason = models.TextField()
     stripe_refund_id = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure_message = models.TextField(blank=True)
+    email_patient = models.BooleanField(
+        default=True, help_text="Email her when it goes through (a decline's email says it)."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -432,6 +490,7 @@ class Refund(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     objects = RefundQuerySet.as_manager()
 
@@ -443,6 +502,11 @@ class Refund(models.Model):
                 condition=~models.Q(stripe_refund_id=""),
                 name="refund_unique_stripe_id",
             ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="refund_unique_idempotency_key",
+            ),
             models.CheckConstraint(
                 condition=models.Q(amount_cents__gt=0), name="refund_amount_positive"
             ),
@@ -450,6 +514,54 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"Refund {self.amount_cents} {self.currency} for {self.order.reference}"
+
+
+class HoldQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(released_at__isnull=True)
+
+
+class Hold(models.Model):
+    """Something Support must look at before anything more ships: a flag beside the order's
+    status (never a status that overwrites "approved" or "shipped"). ``Order.can_ship`` and
+    the shipping queue skip orders with an open hold."""
+
+    class Kind(models.TextChoices):
+        DISPUTE = "dispute", "Payment disputed"
+        FRAUD_WARNING = "fraud_warning", "Early fraud warning"
+        REFUND_FAILED = "refund_failed", "Refund failed"
+        AMOUNT_MISMATCH = "amount_mismatch", "Charged amount differs from the order"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reason = models.TextField(help_text="What happened, for Support.")
+    stripe_object_id = models.CharField(max_length=255, blank=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.TextField(blank=True, help_text="How it ended (dispute won, refunded...).")
+
+    objects = HoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        permissions = [("release_hold", "Can release a hold after dealing with it")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "stripe_object_id"],
+                condition=~models.Q(stripe_object_id=""),
+                name="hold_once_per_stripe_object",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.order.reference}"
+
+    @property
+    def is_open(self):
+        return self.released_at is None
 
 
 class ShipmentQuerySet(models.QuerySet):
@@ -481,7 +593,7 @@ class Shipment(AddressFields):
         null=True,
         blank=True,
         related_name="shipment",
-        help_text="For refills: the renewal payment it was created for (one refill per payment).",
+        help_text="The month it is for: refunding that payment cancels the box if unsent.",
     )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True

@@ -9,6 +9,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from .gateways import PaymentProviderError
 from .services.stripe_events import receive_event
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,11 @@ def stripe_webhook(request):
         return _refuse("Invalid payload.")
     if not _looks_like_an_event(event):
         return _refuse("Not a Stripe event.")
-    result = receive_event(_without_nul(event))
+    try:
+        result = receive_event(_without_nul(event))
+    except PaymentProviderError:
+        # The facts could not be fetched: nothing was recorded, so Stripe's retry will be.
+        return _refuse("Stripe could not be reached; please retry.", status=503)
     return JsonResponse({"received": True, "result": result})
 
 

@@ -13,6 +13,5 @@ urlpatterns = [
     path("checkout/success/", views.checkout_success, name="checkout_success"),
     path("checkout/test-mode/<str:public_id>/", views.test_mode_payment, name="test_mode"),
     path("orders/<str:public_id>/", views.order_detail, name="detail"),
-    path("orders/<str:public_id>/manage/", views.manage_subscription, name="manage_subscription"),
     path("stripe/webhook/", stripe_webhook.stripe_webhook, name="stripe_webhook"),
 ]

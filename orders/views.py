@@ -17,11 +17,18 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from treatments.models import Plan
 
 from .cart import Cart
-from .gateways import PaymentProviderError, absolute_url, get_gateway, test_mode_session
+from .gateways import (
+    PROVIDER_DOWN,
+    PaymentProviderError,
+    TestModeGateway,
+    absolute_url,
+    get_gateway,
+    test_mode_session,
+)
 from .models import Order
 from .questionnaire import QuestionnaireForm
 from .services import OrderError
-from .services.checkout import place_order
+from .services.checkout import place_order, start_payment
 from .services.payments import record_payment_failure
 from .services.stripe_events import checkout_session_completed
 
@@ -173,14 +180,18 @@ def checkout(request):
         + urlencode({"order": order.public_id})
     )
     try:
-        url = gateway.start_checkout(
-            order, success_url=success, cancel_url=absolute_url(reverse("orders:checkout"))
+        url = start_payment(
+            order,
+            gateway,
+            success_url=success,
+            cancel_url=absolute_url(reverse("orders:checkout")),
         )
-    except PaymentProviderError as error:
+    except PaymentProviderError:
         # The questionnaire again, filled in from this very request; the session (cart and
         # pending order, reused by the retry) is saved here because Django's session
-        # middleware does not save it for a 5xx answer.
-        messages.error(request, error.message)
+        # middleware does not save it for a 5xx answer. Opening a checkout charges nothing,
+        # whatever Stripe did with it.
+        messages.error(request, PROVIDER_DOWN)
         request.session.save()
         return render(request, "orders/checkout.html", {**context, "form": form}, status=503)
     return redirect(url)
@@ -237,7 +248,7 @@ def test_mode_payment(request, public_id):
     session = test_mode_session(order, address=form.cleaned_data)
     Order.objects.filter(pk=order.pk).update(is_test_mode=True)
     try:
-        checkout_session_completed(session, actor_label="Test-mode checkout")
+        checkout_session_completed(session, TestModeGateway(), actor_label="Test-mode checkout")
     except OrderError as error:
         messages.error(request, error.message)
         return redirect(order)
@@ -262,27 +273,4 @@ def checkout_success(request):
 def order_detail(request, public_id):
     order = _order_or_404(Order.objects.prefetch_related("lines", "shipments"), public_id)
     events = order.events.exclude(message="").select_related("actor")
-    gateway = get_gateway()
-    can_manage = bool(
-        gateway and gateway.has_customer_portal and order.stripe_customer_id and order.paid_at
-    )
-    return render(
-        request,
-        "orders/order_detail.html",
-        {"order": order, "events": events, "can_manage": can_manage},
-    )
-
-
-@require_POST
-def manage_subscription(request, public_id):
-    order = _order_or_404(Order, public_id)
-    gateway = get_gateway()
-    if not (gateway and gateway.has_customer_portal and order.stripe_customer_id):
-        messages.error(request, "Your subscription can be managed once your payment is confirmed.")
-        return redirect(order)
-    try:
-        url = gateway.customer_portal_url(order, return_url=absolute_url(order.get_absolute_url()))
-    except PaymentProviderError as error:
-        messages.error(request, error.message)
-        return redirect(order)
-    return redirect(url)
+    return render(request, "orders/order_detail.html", {"order": order, "events": events})

@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite (never copied into test modules).
 
 - ``stripe_api``: the real ``stripe`` library pointed at a local HTTP server;
+- ``fake_stripe``: that server playing Stripe, with Stripe's shapes and idempotency rules;
 - ``test_mode``: the local test-mode checkout instead of Stripe;
 - ``webhook_secret``: the endpoint secret that ``tests.orders.stripe_helpers`` signs with;
 - ``admin_client``: pytest-django's, but signed in through ``tests.staff.sign_in``.
@@ -36,6 +37,20 @@ def stripe_api(settings, httpserver, webhook_secret):
     settings.STRIPE_API_BASE = httpserver.url_for("").rstrip("/")
     settings.SITE_URL = "https://oana.example"
     return httpserver
+
+
+@pytest.fixture
+def fake_stripe(stripe_api, settings):
+    """A stateful fake of Stripe's API (tests/orders/fake_stripe.py) behind ``stripe_api``.
+
+    Every object it answers with must have Stripe's shape: checked after the test.
+    """
+    from tests.orders.fake_stripe import FakeStripe
+
+    settings.STRIPE_TIMEOUT_SECONDS = 0.5
+    fake = FakeStripe(stripe_api, timeout_seconds=0.5)
+    yield fake
+    assert fake.shape_problems == []
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ class DeclineForm(forms.Form):
     reason = forms.CharField(
         label="Reason (sent to the patient)",
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Declining refunds the latest payment in full and cancels the subscription.",
+        help_text="Declining refunds everything she paid and cancels the subscription.",
     )
 
 

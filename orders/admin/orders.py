@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
-from ..models import Order, OrderEvent, OrderLine, Payment, Refund, Shipment
+from ..models import Hold, Order, OrderEvent, OrderLine, Payment, Refund, Shipment
 from ..services import OrderError
 from ..services.refunds import refund_order
 from ..services.review import approve_order, decline_order
@@ -27,6 +27,26 @@ from .common import (
     tracking_link,
 )
 from .forms import DeclineForm, NoteForm, RefundForm
+
+
+def refund_outcome(refund):
+    """(message, level) telling staff what Stripe answered about ``refund`` so far."""
+    amount = dollars(refund.amount_cents)
+    if refund.status == Refund.Status.SUCCEEDED:
+        return f"Refunded {amount}; the patient was emailed.", messages.SUCCESS
+    if refund.status == Refund.Status.FAILED:
+        return (
+            f"Stripe refused the refund of {amount}, so nothing was refunded: "
+            f"{refund.failure_message}",
+            messages.ERROR,
+        )
+    return (
+        f"The refund of {amount} is recorded and sent to Stripe, which has not confirmed it "
+        "yet. Do not refund again: it is retried with the same key (never twice) and the "
+        "order page shows when it goes through.",
+        messages.WARNING,
+    )
+
 
 # --- inlines: read-only, shown to whoever may view the order --------------------------------
 
@@ -103,6 +123,12 @@ class ShipmentInline(ReadOnlyInline):
         return tracking_link(shipment)
 
 
+class HoldInline(ReadOnlyInline):
+    model = Hold
+    verbose_name_plural = "holds (nothing ships while one is open)"
+    fields = ["opened_at", "kind", "reason", "released_at", "outcome"]
+
+
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     verbose_name_plural = "timeline"
@@ -140,7 +166,14 @@ class OrderAdmin(ReadOnlyModelAdmin):
     list_filter = ["status", "is_test_mode"]
     search_fields = ["=id", "email", "full_name", "public_id", "stripe_subscription_id"]
     date_hierarchy = "created_at"
-    inlines = [OrderLineInline, PaymentInline, RefundInline, ShipmentInline, OrderEventInline]
+    inlines = [
+        HoldInline,
+        OrderLineInline,
+        PaymentInline,
+        RefundInline,
+        ShipmentInline,
+        OrderEventInline,
+    ]
     change_form_template = "admin/orders/order/change_form.html"
 
     def get_fieldsets(self, request, obj=None):
@@ -355,7 +388,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 return self._done(
                     request,
                     order,
-                    f"{order.reference} declined: the payment was refunded in full, the "
+                    f"{order.reference} declined: everything she paid is being refunded, the "
                     "subscription cancelled, and the patient was emailed.",
                 )
             status = 400
@@ -367,7 +400,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
             button="Decline and refund",
             danger=True,
             status=status,
-            intro="Declining refunds the latest payment in full, cancels the subscription and "
+            intro="Declining refunds everything she paid, cancels the subscription and "
             "emails the patient your reason. Nothing ships.",
         )
 
@@ -386,15 +419,11 @@ class OrderAdmin(ReadOnlyModelAdmin):
                         by=request.user,
                         amount_cents=form.cleaned_data["amount"],
                         reason=form.cleaned_data["reason"],
-                        idempotency_key=f"admin-refund-{order.public_id}-{form.cleaned_data['token']}",
+                        idempotency_key=f"refund-form-{form.cleaned_data['token']}",
                     )
                 except OrderError as error:
                     return self._done(request, order, error.message, messages.ERROR)
-                return self._done(
-                    request,
-                    order,
-                    f"Refunded {dollars(refund.amount_cents)} of {order.reference}; the patient was emailed.",
-                )
+                return self._done(request, order, *refund_outcome(refund))
             status = 400
         return self._form_page(
             request,

@@ -10,7 +10,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
-from ..models import Order, OrderLine, QuestionnaireAccess, QuestionnaireResponse, ReviewQueueOrder
+from ..models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    QuestionnaireAccess,
+    QuestionnaireResponse,
+    ReviewQueueOrder,
+)
 from ..services.review import CANCELLED_BEFORE_REVIEW
 from .common import (
     GLANCE_KEYS,
@@ -24,6 +31,11 @@ from .common import (
 )
 
 # --- review queue ---------------------------------------------------------------------------
+
+# Timeline entries a clinician should see in the queue before deciding.
+QUEUE_NOTES = {
+    "stray_payment": "A second checkout was paid and refunded automatically: she is charged once.",
+}
 
 
 @admin.register(ReviewQueueOrder)
@@ -53,7 +65,14 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
         return (
             Order.objects.review_queue()
             .select_related("questionnaire")
-            .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+            .prefetch_related(
+                Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+                Prefetch(
+                    "events",
+                    queryset=OrderEvent.objects.filter(kind__in=QUEUE_NOTES),
+                    to_attr="queue_notes",
+                ),
+            )
         )
 
     def get_ordering(self, request):
@@ -113,7 +132,15 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="red flags")
     def flags(self, order):
-        flags = render_flags(getattr(order, "questionnaire", None))
+        flags = format_html(
+            "{}{}",
+            format_html_join(
+                "",
+                '<p class="clinic-cancelled">{}</p>',
+                ((QUEUE_NOTES[event.kind],) for event in order.queue_notes),
+            ),
+            render_flags(getattr(order, "questionnaire", None)),
+        )
         if order.cancelled_before_review:
             return format_html(
                 '<p class="clinic-cancelled"><strong>{}</strong>: her refund has not gone '

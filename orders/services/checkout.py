@@ -5,10 +5,15 @@ the request. A patient who comes back to checkout (cancelled at Stripe, or Strip
 unreachable) reuses her pending order instead of creating another.
 """
 
+import logging
+
 from django.db import transaction
 
+from ..gateways import PaymentProviderError, PaymentProviderUnreachable, params_digest
 from ..models import Order, OrderLine, QuestionnaireResponse
 from . import OrderError, lock_order, record_event
+
+logger = logging.getLogger(__name__)
 
 
 def place_order(cart, *, email, full_name, date_of_birth, answers, flags, pending=None):
@@ -72,3 +77,45 @@ def place_order(cart, *, email, full_name, date_of_birth, answers, flags, pendin
             order=order, defaults={"answers": answers, "flags": flags}
         )
     return order
+
+
+def start_payment(order, gateway, *, success_url, cancel_url):
+    """Open the order's one live Checkout Session; returns the URL to send her to.
+
+    The previous session (if any) is expired first, so an old tab or a cart she changed
+    cannot be paid; if it was paid meanwhile, its completion is refunded as a stray
+    payment. Idempotency: a retry of the same request after no answer (network error,
+    timeout) reuses the same key, so Stripe returns the session it may already have made;
+    after an error answer (which Stripe saves and replays for that key) or a changed
+    request, a new attempt number makes a new key.
+    """
+    params = gateway.checkout_params(order, success_url=success_url, cancel_url=cancel_url)
+    digest = params_digest(params)
+    with transaction.atomic():
+        order = lock_order(order)
+        new_attempt = order.checkout_digest != digest
+        if new_attempt:
+            order.checkout_attempt += 1
+            order.checkout_digest = digest
+            order.save(update_fields=["checkout_attempt", "checkout_digest", "updated_at"])
+    previous = order.stripe_checkout_session_id
+    if new_attempt and previous:
+        # The same request again (a double submit, a second tab) gets the same session back
+        # from Stripe; a new one replaces the old, which must not stay payable.
+        try:
+            gateway.expire_checkout_session(previous)
+        except PaymentProviderError as error:
+            # Its completion, if it ever comes, is refunded as a stray payment.
+            logger.warning("Order %s: could not expire session %s: %s", order.pk, previous, error)
+    key = f"checkout-{order.public_id}-{order.checkout_attempt}"
+    try:
+        session = gateway.create_checkout_session(params, idempotency_key=key)
+    except PaymentProviderUnreachable:
+        raise  # same key next time: Stripe may have made the session
+    except PaymentProviderError:
+        # Stripe saved this error for the key: the next try must use a new one.
+        Order.objects.filter(pk=order.pk).update(checkout_digest="")
+        raise
+    Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=session["id"])
+    order.stripe_checkout_session_id = session["id"]
+    return session["url"]

@@ -1,36 +1,70 @@
 """What the payment provider tells us about an order, as verb functions.
 
-Both the Stripe webhook handler (``services.stripe_events``) and the local test-mode gateway
-call these, so test mode exercises the same code as production. Every function is safe to
-call twice with the same input: Stripe delivers events at least once and in any order.
+The Stripe webhook handlers (``services.stripe_events``) fetch the facts from Stripe first
+and then call these; the local test-mode gateway calls them with the objects it built, so
+test mode exercises the same code as production. Every function is safe to call twice
+with the same input: Stripe delivers events at least once and in any order, and the
+lifecycle table never lets a status move backwards.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from treatments.money import format_money_exact
 
 from ..emails import queue_order_email
-from ..models import Order, Payment, Refund, Shipment
+from ..models import Hold, Order, Payment, Shipment
 from . import OrderError, lock_order, record_event, transition
 
 logger = logging.getLogger(__name__)
 
 S = Order.Status
+PAID = ("paid", "no_payment_required")
 
 
-def _from_timestamp(value):
+@dataclass(frozen=True)
+class PaidInvoice:
+    """What Stripe says about one paid invoice (fetched, never read off an event)."""
+
+    invoice_id: str
+    amount_cents: int
+    currency: str
+    paid_at: datetime
+    subscription_id: str
+    payment_intent: str
+    charge: str
+
+    @classmethod
+    def from_invoice(cls, invoice, *, payment_intent, charge):
+        paid_at = (invoice.get("status_transitions") or {}).get("paid_at")
+        return cls(
+            invoice_id=invoice["id"],
+            amount_cents=invoice.get("amount_paid") or 0,
+            currency=invoice.get("currency") or "usd",
+            paid_at=from_timestamp(paid_at),
+            subscription_id=invoice_subscription_id(invoice),
+            payment_intent=payment_intent,
+            charge=charge,
+        )
+
+
+def from_timestamp(value):
     return datetime.fromtimestamp(value, tz=UTC) if value else timezone.now()
 
 
+def invoice_subscription_id(invoice):
+    """The subscription an invoice belongs to (``parent.subscription_details``)."""
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return details.get("subscription") or ""
+
+
 def _shipping_from_session(session):
-    """The shipping address Stripe Checkout collected (current API shape first)."""
-    details = (session.get("collected_information") or {}).get("shipping_details") or session.get(
-        "shipping_details"
-    )
+    """The shipping address Stripe Checkout collected."""
+    details = (session.get("collected_information") or {}).get("shipping_details")
     if not details:
         return {}
     address = details.get("address") or {}
@@ -45,40 +79,50 @@ def _shipping_from_session(session):
     }
 
 
-def mark_order_paid(order, *, session, actor=None, actor_label="Stripe webhook"):
-    """The patient completed checkout: the order is paid and waits for a clinician.
+def is_stray(order, session):
+    """A completed session that must not pay the order: not its one live session (she
+    changed her cart, or paid in two tabs), or charging another amount than the order
+    costs now."""
+    return session.get("id") != order.stripe_checkout_session_id or (
+        session.get("amount_total") != order.total_cents
+    )
 
-    ``session`` is a Stripe Checkout Session (a dict, as in the webhook payload; the
-    test-mode gateway builds one of the same shape). Stores the Stripe customer,
-    subscription and shipping address, records the first payment, emails the patient.
-    Returns True if the order changed, False if it had already been marked paid.
+
+def complete_checkout(order, *, session, invoice, actor=None, actor_label="Stripe webhook"):
+    """The patient paid Checkout Session ``session`` (Stripe's current version of it).
+
+    ``invoice`` is the ``PaidInvoice`` of its first invoice. The order's one live session,
+    charging what the order costs: the order is paid and waits for a clinician (its Stripe
+    customer, subscription and shipping address stored, the first payment recorded, the
+    patient emailed). Any other session is a stray payment: refunded and its subscription
+    cancelled (``record_stray_payment``). Returns "paid", "already paid" or "stray".
     """
-    if session.get("payment_status") not in ("paid", "no_payment_required"):
+    if session.get("payment_status") not in PAID:
         raise OrderError("The checkout is complete but not paid yet.", code="unpaid")
     with transaction.atomic():
         order = lock_order(order)
+        if is_stray(order, session):
+            record_stray_payment(
+                order,
+                invoice=invoice,
+                why=_stray_reason(order, session),
+                actor=actor,
+                actor_label=actor_label,
+            )
+            return "stray"
         if order.paid_at is not None:
-            return False
+            return "already paid"
         if not order.allows("pay"):
             raise OrderError(
                 f"This order cannot be paid: it is {order.get_status_display().lower()}.",
                 code="wrong_status",
             )
-        order.stripe_checkout_session_id = session.get("id") or order.stripe_checkout_session_id
         order.stripe_customer_id = session.get("customer") or order.stripe_customer_id
-        order.stripe_subscription_id = session.get("subscription") or order.stripe_subscription_id
+        order.stripe_subscription_id = invoice.subscription_id or session.get("subscription") or ""
+        order.subscription_status = "active"
         for name, value in _shipping_from_session(session).items():
             setattr(order, name, value)
         order.paid_at = timezone.now()
-        data = {"checkout_session": session.get("id"), "amount_total": session.get("amount_total")}
-        if session.get("amount_total") not in (None, order.total_cents):
-            logger.error(
-                "Order %s: Stripe charged %s, we expected %s",
-                order.pk,
-                session.get("amount_total"),
-                order.total_cents,
-            )
-            data["amount_mismatch"] = True
         transition(
             order,
             "pay",
@@ -86,57 +130,128 @@ def mark_order_paid(order, *, session, actor=None, actor_label="Stripe webhook")
             message="Payment received. A clinician will review your answers next.",
             actor=actor,
             actor_label=actor_label,
-            data=data,
+            data={"checkout_session": session.get("id"), "amount_total": invoice.amount_cents},
         )
-        invoice_id = session.get("invoice")
-        if invoice_id:
-            Payment.objects.get_or_create(
-                stripe_invoice_id=invoice_id,
+        _record_payment(order, invoice, Payment.Kind.INITIAL)
+        queue_order_email(order, "order_received")
+    return "paid"
+
+
+def _stray_reason(order, session):
+    if session.get("id") != order.stripe_checkout_session_id:
+        return (
+            "A checkout that was no longer the order's current one was paid (the cart changed, "
+            "or a second tab)."
+        )
+    return (
+        f"Stripe charged {format_money_exact(session.get('amount_total') or 0)} but the order "
+        f"costs {format_money_exact(order.total_cents)}."
+    )
+
+
+def record_stray_payment(order, *, invoice, why, actor=None, actor_label="Stripe webhook"):
+    """Money that must not pay ``order``: recorded, refunded in full, its subscription
+    cancelled, and noted in the timeline and the review queue. Once per invoice."""
+    from .refunds import cancel_subscription_later, request_refund
+
+    with transaction.atomic():
+        order = lock_order(order)
+        payment, created = _record_payment(order, invoice, Payment.Kind.STRAY)
+        if not created:
+            return payment
+        record_event(
+            order,
+            "stray_payment",
+            message=f"A second payment of {format_money_exact(payment.amount_cents)} was "
+            "refunded to your card automatically: you are only charged once.",
+            actor=actor,
+            actor_label=actor_label,
+            data={
+                "invoice": invoice.invoice_id,
+                "subscription": invoice.subscription_id,
+                "why": why,
+            },
+        )
+        request_refund(
+            order,
+            payment,
+            amount_cents=payment.amount_cents,
+            reason=f"Stray checkout refunded automatically: {why}",
+            actor_label="Automatic refund",
+        )
+        if invoice.subscription_id and invoice.subscription_id != order.stripe_subscription_id:
+            cancel_subscription_later(order, invoice.subscription_id)
+    return payment
+
+
+def _record_payment(order, invoice, kind):
+    """The Payment for ``invoice`` (created once); fills in ids Stripe told us since."""
+    try:
+        with transaction.atomic():
+            payment, created = Payment.objects.get_or_create(
+                stripe_invoice_id=invoice.invoice_id,
                 defaults={
                     "order": order,
-                    "kind": Payment.Kind.INITIAL,
-                    "amount_cents": session.get("amount_total") or order.total_cents,
-                    "currency": session.get("currency") or order.currency,
-                    "paid_at": order.paid_at,
+                    "kind": kind,
+                    "amount_cents": invoice.amount_cents,
+                    "currency": invoice.currency,
+                    "paid_at": invoice.paid_at,
+                    "stripe_subscription_id": invoice.subscription_id,
+                    "stripe_payment_intent_id": invoice.payment_intent,
+                    "stripe_charge_id": invoice.charge,
                 },
             )
-        queue_order_email(order, "order_received")
-    return True
+    except IntegrityError:  # pragma: no cover - a concurrent delivery won; PostgreSQL only
+        return Payment.objects.get(stripe_invoice_id=invoice.invoice_id), False
+    missing = {
+        field: value
+        for field, value in (
+            ("stripe_payment_intent_id", invoice.payment_intent),
+            ("stripe_charge_id", invoice.charge),
+        )
+        if value and not getattr(payment, field)
+    }
+    if missing:
+        Payment.objects.filter(pk=payment.pk).update(**missing)
+    return payment, created
 
 
-def record_initial_payment(order, *, invoice, actor_label="Stripe webhook"):
+def record_initial_payment(order, *, invoice):
     """The subscription's first invoice (``billing_reason=subscription_create``) was paid.
 
-    Only records the payment: the order becomes paid through ``mark_order_paid`` when
-    checkout completes, whichever of the two events arrives first. Never a refill.
+    Only records the payment (with its payment intent and charge): the order becomes paid
+    through ``complete_checkout``, whichever of the two events arrives first. An invoice of
+    another subscription than the order's belongs to a stray checkout, which its own
+    completion refunds.
     """
     with transaction.atomic():
         order = lock_order(order)
-        payment, created = Payment.objects.get_or_create(
-            stripe_invoice_id=invoice["id"],
-            defaults=_payment_fields(order, invoice, Payment.Kind.INITIAL),
-        )
-        if not created:
-            _fill_payment_ids(payment, invoice)
-        if not order.stripe_subscription_id and invoice_subscription_id(invoice):
-            order.stripe_subscription_id = invoice_subscription_id(invoice)
-            order.stripe_customer_id = order.stripe_customer_id or invoice.get("customer") or ""
-            order.save()
+        if order.stripe_subscription_id and invoice.subscription_id != order.stripe_subscription_id:
+            return None
+        payment, _ = _record_payment(order, invoice, Payment.Kind.INITIAL)
         return payment
 
 
 def record_renewal_payment(order, *, invoice, actor=None, actor_label="Stripe webhook"):
     """A monthly renewal (``billing_reason=subscription_cycle``) was paid.
 
-    Records the payment once per invoice; an order that was past due is running again;
-    an approved or shipped order gets a refill shipment. Returns the Payment.
+    Records the payment once per invoice; an order that was past due is running again; an
+    approved order gets a refill shipment. A renewal of another subscription than the
+    order's is a stray payment (refunded, that subscription cancelled); one that charged
+    another amount than the order costs now puts the order on hold for Support. Returns
+    the Payment.
     """
     with transaction.atomic():
         order = lock_order(order)
-        payment, created = Payment.objects.get_or_create(
-            stripe_invoice_id=invoice["id"],
-            defaults=_payment_fields(order, invoice, Payment.Kind.RENEWAL),
-        )
+        if invoice.subscription_id != order.stripe_subscription_id:
+            return record_stray_payment(
+                order,
+                invoice=invoice,
+                why="A renewal of a subscription that is not the order's.",
+                actor=actor,
+                actor_label=actor_label,
+            )
+        payment, created = _record_payment(order, invoice, Payment.Kind.RENEWAL)
         if not created:
             return payment
         record_event(
@@ -145,11 +260,19 @@ def record_renewal_payment(order, *, invoice, actor=None, actor_label="Stripe we
             message=f"Monthly payment received ({format_money_exact(payment.amount_cents)}).",
             actor=actor,
             actor_label=actor_label,
-            data={"invoice": invoice["id"], "amount": payment.amount_cents},
+            data={"invoice": invoice.invoice_id, "amount": payment.amount_cents},
         )
+        if payment.amount_cents != order.total_cents:
+            open_hold(
+                order,
+                Hold.Kind.AMOUNT_MISMATCH,
+                f"Renewal {invoice.invoice_id} charged {format_money_exact(payment.amount_cents)}; "
+                f"the order costs {format_money_exact(order.total_cents)}.",
+                stripe_object_id=invoice.invoice_id,
+            )
         if order.allows("recover_payment"):
             _resume_after_past_due(order, actor=actor, actor_label=actor_label)
-        if order.can_ship():
+        if order.was_approved and order.allows("ship"):
             shipment = Shipment.objects.create(
                 order=order, kind=Shipment.Kind.REFILL, payment=payment, **order.address_dict()
             )
@@ -215,22 +338,22 @@ def record_payment_failure(
 
 
 def update_subscription(order, *, subscription, actor=None, actor_label="Stripe webhook"):
-    """Stripe reports the subscription's current state (created, updated or deleted).
+    """Stripe reports the subscription's current state (Stripe's version, fetched).
 
-    Keeps the order's Stripe ids and ``subscription_status`` in step; ``past_due`` or
-    ``unpaid`` make a running order past due, ``active`` resumes one, ``canceled`` cancels
-    it. Before checkout has completed only the ids and status are stored: the order
-    becomes paid through ``mark_order_paid`` (events may arrive in any order).
+    Only the order's own subscription counts: news about another one (a stray checkout's)
+    never overwrites the order's id or status. ``past_due``/``unpaid`` make a running order
+    past due, ``active`` resumes one, ``canceled`` cancels it. Before checkout has completed
+    nothing is stored: the order becomes paid through ``complete_checkout``.
     """
     status = subscription.get("status") or ""
     with transaction.atomic():
         order = lock_order(order)
-        order.stripe_subscription_id = subscription.get("id") or order.stripe_subscription_id
-        order.stripe_customer_id = subscription.get("customer") or order.stripe_customer_id
+        if order.status == S.PENDING_PAYMENT or subscription.get("id") != (
+            order.stripe_subscription_id
+        ):
+            return False
         order.subscription_status = status
-        order.save()
-        if order.status == S.PENDING_PAYMENT:
-            return
+        order.save(update_fields=["subscription_status", "updated_at"])
         if status in ("past_due", "unpaid") and order.allows("fail_payment"):
             mark_past_due(
                 order, actor=actor, actor_label=actor_label, data={"subscription_status": status}
@@ -239,10 +362,11 @@ def update_subscription(order, *, subscription, actor=None, actor_label="Stripe 
             _resume_after_past_due(order, actor=actor, actor_label=actor_label)
     if status in ("canceled", "incomplete_expired"):
         cancel_order(order, actor=actor, actor_label=actor_label, reason="Subscription ended.")
+    return True
 
 
 def cancel_order(order, *, actor=None, actor_label="", reason=""):
-    """The subscription was cancelled (by the patient in the portal, or by staff at Stripe).
+    """The subscription was cancelled (by the patient, or by staff at Stripe).
 
     Records that no further months will be charged. A month already paid for and approved
     still ships (``Order.can_ship``). Declined, refunded or already cancelled orders stay as
@@ -253,6 +377,7 @@ def cancel_order(order, *, actor=None, actor_label="", reason=""):
         if not order.allows("cancel"):
             return False
         order.cancelled_at = timezone.now()
+        order.subscription_status = "canceled"
         transition(
             order,
             "cancel",
@@ -262,115 +387,49 @@ def cancel_order(order, *, actor=None, actor_label="", reason=""):
             actor_label=actor_label,
             data={"reason": reason} if reason else None,
         )
-        if order.paid_at:
-            queue_order_email(order, "cancelled")
-        # Cancelled before a clinician approved anything: refunded in full after the commit.
-        from .review import queue_refund_if_cancelled_before_review
+        queue_order_email(order, "cancelled")
+        if order.cancelled_before_review:
+            # Nothing for a clinician to judge: she is refunded everything at once.
+            from .review import refund_cancelled_before_review
 
-        queue_refund_if_cancelled_before_review(order)
+            refund_cancelled_before_review(order)
         return True
 
 
-def record_refund(
-    order,
-    *,
-    amount_cents,
-    reason,
-    stripe_refund_id="",
-    payment=None,
-    status=Refund.Status.SUCCEEDED,
-    full=None,
-    actor=None,
-    actor_label="Stripe webhook",
-):
-    """Money went back to the patient (refund issued by staff, or seen on a Stripe charge).
-
-    Recorded once per Stripe refund id. When everything paid has been refunded (or
-    ``full`` says so), a running order becomes refunded; a declined order stays declined
-    (declining always refunds). Emails the patient. Returns the Refund, or None if this
-    refund was already recorded.
-    """
-    if amount_cents <= 0:
-        raise OrderError("A refund must be more than $0.00.", code="bad_amount")
-    with transaction.atomic():
-        order = lock_order(order)
-        if stripe_refund_id and Refund.objects.filter(stripe_refund_id=stripe_refund_id).exists():
-            return None
-        paid = order.paid_cents()
-        already = order.refunds.live().total_cents()
-        if paid and already + amount_cents > paid:
-            raise OrderError(
-                f"Only {format_money_exact(paid - already)} of this order is left to refund.",
-                code="too_much",
-            )
-        refund = Refund.objects.create(
-            order=order,
-            payment=payment,
-            amount_cents=amount_cents,
-            currency=order.currency,
-            reason=reason,
-            stripe_refund_id=stripe_refund_id,
-            status=status,
-            created_by=actor if getattr(actor, "pk", None) else None,
+def open_hold(order, kind, reason, *, stripe_object_id="", actor_label="Stripe webhook"):
+    """Put ``order`` on hold for Support (once per Stripe object); nothing ships meanwhile."""
+    hold, created = Hold.objects.get_or_create(
+        order=order,
+        kind=kind,
+        stripe_object_id=stripe_object_id,
+        defaults={"reason": reason},
+    )
+    if created:
+        record_event(
+            order,
+            "hold",
+            actor_label=actor_label,
+            data={"hold": hold.pk, "kind": kind, "reason": reason},
         )
-        dollars = format_money_exact(amount_cents)
-        fully = full if full is not None else bool(paid) and already + amount_cents >= paid
-        if fully and order.allows("refund"):
-            transition(
-                order,
-                "refund",
-                "refunded",
-                message=f"Refunded {dollars} to your card.",
-                actor=actor,
-                actor_label=actor_label,
-                data={"refund": refund.pk, "amount": amount_cents, "reason": reason},
-            )
-        else:
-            record_event(
-                order,
-                "refund",
-                message=f"Refunded {dollars} to your card.",
-                actor=actor,
-                actor_label=actor_label,
-                data={"refund": refund.pk, "amount": amount_cents, "reason": reason},
-            )
-        queue_order_email(order, "refunded", amount_cents=amount_cents)
-        return refund
+    return hold
 
 
-def invoice_subscription_id(invoice):
-    """The subscription an invoice belongs to (current API shape first)."""
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
-    return details.get("subscription") or invoice.get("subscription") or ""
-
-
-def invoice_payment_intent_id(invoice):
-    for item in ((invoice.get("payments") or {}).get("data")) or []:
-        payment = item.get("payment") or {}
-        if payment.get("payment_intent"):
-            return payment["payment_intent"]
-    return invoice.get("payment_intent") or ""
-
-
-def _payment_fields(order, invoice, kind):
-    return {
-        "order": order,
-        "kind": kind,
-        "amount_cents": invoice.get("amount_paid") or 0,
-        "currency": invoice.get("currency") or order.currency,
-        "stripe_payment_intent_id": invoice_payment_intent_id(invoice),
-        "stripe_charge_id": invoice.get("charge") or "",
-        "paid_at": _from_timestamp((invoice.get("status_transitions") or {}).get("paid_at")),
-    }
-
-
-def _fill_payment_ids(payment, invoice):
-    """A payment first recorded from the checkout session learns its payment intent."""
-    intent = invoice_payment_intent_id(invoice)
-    if intent and not payment.stripe_payment_intent_id:
-        payment.stripe_payment_intent_id = intent
-        payment.amount_cents = invoice.get("amount_paid") or payment.amount_cents
-        payment.save(update_fields=["stripe_payment_intent_id", "amount_cents"])
+def release_hold(hold, *, outcome, by=None, actor_label=""):
+    """Close ``hold`` with its ``outcome``; the order may ship again if nothing else holds it."""
+    if not hold.is_open:
+        return False
+    hold.released_at = timezone.now()
+    hold.released_by = by if getattr(by, "pk", None) else None
+    hold.outcome = outcome
+    hold.save(update_fields=["released_at", "released_by", "outcome"])
+    record_event(
+        hold.order,
+        "hold_released",
+        actor=by,
+        actor_label=actor_label,
+        data={"hold": hold.pk, "kind": hold.kind, "outcome": outcome},
+    )
+    return True
 
 
 def _resume_after_past_due(order, *, actor=None, actor_label=""):

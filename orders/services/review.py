@@ -1,35 +1,30 @@
 """Clinician review: approve an order (it goes to fulfilment) or decline it (full refund).
 
 A patient is never left paying for a prescription that was declined: ``decline_order``
-refunds what is left of the latest paid invoice's payment and cancels the subscription
-before the order is marked declined, all with idempotency keys, so clicking twice (or
-after a ``charge.refunded`` webhook already recorded a refund) never refunds twice.
+records the decision, a refund of everything left of every month she paid for (pending
+rows, asked of Stripe after the commit, see ``services.refunds``) and the cancellation of
+her subscription. A failure at Stripe never undoes the decision or a refund Stripe already
+made; each refund settles (or fails, and Support is told) on its own, and the email says
+how much she gets back.
 
 Nor is a patient left paying for a prescription nobody approved because she cancelled
-first: ``cancel_order`` (subscription deleted while the order awaited review) enqueues
-``refund_unreviewed_cancellation`` after the commit, which refunds everything she paid,
-at once and without waiting for a clinician. We chose the automatic refund over leaving
-the order for a clinician to decline because the patient has already said no: there is
-nothing left to judge, and her money should not wait on a queue. If the refund cannot be
-made (Stripe down, or Stripe has not told us the payment's id yet), the order stays in the
-review queue flagged "Cancelled by the patient before review" and a clinician's
-**Decline** refunds it in full, with the same idempotency keys.
+first: ``cancel_order`` (subscription deleted while the order awaited review) calls
+``refund_cancelled_before_review``, which refunds everything she paid at once, without
+waiting for a clinician. We chose the automatic refund over leaving the order for a
+clinician to decline because the patient has already said no: there is nothing left to
+judge, and her money should not wait on a queue. Until the refunds go through the order
+stays in the review queue flagged "Cancelled by the patient before review"; if Stripe
+refuses one, a clinician's **Decline** refunds what is left.
 """
 
 import logging
-from functools import partial
 
-from django.tasks import task
 from django.utils import timezone
 
-from treatments.money import format_money_exact
-
 from ..emails import queue_order_email
-from ..gateways import PaymentProviderError
-from ..models import Order, Refund, Shipment
+from ..models import Order, Payment, Shipment
 from . import OrderError, lock_order, record_event, transaction, transition
-from .payments import record_refund
-from .refunds import gateway_for, issue_refund
+from .refunds import cancel_subscription_later, refund_every_payment
 
 logger = logging.getLogger(__name__)
 S = Order.Status
@@ -75,7 +70,10 @@ def approve_order(order, *, by, note=""):
             message = f"{message} Note from your clinician: {note}"
         transition(order, "approve", "approved", message=message, actor=by, data={"note": note})
         shipment = Shipment.objects.create(
-            order=order, kind=Shipment.Kind.INITIAL, **order.address_dict()
+            order=order,
+            kind=Shipment.Kind.INITIAL,
+            payment=order.payments.filter(kind=Payment.Kind.INITIAL).first(),
+            **order.address_dict(),
         )
         record_event(
             order,
@@ -88,14 +86,12 @@ def approve_order(order, *, by, note=""):
     return order
 
 
-def decline_order(order, *, by, reason, gateway=None):
-    """A clinician declines ``order``: full refund, subscription cancelled, patient told.
+def decline_order(order, *, by, reason):
+    """A clinician declines ``order``: everything she paid is refunded, the subscription
+    cancelled, and she is told why and how much comes back. Returns the declined order.
 
-    ``reason`` is required (it is recorded and sent to the patient). Refunds whatever is
-    left of the latest payment (nothing if a refund was already made, e.g. at the Stripe
-    dashboard), cancels the subscription, marks the order declined. If the payment
-    provider fails, nothing changes here and the clinician can try again: the idempotency
-    keys make the retry safe. Returns the declined order.
+    ``reason`` is required (it is recorded and sent to the patient). Money already
+    refunded (at the Stripe dashboard, say) is not refunded again.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -114,144 +110,40 @@ def decline_order(order, *, by, reason, gateway=None):
                 f"{order.get_status_display().lower()}.",
                 code="wrong_status",
             )
-        refund = None
-        payment = order.payments.order_by("-paid_at", "-id").first()
-        amount = 0
-        if payment is not None:
-            amount = min(payment.refundable_cents(), order.refundable_cents())
-        try:
-            if amount > 0:
-                refund = _refund_in_full(
-                    order, payment, amount, by=by, reason=reason, gateway=gateway
-                )
-            if order.stripe_subscription_id and order.subscription_status != "canceled":
-                (gateway or gateway_for(order)).cancel_subscription(
-                    order, idempotency_key=f"decline-cancel-{order.public_id}"
-                )
-                order.subscription_status = "canceled"
-        except PaymentProviderError as error:
-            raise OrderError(error.message, code="provider") from error
+        refunds = refund_every_payment(
+            order, reason=f"Declined by clinician: {reason}", by=by, email_patient=False
+        )
         order.reviewed_by = by
         order.reviewed_at = timezone.now()
         order.review_note = reason
         order.cancelled_at = order.cancelled_at or timezone.now()
-        refunded = order.refunds.live().total_cents()
+        back = order.refunds.live().total_cents()
         transition(
             order,
             "decline",
             "declined",
             message="Your order was not approved, so nothing will ship. "
-            "You have been refunded in full and will not be charged again.",
+            "Everything you paid is being refunded and you will not be charged again.",
             actor=by,
-            data={"reason": reason, "refund": refund.pk if refund else None, "amount": amount},
+            data={"reason": reason, "refunds": [r.pk for r in refunds], "amount": back},
         )
-        queue_order_email(order, "declined", reason=reason, amount_cents=refunded)
+        if order.stripe_subscription_id and order.subscription_status != "canceled":
+            cancel_subscription_later(order, order.stripe_subscription_id)
+        queue_order_email(order, "declined", reason=reason, amount_cents=back)
     return order
 
 
-def refund_key(order, payment):
-    """Idempotency key of the full refund of ``payment``.
-
-    An order cancelled before review uses the automatic refund's key, so a clinician's
-    decline after a failed (or lost) automatic attempt can never refund twice.
-    """
-    prefix = "cancel-refund" if order.cancelled_before_review else "decline-refund"
-    return f"{prefix}-{order.public_id}-{payment.pk}"
-
-
-def _refund_in_full(order, payment, amount, *, by, reason, gateway):
-    refund_id, status = issue_refund(
-        order,
-        payment,
-        amount_cents=amount,
-        idempotency_key=refund_key(order, payment),
-        gateway=gateway,
-    )
-    refund = Refund.objects.filter(stripe_refund_id=refund_id).first() if refund_id else None
-    if refund is not None:
-        # Stripe's webhook recorded this very refund already: count it once.
-        return refund
-    refund = Refund.objects.create(
-        order=order,
-        payment=payment,
-        amount_cents=amount,
-        currency=payment.currency,
-        reason=f"Declined by clinician: {reason}",
-        stripe_refund_id=refund_id or "",
-        status=status,
-        created_by=by if getattr(by, "pk", None) else None,
-    )
-    record_event(
-        order,
-        "refund",
-        message=f"Refunded {format_money_exact(amount)} to your card.",
-        actor=by,
-        data={"refund": refund.pk, "amount": amount, "stripe_refund": refund_id},
-    )
-    return refund
-
-
-def refund_cancelled_before_review(order, *, gateway=None):
+def refund_cancelled_before_review(order):
     """Refund in full an order the patient cancelled before a clinician reviewed it.
 
-    Refunds what is left of every payment (one Stripe refund per payment, idempotency key
-    per payment, so a retry or a late ``charge.refunded`` webhook never counts twice); the
-    last refund marks the order refunded and emails the patient. Does nothing for any
-    other order. Raises ``OrderError`` if the payment provider fails; nothing is recorded
-    then and the order stays in the review queue. Returns the new Refunds.
+    Requests a refund of what is left of every payment (call inside the cancellation's
+    transaction, order locked); the last one to go through marks the order refunded.
+    Does nothing for any other order. Returns the new Refunds.
     """
-    with transaction.atomic():
-        order = lock_order(order)
-        if not order.cancelled_before_review:
-            return []
-        refunds = []
-        for payment in order.payments.order_by("-paid_at", "-id"):
-            amount = payment.refundable_cents()
-            if amount <= 0:
-                continue
-            try:
-                refund_id, status = issue_refund(
-                    order,
-                    payment,
-                    amount_cents=amount,
-                    idempotency_key=refund_key(order, payment),
-                    gateway=gateway,
-                )
-            except PaymentProviderError as error:
-                raise OrderError(error.message, code="provider") from error
-            refund = record_refund(
-                order,
-                amount_cents=amount,
-                reason=f"{CANCELLED_BEFORE_REVIEW}: refunded in full.",
-                stripe_refund_id=refund_id or "",
-                payment=payment,
-                status=status,
-                actor_label="Automatic refund",
-            )
-            if refund is not None:
-                refunds.append(refund)
-        return refunds
-
-
-@task
-def refund_unreviewed_cancellation(order_id):
-    """Background task for ``refund_cancelled_before_review`` (see the module docstring)."""
-    order = Order.objects.filter(pk=order_id).first()
-    if order is None:
-        return 0
-    try:
-        return len(refund_cancelled_before_review(order))
-    except OrderError as error:
-        logger.error(
-            "Order %s was cancelled before review but could not be refunded; it stays in "
-            "the review queue for a clinician to decline. %s",
-            order_id,
-            error.message,
-        )
-        return 0
-
-
-def queue_refund_if_cancelled_before_review(order):
-    """After the commit, refund ``order`` if the patient cancelled it before review."""
-    if order.cancelled_before_review:
-        transaction.on_commit(partial(refund_unreviewed_cancellation.enqueue, order.pk))
+    if not order.cancelled_before_review:
+        return []
+    return refund_every_payment(
+        order,
+        reason=f"{CANCELLED_BEFORE_REVIEW}: refunded in full.",
+        actor_label="Automatic refund",
+    )

@@ -6,18 +6,19 @@ from django import template
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from ..models import Order, OrderQuerySet, Payment, Refund, Shipment
+from ..models import Hold, Order, OrderQuerySet, Payment, Refund, Shipment
 
 register = template.Library()
 
 
 def clinic_numbers(now=None):
-    """Four queries whatever the data: awaiting review, to ship, past due, 30-day revenue."""
+    """Five queries whatever the data: awaiting review, past due, on hold, to ship, revenue."""
     since = (now or timezone.now()) - timedelta(days=30)
     counts = Order.objects.aggregate(
         awaiting_review=Count("pk", filter=OrderQuerySet.in_review_queue()),
         past_due=Count("pk", filter=Q(status=Order.Status.PAST_DUE)),
     )
+    counts["on_hold"] = Hold.objects.open().values("order").distinct().count()
     to_ship = Shipment.objects.to_ship().count()
     paid = Payment.objects.filter(paid_at__gte=since).aggregate(total=Sum("amount_cents"))["total"]
     refunded = Refund.objects.filter(created_at__gte=since).live().total_cents()

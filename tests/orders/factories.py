@@ -3,15 +3,17 @@
 import itertools
 from datetime import date
 
+from django.utils import timezone
 from django.utils.text import slugify
 
 from orders.cart import Cart
 from orders.models import Order
 from orders.services.checkout import place_order
-from orders.services.payments import mark_order_paid
+from orders.services.payments import PaidInvoice, complete_checkout
 from treatments.models import Category, Plan, Treatment
 
 _seq = itertools.count(1)
+SUBSCRIPTION = "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"
 
 
 def make_plan(
@@ -73,9 +75,35 @@ def make_order(*plans, email="jane@example.com"):
     )
 
 
-def make_paid_order(*plans, **kwargs):
+def paid_invoice_for(order, *, invoice_id=None, amount=None, subscription=None):
+    """The facts Stripe would give for ``order``'s first invoice (ids derived from the order)."""
+    invoice_id = invoice_id or f"in_oana_first_{order.pk}"
+    return PaidInvoice(
+        invoice_id=invoice_id,
+        amount_cents=order.total_cents if amount is None else amount,
+        currency=order.currency,
+        paid_at=timezone.now(),
+        subscription_id=subscription or SUBSCRIPTION,
+        payment_intent=f"pi_{invoice_id}",
+        charge=f"ch_{invoice_id}",
+    )
+
+
+def pay(order, **invoice_changes):
+    """``order``'s live checkout completes (what the webhook handler does once Stripe has
+    confirmed it): paid, awaiting review, first payment recorded. Returns the fresh order."""
     from tests.orders.stripe_helpers import completed_session
 
-    order = make_order(*plans, **kwargs)
-    mark_order_paid(order, session=completed_session(order))
+    if not order.stripe_checkout_session_id:
+        Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=f"cs_oana_{order.pk}")
+        order.refresh_from_db()
+    complete_checkout(
+        order,
+        session=completed_session(order),
+        invoice=paid_invoice_for(order, **invoice_changes),
+    )
     return Order.objects.get(pk=order.pk)
+
+
+def make_paid_order(*plans, **kwargs):
+    return pay(make_order(*plans, **kwargs))

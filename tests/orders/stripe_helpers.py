@@ -65,35 +65,36 @@ def deliver(client, payload, *, secret=WEBHOOK_SECRET, timestamp=None, header=No
 
 
 def completed_session(order, **changes):
-    """``checkout.session.completed`` data for ``order``."""
-    return stripe_object(
-        "checkout_session_completed",
+    """A paid ``checkout.session`` for ``order``'s live session (Stripe's shape)."""
+    session = stripe_object(
+        "checkout_session",
+        id=order.stripe_checkout_session_id or f"cs_oana_{order.pk}",
+        status="complete",
+        payment_status="paid",
+        url=None,
         client_reference_id=str(order.pk),
         metadata={"order_id": str(order.pk), "order_reference": order.reference},
+        customer=f"cus_oana_{order.pk}",
         customer_email=order.email,
+        subscription="sub_1Pgc6rB7WZ01zgkWNy0Cn5nw",
+        invoice=f"in_oana_first_{order.pk}",
         amount_subtotal=order.total_cents,
         amount_total=order.total_cents,
-        **changes,
+        collected_information={
+            "business_name": None,
+            "individual_name": None,
+            "shipping_details": {
+                "name": "Jane Patient",
+                "address": {
+                    "city": "Brooklyn",
+                    "country": "US",
+                    "line1": "45 Maple Avenue",
+                    "line2": "Apt 3B",
+                    "postal_code": "11201",
+                    "state": "NY",
+                },
+            },
+        },
     )
-
-
-def invoice_for(order, *, billing_reason, invoice_id, amount=None, subscription=None):
-    invoice = stripe_object("invoice", id=invoice_id, billing_reason=billing_reason)
-    amount = order.total_cents if amount is None else amount
-    invoice.update(amount_due=amount, amount_paid=amount, subtotal=amount, total=amount)
-    invoice["parent"]["subscription_details"] = {
-        "metadata": {"order_id": str(order.pk), "order_reference": order.reference},
-        "subscription": subscription or "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw",
-    }
-    invoice["payments"]["data"][0]["invoice"] = invoice_id
-    invoice["payments"]["data"][0]["payment"]["payment_intent"] = f"pi_{invoice_id}"
-    return invoice
-
-
-def subscription_for(order, *, status, subscription_id="sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"):
-    return stripe_object(
-        "subscription",
-        id=subscription_id,
-        status=status,
-        metadata={"order_id": str(order.pk), "order_reference": order.reference},
-    )
+    session.update(changes)
+    return session

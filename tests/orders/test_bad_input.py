@@ -148,9 +148,6 @@ CASES = {
     "order unknown": ("get", f"/orders/{UNKNOWN}/", {}, 404),
     "order NUL": ("get", "/orders/ab%00cd/", {}, 404),
     "order overlong": ("get", f"/orders/{'a' * 5000}/", {}, 404),
-    "manage GET": ("get", "/orders/{id}/manage/", {}, 405),
-    "manage unknown": ("post", f"/orders/{UNKNOWN}/manage/", {}, 404),
-    "manage NUL": ("post", "/orders/%00/manage/", {}, 404),
 }
 
 

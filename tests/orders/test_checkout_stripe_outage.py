@@ -6,11 +6,8 @@ import pytest
 
 from orders.models import Order, OrderEvent
 from tests.orders.factories import answers, make_plan
-from tests.orders.stripe_helpers import stripe_object
 
 pytestmark = pytest.mark.django_db
-
-SESSIONS = "/v1/checkout/sessions"
 
 
 def closed_port():
@@ -19,16 +16,8 @@ def closed_port():
         return s.getsockname()[1]
 
 
-def session_response():
-    return stripe_object(
-        "checkout_session_created",
-        id="cs_test_outage",
-        url="https://checkout.stripe.com/c/pay/cs_test_outage",
-    )
-
-
 def test_connection_refused_keeps_everything_and_the_retry_makes_one_order(
-    client, stripe_api, settings
+    client, fake_stripe, settings
 ):
     working_base = settings.STRIPE_API_BASE
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{closed_port()}"
@@ -50,17 +39,18 @@ def test_connection_refused_keeps_everything_and_the_retry_makes_one_order(
     # A second failure, then Stripe is back: still one order, one session.
     client.post("/checkout/", data)
     settings.STRIPE_API_BASE = working_base
-    stripe_api.expect_oneshot_request(SESSIONS, method="POST").respond_with_json(session_response())
     response = client.post("/checkout/", data)
-    assert response["Location"] == "https://checkout.stripe.com/c/pay/cs_test_outage"
+    session_id = Order.objects.get().stripe_checkout_session_id
+    assert response["Location"] == fake_stripe.objects[session_id]["url"]
     assert Order.objects.count() == 1
     assert OrderEvent.objects.filter(kind="created").count() == 1
-    assert len(stripe_api.log) == 1
-    assert Order.objects.get().stripe_checkout_session_id == "cs_test_outage"
+    # The key is kept across requests that never reached Stripe.
+    assert [key for *_, key in fake_stripe.calls("POST")] == [
+        f"checkout-{Order.objects.get().public_id}-1"
+    ]
 
 
-def test_the_success_page_does_not_mark_the_order_paid(client, stripe_api):
-    stripe_api.expect_oneshot_request(SESSIONS, method="POST").respond_with_json(session_response())
+def test_the_success_page_does_not_mark_the_order_paid(client, fake_stripe):
     client.post("/cart/add/", {"plan": make_plan("Oral Metformin ER", 2200).pk})
     client.post("/checkout/", answers(metformin_alcohol="no"))
     order = Order.objects.get()

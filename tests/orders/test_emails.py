@@ -5,15 +5,10 @@ from django.core import mail
 from django.db import transaction
 
 from orders.models import Order
-from orders.services.payments import (
-    cancel_order,
-    mark_order_paid,
-    mark_past_due,
-    record_refund,
-)
-from tests.orders.factories import make_order, make_paid_order, make_plan
+from orders.services.payments import cancel_order, mark_past_due
+from orders.services.refunds import refund_order
+from tests.orders.factories import make_order, make_paid_order, make_plan, pay
 from tests.orders.lifecycle import order_in
-from tests.orders.stripe_helpers import completed_session
 
 S = Order.Status
 
@@ -35,7 +30,7 @@ def paid(order_status=S.AWAITING_REVIEW):
 
 
 def received(order):
-    mark_order_paid(order, session=completed_session(order))
+    pay(order)
 
 
 def past_due(order):
@@ -47,7 +42,7 @@ def cancelled(order):
 
 
 def refunded(order):
-    record_refund(order, amount_cents=2200, reason="Requested by the patient")
+    refund_order(order, by=None, amount_cents=2200, reason="Requested by the patient")
 
 
 # kind: (make the order, the change, subject, what the patient must read in both parts)
@@ -62,7 +57,7 @@ CASES = {
         paid,
         past_due,
         "did not go through",
-        ["update your card", "Manage subscription", "try the payment again", "card was declined"],
+        ["update your card", "secure link", "try the payment again", "card was declined"],
     ),
     "cancelled": (
         lambda: paid(S.SHIPPED),

@@ -7,9 +7,10 @@ from django.core import mail
 from orders.models import Order, Shipment
 from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
+from orders.services.payments import record_renewal_payment
 from orders.services.review import approve_order, decline_order
 from tests.orders.clinic import order_to_review
-from tests.orders.stripe_helpers import deliver, event, invoice_for
+from tests.orders.factories import paid_invoice_for
 from tests.staff import sign_in, staff
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
@@ -87,16 +88,12 @@ def test_declined_orders_never_get_a_shipment():
     assert not Shipment.objects.filter(order=order).exists()
 
 
-def test_signed_renewal_invoice_creates_a_refill_for_an_approved_order(client, fulfillment):
+def test_a_paid_renewal_creates_a_refill_for_an_approved_order(client, fulfillment):
     order = approved_order()
     mark_shipped(order.shipments.get(), by=fulfillment, carrier="UPS", tracking_number="1Z1")
-    renewal = invoice_for(order, billing_reason="subscription_cycle", invoice_id="in_renewal_2")
-
-    response = deliver(client, event("invoice.paid", renewal))
-    again = deliver(client, event("invoice.paid", renewal))
-
-    assert response.json()["result"] == "renewal recorded"
-    assert again.status_code == 200
+    renewal = paid_invoice_for(order, invoice_id="in_renewal_2")
+    record_renewal_payment(order, invoice=renewal)
+    record_renewal_payment(order, invoice=renewal)  # the same invoice, another event
     refill = Shipment.objects.get(order=order, kind="refill")
     assert refill.status == "pending"
     assert refill.payment.stripe_invoice_id == "in_renewal_2"
@@ -107,12 +104,9 @@ def test_signed_renewal_invoice_creates_a_refill_for_an_approved_order(client, f
     assert order.events.filter(kind="shipped").count() == 2
 
 
-def test_first_invoice_and_unapproved_orders_make_no_refill(client):
+def test_unapproved_orders_make_no_refill(client):
     order = order_to_review()
-    first = invoice_for(order, billing_reason="subscription_create", invoice_id="in_first_x")
-    deliver(client, event("invoice.paid", first))
-    renewal = invoice_for(order, billing_reason="subscription_cycle", invoice_id="in_cycle_x")
-    deliver(client, event("invoice.paid", renewal))
+    record_renewal_payment(order, invoice=paid_invoice_for(order, invoice_id="in_cycle_x"))
     assert not Shipment.objects.filter(order=order).exists()
 
 

@@ -7,7 +7,6 @@ from django.test.utils import CaptureQueriesContext
 from orders.models import Order, Shipment
 from tests.orders.factories import make_order, make_paid_order, make_plan
 from tests.orders.lifecycle import order_in
-from tests.orders.stripe_helpers import stripe_object
 
 pytestmark = pytest.mark.django_db
 
@@ -70,43 +69,3 @@ def test_success_page_explains_next_steps_and_links_to_the_order(client):
 @pytest.mark.parametrize("query", ["", "?order=", "?order=unknown"])
 def test_success_page_without_a_known_order_is_404(client, query):
     assert client.get(f"/checkout/success/{query}").status_code == 404
-
-
-def test_manage_subscription_opens_the_stripe_customer_portal(client, settings, httpserver):
-    settings.STRIPE_TEST_MODE = False
-    settings.STRIPE_SECRET_KEY = "sk_test_oana_local"
-    settings.STRIPE_API_BASE = httpserver.url_for("").rstrip("/")
-    settings.SITE_URL = "https://oana.example"
-    httpserver.expect_oneshot_request(
-        "/v1/billing_portal/sessions", method="POST"
-    ).respond_with_json(stripe_object("billing_portal_session"))
-    order = make_paid_order()
-    page = client.get(order.get_absolute_url()).content.decode()
-    assert "Manage subscription" in page
-    response = client.post(f"/orders/{order.public_id}/manage/")
-    assert response.status_code == 302
-    assert response["Location"] == "https://billing.stripe.com/p/session/test_YWNjdF8x"
-    form = httpserver.log[0][0].form
-    assert form["customer"] == "cus_QXg1o8vcGmoR32"
-    assert form["return_url"] == f"https://oana.example/orders/{order.public_id}/"
-
-
-def test_manage_subscription_when_stripe_is_down_says_so(client, settings, httpserver):
-    settings.STRIPE_TEST_MODE = False
-    settings.STRIPE_SECRET_KEY = "sk_test_oana_local"
-    settings.STRIPE_API_BASE = httpserver.url_for("").rstrip("/")
-    httpserver.expect_oneshot_request("/v1/billing_portal/sessions").respond_with_json(
-        {"error": {"type": "api_error"}}, status=500
-    )
-    order = make_paid_order()
-    response = client.post(f"/orders/{order.public_id}/manage/", follow=True)
-    assert "could not reach our payment provider" in response.content.decode()
-
-
-def test_manage_subscription_needs_post_and_stripe(client):
-    order = make_paid_order()  # test mode: no portal
-    assert "Manage subscription" not in client.get(order.get_absolute_url()).content.decode()
-    assert client.get(f"/orders/{order.public_id}/manage/").status_code == 405
-    response = client.post(f"/orders/{order.public_id}/manage/")
-    assert response.status_code == 302 and response["Location"] == order.get_absolute_url()
-    assert client.post("/orders/unknown/manage/").status_code == 404

@@ -94,7 +94,7 @@ def test_decline_refunds_in_full_cancels_and_emails_once(
     assert event.actor == clinician
     assert event.data["reason"] == "Your potassium needs checking first."
     [email] = mail.outbox
-    assert "refunded in full" in email.subject
+    assert "everything you paid is refunded" in email.subject
     assert "$32.00" in email.body
     assert "nothing will ship" in email.body
     assert "Your potassium needs checking first." in email.body
@@ -171,7 +171,7 @@ def test_decline_form_requires_a_reason_and_is_safe_to_submit_twice(client, clin
     first = client.post(f"/admin/orders/order/{order.pk}/decline/", {"reason": "Pregnancy"})
     second = client.post(f"/admin/orders/order/{order.pk}/decline/", {"reason": "Pregnancy"})
     assert (first.status_code, second.status_code) == (302, 302)
-    assert any("refunded in full" in m for m in messages_of(first))
+    assert any("everything she paid is being refunded" in m for m in messages_of(first))
     assert any("already declined and refunded" in m for m in messages_of(second))
     assert Refund.objects.filter(order=order).count() == 1
 

@@ -52,6 +52,7 @@ def test_concurrent_declines_refund_once():
     )
     assert len(done) == 1 and len(refused) == THREADS - 1
     assert Refund.objects.count() == 1
+    assert Refund.objects.get().status == Refund.Status.SUCCEEDED
     assert Order.objects.get().status == Order.Status.DECLINED
 
 

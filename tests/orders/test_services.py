@@ -6,14 +6,14 @@ from orders.models import Order
 from orders.services import OrderError
 from orders.services.payments import (
     cancel_order,
-    mark_order_paid,
+    complete_checkout,
     mark_past_due,
-    record_refund,
     record_renewal_payment,
 )
-from tests.orders.factories import make_order, make_paid_order, make_plan
+from orders.services.refunds import request_refund
+from tests.orders.factories import make_order, make_paid_order, make_plan, paid_invoice_for, pay
 from tests.orders.lifecycle import order_in
-from tests.orders.stripe_helpers import completed_session, invoice_for
+from tests.orders.stripe_helpers import completed_session
 
 pytestmark = pytest.mark.django_db
 S = Order.Status
@@ -24,19 +24,26 @@ def test_an_unpaid_order_is_not_cancelled_and_stays_payable():
     order = make_order()
     assert cancel_order(order, actor_label="patient") is False
     assert Order.objects.get().status == S.PENDING_PAYMENT
-    assert mark_order_paid(order, session=completed_session(order)) is True
+    assert pay(order).status == S.AWAITING_REVIEW
 
 
 def test_a_late_checkout_completion_leaves_a_declined_order_declined():
     order = order_in(S.DECLINED)
-    assert mark_order_paid(order, session=completed_session(order)) is False
+    session = completed_session(order)
+    assert complete_checkout(order, session=session, invoice=paid_invoice_for(order)) == (
+        "already paid"
+    )
     assert Order.objects.get().status == S.DECLINED
 
 
 def test_an_unpaid_checkout_session_does_not_mark_paid():
     order = make_order()
     with pytest.raises(OrderError, match="not paid yet"):
-        mark_order_paid(order, session=completed_session(order, payment_status="unpaid"))
+        complete_checkout(
+            order,
+            session=completed_session(order, payment_status="unpaid"),
+            invoice=paid_invoice_for(order),
+        )
     assert Order.objects.get().status == S.PENDING_PAYMENT
 
 
@@ -49,15 +56,15 @@ def test_only_running_orders_become_past_due():
     assert order.events.filter(kind="payment_failed").count() == 1
 
 
-def test_refunds_cannot_exceed_what_was_paid():
+def test_refunds_cannot_exceed_what_a_payment_has_left():
     order = make_paid_order(make_plan(amount_cents=2200))
-    record_refund(order, amount_cents=1200, reason="Goodwill", actor_label="Support")
-    with pytest.raises(OrderError, match=r"Only \$10.00 of this order is left to refund"):
-        record_refund(order, amount_cents=1100, reason="Too much", actor_label="Support")
-    with pytest.raises(OrderError):
-        record_refund(order, amount_cents=0, reason="Nothing", actor_label="Support")
-    record_refund(order, amount_cents=1000, reason="The rest", actor_label="Support")
-    assert Order.objects.get().status == S.REFUNDED
+    payment = order.payments.get()
+    request_refund(order, payment, amount_cents=1200, reason="Goodwill")
+    with pytest.raises(OrderError, match=r"Only \$10.00 of that payment is left to refund"):
+        request_refund(order, payment, amount_cents=1100, reason="Too much")
+    with pytest.raises(OrderError, match="more than"):
+        request_refund(order, payment, amount_cents=0, reason="Nothing")
+    assert order.refundable_cents() == 1000  # the pending refund is reserved
 
 
 def test_cancel_leaves_closed_orders_alone():
@@ -68,7 +75,7 @@ def test_cancel_leaves_closed_orders_alone():
 
 def test_renewal_for_a_shipped_order_makes_a_refill_with_the_order_address():
     order = order_in(S.SHIPPED, order=make_paid_order())
-    invoice = invoice_for(order, billing_reason="subscription_cycle", invoice_id="in_cycle_9")
+    invoice = paid_invoice_for(order, invoice_id="in_cycle_9")
     payment = record_renewal_payment(order, invoice=invoice)
     assert payment.kind == "renewal"
     refill = order.shipments.get(kind="refill")

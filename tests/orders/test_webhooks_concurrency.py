@@ -1,4 +1,5 @@
-"""Concurrent deliveries of the same payment (PostgreSQL: real row locks, real threads)."""
+"""Concurrent deliveries of the same payment or refund (PostgreSQL: real row locks, real
+threads), with the facts fetched from the fake Stripe."""
 
 import threading
 
@@ -6,15 +7,11 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from orders.models import Order, OrderEvent, Payment, WebhookEvent
-from tests.orders.factories import make_order
-from tests.orders.stripe_helpers import completed_session, deliver, event
+from orders.models import Order, OrderEvent, Payment, Refund, WebhookEvent
+from tests.orders.stripe_helpers import deliver, event
+from tests.orders.stripe_world import first_charge, paid_order, start_checkout
 
-pytestmark = [
-    pytest.mark.usefixtures("webhook_secret"),
-    pytest.mark.postgres_only,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 THREADS = 8
 
@@ -41,9 +38,14 @@ def run_concurrently(payloads):
     return results
 
 
-def test_same_event_delivered_concurrently_is_processed_once():
-    order = make_order()
-    payload = event("checkout.session.completed", completed_session(order))
+def paid_session(client, fake):
+    start_checkout(client)
+    return fake.pay(Order.objects.get().stripe_checkout_session_id)
+
+
+def test_same_event_delivered_concurrently_is_processed_once(client, fake_stripe):
+    payload = event("checkout.session.completed", paid_session(client, fake_stripe))
+    order = Order.objects.get()
     results = run_concurrently([payload] * THREADS)
     assert results == [200] * THREADS
     assert WebhookEvent.objects.count() == 1
@@ -52,12 +54,26 @@ def test_same_event_delivered_concurrently_is_processed_once():
     assert Order.objects.get().status == Order.Status.AWAITING_REVIEW
 
 
-def test_different_events_for_one_session_concurrently_make_one_transition():
-    order = make_order()
-    session = completed_session(order)
+def test_different_events_for_one_session_concurrently_make_one_transition(client, fake_stripe):
+    session = paid_session(client, fake_stripe)
+    order = Order.objects.get()
     payloads = [event("checkout.session.completed", session) for _ in range(THREADS)]
     results = run_concurrently(payloads)
     assert results == [200] * THREADS
     assert WebhookEvent.objects.count() == THREADS
     assert OrderEvent.objects.filter(order=order, kind="paid").count() == 1
     assert Payment.objects.count() == 1
+
+
+def test_concurrent_refund_news_counts_a_refund_once(client, fake_stripe):
+    """``charge.refunded`` and ``refund.updated`` for one dashboard refund, many times at once."""
+    order = paid_order(client, fake_stripe)
+    charge = first_charge(fake_stripe, order)
+    refund = fake_stripe.refund_in_dashboard(charge["id"])
+    payloads = [event("charge.refunded", fake_stripe.objects[charge["id"]]) for _ in range(4)]
+    payloads += [event("refund.updated", refund) for _ in range(4)]
+    results = run_concurrently(payloads)
+    assert results == [200] * THREADS
+    assert Refund.objects.get().stripe_refund_id == refund["id"]
+    assert Order.objects.get().status == Order.Status.REFUNDED
+    assert OrderEvent.objects.filter(order=order, kind="refund").count() == 1
