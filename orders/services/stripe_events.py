@@ -195,7 +195,7 @@ def subscription_changed(subscription, gateway):
 # --- charges: refunds, disputes, fraud warnings ------------------------------------------------
 
 
-def _payment_for_charge(charge_id, payment_intent=""):
+def payment_for_charge(charge_id, payment_intent=""):
     payment = Payment.objects.filter(stripe_charge_id=charge_id).first() if charge_id else None
     if payment is None and payment_intent:
         payment = Payment.objects.filter(stripe_payment_intent_id=payment_intent).first()
@@ -205,7 +205,7 @@ def _payment_for_charge(charge_id, payment_intent=""):
 def charge_refunded(charge, gateway):
     """Every refund of the charge, listed from Stripe, settled once each."""
     charge = gateway.refresh(charge)
-    payment = _payment_for_charge(charge.get("id"), charge.get("payment_intent") or "")
+    payment = payment_for_charge(charge.get("id"), charge.get("payment_intent") or "")
     if payment is None:
         return _unknown("charge", charge.get("id"))
     refunds = gateway.refunds_of_charge(charge["id"])
@@ -217,7 +217,7 @@ def charge_refunded(charge, gateway):
 def refund_changed(refund, gateway):
     """``refund.created/updated/failed``: the refund as Stripe has it now."""
     refund = gateway.refresh(refund)
-    payment = _payment_for_charge(refund.get("charge"), refund.get("payment_intent") or "")
+    payment = payment_for_charge(refund.get("charge"), refund.get("payment_intent") or "")
     if payment is None:
         return _unknown("refund", refund.get("id"))
     row = settle_refund(refund, payment=payment, actor_label=ACTOR)
@@ -231,7 +231,7 @@ def dispute_changed(dispute, gateway):
     """``charge.dispute.created/updated/closed``: hold the order until Support has looked;
     a dispute won releases it, one lost stays open for Support (she has her money back)."""
     dispute = gateway.refresh(dispute)
-    payment = _payment_for_charge(dispute.get("charge"), dispute.get("payment_intent") or "")
+    payment = payment_for_charge(dispute.get("charge"), dispute.get("payment_intent") or "")
     if payment is None:
         return _unknown("dispute", dispute.get("id"))
     status = dispute.get("status")
@@ -252,7 +252,7 @@ def dispute_changed(dispute, gateway):
 
 def early_fraud_warning(warning, gateway):
     warning = gateway.refresh(warning)
-    payment = _payment_for_charge(warning.get("charge"))
+    payment = payment_for_charge(warning.get("charge"))
     if payment is None:
         return _unknown("early fraud warning", warning.get("id"))
     open_hold(
