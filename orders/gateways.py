@@ -62,9 +62,10 @@ class Gateway:
     """What checkout, the webhook handlers and the admin need from a payment provider.
 
     Both gateways implement: ``create_checkout_session``, ``expire_checkout_session``,
-    ``refresh`` (an object as the provider has it now), ``payment_ids`` (the payment intent
-    and charge of an invoice), ``refunds_of_charge``, ``create_refund`` and
-    ``cancel_subscription``.
+    ``refresh`` (an object as the provider has it now), ``invoice_of_session``,
+    ``payment_ids`` (the payment intent and charge of an invoice), ``create_refund`` and
+    ``cancel_subscription``; only Stripe sends events, so ``refunds_of_charge`` and
+    ``recent`` are Stripe's alone.
     """
 
     name = ""
@@ -164,17 +165,8 @@ class StripeGateway(Gateway):
         )
 
     def expire_checkout_session(self, session_id):
-        """Expire an open session; returns its status afterwards ("expired", or "complete"
-        if the patient paid it first)."""
-        try:
-            return self._call(
-                "expire session", self.client.v1.checkout.sessions.expire, session_id
-            )["status"]
-        except PaymentProviderUnreachable:
-            raise
-        except PaymentProviderError:
-            # Not open any more: Stripe tells us which way it went.
-            return self.refresh({"object": "checkout.session", "id": session_id})["status"]
+        """Expire an open session (an error if it is not open any more: paid, or expired)."""
+        self._call("expire session", self.client.v1.checkout.sessions.expire, session_id)
 
     def refresh(self, obj):
         """Stripe's current version of ``obj`` (an event's object, or {"object", "id"})."""
@@ -223,16 +215,11 @@ class StripeGateway(Gateway):
             params={"charge": charge_id, "limit": 100},
         )["data"]
 
-    def create_refund(self, *, payment_intent, charge, amount_cents, idempotency_key, metadata):
-        params = {"amount": amount_cents, "metadata": metadata}
-        if payment_intent:
-            params["payment_intent"] = payment_intent
-        else:
-            params["charge"] = charge
+    def create_refund(self, *, payment_intent, amount_cents, idempotency_key, metadata):
         return self._call(
             f"refund {idempotency_key}",
             self.client.v1.refunds.create,
-            params=params,
+            params={"payment_intent": payment_intent, "amount": amount_cents, "metadata": metadata},
             options={"idempotency_key": idempotency_key},
         )
 
@@ -275,7 +262,7 @@ class TestModeGateway(Gateway):
         }
 
     def expire_checkout_session(self, session_id):
-        return "expired"
+        return None
 
     def refresh(self, obj):
         return obj
@@ -296,16 +283,12 @@ class TestModeGateway(Gateway):
         token = hashlib.sha256(invoice_id.encode()).hexdigest()[:20]
         return f"pi_test_local_{token}", f"ch_test_local_{token}"
 
-    def refunds_of_charge(self, charge_id):
-        return []
-
-    def create_refund(self, *, payment_intent, charge, amount_cents, idempotency_key, metadata):
+    def create_refund(self, *, payment_intent, amount_cents, idempotency_key, metadata):
         token = hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
         return {
             "id": f"re_test_{token}",
             "object": "refund",
             "amount": amount_cents,
-            "charge": charge,
             "payment_intent": payment_intent,
             "metadata": metadata,
             "status": "succeeded",
@@ -326,9 +309,7 @@ def get_gateway():
 
 def gateway_for(order):
     """Orders paid in local test mode are handled by the test gateway, others by Stripe."""
-    if order.is_test_mode:
-        return TestModeGateway()
-    return get_gateway() or StripeGateway()
+    return TestModeGateway() if order.is_test_mode else get_gateway()
 
 
 def test_mode_session(order, *, address):

@@ -47,8 +47,10 @@ def fake_stripe(stripe_api, settings):
     """
     from tests.orders.fake_stripe import FakeStripe
 
-    settings.STRIPE_TIMEOUT_SECONDS = 0.5
-    fake = FakeStripe(stripe_api, timeout_seconds=0.5)
+    # Long enough that a loaded CI machine never times out by accident; the fake's "timeout"
+    # answers come a second later than that.
+    settings.STRIPE_TIMEOUT_SECONDS = 1.5
+    fake = FakeStripe(stripe_api, timeout_seconds=1.5)
     yield fake
     assert fake.shape_problems == []
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ..emails import queue_order_email
 from ..models import Order, Shipment
-from . import OrderError, lock_order, record_event, transaction, transition
+from . import OrderError, lock_order, transaction, transition
 
 S = Order.Status
 CARRIERS = tuple(Shipment.TRACKING_URLS)
@@ -85,20 +85,3 @@ def mark_many_shipped(shipments, *, by, carrier, tracking_numbers):
         except OrderError as error:
             refused.append((shipment, error.message))
     return done, refused
-
-
-def cancel_pending_shipments(order, *, by=None, why=""):
-    """Nothing more ships for ``order`` (refunded in full): cancel its unsent shipments."""
-    with transaction.atomic():
-        count = order.shipments.filter(status=Shipment.Status.PENDING).update(
-            status=Shipment.Status.CANCELLED
-        )
-        if count:
-            record_event(
-                order,
-                "shipments_cancelled",
-                message="Pending shipments were cancelled.",
-                actor=by,
-                data={"count": count, "why": why},
-            )
-    return count

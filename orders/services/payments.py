@@ -11,19 +11,18 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from treatments.money import format_money_exact
 
 from ..emails import queue_order_email
 from ..models import Hold, Order, Payment, Shipment
-from . import OrderError, lock_order, record_event, transition
+from . import lock_order, record_event, transition
 
 logger = logging.getLogger(__name__)
 
 S = Order.Status
-PAID = ("paid", "no_payment_required")
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,8 @@ def is_stray(order, session):
 
 
 def complete_checkout(order, *, session, invoice, actor=None, actor_label="Stripe webhook"):
-    """The patient paid Checkout Session ``session`` (Stripe's current version of it).
+    """The patient paid Checkout Session ``session`` (Stripe's current version of it, with
+    ``payment_status`` "paid": the caller checks).
 
     ``invoice`` is the ``PaidInvoice`` of its first invoice. The order's one live session,
     charging what the order costs: the order is paid and waits for a clinician (its Stripe
@@ -97,8 +97,6 @@ def complete_checkout(order, *, session, invoice, actor=None, actor_label="Strip
     patient emailed). Any other session is a stray payment: refunded and its subscription
     cancelled (``record_stray_payment``). Returns "paid", "already paid" or "stray".
     """
-    if session.get("payment_status") not in PAID:
-        raise OrderError("The checkout is complete but not paid yet.", code="unpaid")
     with transaction.atomic():
         order = lock_order(order)
         if is_stray(order, session):
@@ -112,11 +110,6 @@ def complete_checkout(order, *, session, invoice, actor=None, actor_label="Strip
             return "stray"
         if order.paid_at is not None:
             return "already paid"
-        if not order.allows("pay"):
-            raise OrderError(
-                f"This order cannot be paid: it is {order.get_status_display().lower()}.",
-                code="wrong_status",
-            )
         order.stripe_customer_id = session.get("customer") or order.stripe_customer_id
         order.stripe_subscription_id = invoice.subscription_id or session.get("subscription") or ""
         order.subscription_status = "active"
@@ -179,41 +172,26 @@ def record_stray_payment(order, *, invoice, why, actor=None, actor_label="Stripe
             reason=f"Stray checkout refunded automatically: {why}",
             actor_label="Automatic refund",
         )
-        if invoice.subscription_id and invoice.subscription_id != order.stripe_subscription_id:
+        if invoice.subscription_id:  # never the order's own: see is_stray and the callers
             cancel_subscription_later(order, invoice.subscription_id)
     return payment
 
 
 def _record_payment(order, invoice, kind):
-    """The Payment for ``invoice`` (created once); fills in ids Stripe told us since."""
-    try:
-        with transaction.atomic():
-            payment, created = Payment.objects.get_or_create(
+    """The Payment for ``invoice``, created once (the unique invoice id sees to it)."""
+    return Payment.objects.get_or_create(
                 stripe_invoice_id=invoice.invoice_id,
-                defaults={
-                    "order": order,
-                    "kind": kind,
-                    "amount_cents": invoice.amount_cents,
-                    "currency": invoice.currency,
-                    "paid_at": invoice.paid_at,
-                    "stripe_subscription_id": invoice.subscription_id,
-                    "stripe_payment_intent_id": invoice.payment_intent,
-                    "stripe_charge_id": invoice.charge,
-                },
-            )
-    except IntegrityError:  # pragma: no cover - a concurrent delivery won; PostgreSQL only
-        return Payment.objects.get(stripe_invoice_id=invoice.invoice_id), False
-    missing = {
-        field: value
-        for field, value in (
-            ("stripe_payment_intent_id", invoice.payment_intent),
-            ("stripe_charge_id", invoice.charge),
-        )
-        if value and not getattr(payment, field)
-    }
-    if missing:
-        Payment.objects.filter(pk=payment.pk).update(**missing)
-    return payment, created
+        defaults={
+            "order": order,
+            "kind": kind,
+            "amount_cents": invoice.amount_cents,
+            "currency": invoice.currency,
+            "paid_at": invoice.paid_at,
+            "stripe_subscription_id": invoice.subscription_id,
+            "stripe_payment_intent_id": invoice.payment_intent,
+            "stripe_charge_id": invoice.charge,
+        },
+    )
 
 
 def record_initial_payment(order, *, invoice):

@@ -39,6 +39,11 @@ from .payments import open_hold
 logger = logging.getLogger(__name__)
 S = Order.Status
 
+NOT_BY_CARD = (
+    "Stripe has no card payment for this invoice (it was settled another way), so it cannot "
+    "be refunded to a card: refund it the way it was paid."
+)
+
 # Stripe's refund statuses -> ours ("requires_action": still on its way).
 STATUSES = {
     "pending": Refund.Status.PENDING,
@@ -127,14 +132,16 @@ def submit_refund(refund_id):
     payment = refund.payment
     gateway = gateway_for(refund.order)
     try:
-        if not (payment.stripe_payment_intent_id or payment.stripe_charge_id):
+        if not payment.stripe_payment_intent_id:
             # A payment recorded before its ids were known: ask Stripe for them now.
             intent, charge = gateway.payment_ids(payment.stripe_invoice_id)
             payment.stripe_payment_intent_id, payment.stripe_charge_id = intent, charge
             payment.save(update_fields=["stripe_payment_intent_id", "stripe_charge_id"])
+        if not payment.stripe_payment_intent_id:
+            fail_refund(refund, NOT_BY_CARD)
+            return "failed"
         answer = gateway.create_refund(
             payment_intent=payment.stripe_payment_intent_id,
-            charge=payment.stripe_charge_id,
             amount_cents=refund.amount_cents,
             idempotency_key=refund.idempotency_key,
             metadata={"order_id": str(refund.order_id), "refund_id": str(refund.pk)},

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from ..gateways import PaymentProviderError, get_gateway
 from ..models import Hold, Order, Payment, WebhookEvent
-from . import OrderError
 from .payments import (
     PaidInvoice,
     complete_checkout,
@@ -63,11 +62,6 @@ def receive_event(event, *, gateway=None):
         else:
             try:
                 result = handler(obj, gateway)
-            except OrderError as error:
-                logger.warning(
-                    "Stripe event %s (%s): %s", record.stripe_event_id, record.type, error
-                )
-                result = f"refused: {error.message}"
             except PaymentProviderError as error:
                 if error.code != "resource_missing":
                     raise
@@ -110,7 +104,7 @@ def checkout_session_completed(session, gateway, *, actor_label=ACTOR):
         order = Order.objects.filter(pk=int(session["client_reference_id"])).first()
     if order is None:
         return _unknown("checkout session", session.get("id"))
-    if session.get("payment_status") not in ("paid", "no_payment_required"):
+    if session.get("payment_status") != "paid":
         # A delayed payment method (never offered: cards only) would arrive here first.
         return "not paid yet"
     invoice = gateway.invoice_of_session(session)

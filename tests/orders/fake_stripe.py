@@ -62,7 +62,7 @@ def error_body(message, *, kind="invalid_request_error", code=None):
 
 
 class FakeStripe:
-    def __init__(self, httpserver, *, timeout_seconds=0.5):
+    def __init__(self, httpserver, *, timeout_seconds):
         self.server = httpserver
         self.timeout_seconds = timeout_seconds
         self.objects = {}  # id -> object, every kind
@@ -116,7 +116,7 @@ class FakeStripe:
             return self._answer(first[3], first[4])
         failure = self._failure_for(method, path)
         if failure == "lost":
-            time.sleep(self.timeout_seconds * 2)
+            time.sleep(self.timeout_seconds + 1)
             return self._answer(500, error_body("lost", kind="api_error"))
         if isinstance(failure, int):
             status, body = (
@@ -128,7 +128,7 @@ class FakeStripe:
         if key and method in ("POST", "DELETE"):
             self.saved_answers[key] = (method, path, params, status, body)
         if failure == "timeout":
-            time.sleep(self.timeout_seconds * 2)
+            time.sleep(self.timeout_seconds + 1)
         return self._answer(status, body)
 
     def _failure_for(self, method, path):

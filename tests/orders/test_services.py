@@ -36,17 +36,6 @@ def test_a_late_checkout_completion_leaves_a_declined_order_declined():
     assert Order.objects.get().status == S.DECLINED
 
 
-def test_an_unpaid_checkout_session_does_not_mark_paid():
-    order = make_order()
-    with pytest.raises(OrderError, match="not paid yet"):
-        complete_checkout(
-            order,
-            session=completed_session(order, payment_status="unpaid"),
-            invoice=paid_invoice_for(order),
-        )
-    assert Order.objects.get().status == S.PENDING_PAYMENT
-
-
 def test_only_running_orders_become_past_due():
     with pytest.raises(OrderError, match="cannot be marked past due now"):
         mark_past_due(make_order())
