@@ -152,7 +152,7 @@ def submit_refund(refund_id):
     except PaymentProviderError as error:
         fail_refund(refund, error.message)
         return "failed"
-    settle_refund(answer, refund=refund, actor_label="Stripe")
+    settle_refund(answer, payment=payment, actor_label="Stripe")
     return "settled"
 
 
@@ -168,8 +168,6 @@ def fail_refund(refund, message):
     with transaction.atomic():
         order = lock_order(refund.order)
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
-        if refund.status == Refund.Status.FAILED:
-            return refund
         refund.status = Refund.Status.FAILED
         refund.failure_message = message
         refund.settled_at = timezone.now()
@@ -190,55 +188,46 @@ def fail_refund(refund, message):
     return refund
 
 
-def settle_refund(stripe_refund, *, refund=None, payment=None, actor_label="Stripe webhook"):
-    """Record Stripe's refund ``stripe_refund`` (a dict, as Stripe has it now).
+def settle_refund(stripe_refund, *, payment, actor_label="Stripe webhook"):
+    """Record Stripe's refund ``stripe_refund`` (a dict, as Stripe has it now) of ``payment``.
 
-    Finds our row by Stripe's id, by the row id we put in its metadata, or by ``refund``;
-    a refund made elsewhere (Stripe's dashboard) becomes a new row for ``payment``. Counted
-    once whatever arrives first; a status moves on only as Stripe says. Returns the row.
+    Finds our row by Stripe's id, or by the row id we put in its metadata; a refund made
+    elsewhere (Stripe's dashboard) becomes a new row. Counted once whatever arrives first
+    (the order's row lock orders them); a status moves on only as Stripe says. Returns the
+    row.
     """
-    order_id = (refund or payment).order_id
     status = STATUSES.get(stripe_refund.get("status"), Refund.Status.PENDING)
     with transaction.atomic():
-        order = lock_order(Order(pk=order_id))
-        row = _row_for(stripe_refund, order, refund)
-        if row is None:
-            row = Refund.objects.create(
-                order=order,
-                payment=payment,
-                amount_cents=stripe_refund["amount"],
-                currency=stripe_refund.get("currency") or order.currency,
-                reason=stripe_refund.get("reason") or "Refunded through Stripe",
-                stripe_refund_id=stripe_refund["id"],
-            )
+        order = lock_order(payment.order)
+        row = _row_for(stripe_refund, order) or Refund.objects.create(
+            order=order,
+            payment=payment,
+            amount_cents=stripe_refund["amount"],
+            currency=stripe_refund.get("currency") or order.currency,
+            reason=stripe_refund.get("reason") or "Refunded through Stripe",
+            stripe_refund_id=stripe_refund["id"],
+        )
         if row.stripe_refund_id == stripe_refund["id"] and row.status == status:
             return row
-        before = row.status
         row.stripe_refund_id = stripe_refund["id"]
         if status != Refund.Status.FAILED:  # fail_refund records a failure, below
             row.status = status
             if status != Refund.Status.PENDING:
                 row.settled_at = timezone.now()
         row.save(update_fields=["stripe_refund_id", "status", "settled_at"])
-        if status == Refund.Status.SUCCEEDED and before != status:
+        if status == Refund.Status.SUCCEEDED:
             _refunded(order, row, actor_label=actor_label)
     if status == Refund.Status.FAILED:
         return fail_refund(row, "Stripe reports the refund failed: the bank sent it back.")
     return row
 
 
-def _row_for(stripe_refund, order, refund):
+def _row_for(stripe_refund, order):
     found = Refund.objects.select_for_update().filter(stripe_refund_id=stripe_refund["id"]).first()
-    if found is not None:
-        return found
     ours = str((stripe_refund.get("metadata") or {}).get("refund_id") or "")
-    if ours.isdigit():
+    if found is None and ours.isdigit():
         found = Refund.objects.select_for_update().filter(pk=int(ours), order=order).first()
-        if found is not None:
-            return found
-    if refund is not None:
-        return Refund.objects.select_for_update().get(pk=refund.pk)
-    return None
+    return found
 
 
 def _refunded(order, refund, *, actor_label):
@@ -301,9 +290,7 @@ def cancel_subscription(order_id, subscription_id):
     running for a closed order) with the same key; after an error answer, which Stripe
     saves for that key, the next attempt takes a new one.
     """
-    order = Order.objects.filter(pk=order_id).first()
-    if order is None:
-        return "no order"
+    order = Order.objects.get(pk=order_id)
     refused = order.events.filter(
         kind="subscription_not_cancelled", data__subscription=subscription_id
     ).count()

@@ -137,11 +137,9 @@ def refund_cancelled_before_review(order):
     """Refund in full an order the patient cancelled before a clinician reviewed it.
 
     Requests a refund of what is left of every payment (call inside the cancellation's
-    transaction, order locked); the last one to go through marks the order refunded.
-    Does nothing for any other order. Returns the new Refunds.
+    transaction, order locked, once ``order.cancelled_before_review``); the last one to go
+    through marks the order refunded. Returns the new Refunds.
     """
-    if not order.cancelled_before_review:
-        return []
     return refund_every_payment(
         order,
         reason=f"{CANCELLED_BEFORE_REVIEW}: refunded in full.",
