@@ -124,6 +124,19 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # pragma: postgres only
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # pragma: sqlite only
+    # Concurrent writers (patients paying at the same moment) wait their turn instead of
+    # failing with "database is locked": IMMEDIATE takes the write lock when a transaction
+    # begins (a deferred one that has read first cannot wait for it, SQLite fails it at once),
+    # a writer waits up to `timeout` seconds for that lock, and in WAL mode readers go on
+    # while someone writes (synchronous=NORMAL is safe with WAL: a power cut can lose the
+    # last commits, never corrupt the file). Options in DATABASE_URL (?timeout=5) win.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
