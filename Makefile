@@ -34,7 +34,7 @@ NO_PYTHON = echo "Oana needs Python 3.12 or newer; none of: $(PYTHON_CANDIDATES)
 help:
 	@echo "make run     - create .venv, install, migrate, load seed content, serve http://$(HOST):$(PORT)"
 	@echo "make test    - install test dependencies and run the whole suite"
-	@echo "make serve   - production-like: collectstatic + gunicorn (set DEBUG/SECRET_KEY/... yourself)"
+	@echo "make serve   - production: deploy checks, collectstatic, migrate, gunicorn (settings from the environment, never .env)"
 	@echo "make lint    - ruff check, ruff format --check, missing-migration check"
 	@echo "make lock    - re-resolve pyproject's ranges into uv.lock and requirements/*.txt"
 
@@ -90,8 +90,12 @@ run: export DEBUG ?= true
 run: seed
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-# Production-like: hashed, compressed static files served by whitenoise behind gunicorn.
+# Production: settings from the environment only (OANA_PRODUCTION=1: .env is not read and
+# DEBUG on is refused), the deployment checks clean before anything else, then hashed,
+# compressed static files served by whitenoise behind gunicorn (which checks again).
+serve: export OANA_PRODUCTION := 1
 serve: install
+	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) manage.py collectstatic --noinput
 	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py oana.wsgi

@@ -4,8 +4,13 @@ Local defaults are safe and need nothing installed: SQLite, console email and th
 test-mode payment gateway. Production is DEBUG off, where the secret key and allowed
 hosts must be set (the site refuses to start otherwise) and Stripe keys are required
 by a system check (see ``orders/checks.py``).
+
+``.env`` is for local development only. A production start (gunicorn through
+``gunicorn.conf.py``, or ``make serve``) sets ``OANA_PRODUCTION=1``: the file is then never
+read, and DEBUG on is refused.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -13,11 +18,30 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
-# A local .env (never committed) is read when present; real environment variables win.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Set by gunicorn.conf.py and `make serve`, never by .env (it decides whether .env is read).
+PRODUCTION_START = environ.Env().bool("OANA_PRODUCTION", default=False)
+
+
+class _Env(environ.Env):
+    """Settings come from a copy of the environment, which a local ``.env`` (never committed)
+    completes outside production: real variables win. The file's values stay in this process,
+    out of ``os.environ``, so a program it starts (the tests start gunicorn) never inherits a
+    developer's local settings."""
+
+    ENVIRON = dict(os.environ)
+
+
+if not PRODUCTION_START:
+    _Env.read_env(BASE_DIR / ".env", overwrite=False)
+env = _Env()
 
 DEBUG = env.bool("DEBUG", default=False)
+if PRODUCTION_START and DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG is on, and this is a production start (OANA_PRODUCTION=1, set by "
+        "gunicorn.conf.py and `make serve`). Production never runs with DEBUG: unset it or "
+        "set DEBUG=false in the environment."
+    )
 
 
 def _url_setting(name, default):
@@ -99,6 +123,19 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # pragma: postgres only
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # pragma: sqlite only
+    # Concurrent writers (patients paying at the same moment) wait their turn instead of
+    # failing with "database is locked": IMMEDIATE takes the write lock when a transaction
+    # begins (a deferred one that has read first cannot wait for it, SQLite fails it at once),
+    # a writer waits up to `timeout` seconds for that lock, and in WAL mode readers go on
+    # while someone writes (synchronous=NORMAL is safe with WAL: a power cut can lose the
+    # last commits, never corrupt the file). Options in DATABASE_URL (?timeout=5) win.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

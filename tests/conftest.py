@@ -14,12 +14,18 @@ from tests.orders.stripe_helpers import WEBHOOK_SECRET
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked postgres_only are skipped, with the reason shown, on SQLite."""
+    """Tests marked postgres_only are skipped, with the reason shown, on SQLite; tests marked
+    sqlite_only on PostgreSQL."""
     if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://...")
+        marker = "sqlite_only"
+        skip = pytest.mark.skip(
+            reason="SQLite only: run without DATABASE_URL (SQLite is the default)"
+        )
+    else:
+        marker = "postgres_only"
+        skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://...")
     for item in items:
-        if "postgres_only" in item.keywords:
+        if marker in item.keywords:
             item.add_marker(skip)
 
 

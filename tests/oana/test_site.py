@@ -10,7 +10,10 @@ from django.db import DatabaseError
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
+# What a production start has: `make serve` and gunicorn.conf.py set OANA_PRODUCTION=1, so a
+# developer's .env is never read.
 PRODUCTION_ENV = {
+    "OANA_PRODUCTION": "1",
     "DEBUG": "false",
     "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
     "ALLOWED_HOSTS": "oana.example",
