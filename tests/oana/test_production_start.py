@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_site import PRODUCTION_ENV
+from tests.oana.test_site import PRODUCTION_ENV
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

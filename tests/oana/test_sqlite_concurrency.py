@@ -40,11 +40,15 @@ def main():
     from django.db import connection
     from django.test import Client
 
+    from orders.gateways import TestModeGateway
     from orders.models import Order
-    from tests.orders_factories import make_order, make_plan
+    from orders.services.checkout import start_payment
+    from tests.orders.factories import make_order, make_plan
 
     call_command("migrate", verbosity=0)
     orders = [make_order(make_plan(f"Treatment {n}")) for n in range(WRITERS)]
+    for order in orders:  # each on its way to the TEST MODE page, as checkout sends her
+        start_payment(order, TestModeGateway(), success_url="/", cancel_url="/")
     connection.close()
 
     start = threading.Barrier(WRITERS)
