@@ -63,9 +63,7 @@ def invoice_subscription_id(invoice):
 
 def _shipping_from_session(session):
     """The shipping address Stripe Checkout collected."""
-    details = (session.get("collected_information") or {}).get("shipping_details")
-    if not details:
-        return {}
+    details = (session.get("collected_information") or {}).get("shipping_details") or {}
     address = details.get("address") or {}
     return {
         "ship_name": details.get("name") or "",
@@ -172,15 +170,15 @@ def record_stray_payment(order, *, invoice, why, actor=None, actor_label="Stripe
             reason=f"Stray checkout refunded automatically: {why}",
             actor_label="Automatic refund",
         )
-        if invoice.subscription_id:  # never the order's own: see is_stray and the callers
-            cancel_subscription_later(order, invoice.subscription_id)
+        # Never the order's own subscription: see is_stray and the callers.
+        cancel_subscription_later(order, invoice.subscription_id)
     return payment
 
 
 def _record_payment(order, invoice, kind):
     """The Payment for ``invoice``, created once (the unique invoice id sees to it)."""
     return Payment.objects.get_or_create(
-                stripe_invoice_id=invoice.invoice_id,
+        stripe_invoice_id=invoice.invoice_id,
         defaults={
             "order": order,
             "kind": kind,

@@ -72,6 +72,7 @@ class FakeStripe:
         self.failures = []  # [method, path regex, mode, times]
         self.shape_problems = []
         self.line_items = {}  # checkout session id -> line items sent
+        self.new_refund_status = "succeeded"  # some cards refund slowly: "pending"
         httpserver.expect_request(re.compile(r"^/v1/.*")).respond_with_handler(self.handle)
 
     # --- scripting ------------------------------------------------------------------------
@@ -429,7 +430,8 @@ class FakeStripe:
                 f"(${(charge['amount'] - charge['amount_refunded']) / 100:.2f})",
                 code="amount_too_large",
             )
-        return 200, copy.deepcopy(self._refund(charge, amount, params.get("metadata", {})))
+        refund = self._refund(charge, amount, params.get("metadata", {}), self.new_refund_status)
+        return 200, copy.deepcopy(refund)
 
     def _refund(self, charge, amount, metadata, status="succeeded"):
         refund = stripe_object(

@@ -280,3 +280,32 @@ def test_a_webhook_payload_naming_the_unknown_is_not_retried(client, fake_stripe
     payload = event("charge.refunded", {"id": "ch_gone", "object": "charge"})
     response = deliver(client, payload)
     assert response.json()["result"] == "unknown to Stripe"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_stripe_answers_as_pending_is_settled_by_its_webhook(client, fake_stripe):
+    order = paid_order(client, fake_stripe)
+    fake_stripe.new_refund_status = "pending"
+    refund = refund_order(order, by=None, amount_cents=2200, reason="Goodwill")
+    assert refund.status == Refund.Status.PENDING and refund.stripe_refund_id
+    assert refund.settled_at is None
+    fake_stripe.objects[refund.stripe_refund_id]["status"] = "succeeded"
+    send(client, "refund.updated", fake_stripe.objects[refund.stripe_refund_id])
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.SUCCEEDED and refund.settled_at
+    assert Order.objects.get().status == S.REFUNDED
+
+
+def test_a_failed_payment_of_a_closed_order_changes_nothing(client, fake_stripe):
+    order = paid_order(client, fake_stripe)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        order = perform(order, "refund")
+    failed = fake_stripe.renew(order.stripe_subscription_id, paid=False)
+    assert send(client, "invoice.payment_failed", failed) == "noted"
+    assert Order.objects.get().status == S.REFUNDED
+
+
+def test_the_service_refuses_more_than_is_left(test_mode):
+    order = make_paid_order(make_plan(amount_cents=2200))
+    with pytest.raises(OrderError, match=r"Only \$22.00 of this order is left to refund"):
+        refund_order(order, by=None, amount_cents=2201, reason="Too much")

@@ -119,3 +119,13 @@ def test_send_is_still_idempotent_after_a_reconcile(client, fake_stripe):
     reconcile()
     send(client, "charge.refunded", fake_stripe.objects[charge["id"]])
     assert Refund.objects.count() == 1
+
+
+def test_what_is_in_order_or_not_ours_is_no_difference(client, fake_stripe):
+    start_checkout(client)  # waiting for payment, not paid at Stripe
+    _, session = fake_stripe.create_session({"mode": "subscription"})
+    session = fake_stripe.pay(session["id"])  # someone else's
+    charge = fake_stripe.charge_of(session["invoice"])
+    fake_stripe.refund_in_dashboard(charge["id"], 100)
+    fake_stripe.open_dispute(charge["id"])
+    assert "0 difference(s)" in reconcile()
