@@ -141,6 +141,20 @@ def test_production_settings_load_with_both_set(load_settings):
     assert production.ALLOWED_HOSTS == ["oana.example"]
 
 
+def test_postgresql_connections_persist_and_are_health_checked(load_settings):
+    url = "postgres://oana@db.example:5432/oana"
+    database = load_settings(**PRODUCTION_ENV, DATABASE_URL=url).DATABASES["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (60, True)
+
+
+def test_sqlite_connections_are_not_kept_open(load_settings):
+    url = "sqlite:////tmp/oana-settings-test.sqlite3"
+    database = load_settings(**PRODUCTION_ENV, DATABASE_URL=url).DATABASES["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert "CONN_MAX_AGE" not in database and "CONN_HEALTH_CHECKS" not in database
+
+
 @pytest.mark.parametrize("missing", ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
 def test_production_check_requires_stripe_keys(missing):
     env = {**PRODUCTION_ENV, missing: ""}
