@@ -46,8 +46,7 @@ def article_list(request, topic_slug=None):
     query = ""
     if form.is_bound and form.is_valid():
         query = form.cleaned_data["q"]
-        if query:
-            articles = articles.search(query)
+        articles = articles.search(query)
     page = _paginate(request, articles)
     context = {
         "page": page,

@@ -68,12 +68,12 @@ ROLES = {
 GROUP_NAMES = {key: name for key, (name, _) in ROLES.items()}
 
 
-def sync_roles(apps=global_apps, *, verbosity=0, stdout=None):
+def sync_roles(apps=global_apps):
     """Create each role's group and set its permissions to exactly the list above.
 
     ``apps`` is the app registry (a migration passes its historical one). Permissions that
-    do not exist yet are skipped and reported; the next ``migrate`` adds them. Returns the
-    list of missing permission names.
+    do not exist yet are skipped; the next ``migrate`` adds them. Returns the list of
+    missing permission names.
     """
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
@@ -88,8 +88,6 @@ def sync_roles(apps=global_apps, *, verbosity=0, stdout=None):
     for name, perms in ROLES.values():
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set([found[perm] for perm in perms if perm in found])
-    if missing and verbosity and stdout is not None:
-        stdout.write(f"Roles: permissions not created yet: {', '.join(missing)}\n")
     return missing
 
 

@@ -120,7 +120,7 @@ DATABASES = {
         _url_setting("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     ),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # pragma: postgres only
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # pragma: sqlite only

@@ -18,10 +18,6 @@ class CartLine:
     quantity: int
 
     @property
-    def treatment(self):
-        return self.plan.treatment
-
-    @property
     def unit_amount_cents(self):
         return self.plan.amount_cents
 
@@ -36,9 +32,6 @@ class Cart:
         raw = session.get(SESSION_KEY)
         self._items = dict(raw) if isinstance(raw, dict) else {}
         self._lines = None
-
-    def __len__(self):
-        return len(self._items)
 
     def _save(self):
         self.session[SESSION_KEY] = self._items
@@ -101,7 +94,3 @@ class Cart:
     @property
     def total_cents(self):
         return self.subtotal_cents + self.shipping_cents
-
-    @property
-    def currency(self):
-        return self.lines[0].plan.currency if self.lines else "usd"

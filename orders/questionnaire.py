@@ -317,8 +317,7 @@ class QuestionnaireForm(forms.Form):
                 "instead": stop.instead,
             }
         )
-        if key in self.fields:
-            self.add_error(key, f"{stop.why} {stop.instead}")
+        self.add_error(key, f"{stop.why} {stop.instead}")
 
     def _flag(self, key, message):
         self.flags.append({"key": key, "message": message})

@@ -204,9 +204,8 @@ class TreatmentAdmin(admin.ModelAdmin):
         )
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not Plan:
-            return super().save_formset(request, form, formset, change)
-        # commit=False fills new_objects/changed_objects for the admin's change message;
+        # Every formset here is PlanInline's (the only inline: another one would need its own
+        # save). commit=False fills new_objects/changed_objects for the admin's change message;
         # each form's clean() has already put the amount, in cents, on its instance.
         formset.save(commit=False)
         for plan in formset.new_objects:

@@ -43,15 +43,11 @@ def public_treatments():
     )
 
 
-def catalog_sections(category=None):
+def catalog_sections():
     """[(category, [treatments...]), ...] in display order: two queries in all."""
     categories = categories_with_prices()
-    treatments = public_treatments()
-    if category is not None:
-        categories = categories.filter(pk=category.pk)
-        treatments = treatments.filter(category=category)
     by_category = {}
-    for treatment in treatments:
+    for treatment in public_treatments():
         by_category.setdefault(treatment.category_id, []).append(treatment)
     return [(c, by_category.get(c.pk, [])) for c in categories]
 

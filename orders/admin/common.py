@@ -2,8 +2,6 @@
 answers (and the log of who was shown them), tracking links, read-only admin bases.
 """
 
-from datetime import date
-
 from django.conf import settings
 from django.contrib import admin
 from django.db.models.constants import LOOKUP_SEP
@@ -53,23 +51,11 @@ def stripe_link(kind, object_id, *, test_order=False):
     )
 
 
-def answer_text(value):
-    if isinstance(value, dict):
-        value = value.get("answer", "")
-    if isinstance(value, list):
-        value = ", ".join(str(item) for item in value)
-    return "" if value is None else str(value)
-
-
-def age_in_years(born, today=None):
-    if not born:
+def age_in_years(born):
+    """Whole years since ``born`` (an order's date of birth), or None when none is on file."""
+    if born is None:
         return None
-    if isinstance(born, str):
-        try:
-            born = date.fromisoformat(born)
-        except ValueError:
-            return None
-    today = today or timezone.localdate()
+    today = timezone.localdate()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
@@ -88,7 +74,11 @@ def render_flags(questionnaire):
 
 
 def render_answers(questionnaire, keys=None):
-    """The answers as a definition list; flagged questions are highlighted."""
+    """The answers as a definition list; flagged questions are highlighted.
+
+    ``answers`` is what ``QuestionnaireForm.answers()`` stored at checkout:
+    ``{key: {"question": ..., "answer": ...}}``, every answer a string.
+    """
     if questionnaire is None:
         return "No questionnaire on file."
     flagged = {flag.get("key") for flag in questionnaire.flags or []}
@@ -105,8 +95,8 @@ def render_answers(questionnaire, keys=None):
             (
                 (
                     "flagged" if key in flagged else "",
-                    value.get("question", key) if isinstance(value, dict) else key,
-                    answer_text(value) or "-",
+                    value.get("question", key),
+                    value.get("answer") or "-",
                 )
                 for key, value in items
             ),

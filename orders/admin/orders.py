@@ -299,9 +299,13 @@ class OrderAdmin(ReadOnlyModelAdmin):
         order = self.get_object(request, object_id)
         extra_context = {**(extra_context or {}), **self._buttons(request, order)}
         response = super().change_view(request, object_id, form_url, extra_context)
-        if order is not None and request.method == "GET" and can_read_answers(request.user):
-            if response.status_code == 200:
-                log_answers_viewed(request, [order], "order page")
+        # 200: the page with the answers was shown (a missing order is a redirect).
+        if (
+            request.method == "GET"
+            and response.status_code == 200
+            and can_read_answers(request.user)
+        ):
+            log_answers_viewed(request, [order], "order page")
         return response
 
     def _buttons(self, request, order):

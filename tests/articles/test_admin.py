@@ -1,6 +1,10 @@
 """Editors' admin pages load and the seed article can be edited."""
 
+import re
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from articles.models import Article
 from articles.seed import load_articles
@@ -72,3 +76,26 @@ def test_editor_saves_a_draft_and_previews_it(admin_client, client):
     preview = admin_client.get("/articles/inositol-and-pcos/")
     assert preview.status_code == 200
     assert "Draft preview." in preview.content.decode()
+
+
+def test_changelist_says_which_articles_the_public_sees(admin_client):
+    now = timezone.now()
+    for slug, status, publish_at in (
+        ("live-one", "published", now - timedelta(days=1)),
+        ("scheduled-one", "published", now + timedelta(days=3)),
+        ("draft-one", "draft", now - timedelta(days=1)),
+    ):
+        Article.objects.create(
+            title=f"Title {slug}",
+            slug=slug,
+            dek="d",
+            body="b",
+            author="a",
+            status=status,
+            publish_at=publish_at,
+        )
+    html = admin_client.get("/admin/articles/article/").content.decode()
+    shown = dict(
+        re.findall(r'>Title ([a-z-]+)</a></th><td class="field-visibility">(\w+)</td>', html)
+    )
+    assert shown == {"live-one": "Live", "scheduled-one": "Scheduled", "draft-one": "Draft"}

@@ -104,3 +104,15 @@ def test_seed_article_keeps_its_static_table_for_feeds(seeded):
     body = Article.objects.get(slug="magnesium-and-insulin-resistance").body_html
     assert 'data-catalog="treatment-options"' in body
     assert "$14-$69/month" in body
+
+
+def test_a_region_nested_in_another_is_replaced_with_it_once():
+    fragment = (
+        '<p>Before</p><div data-catalog="treatment-options"><p>Static</p>'
+        '<div data-catalog="treatment-options"><table></table></div></div><p>After</p>'
+    )
+    assert split_catalog_regions(fragment) == [
+        Segment(html="<p>Before</p>"),
+        Segment(catalog="treatment-options"),
+        Segment(html="<p>After</p>"),
+    ]

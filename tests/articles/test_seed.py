@@ -2,13 +2,16 @@
 
 import json
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+from django.utils import timezone
 
 from articles.models import Article, FaqItem
 from articles.rendering import TABLE_WRAP
-from articles.seed import CONTENT_DIR, load_articles
+from articles.seed import CONTENT_DIR, load_article, load_articles, parse_article
+from treatments.seed import load_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -244,3 +247,38 @@ def test_seed_keeps_admin_edits_unless_refreshed(db):
     load_articles(refresh=True)
     assert Article.objects.get(slug=SLUG).title.startswith("Magnesium and Insulin Resistance")
     assert Article.objects.get(slug=SLUG).faq_items.count() == 3
+
+
+def test_a_content_file_without_front_matter_is_refused(tmp_path):
+    path = tmp_path / "no-header.md"
+    path.write_text("title: Missing dashes\n\nBody.\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="front-matter"):
+        load_article(path)
+    assert not Article.objects.exists()
+
+
+def test_front_matter_may_have_blank_lines():
+    meta, body, faqs = parse_article(
+        "---\ntitle: Zinc\n\nslug: zinc\n   \ntopics: PCOS\n---\nBody.\n"
+    )
+    assert meta == {"title": "Zinc", "slug": "zinc", "topics": "PCOS"}
+    assert (body, faqs) == ("Body.\n", [])
+
+
+def test_an_article_file_without_a_publish_date_goes_live_when_loaded(tmp_path):
+    load_catalog()
+    path = tmp_path / "zinc.md"
+    path.write_text(
+        "---\ntitle: Zinc and PCOS\nslug: zinc-and-pcos\ndek: What zinc does.\n"
+        "topics: PCOS\n---\n## Zinc\n\nMetformin and zinc.\n",
+        encoding="utf-8",
+    )
+    before = timezone.now()
+    article = load_article(path)
+    assert before <= article.publish_at <= timezone.now() + timedelta(seconds=1)
+    assert Article.objects.published().filter(slug="zinc-and-pcos").exists()
+    assert [t.slug for t in article.topics.all()] == ["pcos"]
+    # Related treatments are named only for the seed article: this one gets none.
+    assert not article.related_treatments.exists()
+    seed = load_article(CONTENT_DIR / f"{SLUG}.md")
+    assert seed.related_treatments.count() == 4

@@ -1,7 +1,8 @@
 """Article list, search, topics, pagination and the article page."""
 
+import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -72,6 +73,14 @@ def test_odd_search_input_never_500(client, q):
     load_articles()
     response = client.get("/articles/", {"q": q})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("q", ["", "   "])
+def test_a_blank_search_lists_every_article(client, q):
+    make_articles(2)
+    html = client.get("/articles/", {"q": q}).content.decode()
+    assert "/articles/article-0/" in html and "/articles/article-1/" in html
+    assert "No articles match" not in html
 
 
 def test_search_finds_the_seed_article_by_a_word_in_its_body(client):
@@ -163,6 +172,28 @@ def test_json_ld_cannot_break_out_of_its_script(client):
     html = client.get("/articles/evil/").content.decode()
     assert "<script>alert(1)" not in html
     assert "\\u003C/script\\u003E" in html
+
+
+def json_ld(html):
+    blocks = re.findall(
+        r'<script type="application/ld\+json" nonce="[^"]+">(.*?)</script>', html, re.S
+    )
+    return [json.loads(block) for block in blocks]
+
+
+def test_medical_review_is_on_the_page_and_in_its_json_ld(client):
+    reviewed, unreviewed = make_articles(2)
+    Article.objects.filter(pk=reviewed.pk).update(
+        medical_reviewer="Dr. Ana Ruiz, MD", last_reviewed=date(2026, 2, 3)
+    )
+    html = client.get(reviewed.get_absolute_url()).content.decode()
+    assert "Medically reviewed by</dt><dd>Dr. Ana Ruiz, MD</dd>" in html
+    (page,) = json_ld(html)
+    assert page["reviewedBy"] == {"@type": "Person", "name": "Dr. Ana Ruiz, MD"}
+    assert page["lastReviewed"] == "2026-02-03"
+
+    (page,) = json_ld(client.get(unreviewed.get_absolute_url()).content.decode())
+    assert "reviewedBy" not in page and "lastReviewed" not in page
 
 
 def test_related_articles_share_a_topic(client):

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.core.management.sql import emit_post_migrate_signal
 
 from oana.roles import ROLES, sync_roles
 
@@ -88,3 +89,80 @@ def test_create_staff_user_adds_a_role_to_an_existing_user_and_refuses_weak_pass
         call_command("create_staff_user", "pat", role="support", password="123")
     with pytest.raises(CommandError):
         call_command("create_staff_user", "x", role="nurse", interactive=False)
+
+
+def test_create_staff_user_updates_an_existing_user_keeping_what_is_not_given(capsys):
+    call_command(
+        "create_staff_user",
+        "ann",
+        role="support",
+        email="ann@oana.example",
+        password="a-long-staff-password-42",
+    )
+    call_command("create_staff_user", "ann", role="clinician", interactive=False)
+    user = get_user_model().objects.get(username="ann")
+    assert user.email == "ann@oana.example"
+    assert user.check_password("a-long-staff-password-42")
+    assert "Updated staff user 'ann' in Clinicians" in capsys.readouterr().out
+
+    call_command(
+        "create_staff_user", "ann", role="clinician", email="ann@new.example", interactive=False
+    )
+    user.refresh_from_db()
+    assert user.email == "ann@new.example"
+    assert user.check_password("a-long-staff-password-42")
+    assert "No password set" not in capsys.readouterr().out
+
+
+def test_create_staff_user_without_a_password_says_how_to_set_one(capsys):
+    call_command("create_staff_user", "kim", role="support", interactive=False)
+    assert "No password set: use `manage.py changepassword`" in capsys.readouterr().out
+    assert not get_user_model().objects.get(username="kim").has_usable_password()
+
+
+def prompts(monkeypatch, *answers):
+    """getpass answers the prompts with ``answers`` in turn (the terminal is not ours)."""
+    typed = iter(answers)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+
+
+def test_create_staff_user_asks_again_when_the_passwords_differ(monkeypatch, capsys):
+    prompts(monkeypatch, "a-long-staff-password-42", "typo", *["a-long-staff-password-42"] * 2)
+    call_command("create_staff_user", "sam", role="support")
+    assert "The passwords did not match; try again." in capsys.readouterr().err
+    assert get_user_model().objects.get(username="sam").check_password("a-long-staff-password-42")
+
+
+def test_create_staff_user_gives_up_after_three_mismatches(monkeypatch, capsys):
+    prompts(monkeypatch, *["a-long-staff-password-42", "typo"] * 3)
+    with pytest.raises(CommandError, match="The passwords did not match."):
+        call_command("create_staff_user", "sam", role="support")
+    assert capsys.readouterr().err.count("try again") == 3
+    assert not get_user_model().objects.filter(username="sam").exists()
+
+
+def test_create_staff_user_refuses_an_empty_password_at_the_prompt(monkeypatch):
+    prompts(monkeypatch, "")
+    with pytest.raises(CommandError, match="A password is required"):
+        call_command("create_staff_user", "sam", role="support")
+    assert not get_user_model().objects.filter(username="sam").exists()
+
+
+class KeepAuthElsewhere:
+    """A router that keeps the auth tables out of every database Django migrates here."""
+
+    def allow_migrate(self, db, app_label, **hints):
+        return False if app_label == "auth" else None
+
+
+def test_migrate_leaves_the_groups_alone_where_a_router_keeps_auth_out(settings):
+    support = Group.objects.get(name="Support")
+    support.permissions.remove(Permission.objects.get(codename="refund_order"))
+
+    settings.DATABASE_ROUTERS = [KeepAuthElsewhere()]
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert "orders.refund_order" not in perms("Support")
+
+    settings.DATABASE_ROUTERS = []
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert "orders.refund_order" in perms("Support")

@@ -1,11 +1,13 @@
 """Site-wide pages and production settings."""
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -104,6 +106,56 @@ def test_production_refuses_to_start_without(missing):
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert f"{missing} must be set when DEBUG is off" in result.stderr
+
+
+@pytest.fixture
+def load_settings(monkeypatch):
+    """Execute oana/settings.py afresh in this process with the given environment, as a
+    module of its own (the running settings are untouched; coverage sees these lines, which
+    it cannot in the ``manage.py`` subprocesses above). The environment is restored after,
+    including anything a local ``.env`` would have added."""
+    saved = dict(os.environ)
+
+    def load(**env):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        spec = importlib.util.spec_from_file_location(
+            "settings_under_test", BASE_DIR / "oana" / "settings.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    yield load
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_settings_do_not_load_without(load_settings, missing):
+    with pytest.raises(ImproperlyConfigured, match=f"{missing} must be set when DEBUG is off"):
+        load_settings(**{**PRODUCTION_ENV, missing: ""})
+
+
+def test_production_settings_load_with_both_set(load_settings):
+    production = load_settings(**PRODUCTION_ENV)
+    assert production.DEBUG is False
+    assert production.SECRET_KEY == PRODUCTION_ENV["SECRET_KEY"]
+    assert production.ALLOWED_HOSTS == ["oana.example"]
+
+
+def test_postgresql_connections_persist_and_are_health_checked(load_settings):
+    url = "postgres://oana@db.example:5432/oana"
+    database = load_settings(**PRODUCTION_ENV, DATABASE_URL=url).DATABASES["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (60, True)
+
+
+def test_sqlite_connections_are_not_kept_open(load_settings):
+    url = "sqlite:////tmp/oana-settings-test.sqlite3"
+    database = load_settings(**PRODUCTION_ENV, DATABASE_URL=url).DATABASES["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert "CONN_MAX_AGE" not in database and "CONN_HEALTH_CHECKS" not in database
 
 
 @pytest.mark.parametrize("missing", ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])

@@ -1,12 +1,16 @@
 """Health data: who reads questionnaire answers is logged, and only superusers see the log."""
 
-import pytest
+from datetime import date
 
-from orders.models import QuestionnaireAccess
+import pytest
+from django.utils import timezone
+
+from orders.models import Order, QuestionnaireAccess, QuestionnaireResponse
 from tests.orders.clinic import order_to_review
 from tests.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
+S = Order.Status
 
 
 def test_clinician_views_are_logged_with_who_which_order_and_where(client):
@@ -106,3 +110,62 @@ def test_the_filters_the_admin_offers_still_work(client):
         "/admin/orders/shipment/?status__exact=pending&kind__exact=initial",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_a_missing_order_redirects_and_logs_nothing(client):
+    sign_in(client, staff("clinician"))
+    for url in (
+        "/admin/orders/order/999999/change/",
+        "/admin/orders/questionnaireresponse/999999/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"] == "/admin/", url
+    assert not QuestionnaireAccess.objects.exists()
+
+
+def test_a_review_queue_row_opens_the_order_page_for_clinicians_only(client):
+    order = order_to_review()
+    url = f"/admin/orders/reviewqueueorder/{order.pk}/change/"
+    sign_in(client, staff("support"))
+    assert client.get(url).status_code == 403
+    sign_in(client, staff("clinician"))
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/orders/order/{order.pk}/change/"
+
+
+def test_a_review_queue_page_past_the_end_shows_and_logs_no_answers(client):
+    now = timezone.now()
+    Order.objects.bulk_create(
+        Order(email=f"p{n}@example.com", full_name="P", status=S.AWAITING_REVIEW, paid_at=now)
+        for n in range(51)  # more than one page of 50
+    )
+    sign_in(client, staff("clinician"))
+    response = client.get("/admin/orders/reviewqueueorder/", {"p": 99})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    assert not QuestionnaireAccess.objects.exists()
+
+
+def test_the_queue_shows_age_flags_and_glance_answers(client):
+    order = order_to_review()
+    sign_in(client, staff("clinician"))
+    html = client.get("/admin/orders/reviewqueueorder/").content.decode()
+    born, today = date(1990, 4, 12), timezone.localdate()
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    assert f"Jane Patient<br><small>age {age}</small>" in html
+    assert "Red flag:</strong> Takes a potassium-raising medicine" in html
+    assert "<dt>Allergies to medicines?</dt><dd>Penicillin</dd>" in html
+    assert order.reference in html
+
+
+def test_an_order_without_answers_or_a_birth_date_on_file_says_so(client):
+    """The schema allows both (date_of_birth is nullable, the questionnaire a separate row)."""
+    order = order_to_review()
+    Order.objects.filter(pk=order.pk).update(date_of_birth=None)
+    QuestionnaireResponse.objects.filter(order=order).delete()
+    sign_in(client, staff("clinician"))
+    queue = client.get("/admin/orders/reviewqueueorder/").content.decode()
+    assert "Jane Patient<br><small></small>" in queue
+    assert "No red flags" in queue and "No questionnaire on file." in queue
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "No questionnaire on file." in page

@@ -1,9 +1,12 @@
 """Patient emails: plain text plus HTML, sent only once the change is committed."""
 
+import logging
+
 import pytest
 from django.core import mail
 from django.db import transaction
 
+from orders.emails import queue_order_email, send_order_email
 from orders.models import Order
 from orders.services.payments import cancel_order, mark_past_due
 from orders.services.refunds import refund_order
@@ -101,3 +104,21 @@ def test_a_rolled_back_change_sends_no_email(make, change, subject, says):
         raise RuntimeError("something later in the same transaction failed")
     assert mail.outbox == []
     assert Order.objects.get(pk=order.pk).status == order.status  # nothing changed either
+
+
+@pytest.mark.django_db
+def test_an_unknown_kind_of_email_is_refused_when_it_is_queued():
+    with pytest.raises(ValueError, match="Unknown order email 'aproved'"):
+        queue_order_email(make_order(), "aproved")
+
+
+@pytest.mark.django_db
+def test_an_email_about_an_order_deleted_before_it_was_sent_is_dropped_with_a_warning(caplog):
+    order = make_order()
+    order_id = order.pk
+    order.delete()
+    mail.outbox.clear()
+    with caplog.at_level(logging.WARNING, logger="orders.emails"):
+        send_order_email.enqueue(order_id, "approved", {})
+    assert mail.outbox == []
+    assert f"Order {order_id} vanished before its approved email was sent" in caplog.text

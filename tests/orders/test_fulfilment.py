@@ -181,3 +181,23 @@ def test_admin_ship_before_approval_is_a_message_not_a_500(client, fulfillment):
     assert any(
         "Only approved orders can ship" in str(m) for m in get_messages(response.wsgi_request)
     )
+
+
+def test_bulk_mark_shipped_with_every_shipment_refused_reports_only_refusals(client, fulfillment):
+    shipment = approved_order().shipments.get()
+    sign_in(client, fulfillment)
+    response = client.post(
+        "/admin/orders/shipment/",
+        {
+            "action": "mark_selected_shipped",
+            "_selected_action": [shipment.pk],
+            "apply": "1",
+            "carrier": "USPS",
+            f"tracking_{shipment.pk}": "",
+        },
+    )
+    assert response.status_code == 302
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert texts == [f"{shipment}: A carrier and a tracking number are required."]
+    shipment.refresh_from_db()
+    assert shipment.status == Shipment.Status.PENDING

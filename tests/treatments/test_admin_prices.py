@@ -268,3 +268,18 @@ def test_other_catalog_admin_pages_render(admin_client, catalog):
     for name in ("category", "testimonial", "treatment"):
         assert admin_client.get(reverse(f"admin:treatments_{name}_changelist")).status_code == 200
         assert admin_client.get(reverse(f"admin:treatments_{name}_add")).status_code == 200
+
+
+def test_treatment_list_says_which_treatments_have_no_plan_on_sale(admin_client, catalog):
+    Plan.objects.filter(treatment__slug="hairless-hype").update(is_active=False)
+    html = admin_client.get(reverse("admin:treatments_treatment_changelist")).content.decode()
+    prices = dict(
+        re.findall(
+            r'<th class="field-name"><a href="[^"]*">([^<]+)</a></th>'
+            r'<td class="field-category[^"]*">[^<]*</td>'
+            r'<td class="field-starting_price">([^<]*)</td>',
+            html,
+        )
+    )
+    assert prices["Hairless Hype"] == "No active plan"
+    assert prices["Eflornithine 12%"] == "$39/month"

@@ -16,10 +16,11 @@ def money(cents):
 
 @register.simple_tag
 def price_range(min_cents, max_cents):
-    """``{% price_range category.min_cents category.max_cents %}``: "$14-$69" or "$43"."""
-    if min_cents is None:
-        return ""
-    if max_cents is None or min_cents == max_cents:
+    """``{% price_range category.min_cents category.max_cents %}``: "$14-$69" or "$43".
+
+    Used with ``services.categories_with_prices()``, whose categories always have both.
+    """
+    if min_cents == max_cents:
         return format_money(min_cents)
     return f"{format_money(min_cents)}-{format_money(max_cents)}"
 
