@@ -9,8 +9,21 @@ def site(request):
         "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
         "SUPPORT_PHONE": settings.SUPPORT_PHONE,
         "SITE_URL": settings.SITE_URL,
+        "sign_in_code_minutes": settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT // 60,
         # The cart is {plan id: quantity} in the session: its length costs no query.
         "cart_count": (
             len(request.session.get(CART_SESSION_KEY, {})) if hasattr(request, "session") else 0
         ),
+    }
+
+
+def patient(request):
+    """Her unread messages, for the header: one query, and none for anonymous visitors."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_staff:
+        return {}
+    from orders.models import Thread
+
+    return {
+        "unread_messages": Thread.objects.unread_by_patient().filter(order__patient=user).count()
     }

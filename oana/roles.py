@@ -39,6 +39,9 @@ ROLES = {
             "orders.review_order",
             "orders.view_questionnaireresponse",
             "orders.view_questionnaire",
+            "orders.view_thread",
+            "orders.read_medical_messages",
+            "orders.read_order_messages",
         ],
     ),
     "fulfillment": (
@@ -61,6 +64,8 @@ ROLES = {
             "orders.refund_order",
             "orders.view_hold",
             "orders.release_hold",
+            "orders.view_thread",
+            "orders.read_order_messages",
         ],
     ),
 }

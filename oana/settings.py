@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "allauth",
+    "allauth.account",
     "oana.apps.OanaConfig",
     "articles",
     "treatments",
@@ -89,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "orders.middleware.PatientsStayOutOfTheAdmin",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -109,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "oana.context_processors.site",
+                "oana.context_processors.patient",
             ],
         },
     }
@@ -149,6 +154,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Patients sign in with a code emailed to them (django-allauth's "login by code"): no
+# password, no sign-up step. Staff keep the admin's own sign-in page; a code requested for a
+# staff email is answered as for an unknown one (orders/accounts.py).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "orders.accounts.PatientAccountAdapter"
+ACCOUNT_FORMS = {"request_login_code": "orders.accounts.RequestPatientCodeForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_EMAIL_VERIFICATION = "none"  # the code itself proves the address
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_REQUIRED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = env.int("SIGN_IN_CODE_MINUTES", default=10) * 60
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = env.int("SIGN_IN_CODE_ATTEMPTS", default=5)
+ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # unknown (and staff) emails: same page, no email
+ACCOUNT_RATE_LIMITS = {
+    # Per client address and per email: requests for a code, and wrong codes.
+    "request_login_code": env.str("SIGN_IN_CODE_RATE", default="20/m/ip,3/m/key"),
+    "login_failed": env.str("SIGN_IN_FAILURE_RATE", default="10/m/ip,5/5m/key"),
+}
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Oana Health: "
+LOGIN_URL = "account_request_login_code"
+LOGIN_REDIRECT_URL = "orders:account"
+LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
@@ -215,6 +254,11 @@ STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 STRIPE_TEST_MODE = DEBUG and not STRIPE_SECRET_KEY
 # Largest webhook body accepted, in bytes; Stripe's events are a few kilobytes.
 STRIPE_WEBHOOK_MAX_BYTES = env.int("STRIPE_WEBHOOK_MAX_BYTES", default=256 * 1024)
+
+# A clinician's question to a patient: a reminder after this many days without an answer,
+# and the order declined (and refunded) after this many.
+QUESTION_REMINDER_DAYS = env.int("QUESTION_REMINDER_DAYS", default=7)
+QUESTION_DECLINE_DAYS = env.int("QUESTION_DECLINE_DAYS", default=14)
 
 # Questionnaire answers typed at checkout stay in the browser's session at most this long
 # (seconds), and only until the order is placed: they are health data.

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from articles.sitemaps import ArticleSitemap, TopicSitemap
 from treatments.sitemaps import CategorySitemap, TreatmentSitemap
@@ -16,6 +17,18 @@ sitemaps = {
     "treatments": TreatmentSitemap,
 }
 
+# Patients sign in with an emailed code (django-allauth). Only that flow is reachable: the
+# password sign-in page leads to it, and sign-up, passwords, email and phone management,
+# which patients do not have, are 404s.
+patient_sign_in_urls = [
+    path(
+        "login/",
+        RedirectView.as_view(pattern_name="account_request_login_code", query_string=True),
+    ),
+    re_path(r"^(signup|password|email|phone|reauthenticate|confirm-email)/", views.not_offered),
+    path("", include("allauth.account.urls")),
+]
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
@@ -29,6 +42,7 @@ urlpatterns = [
     path("articles/", include("articles.urls")),
     path("treatments/", include("treatments.urls")),
     path("", include("orders.urls")),
+    path("accounts/", include(patient_sign_in_urls)),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,7 +1,7 @@
 """Site-wide pages: home, health check, robots.txt, error pages."""
 
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
@@ -51,6 +51,11 @@ def robots_txt(request):
         f"Sitemap: {sitemap_url}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+def not_offered(request, *args, **kwargs):
+    """Sign-in pages patients do not use (they have no password): a plain 404."""
+    raise Http404("Not offered.")
 
 
 def server_error(request):

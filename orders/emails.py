@@ -28,6 +28,13 @@ SUBJECTS = {
     "approved": "Your order {reference} is approved",
     "declined": "Your order {reference} was not approved: everything you paid is refunded",
     "shipped": "Your order {reference} has shipped",
+    "paused": "Your refills for order {reference} are paused",
+    "resumed": "Your refills for order {reference} are running again",
+    "cancel_requested": "Your subscription for order {reference} ends after this month",
+    "address_changed": "Your shipping address for order {reference} changed",
+    "new_message": "New message from your care team about order {reference}",
+    "question": "Your clinician has a question about order {reference}",
+    "question_reminder": "Reminder: your clinician is waiting for your answer ({reference})",
 }
 
 

@@ -24,11 +24,14 @@ for API calls themselves.
 import hashlib
 import json
 import logging
+import time
 
 from django.conf import settings
 from django.urls import reverse
 
 logger = logging.getLogger(__name__)
+
+MONTH = 30 * 24 * 60 * 60
 
 PROVIDER_DOWN = (
     "We could not reach our payment provider, so nothing was charged. "
@@ -93,7 +96,7 @@ class Gateway:
             "client_reference_id": str(order.pk),
             "metadata": metadata,
             "subscription_data": {"metadata": metadata},
-            "customer_email": order.email,
+            **customer_of(order),
             "shipping_address_collection": {"allowed_countries": ["US"]},
             "custom_text": {
                 "shipping_address": {"message": "Free shipping: every monthly refill ships free."},
@@ -105,6 +108,15 @@ class Gateway:
             "success_url": success_url,
             "cancel_url": cancel_url,
         }
+
+
+def customer_of(order):
+    """Her one Stripe customer, once her account has one; else Checkout makes one for the
+    email (and her account adopts it when she signs in)."""
+    account = getattr(order.patient, "patient_account", None) if order.patient_id else None
+    if account is not None and account.stripe_customer_id:
+        return {"customer": account.stripe_customer_id}
+    return {"customer_email": order.email}
 
 
 class StripeGateway(Gateway):
@@ -231,6 +243,22 @@ class StripeGateway(Gateway):
             options={"idempotency_key": idempotency_key},
         )
 
+    def update_subscription(self, subscription_id, params, *, idempotency_key):
+        return self._call(
+            f"update {subscription_id}",
+            self.client.v1.subscriptions.update,
+            subscription_id,
+            params=params,
+            options={"idempotency_key": idempotency_key},
+        )
+
+    def customer_portal_url(self, customer_id, *, return_url):
+        return self._call(
+            "portal session",
+            self.client.v1.billing_portal.sessions.create,
+            params={"customer": customer_id, "return_url": return_url},
+        )["url"]
+
     def recent(self, kind, since):
         """Every ``kind`` object created since ``since`` (a Unix time), newest first."""
         params = {"created": {"gte": since}, "limit": 100}
@@ -265,6 +293,16 @@ class TestModeGateway(Gateway):
         return None
 
     def refresh(self, obj):
+        if obj.get("object") == "subscription" and "items" not in obj:
+            # A local subscription: active, its month running from now.
+            now = int(time.time())
+            return {
+                **obj,
+                "status": "active",
+                "items": {
+                    "data": [{"current_period_start": now, "current_period_end": now + MONTH}]
+                },
+            }
         return obj
 
     def invoice_of_session(self, session):
@@ -296,6 +334,14 @@ class TestModeGateway(Gateway):
 
     def cancel_subscription(self, subscription_id, *, idempotency_key):
         return {"id": subscription_id, "object": "subscription", "status": "canceled"}
+
+    def update_subscription(self, subscription_id, params, *, idempotency_key):
+        return {"id": subscription_id, "object": "subscription", **params}
+
+    def customer_portal_url(self, customer_id, *, return_url):
+        raise PaymentProviderError(
+            "Cards and invoices live at Stripe, and this is the local test mode: there are none."
+        )
 
 
 def get_gateway():

@@ -87,6 +87,10 @@ class OrderQuerySet(models.QuerySet):
     def review_queue(self):
         return self.filter(self.in_review_queue())
 
+    def unanswered_since(self, moment):
+        """Orders whose clinician's question has waited for her answer since ``moment``."""
+        return self.filter(status=Order.Status.NEEDS_INFORMATION, asked_at__lte=moment)
+
     @staticmethod
     def shippable():
         """The row-level rule of ``Order.can_ship`` as a filter (see ``Shipment.objects``)."""
@@ -106,6 +110,7 @@ class Order(AddressFields):
         PAST_DUE = "past_due", "Payment failed, please update your card"
         CANCELLED = "cancelled", "Subscription cancelled"
         REFUNDED = "refunded", "Refunded"
+        NEEDS_INFORMATION = "needs_information", "Your clinician has a question"
 
     # The order lifecycle, the one table of what may happen to an order:
     # (action, status before, status after). Services change an order's status only through
@@ -138,6 +143,12 @@ class Order(AddressFields):
         ("refund", Status.SHIPPED, Status.REFUNDED),
         ("refund", Status.PAST_DUE, Status.REFUNDED),
         ("refund", Status.CANCELLED, Status.REFUNDED),
+        # The clinician asks before deciding; collection pauses until she answers.
+        ("ask", Status.AWAITING_REVIEW, Status.NEEDS_INFORMATION),
+        ("answer", Status.NEEDS_INFORMATION, Status.AWAITING_REVIEW),
+        ("decline", Status.NEEDS_INFORMATION, Status.DECLINED),
+        ("cancel", Status.NEEDS_INFORMATION, Status.CANCELLED),
+        ("refund", Status.NEEDS_INFORMATION, Status.REFUNDED),
     )
 
     public_id = models.CharField(max_length=64, unique=True, default=new_public_id, editable=False)
@@ -193,6 +204,28 @@ class Order(AddressFields):
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
+    # Her account: set once she proved this order's email with a sign-in code.
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="patient_orders",
+    )
+    current_period_end = models.DateTimeField(
+        null=True, blank=True, help_text="When the month she paid for ends (Stripe's word)."
+    )
+    patient_pause_until = models.DateTimeField(
+        null=True, blank=True, help_text="She paused her refills until this date."
+    )
+    cancel_at_period_end = models.BooleanField(
+        default=False, help_text="She cancelled: no charge after the current month."
+    )
+    asked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a clinician asked her a question, unanswered."
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
     objects = OrderQuerySet.as_manager()
 
     class Meta:
@@ -235,6 +268,7 @@ class Order(AddressFields):
             self.Status.DECLINED: "danger",
             self.Status.CANCELLED: "neutral",
             self.Status.REFUNDED: "neutral",
+            self.Status.NEEDS_INFORMATION: "warning",
         }.get(self.status, "neutral")
 
     @property
@@ -274,6 +308,9 @@ class Order(AddressFields):
 
     def can_approve(self):
         return self.allows("approve") and self.reviewed_at is None
+
+    def can_ask(self):
+        return self.allows("ask") and self.reviewed_at is None
 
     def can_decline(self):
         return self.allows("decline") and self.reviewed_at is None and self.paid_at is not None
@@ -654,6 +691,104 @@ class WebhookEvent(models.Model):
         return f"{self.type} {self.stripe_event_id}"
 
 
+class PatientAccount(models.Model):
+    """A patient's account: a Django user with no password (she signs in with an emailed
+    code) and the one Stripe customer all her checkouts reuse."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient_account"
+    )
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.user.email
+
+
+class ThreadQuerySet(models.QuerySet):
+    def for_staff(self, user):
+        """The threads ``user`` may read: medical ones are health data, clinicians only."""
+        topics = [
+            topic
+            for topic, permission in Thread.READ_PERMISSIONS.items()
+            if user.has_perm(permission)
+        ]
+        return self.filter(topic__in=topics)
+
+    def unread_by_care_team(self):
+        return self.filter(
+            models.Q(care_team_read_at__isnull=True)
+            | models.Q(care_team_read_at__lt=models.F("last_patient_message_at")),
+            last_patient_message_at__isnull=False,
+        )
+
+    def unread_by_patient(self):
+        return self.filter(
+            models.Q(patient_read_at__isnull=True)
+            | models.Q(patient_read_at__lt=models.F("last_staff_message_at")),
+            last_staff_message_at__isnull=False,
+        )
+
+
+class Thread(models.Model):
+    """A conversation between a patient and her care team about one order."""
+
+    class Topic(models.TextChoices):
+        MEDICAL = "medical", "A medical question"
+        ORDER = "order", "My order or delivery"
+
+    # Who on the care team may read (and answer) each topic.
+    READ_PERMISSIONS = {
+        Topic.MEDICAL: "orders.read_medical_messages",
+        Topic.ORDER: "orders.read_order_messages",
+    }
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="threads")
+    topic = models.CharField(max_length=10, choices=Topic.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_patient_message_at = models.DateTimeField(null=True, blank=True)
+    last_staff_message_at = models.DateTimeField(null=True, blank=True)
+    patient_read_at = models.DateTimeField(null=True, blank=True)
+    care_team_read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ThreadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "message thread"
+        permissions = [
+            ("read_medical_messages", "Can read and answer medical messages (health data)"),
+            ("read_order_messages", "Can read and answer messages about orders and delivery"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_topic_display()} ({self.order.reference})"
+
+
+class Message(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    from_patient = models.BooleanField()
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"Message {self.pk} in thread {self.thread_id}"
+
+    @property
+    def who(self):
+        if self.from_patient:
+            return "You"
+        if self.author_id:
+            return self.author.get_full_name() or "Your care team"
+        return "Your care team"
+
+
 class ReviewQueueOrder(Order):
     """Paid orders waiting for a clinician: the admin's review queue (a proxy of Order)."""
 
@@ -680,7 +815,7 @@ class QuestionnaireAccess(models.Model):
     class Meta:
         ordering = ["-viewed_at", "-id"]
         verbose_name = "questionnaire access"
-        verbose_name_plural = "questionnaire access log"
+        verbose_name_plural = "health data access log"
 
     def __str__(self):
         return f"{self.username} viewed {self.order.reference} ({self.where})"

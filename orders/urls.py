@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import stripe_webhook, views
+from . import account_views, stripe_webhook, views
 
 app_name = "orders"
 
@@ -12,6 +12,18 @@ urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("checkout/success/", views.checkout_success, name="checkout_success"),
     path("checkout/test-mode/<str:public_id>/", views.test_mode_payment, name="test_mode"),
-    path("orders/<str:public_id>/", views.order_detail, name="detail"),
+    path("account/", account_views.account, name="account"),
+    path("orders/<str:public_id>/", account_views.order_detail, name="detail"),
+    path("orders/<str:public_id>/pause/", account_views.pause, name="pause"),
+    path("orders/<str:public_id>/resume/", account_views.resume, name="resume"),
+    path("orders/<str:public_id>/cancel/", account_views.cancel, name="cancel"),
+    path("orders/<str:public_id>/address/", account_views.change_address, name="change_address"),
+    path("orders/<str:public_id>/cards-and-invoices/", account_views.portal, name="portal"),
+    path("orders/<str:public_id>/messages/", account_views.threads, name="threads"),
+    path(
+        "orders/<str:public_id>/messages/<int:thread_id>/",
+        account_views.thread,
+        name="thread",
+    ),
     path("stripe/webhook/", stripe_webhook.stripe_webhook, name="stripe_webhook"),
 ]

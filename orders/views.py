@@ -4,7 +4,6 @@ import logging
 import re
 import time
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from treatments.models import Plan
 
 from .cart import Cart
+from .forms import AddressForm
 from .gateways import (
     PROVIDER_DOWN,
     PaymentProviderError,
@@ -96,6 +96,14 @@ def cart_remove(request):
     return redirect(request.POST.get("next") == "checkout" and "orders:checkout" or "orders:cart")
 
 
+def _signed_in_patient(request):
+    """The signed-in patient (her orders join her account at once), or None."""
+    user = request.user
+    if user.is_authenticated and hasattr(user, "patient_account"):
+        return user
+    return None
+
+
 def _pending_order(request):
     public_id = request.session.get(PENDING_KEY)
     if not isinstance(public_id, str):
@@ -160,9 +168,11 @@ def checkout(request):
         messages.error(request, "Online payment is not available right now. Please try later.")
         return render(request, "orders/checkout.html", {**context, "form": form}, status=503)
     try:
+        patient = _signed_in_patient(request)
         order = place_order(
             current_cart,
-            email=form.cleaned_data["email"],
+            email=patient.email if patient else form.cleaned_data["email"],
+            patient=patient,
             full_name=form.cleaned_data["full_name"],
             date_of_birth=form.cleaned_data["date_of_birth"],
             answers=form.answers(),
@@ -197,21 +207,6 @@ def checkout(request):
     return redirect(url)
 
 
-class TestPaymentForm(forms.Form):
-    """The shipping address Stripe Checkout would collect."""
-
-    name = forms.CharField(label="Full name", max_length=200)
-    line1 = forms.CharField(label="Address", max_length=200)
-    line2 = forms.CharField(label="Apartment, suite (optional)", max_length=200, required=False)
-    city = forms.CharField(label="City", max_length=100)
-    state = forms.CharField(label="State", max_length=2, min_length=2, help_text="e.g. NY")
-    postal_code = forms.RegexField(
-        label="ZIP code",
-        regex=r"^\d{5}(-\d{4})?$",
-        error_messages={"invalid": "Enter a 5-digit ZIP code."},
-    )
-
-
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def test_mode_payment(request, public_id):
@@ -223,7 +218,7 @@ def test_mode_payment(request, public_id):
     if order.status != Order.Status.PENDING_PAYMENT:
         return redirect(order)
     if request.method != "POST":
-        form = TestPaymentForm(
+        form = AddressForm(
             initial={
                 "name": order.full_name,
                 "line1": "123 Test Street",
@@ -240,7 +235,7 @@ def test_mode_payment(request, public_id):
         )
         messages.error(request, "Your card was declined (test). Nothing was charged: try again.")
         return redirect("orders:test_mode", public_id=order.public_id)
-    form = TestPaymentForm(request.POST)
+    form = AddressForm(request.POST)
     if action != "pay" or not form.is_valid():
         if action != "pay":
             form.add_error(None, "Choose Pay (test) or Decline card (test).")
@@ -262,11 +257,3 @@ def checkout_success(request):
         request.session.pop(PENDING_KEY, None)
         _drop_answers(request)
     return render(request, "orders/success.html", {"order": order})
-
-
-@never_cache
-@require_safe
-def order_detail(request, public_id):
-    order = _order_or_404(Order.objects.prefetch_related("lines", "shipments"), public_id)
-    events = order.events.exclude(message="").select_related("actor")
-    return render(request, "orders/order_detail.html", {"order": order, "events": events})

@@ -17,10 +17,11 @@ The admin is split by concern, one small module each:
 - ``orders``: the order page, its read-only inlines and its approve/decline/refund views;
 - ``review``: health data: the review queue, questionnaire answers and their audit log;
 - ``fulfilment``: shipments and marking them shipped;
-- ``payments``: payments, refunds and Stripe webhook events (read-only).
+- ``payments``: payments, refunds and Stripe webhook events (read-only), and holds;
+- ``messages``: the care team's inbox and replies to patients.
 
 Django's admin autodiscovery imports ``orders.admin``; importing the modules below is
 what registers their ``ModelAdmin`` classes.
 """
 
-from . import fulfilment, orders, payments, review  # noqa: F401  (registers the admins)
+from . import fulfilment, messages, orders, payments, review  # noqa: F401  (registers the admins)

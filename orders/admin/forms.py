@@ -19,6 +19,21 @@ class NoteForm(forms.Form):
     )
 
 
+class AskForm(forms.Form):
+    question = forms.CharField(
+        label="Your question to the patient",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Sent as a medical message; she is emailed a notice without it. Her "
+        "subscription pauses until she answers; after 14 days without an answer the order "
+        "is declined and refunded.",
+    )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label="Reply", max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+
+
 class DeclineForm(forms.Form):
     reason = forms.CharField(
         label="Reason (sent to the patient)",

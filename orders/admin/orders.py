@@ -1,19 +1,23 @@
 """The order admin: read-only inlines, the order page and its approve/decline/refund views."""
 
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
 from ..models import Hold, Order, OrderEvent, OrderLine, Payment, Refund, Shipment
 from ..services import OrderError
+from ..services.messages import ask_patient
 from ..services.refunds import refund_order
 from ..services.review import approve_order, decline_order
 from .common import (
@@ -26,7 +30,7 @@ from .common import (
     stripe_link,
     tracking_link,
 )
-from .forms import DeclineForm, NoteForm, RefundForm
+from .forms import AskForm, DeclineForm, NoteForm, RefundForm
 
 
 def refund_outcome(refund):
@@ -152,6 +156,22 @@ class OrderEventInline(ReadOnlyInline):
 # --- orders ---------------------------------------------------------------------------------
 
 
+class UnansweredFilter(admin.SimpleListFilter):
+    """Support's list: questions to patients unanswered for a week (she was reminded)."""
+
+    title = "question to the patient"
+    parameter_name = "unanswered"
+
+    def lookups(self, request, model_admin):
+        return [("yes", f"Unanswered over {settings.QUESTION_REMINDER_DAYS} days")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            since = timezone.now() - timedelta(days=settings.QUESTION_REMINDER_DAYS)
+            return queryset.unanswered_since(since)
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyModelAdmin):
     list_display = [
@@ -163,7 +183,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         "paid_at",
         "created_at",
     ]
-    list_filter = ["status", "is_test_mode"]
+    list_filter = ["status", UnansweredFilter, "is_test_mode"]
     search_fields = ["=id", "email", "full_name", "public_id", "stripe_subscription_id"]
     date_hierarchy = "created_at"
     inlines = [
@@ -314,6 +334,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         return {
             "can_approve": self.has_review_permission(request) and order.can_approve(),
             "can_decline": self.has_review_permission(request) and order.can_decline(),
+            "can_ask": self.has_review_permission(request) and order.can_ask(),
             "can_refund": self.has_refund_permission(request) and order.can_refund(),
         }
 
@@ -322,6 +343,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         return [
             path("<int:pk>/approve/", wrap(self.approve_view), name="orders_order_approve"),
             path("<int:pk>/decline/", wrap(self.decline_view), name="orders_order_decline"),
+            path("<int:pk>/ask/", wrap(self.ask_view), name="orders_order_ask"),
             path("<int:pk>/refund/", wrap(self.refund_view), name="orders_order_refund"),
             *super().get_urls(),
         ]
@@ -377,6 +399,33 @@ class OrderAdmin(ReadOnlyModelAdmin):
             title=f"Approve {order.reference}",
             button="Approve order",
             intro="Approving sends the order to Fulfillment and emails the patient.",
+        )
+
+    def ask_view(self, request, pk):
+        order = self._order_or_403(request, pk, self.has_review_permission)
+        form = AskForm(request.POST or None)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    ask_patient(order, by=request.user, question=form.cleaned_data["question"])
+                except OrderError as error:
+                    return self._done(request, order, error.message, messages.ERROR)
+                return self._done(
+                    request,
+                    order,
+                    f"Question sent for {order.reference}: it leaves the queue until she "
+                    "answers, and her subscription is paused meanwhile.",
+                )
+            status = 400
+        return self._form_page(
+            request,
+            order,
+            form,
+            title=f"Ask the patient about {order.reference}",
+            button="Send the question",
+            status=status,
+            intro="Ask what you need before deciding: she reads it in her account.",
         )
 
     def decline_view(self, request, pk):

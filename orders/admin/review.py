@@ -35,6 +35,7 @@ from .common import (
 # Timeline entries a clinician should see in the queue before deciding.
 QUEUE_NOTES = {
     "stray_payment": "A second checkout was paid and refunded automatically: she is charged once.",
+    "answered": "Answered: she replied to the clinician's question (see Messages).",
 }
 
 
@@ -50,7 +51,7 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
     list_display = [
         "order_link",
         "waiting",
-        "patient",
+        "patient_and_age",
         "treatments",
         "flags",
         "at_a_glance",
@@ -116,7 +117,7 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
         return format_html('<span class="{}">{}</span>', css, timesince(since).split(",")[0])
 
     @admin.display(description="patient")
-    def patient(self, order):
+    def patient_and_age(self, order):
         age = age_in_years(order.date_of_birth)
         return format_html(
             "{}<br><small>{}</small>", order.full_name, f"age {age}" if age is not None else ""
@@ -166,8 +167,12 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
                 queue,
             )
         return format_html(
-            '<a class="button" href="{}?next={}">Approve</a> <a class="button clinic-danger" href="{}?next={}">Decline</a>',
+            '<a class="button" href="{}?next={}">Approve</a> '
+            '<a class="button" href="{}?next={}">Ask the patient</a> '
+            '<a class="button clinic-danger" href="{}?next={}">Decline</a>',
             reverse("admin:orders_order_approve", args=[order.pk]),
+            queue,
+            reverse("admin:orders_order_ask", args=[order.pk]),
             queue,
             reverse("admin:orders_order_decline", args=[order.pk]),
             queue,

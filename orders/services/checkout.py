@@ -16,7 +16,9 @@ from . import OrderError, lock_order, record_event
 logger = logging.getLogger(__name__)
 
 
-def place_order(cart, *, email, full_name, date_of_birth, answers, flags, pending=None):
+def place_order(
+    cart, *, email, full_name, date_of_birth, answers, flags, pending=None, patient=None
+):
     """Create (or refresh) the pending order for ``cart``; returns the Order.
 
     ``pending`` is the order this browser started earlier, if any: while it still waits for
@@ -32,6 +34,7 @@ def place_order(cart, *, email, full_name, date_of_birth, answers, flags, pendin
     subtotal = sum(line.total_cents for line in lines)
     fields = {
         "email": email,
+        "patient": patient,
         "full_name": full_name,
         "date_of_birth": date_of_birth,
         "currency": currencies.pop(),

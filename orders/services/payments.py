@@ -19,6 +19,7 @@ from treatments.money import format_money_exact
 from ..emails import queue_order_email
 from ..models import Hold, Order, Payment, Shipment
 from . import lock_order, record_event, transition
+from .subscriptions import current_period_end
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +86,14 @@ def is_stray(order, session):
     )
 
 
-def complete_checkout(order, *, session, invoice, actor=None, actor_label="Stripe webhook"):
+def complete_checkout(
+    order, *, session, invoice, period_end=None, actor=None, actor_label="Stripe webhook"
+):
     """The patient paid Checkout Session ``session`` (Stripe's current version of it, with
     ``payment_status`` "paid": the caller checks).
 
-    ``invoice`` is the ``PaidInvoice`` of its first invoice. The order's one live session,
+    ``invoice`` is the ``PaidInvoice`` of its first invoice; ``period_end`` when the month she
+    paid for ends (from her subscription). The order's one live session,
     charging what the order costs: the order is paid and waits for a clinician (its Stripe
     customer, subscription and shipping address stored, the first payment recorded, the
     patient emailed). Any other session is a stray payment: refunded and its subscription
@@ -111,6 +115,8 @@ def complete_checkout(order, *, session, invoice, actor=None, actor_label="Strip
         order.stripe_customer_id = session.get("customer") or order.stripe_customer_id
         order.stripe_subscription_id = invoice.subscription_id or session.get("subscription") or ""
         order.subscription_status = "active"
+        order.current_period_end = period_end
+        _adopt_customer(order)
         for name, value in _shipping_from_session(session).items():
             setattr(order, name, value)
         order.paid_at = timezone.now()
@@ -126,6 +132,14 @@ def complete_checkout(order, *, session, invoice, actor=None, actor_label="Strip
         _record_payment(order, invoice, Payment.Kind.INITIAL)
         queue_order_email(order, "order_received")
     return "paid"
+
+
+def _adopt_customer(order):
+    """A signed-in patient's first paid checkout gives her account its Stripe customer."""
+    account = getattr(order.patient, "patient_account", None) if order.patient_id else None
+    if account is not None and not account.stripe_customer_id and not order.is_test_mode:
+        account.stripe_customer_id = order.stripe_customer_id
+        account.save(update_fields=["stripe_customer_id"])
 
 
 def _stray_reason(order, session):
@@ -329,7 +343,16 @@ def update_subscription(order, *, subscription, actor=None, actor_label="Stripe 
         ):
             return False
         order.subscription_status = status
-        order.save(update_fields=["subscription_status", "updated_at"])
+        order.current_period_end = current_period_end(subscription) or order.current_period_end
+        order.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
+        order.save(
+            update_fields=[
+                "subscription_status",
+                "current_period_end",
+                "cancel_at_period_end",
+                "updated_at",
+            ]
+        )
         if status in ("past_due", "unpaid") and order.allows("fail_payment"):
             mark_past_due(
                 order, actor=actor, actor_label=actor_label, data={"subscription_status": status}

@@ -32,6 +32,7 @@ from .payments import (
     update_subscription,
 )
 from .refunds import settle_refund
+from .subscriptions import current_period_end
 
 logger = logging.getLogger(__name__)
 ACTOR = "Stripe webhook"
@@ -108,8 +109,13 @@ def checkout_session_completed(session, gateway, *, actor_label=ACTOR):
         # A delayed payment method (never offered: cards only) would arrive here first.
         return "not paid yet"
     invoice = gateway.invoice_of_session(session)
+    subscription = gateway.refresh({"object": "subscription", "id": session["subscription"]})
     result = complete_checkout(
-        order, session=session, invoice=paid_invoice(invoice, gateway), actor_label=actor_label
+        order,
+        session=session,
+        invoice=paid_invoice(invoice, gateway),
+        period_end=current_period_end(subscription),
+        actor_label=actor_label,
     )
     return {"paid": "order paid", "already paid": "already paid", "stray": "stray refunded"}[result]
 

@@ -16,6 +16,7 @@ from django.test import TestCase
 from oana.roles import GROUP_NAMES
 from orders.models import Order
 from orders.services.fulfilment import mark_shipped
+from orders.services.messages import ask_patient, post_patient_message
 from orders.services.payments import (
     cancel_order,
     mark_past_due,
@@ -93,7 +94,18 @@ def _refund(order, to):
         )
 
 
+def _ask(order, to):
+    ask_patient(order, by=_staff("clinician"), question="How is your blood pressure lately?")
+
+
+def _answer(order, to):
+    thread = order.threads.get(topic="medical")
+    post_patient_message(thread, body="It was 118/76 last week.", by=order.patient)
+
+
 DRIVERS = {
+    "ask": _ask,
+    "answer": _answer,
     "pay": _pay,
     "approve": _approve,
     "decline": _decline,

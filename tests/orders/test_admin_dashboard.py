@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from orders.models import Order, Payment, Refund
+from orders.models import Hold, Order, Payment, Refund
+from orders.services.messages import ask_patient, start_thread
 from orders.services.review import approve_order
 from orders.templatetags.clinic_admin import clinic_numbers
 from tests.orders.clinic import order_to_review
@@ -29,35 +30,49 @@ def clinic():
     Payment.objects.filter(order=old).update(paid_at=timezone.now() - timedelta(days=40))
     Refund.objects.create(order=approved, amount_cents=500, reason="goodwill", status="succeeded")
     Refund.objects.create(order=approved, amount_cents=700, reason="failed", status="failed")
+    Hold.objects.create(order=late, kind=Hold.Kind.DISPUTE, reason="Disputed")
+    asked = order_to_review(1500, email="asked@example.com")
+    ask_patient(asked, by=clinician, question="Any change in your medicines?")
+    Order.objects.filter(pk=asked.pk).update(asked_at=timezone.now() - timedelta(days=8))
+    order_to_review(1500, email="asked-today@example.com")
+    ask_patient(Order.objects.get(email="asked-today@example.com"), by=clinician, question="?")
+    start_thread(waiting[0], topic="order", body="When does my box ship?", by=None)
     return waiting
 
 
 def test_numbers(clinic):
-    numbers = clinic_numbers()
-    # 3 waiting: two plus the one whose payment is old (it still awaits review).
+    numbers = clinic_numbers(user=staff("superuser", "root"))
+    # 3 waiting: two plus the one whose payment is old (it still awaits review); the two
+    # asked a question wait for the patient, one of them for over a week.
     assert numbers == {
         "awaiting_review": 3,
-        "on_hold": 0,
+        "on_hold": 1,
         "past_due": 1,
         "to_ship": 1,
-        "revenue_30d_cents": 2200 + 2200 + 3200 + 4300 - 500,
+        "unanswered": 1,
+        "unread_messages": 1,
+        "revenue_30d_cents": 2200 + 2200 + 3200 + 4300 + 1500 + 1500 - 500,
     }
+    assert clinic_numbers(user=staff("fulfillment"))["unread_messages"] == 0
 
 
 def test_numbers_take_constant_queries(clinic, django_assert_num_queries):
-    with django_assert_num_queries(5):
-        clinic_numbers()
+    user = staff("superuser", "root")
+    with django_assert_num_queries(7):
+        clinic_numbers(user=user)
     for i in range(5):
-        order_to_review(email=f"more{i}@example.com")
-    with django_assert_num_queries(5):
-        clinic_numbers()
+        start_thread(
+            order_to_review(email=f"more{i}@example.com"), topic="medical", body="Hi", by=None
+        )
+    with django_assert_num_queries(7):
+        clinic_numbers(user=user)
 
 
 def test_index_shows_the_panel_to_order_staff_only(client, clinic):
     sign_in(client, staff("superuser", "root"))
     html = client.get("/admin/").content.decode()
     assert "Today at the clinic" in html
-    assert "$114.00" in html
+    assert "$144.00" in html
     assert 'data-testid="awaiting-review"><strong>3</strong>' in html
     sign_in(client, staff("content-editor"))
     html = client.get("/admin/").content.decode()

@@ -11,6 +11,7 @@ from orders.services.payments import record_renewal_payment
 from orders.services.review import approve_order, decline_order
 from tests.orders.clinic import order_to_review
 from tests.orders.factories import paid_invoice_for
+from tests.patients import sign_in_patient
 from tests.staff import sign_in, staff
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
@@ -58,6 +59,7 @@ def test_mark_shipped_emails_the_tracking_link_and_the_order_page_shows_it(
     html = email.alternatives[0][0]
     assert f'href="{link}"' in html
 
+    sign_in_patient(client, order)
     page = client.get(order.get_absolute_url()).content.decode()
     assert "USPS" in page
     assert "9400 1000 0000 0000 0000 01" in page

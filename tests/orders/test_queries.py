@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from orders.models import Order, Shipment
 from tests.orders.factories import answers, make_paid_order, make_plan
 from tests.orders.lifecycle import order_in
+from tests.patients import sign_in_patient
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 
@@ -81,8 +82,10 @@ def test_order_page(client, lines):
     order_in(Order.Status.APPROVED, order=order)
     for _ in range(lines):
         Shipment.objects.create(order=order, kind="refill")
-    # order, lines, shipments, timeline (with actors)
-    assert len(queries_for(client, order.get_absolute_url())) == 4
+    sign_in_patient(client, order)
+    # session and user; the order; then her order with lines, shipments and threads;
+    # timeline (with actors); her unread messages for the header
+    assert len(queries_for(client, order.get_absolute_url())) == 9
 
 
 @pytest.mark.parametrize("lines", [1, 5])

@@ -13,6 +13,7 @@ from django.urls import reverse
 from articles.seed import load_articles
 from orders.models import Order
 from tests.orders.factories import make_order
+from tests.patients import sign_in_patient
 from tests.staff import sign_in
 from treatments.models import Plan, Treatment
 from treatments.seed import load_catalog
@@ -56,6 +57,7 @@ def test_a_price_change_leaves_existing_orders_alone(client, catalog, django_use
     line = order.lines.get()
     assert (line.unit_amount_cents, order.subtotal_cents, order.total_cents) == (6900, 6900, 6900)
     assert line.plan.amount_cents == 6500  # the plan moved on, the order did not
+    sign_in_patient(client, order)
     page = text_of(client.get(order.get_absolute_url()))
     assert "$69.00" in page
     assert "$65" not in page
@@ -68,6 +70,7 @@ def test_old_orders_still_show_a_treatment_that_was_withdrawn(client, catalog):
     Treatment.objects.filter(slug="hairless-hype").update(is_active=False)
     Plan.objects.filter(treatment__slug="hairless-hype").update(is_active=False)
 
+    sign_in_patient(client, order)
     response = client.get(order.get_absolute_url())
     assert response.status_code == 200
     assert "Hairless Hype" in text_of(response)
