@@ -214,18 +214,14 @@ def threads(request, public_id):
     order = her_order(request, public_id)
     form = NewThreadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            thread = care_messages.start_thread(
-                order,
-                topic=form.cleaned_data["topic"],
-                body=form.cleaned_data["body"],
-                by=request.user,
-            )
-        except OrderError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, "Sent. Your care team will reply here.")
-            return redirect("orders:thread", public_id=order.public_id, thread_id=thread.pk)
+        thread = care_messages.start_thread(
+            order,
+            topic=form.cleaned_data["topic"],
+            body=form.cleaned_data["body"],
+            by=request.user,
+        )
+        messages.success(request, "Sent. Your care team will reply here.")
+        return redirect("orders:thread", public_id=order.public_id, thread_id=thread.pk)
     status = 400 if form.is_bound else 200
     context = {
         "order": order,

@@ -252,8 +252,13 @@ def test_mode_payment(request, public_id):
 def checkout_success(request):
     public_id = request.GET.get("order", "")
     order = _order_or_404(Order, public_id)
+    # Her name and email only for the browser that placed the order (or her account):
+    # anyone else with the link sees the next steps.
+    hers = request.session.get(PENDING_KEY) == order.public_id or (
+        request.user.is_authenticated and order.patient_id == request.user.pk
+    )
     if request.session.get(PENDING_KEY) == order.public_id:
         Cart(request.session).clear()
         request.session.pop(PENDING_KEY, None)
         _drop_answers(request)
-    return render(request, "orders/success.html", {"order": order})
+    return render(request, "orders/success.html", {"order": order, "hers": hers})

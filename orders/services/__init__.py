@@ -75,6 +75,8 @@ ACTION_WORDS = {
     "recover_payment": "resumed",
     "cancel": "cancelled",
     "refund": "refunded in full",
+    "ask": "held for a question to the patient",
+    "answer": "answered",
 }
 
 

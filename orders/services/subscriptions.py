@@ -50,9 +50,7 @@ def collection_pause(order):
 
 
 def push_collection_pause(order, *, reason):
-    """Tell Stripe the pause ``order`` needs now (its subscription, if it has one)."""
-    if not order.stripe_subscription_id:
-        return
+    """Tell Stripe the pause ``order`` needs now (a paid order always has a subscription)."""
     pause = collection_pause(order)
     gateway_for(order).update_subscription(
         order.stripe_subscription_id,
@@ -97,7 +95,7 @@ def pause_refills(order, *, months, by):
             actor=by,
             data={"months": months, "until": order.patient_pause_until.isoformat()},
         )
-        queue_order_email(order, "paused", until=until)
+        queue_order_email(order, "paused", until=f"{until:%B %-d, %Y}")
     return order
 
 
@@ -126,12 +124,11 @@ def cancel_at_period_end(order, *, by):
     with transaction.atomic():
         order = lock_order(order)
         _running(order, "cancelled")
-        if order.stripe_subscription_id:
-            gateway_for(order).update_subscription(
-                order.stripe_subscription_id,
-                {"cancel_at_period_end": True},
-                idempotency_key=f"cancel-at-end-{order.stripe_subscription_id}",
-            )
+        gateway_for(order).update_subscription(
+            order.stripe_subscription_id,
+            {"cancel_at_period_end": True},
+            idempotency_key=f"cancel-at-end-{order.stripe_subscription_id}",
+        )
         order.cancel_at_period_end = True
         order.save(update_fields=["cancel_at_period_end", "updated_at"])
         record_event(

@@ -7,8 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import Order, QuestionnaireAccess, Shipment
+from tests.browser.helpers import patient_sign_in, staff_sign_in
 from tests.orders.clinic import order_to_review
-from tests.staff import PASSWORD, staff
+from tests.staff import staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,21 +21,12 @@ def order(settings):
     return order_to_review(3200)
 
 
-def log_in(page, user):
-    page.context.clear_cookies()
-    page.goto("/admin/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Today at the clinic")).to_be_visible()
-
-
 def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screenshot, order):
     clinician = staff("clinician", "dr_lee")
     shipper = staff("fulfillment", "sam")
 
     # The clinician opens the review queue from the index panel.
-    log_in(page, clinician)
+    staff_sign_in(page, clinician)
     page.get_by_test_id("awaiting-review").click()
     page.wait_for_url("**/admin/orders/reviewqueueorder/")
     row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
@@ -59,7 +51,7 @@ def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screen
     assert QuestionnaireAccess.objects.filter(user=clinician, order=order).exists()
 
     # Fulfillment marks the first shipment shipped.
-    log_in(page, shipper)
+    staff_sign_in(page, shipper)
     page.get_by_test_id("to-ship").click()
     row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
     expect(row).to_contain_text("45 Maple Avenue")
@@ -72,8 +64,8 @@ def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screen
     shipment = Shipment.objects.get(order=order)
     assert (shipment.status, shipment.tracking_number) == ("shipped", "9400111899223100001234")
 
-    # The patient's order page shows the tracking number, linked to the carrier.
-    page.context.clear_cookies()
+    # Signed in, the patient's order page shows the tracking number, linked to the carrier.
+    patient_sign_in(page, order.email)
     page.goto(order.get_absolute_url())
     expect(page.get_by_test_id("order-status")).to_have_text("Shipped")
     link = page.get_by_role("link", name="9400111899223100001234")
@@ -92,7 +84,7 @@ def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screen
 )
 def test_each_role_sees_the_oana_admin(page, screenshot, order, role, sees, hidden):
     """Plum header and buttons on every page; health data only for those who may read it."""
-    log_in(page, staff(role))
+    staff_sign_in(page, staff(role))
     expect(page.locator("#header")).to_have_css("background-color", "rgb(74, 31, 64)")
     expect(page.locator("#site-name a")).to_have_text("Oana Health staff")
     screenshot(page, f"clinic-admin-index-{role}-desktop")
@@ -107,13 +99,7 @@ def test_each_role_sees_the_oana_admin(page, screenshot, order, role, sees, hidd
 
 @pytest.mark.parametrize("role", ["content-editor", "catalog-manager"])
 def test_content_and_catalog_staff_see_no_orders(page, screenshot, order, role):
-    log_in_without_panel = staff(role)
-    page.context.clear_cookies()
-    page.goto("/admin/")
-    page.get_by_label("Username").fill(log_in_without_panel.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Run the clinic")).to_be_visible()
+    staff_sign_in(page, staff(role), expect_panel=False)
     expect(page.locator("#header")).to_have_css("background-color", "rgb(74, 31, 64)")
     expect(page.get_by_text("Today at the clinic")).to_have_count(0)
     expect(page.locator("#content-main")).not_to_contain_text("Orders")

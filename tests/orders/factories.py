@@ -1,7 +1,7 @@
 """Small factories for order tests: our own catalog rows, never the seed."""
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 
 from django.utils import timezone
 from django.utils.text import slugify
@@ -101,6 +101,7 @@ def pay(order, **invoice_changes):
         order,
         session=completed_session(order),
         invoice=paid_invoice_for(order, **invoice_changes),
+        period_end=timezone.now() + timedelta(days=30),
     )
     return Order.objects.get(pk=order.pk)
 

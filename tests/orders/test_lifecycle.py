@@ -65,3 +65,9 @@ def test_a_patient_who_cancels_after_approval_still_gets_the_month_she_paid_for(
 def test_cancelled_before_review_never_ships():
     order = order_in(S.CANCELLED)
     assert order.cancelled_before_review and not order.can_ship() and order.can_decline()
+
+
+def test_every_action_reads_well_in_the_domain_error():
+    from orders.services import ACTION_WORDS
+
+    assert set(ACTION_WORDS) == {action for action, _, _ in Order.LIFECYCLE}

@@ -56,3 +56,14 @@ def test_success_page_explains_next_steps_and_links_to_the_order(client):
 @pytest.mark.parametrize("query", ["", "?order=", "?order=unknown"])
 def test_success_page_without_a_known_order_is_404(client, query):
     assert client.get(f"/checkout/success/{query}").status_code == 404
+
+
+def test_the_success_page_names_her_only_in_her_own_browser(client, test_mode):
+    order = make_paid_order()
+    html = client.get(f"/checkout/success/?order={order.public_id}").content.decode()
+    assert "Thank you</h1>" in html and "Jane Patient" not in html and order.email not in html
+    from tests.patients import sign_in_patient
+
+    sign_in_patient(client, order)
+    html = client.get(f"/checkout/success/?order={order.public_id}").content.decode()
+    assert "Thank you, Jane Patient" in html and order.email in html

@@ -1,0 +1,108 @@
+"""Her account, end to end: she orders signed out, gets the order email, signs in with the
+emailed code, sees her order, pauses her subscription and writes to her care team; a
+clinician asks her a question in the admin; she answers; the order is back in the queue and
+the clinician approves it."""
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from orders.models import Order
+from tests.browser.helpers import patient_sign_in, staff_sign_in
+from tests.orders.factories import make_plan
+from tests.staff import staff
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def metformin(settings):
+    settings.STRIPE_TEST_MODE = True
+    settings.STRIPE_SECRET_KEY = ""
+    return make_plan("Oral Metformin ER", 2200)
+
+
+def order_signed_out(page, plan):
+    page.goto(plan.treatment.get_absolute_url())
+    page.get_by_role("button", name=re.compile("Start your visit")).first.click()
+    page.get_by_role("link", name="Continue to medical questions").click()
+    page.get_by_label("Email").fill("jane@example.com")
+    page.get_by_label("Legal name").fill("Jane Patient")
+    page.get_by_label("Date of birth").fill("1990-04-12")
+    page.get_by_role("group", name=re.compile("pregnant")).get_by_label("None of these").check()
+    page.get_by_role("group", name=re.compile("kidney disease")).get_by_label("No").check()
+    page.get_by_label("Which medicines").fill("none")
+    page.get_by_label("Do you have any allergies").fill("none")
+    page.get_by_role("group", name=re.compile("alcohol")).get_by_label("No").check()
+    page.get_by_role("button", name=re.compile("Continue to payment")).click()
+    page.get_by_label("Address", exact=True).fill("45 Maple Avenue")
+    page.get_by_role("button", name=re.compile(r"Pay \(test\)")).click()
+    page.wait_for_url("**/checkout/success/**")
+
+
+def test_her_account_from_order_to_approval(page, screenshot, metformin):
+    order_signed_out(page, metformin)
+    order = Order.objects.get()
+    [received] = [m for m in mail.outbox if "We received your order" in m.subject]
+    assert f"/orders/{order.public_id}/" in received.body
+
+    # She follows the link in the email: the details need her sign-in.
+    page.goto(f"/orders/{order.public_id}/")
+    expect(page.get_by_role("link", name="Sign in to see details")).to_be_visible()
+    patient_sign_in(page, "jane@example.com")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello")
+    expect(page.locator("main")).to_contain_text(order.reference)
+    expect(page.get_by_role("link", name="Account")).to_be_visible()
+    screenshot(page, "account-desktop")
+
+    page.get_by_role("link", name=f"Order {order.reference}").click()
+    expect(page.locator("address")).to_contain_text("45 Maple Avenue")
+    page.get_by_label("Pause for").select_option("1")
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Paused until")
+    screenshot(page, "account-order-paused-desktop")
+    assert Order.objects.get().patient_pause_until is not None
+
+    page.get_by_role("link", name="Write to your care team").click()
+    expect(page.locator("main")).to_contain_text("call 911")
+    page.get_by_label("My order or delivery").check()
+    page.get_by_label("Your message").fill("Can my refills come to my office?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("main")).to_contain_text("Can my refills come to my office?")
+
+    # The clinician asks her a question before deciding.
+    clinician = staff("clinician", "dr_lee")
+    staff_sign_in(page, clinician)
+    page.get_by_test_id("awaiting-review").click()
+    row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
+    row.get_by_role("link", name="Ask the patient").click()
+    page.get_by_label("Your question to the patient").fill("Do you take any blood pressure pills?")
+    page.get_by_role("button", name="Send the question").click()
+    expect(page.locator(".messagelist")).to_contain_text("Question sent")
+    assert Order.objects.get().status == Order.Status.NEEDS_INFORMATION
+    [question] = [m for m in mail.outbox if "has a question" in m.subject]
+    assert "blood pressure pills" not in question.body
+
+    # She answers from her account.
+    patient_sign_in(page, "jane@example.com")
+    page.get_by_role("link", name=f"Order {order.reference}").click()
+    expect(page.locator("main")).to_contain_text("Your clinician has a question")
+    page.get_by_role("link", name="A medical question").click()
+    expect(page.locator("main")).to_contain_text("Do you take any blood pressure pills?")
+    page.get_by_label("Your message").fill("No, none.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("main")).to_contain_text("No, none.")
+    screenshot(page, "account-thread-desktop")
+    assert Order.objects.get().status == Order.Status.AWAITING_REVIEW
+
+    # Back in the queue, marked answered; the clinician approves.
+    staff_sign_in(page, clinician)
+    page.get_by_test_id("awaiting-review").click()
+    row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
+    expect(row).to_contain_text("Answered")
+    row.get_by_role("link", name="Approve").click()
+    page.get_by_role("button", name="Approve order").click()
+    expect(page.locator(".messagelist")).to_contain_text(f"{order.reference} approved")
+    assert Order.objects.get().status == Order.Status.APPROVED
