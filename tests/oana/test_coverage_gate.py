@@ -6,11 +6,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.commands import run
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -22,13 +23,8 @@ def make_test_command():
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
 
     def pytest_line(pytest_args):
-        result = subprocess.run(
-            ["make", "--no-print-directory", "-n", "test", f"PYTEST_ARGS={pytest_args}"],
-            cwd=BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
+        result = run(
+            ["make", "--no-print-directory", "-n", "test", f"PYTEST_ARGS={pytest_args}"], env=env
         )
         assert result.returncode == 0, result.stderr
         (line,) = [line for line in result.stdout.splitlines() if " -m pytest " in line]
@@ -81,14 +77,7 @@ def excluded_lines(tmp_path, database_url):
         ["run", rcfile, "--source=.", "module.py"],
         ["json", rcfile, "-o", "coverage.json"],
     ):
-        result = subprocess.run(
-            [sys.executable, "-m", "coverage", *command],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = run([sys.executable, "-m", "coverage", *command], env=env, cwd=tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((tmp_path / "coverage.json").read_text())
     return report["files"]["module.py"]["excluded_lines"]

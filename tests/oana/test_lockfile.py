@@ -5,7 +5,6 @@ installs from with `pip install --require-hashes`."""
 import os
 import re
 import shutil
-import subprocess
 import tomllib
 from pathlib import Path
 
@@ -13,6 +12,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+
+from tests.commands import run
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())
@@ -85,13 +86,8 @@ def test_make_installs_from_the_hashed_exports(tmp_path):
     """A dry run of a fresh install: pip, the hashed files, nothing resolved at install time."""
     venv = tmp_path / "venv"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-n", f"VENV={venv}", f"{venv}/.installed-test"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = run(
+        ["make", "--no-print-directory", "-n", f"VENV={venv}", f"{venv}/.installed-test"], env=env
     )
     assert result.returncode == 0, result.stderr
     pip = f"{venv}/bin/python -m pip install --quiet"

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands import run
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 MAKE = shutil.which("make")
 NAMES_ONLY = "PYTHON_CANDIDATES=python3 python3.13 python3.12"
@@ -29,14 +31,7 @@ def fake_old_python(directory, name="python3"):
 def make(*args, path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
     env["PATH"] = str(path)
-    return subprocess.run(
-        [MAKE, "--no-print-directory", *args],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run([MAKE, "--no-print-directory", *args], env=env)
 
 
 def test_first_python_312_or_newer_wins_over_an_older_python3(tmp_path):

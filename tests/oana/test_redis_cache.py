@@ -7,12 +7,13 @@ where a missing Redis is a failure."""
 
 import os
 import socket
-import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.commands import run
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 REDIS = ("127.0.0.1", 6379)
@@ -46,14 +47,7 @@ def in_django(code, tmp_path):
         "from django.core.cache import caches\n"
         "cache = caches['default']\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", setup + code],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run([sys.executable, "-c", setup + code], env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
 

@@ -2,13 +2,14 @@
 
 import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
+
+from tests.commands import run
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -29,14 +30,7 @@ def run_manage(*args, env):
     ignored = {*PRODUCTION_ENV, "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"}
     clean = {k: v for k, v in os.environ.items() if k not in ignored}
     clean.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run([sys.executable, "manage.py", *args], env=clean, timeout=120)
 
 
 @pytest.mark.django_db

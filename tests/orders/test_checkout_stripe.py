@@ -6,7 +6,7 @@ import pytest
 
 from orders.models import Order, OrderLine
 from tests.orders.factories import answers, make_plan
-from tests.orders.stripe_world import pay_checkout, send, start_checkout
+from tests.orders.stripe_world import NO_CONCERNS, pay_checkout, send, start_checkout
 from treatments.models import Plan
 
 pytestmark = pytest.mark.django_db
@@ -115,11 +115,7 @@ def test_a_changed_cart_expires_the_old_session_so_it_cannot_be_paid(client, fak
     client.post("/cart/add/", {"plan": make_plan("Spironolactone", 1400).pk})
     client.post(
         "/checkout/",
-        answers(
-            metformin_alcohol="no",
-            spironolactone_potassium="no",
-            spironolactone_high_potassium="no",
-        ),
+        answers(**NO_CONCERNS),
     )
     order.refresh_from_db()
     assert order.stripe_checkout_session_id != old_session
@@ -177,11 +173,7 @@ def test_changing_the_cart_after_a_failure_updates_the_same_order(client, fake_s
     client.post("/cart/add/", {"plan": second.pk})
     client.post(
         "/checkout/",
-        answers(
-            metformin_alcohol="no",
-            spironolactone_potassium="no",
-            spironolactone_high_potassium="no",
-        ),
+        answers(**NO_CONCERNS),
     )
     order = Order.objects.get()
     assert order.total_cents == 3600 and order.lines.count() == 2
@@ -194,11 +186,7 @@ def test_a_paid_order_is_never_reused_for_a_new_checkout(client, fake_stripe):
     client.post("/cart/add/", {"plan": make_plan("Spironolactone", 1400).pk})
     client.post(
         "/checkout/",
-        answers(
-            metformin_alcohol="no",
-            spironolactone_potassium="no",
-            spironolactone_high_potassium="no",
-        ),
+        answers(**NO_CONCERNS),
     )
     assert Order.objects.count() == 2
 

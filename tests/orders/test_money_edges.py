@@ -12,7 +12,7 @@ from orders.services.refunds import refund_order, request_refund
 from tests.orders.factories import FakeSession, answers, make_order, make_paid_order, make_plan
 from tests.orders.lifecycle import perform
 from tests.orders.stripe_helpers import deliver, event
-from tests.orders.stripe_world import first_charge, paid_order, send, start_checkout
+from tests.orders.stripe_world import NO_CONCERNS, first_charge, paid_order, send, start_checkout
 from tests.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
@@ -39,11 +39,7 @@ def test_an_empty_cart_or_mixed_currencies_cannot_be_ordered(client, test_mode):
     client.post("/cart/add/", {"plan": make_plan("Spironolactone", 1400).pk})
     response = client.post(
         "/checkout/",
-        answers(
-            metformin_alcohol="no",
-            spironolactone_potassium="no",
-            spironolactone_high_potassium="no",
-        ),
+        answers(**NO_CONCERNS),
         follow=True,
     )
     assert response.redirect_chain[-1][0] == "/cart/"

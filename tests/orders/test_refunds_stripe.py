@@ -16,7 +16,14 @@ from orders.services.review import approve_order
 from tests.orders.factories import answers, make_plan
 from tests.orders.lifecycle import perform
 from tests.orders.stripe_helpers import deliver, event
-from tests.orders.stripe_world import first_charge, paid_order, pay_checkout, send, start_checkout
+from tests.orders.stripe_world import (
+    NO_CONCERNS,
+    first_charge,
+    paid_order,
+    pay_checkout,
+    send,
+    start_checkout,
+)
 from tests.staff import sign_in, staff
 
 # Transactional: a refund is asked of Stripe when its row commits, as in production.
@@ -324,11 +331,7 @@ def test_a_stale_session_paid_after_the_cart_changed_is_refunded_not_taken(clien
     client.post("/cart/add/", {"plan": make_plan("Spironolactone", 1400).pk})
     client.post(
         "/checkout/",
-        answers(
-            metformin_alcohol="no",
-            spironolactone_potassium="no",
-            spironolactone_high_potassium="no",
-        ),
+        answers(**NO_CONCERNS),
     )
     # The old tab was still open and she paid it before it expired.
     fake_stripe.objects[stale]["status"] = "open"

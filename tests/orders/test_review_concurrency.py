@@ -1,14 +1,12 @@
 """Two clinicians (or a double click) deciding the same order at once (PostgreSQL row locks)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from orders.models import Order, Refund, Shipment
 from orders.services import OrderError
 from orders.services.review import approve_order, decline_order
 from tests.orders.clinic import order_to_review
+from tests.orders.concurrency import at_once
 from tests.staff import staff
 
 pytestmark = [
@@ -20,27 +18,12 @@ THREADS = 6
 
 
 def run_concurrently(calls):
-    barrier = threading.Barrier(len(calls))
-    done, refused, errors = [], [], []
-
-    def worker(call):
-        try:
-            barrier.wait()
-            call()
-            done.append(call)
-        except OrderError as error:
-            refused.append(error.message)
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(c,)) for c in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not errors, errors
+    """(calls that went through, messages of those refused with the domain error)."""
+    outcomes = at_once(calls)
+    unexpected = [error for _, error in outcomes if error and not isinstance(error, OrderError)]
+    assert not unexpected, unexpected
+    done = [call for call, (_, error) in zip(calls, outcomes, strict=True) if error is None]
+    refused = [error.message for _, error in outcomes if error is not None]
     return done, refused
 
 

@@ -1,12 +1,12 @@
 """With DEBUG off there is no test mode: without Stripe keys the site refuses to start."""
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 from orders.checks import stripe_keys_in_production
 from orders.gateways import StripeGateway, get_gateway
+from tests.commands import run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,14 +21,7 @@ def manage(*args, tmp_path, **env):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run([sys.executable, "manage.py", *args], env=environment)
 
 
 def test_debug_off_without_stripe_keys_refuses_to_start_naming_each_variable(tmp_path):

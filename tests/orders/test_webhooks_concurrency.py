@@ -1,13 +1,11 @@
 """Concurrent deliveries of the same payment or refund (PostgreSQL: real row locks, real
 threads), with the facts fetched from the fake Stripe."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from orders.models import Order, OrderEvent, Payment, Refund, WebhookEvent
+from tests.orders.concurrency import at_once
 from tests.orders.stripe_helpers import deliver, event
 from tests.orders.stripe_world import first_charge, paid_order, start_checkout
 
@@ -17,25 +15,10 @@ THREADS = 8
 
 
 def run_concurrently(payloads):
-    barrier = threading.Barrier(len(payloads))
-    results, errors = [], []
-
-    def worker(payload):
-        try:
-            barrier.wait()
-            results.append(deliver(Client(), payload).status_code)
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(p,)) for p in payloads]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not errors, errors
-    return results
+    """Each payload delivered by a client of its own, all at once; the status codes."""
+    outcomes = at_once([lambda p=p: deliver(Client(), p).status_code for p in payloads])
+    assert all(error is None for _, error in outcomes), outcomes
+    return [status for status, _ in outcomes]
 
 
 def paid_session(client, fake):
