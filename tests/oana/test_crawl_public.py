@@ -9,11 +9,13 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
+from orders.models import Thread
+
 pytestmark = pytest.mark.django_db
 
 START = ["/", "/sitemap.xml", "/robots.txt", "/healthz", "/articles/feed/", "/cart/"]
 # Headers that differ between any two responses by design.
-PER_RESPONSE = {"content-security-policy", "set-cookie", "date", "content-length"}
+PER_RESPONSE = {"content-security-policy", "set-cookie", "date", "content-length", "expires"}
 
 
 class Links(HTMLParser):
@@ -67,14 +69,10 @@ def comparable_headers(response):
     return {k.lower(): v for k, v in response.items() if k.lower() not in PER_RESPONSE}
 
 
-def test_every_public_link_opens_with_get_and_head(client, settings):
-    call_command("seed", stdout=open("/dev/null", "w"))
+def crawl(client, settings, start):
+    """Every page reachable from ``start`` by links (GET and HEAD); the paths opened."""
     site = "testserver"
-    # A visitor with something in her cart sees the cart's own links too.
-    from treatments.models import Plan
-
-    client.post("/cart/add/", {"plan": Plan.objects.active().first().pk})
-    seen, queue, checked = set(), list(START), []
+    seen, queue, checked = set(), list(start), []
     while queue:
         path = queue.pop()
         if path in seen:
@@ -97,8 +95,32 @@ def test_every_public_link_opens_with_get_and_head(client, settings):
             queue.append(local_path(response["Location"], site) or "/")
             continue
         queue.extend(links_in(response, site) - seen)
+    return checked
+
+
+def test_every_public_link_opens_with_get_and_head(client, settings):
+    call_command("seed", stdout=open("/dev/null", "w"))
+    # A visitor with something in her cart sees the cart's own links too.
+    from treatments.models import Plan
+
+    client.post("/cart/add/", {"plan": Plan.objects.active().first().pk})
+    checked = crawl(client, settings, START)
     # The crawl reached every kind of public page.
     assert any(p.startswith("/articles/magnesium-and-insulin-resistance/") for p in checked)
     assert "/treatments/unwanted-hair/hairless-hype/" in checked
     assert "/treatments/hair-loss/" in checked
     assert any(p.startswith("/articles/topic/") for p in checked)
+
+
+def test_every_link_a_signed_in_patient_sees_opens(client, settings, test_mode):
+    """Her account, her orders in every state, their messages: no 5xx, no 404 links."""
+    from tests.orders.lifecycle import every_transition
+    from tests.patients import sign_in_patient
+
+    orders = [order for _, order in every_transition()]
+    for order in orders:
+        Thread.objects.create(order=order, topic="order")
+    sign_in_patient(client, orders[0])
+    checked = crawl(client, settings, ["/account/"])
+    assert {f"/orders/{order.public_id}/" for order in orders} <= set(checked)
+    assert any("/messages/" in path for path in checked)
