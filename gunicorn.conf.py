@@ -23,7 +23,14 @@ max_requests = 1000
 max_requests_jitter = 100
 accesslog = "-"
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Health data stays out of the access log: the path without its query string (%(U)s, not the
+# request line %(r)s), no referrer, and oana.logging.GunicornLogger redacts order ids and
+# email addresses. %(h)s is the client's address (see TRUSTED_PROXIES).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms'
+logger_class = "oana.logging.GunicornLogger"
+# The same proxies as Django's TRUSTED_PROXIES (oana/proxies.py): only their
+# X-Forwarded-Proto tells gunicorn the request came over HTTPS.
+forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1")
 
 
 def on_starting(server):

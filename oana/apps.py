@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+
+
+class OanaAdminConfig(AdminConfig):
+    """Django's admin, with our staff site (password and second factor) as ``admin.site``."""
+
+    default_site = "oana.admin_site.OanaAdminSite"
 
 
 class OanaConfig(AppConfig):
@@ -10,6 +17,7 @@ class OanaConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import checks  # noqa: F401  (registers the system checks)
         from .roles import sync_roles_after_migrate
 
         # The staff groups follow oana/roles.py after every migrate (no migration needed

@@ -11,6 +11,7 @@ read, and DEBUG on is refused.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -64,11 +65,24 @@ ALLOWED_HOSTS = _required_in_production(
     env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []),
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The staff site's path. Required with DEBUG off, and the same on every node and worker (so no
+# random default); `admin/` while developing. It is never named in robots.txt.
+ADMIN_URL = (
+    _required_in_production(
+        "ADMIN_URL", env.str("ADMIN_URL", default="").strip("/") or ("admin" if DEBUG else "")
+    )
+    + "/"
+)
+# The proxies (addresses or CIDR networks) whose X-Forwarded-For and X-Forwarded-Proto are
+# believed (oana/proxies.py); gunicorn.conf.py gives gunicorn the same list. Anyone else's
+# forwarded headers are ignored: the client is the address that connected.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 # Absolute base for links in emails, feeds and Stripe redirect URLs when no request is at hand.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin as the staff site, behind a second factor (oana/admin_site.py).
+    "oana.apps.OanaAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -78,6 +92,10 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "allauth",
     "allauth.account",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "oana.apps.OanaConfig",
     "articles",
     "treatments",
@@ -85,17 +103,32 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the client's address and scheme, from a trusted proxy's headers only.
+    "oana.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "oana.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "orders.middleware.PatientsStayOutOfTheAdmin",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "oana.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Turns a lockout found during sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses to authenticate a locked-out username or address at all.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    # Patients: the emailed sign-in code (see the django-allauth settings below).
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 ROOT_URLCONF = "oana.urls"
@@ -158,10 +191,6 @@ AUTH_PASSWORD_VALIDATORS = [
 # Patients sign in with a code emailed to them (django-allauth's "login by code"): no
 # password, no sign-up step. Staff keep the admin's own sign-in page; a code requested for a
 # staff email is answered as for an unknown one (orders/accounts.py).
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
 ACCOUNT_ADAPTER = "orders.accounts.PatientAccountAdapter"
 ACCOUNT_FORMS = {"request_login_code": "orders.accounts.RequestPatientCodeForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -269,7 +298,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: X-Forwarded-Proto counts only from TRUSTED_PROXIES
+# (oana.proxies.TrustedProxyMiddleware), never from whoever sends it.
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -291,14 +321,99 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
+    # Violations are reported to our own endpoint (oana.views.csp_report), which logs them.
+    "report-uri": ["/csp-report/"],
+    "report-to": "csp",
+}
+# Browser features no page of ours uses, switched off for every page (Permissions-Policy).
+PERMISSIONS_POLICY = ["camera", "microphone", "geolocation", "payment"]
+
+# Staff sign-in: password, then a second factor (django-otp: an authenticator app, or a
+# recovery code). Failed attempts lock the username and the client address (django-axes).
+OTP_TOTP_ISSUER = "Oana Health staff"
+AXES_FAILURE_LIMIT = env.int("STAFF_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("STAFF_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "oana.proxies.client_ip"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "oana.two_factor.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+AXES_VERBOSE = False
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Staff sessions end after this long without a request, and this long after sign-in
+# whatever happens (oana.middleware.StaffSessionMiddleware). Patients keep Django's defaults.
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_MINUTES", default=30) * 60
+STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_HOURS", default=12) * 3600
+
+# Rate limits ("count/period", per client address and per email where there is one; see
+# orders/ratelimit.py), counted in the cache: set CACHE_URL=redis://... in production so that
+# every process shares the counts. A request over a limit gets a 429 page with Retry-After.
+RATE_LIMITS = {
+    # Adding to or removing from the cart.
+    "cart": env.str("RATE_LIMIT_CART", default="60/10m"),
+    # Every submission of the checkout questionnaire.
+    "checkout": env.str("RATE_LIMIT_CHECKOUT", default="20/10m"),
+    # Valid submissions, each of which opens a Stripe Checkout Session.
+    "payment": env.str("RATE_LIMIT_PAYMENT", default="10/h"),
+    # Stripe's webhook deliveries: generous, so its retries always get through.
+    "stripe_webhook": env.str("RATE_LIMIT_STRIPE_WEBHOOK", default="1000/m"),
+    # Browsers' Content-Security-Policy violation reports.
+    "csp_report": env.str("RATE_LIMIT_CSP_REPORT", default="30/m"),
 }
 
+# Health data at rest (questionnaire answers, clinician notes): Fernet keys, comma-separated,
+# the first encrypts and all decrypt (orders/encryption.py). Never derived from SECRET_KEY.
+# With DEBUG on and none set, a fixed development key (public, in this file) is used; with
+# DEBUG off a system check refuses to start without real keys or with that one.
+DEVELOPMENT_FIELD_ENCRYPTION_KEY = "b2FuYS1kZXZlbG9wbWVudC1vbmx5LWtleS0wMDAwMDA="
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[]) or (
+    [DEVELOPMENT_FIELD_ENCRYPTION_KEY] if DEBUG else []
+)
+
+# Retention (manage.py prune_retention): stored Stripe webhook payloads are blanked after this
+# many days (the event id stays, so a repeated delivery is still refused), and the
+# questionnaire access log (who saw whose answers) is kept this long, then deleted.
+WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=90)
+QUESTIONNAIRE_ACCESS_LOG_RETENTION_DAYS = env.int(
+    "QUESTIONNAIRE_ACCESS_LOG_RETENTION_DAYS", default=6 * 365 + 2
+)
+
+# Every log line passes through oana.logging.RedactFilter: no order ids, email addresses or
+# query strings (staff searches) in the logs. Django's own loggers use the same handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "oana.logging.RedactFilter"}},
+    "formatters": {
+        # runserver's request lines, dated as Django's own logging config does.
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact"],
+            "formatter": "django.server",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# Error reports: Sentry when SENTRY_DSN is set, scrubbed of health data (oana/sentry.py).
+from oana.sentry import init_sentry  # noqa: E402
+
+SENTRY_ENABLED = init_sentry(
+    env.str("SENTRY_DSN", default=""),
+    environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    release=env.str("SENTRY_RELEASE", default=""),
+)

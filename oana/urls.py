@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
@@ -33,6 +34,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("csp-report/", views.csp_report, name="csp_report"),
     path(
         "sitemap.xml",
         sitemap,
@@ -43,11 +45,7 @@ urlpatterns = [
     path("treatments/", include("treatments.urls")),
     path("", include("orders.urls")),
     path("accounts/", include(patient_sign_in_urls)),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
 ]
 
 handler500 = "oana.views.server_error"
-
-admin.site.site_header = "Oana Health staff"
-admin.site.site_title = "Oana Health staff"
-admin.site.index_title = "Run the clinic"

@@ -1,4 +1,7 @@
-"""Site-wide pages: home, health check, robots.txt, error pages."""
+"""Site-wide pages: home, health check, robots.txt, CSP reports, error pages."""
+
+import json
+import logging
 
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
@@ -6,10 +9,24 @@ from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST, require_safe
 
 from articles.models import Article
+from orders.ratelimit import rate_limit
 from treatments.services import home_catalog
+
+logger = logging.getLogger(__name__)
+
+# A browser's violation report is well under a kilobyte; anything this big is not one.
+CSP_REPORT_MAX_BYTES = 16 * 1024
+# What is logged of each violation, and its names in the classic (report-uri) and the
+# Reporting API (report-to) formats.
+CSP_REPORT_FIELDS = {
+    "directive": ("effective-directive", "violated-directive", "effectiveDirective"),
+    "blocked": ("blocked-uri", "blockedURL"),
+    "page": ("document-uri", "documentURL"),
+}
 
 
 @require_safe
@@ -44,7 +61,7 @@ def robots_txt(request):
     sitemap_url = request.build_absolute_uri(reverse("sitemap"))
     lines = [
         "User-agent: *",
-        "Disallow: /admin/",
+        # The staff site is not named here: robots.txt is public, and ADMIN_URL is not.
         "Disallow: /cart/",
         "Disallow: /checkout/",
         "Disallow: /orders/",
@@ -56,6 +73,50 @@ def robots_txt(request):
 def not_offered(request, *args, **kwargs):
     """Sign-in pages patients do not use (they have no password): a plain 404."""
     raise Http404("Not offered.")
+
+
+def _violations(report):
+    """The violation bodies of a report: the classic ``{"csp-report": {...}}`` (report-uri)
+    or the Reporting API's ``[{"type": "csp-violation", "body": {...}}]`` (report-to)."""
+    if isinstance(report, dict) and isinstance(report.get("csp-report"), dict):
+        return [report["csp-report"]]
+    if isinstance(report, list):
+        return [
+            item["body"]
+            for item in report
+            if isinstance(item, dict)
+            and item.get("type") == "csp-violation"
+            and isinstance(item.get("body"), dict)
+        ]
+    return None
+
+
+@csrf_exempt
+@require_POST
+@rate_limit("csp_report")
+def csp_report(request):
+    """Browsers report Content-Security-Policy violations here; each is logged (redacted,
+    like every log line) for us to look at. Nothing else is done with it."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    body = b"" if declared > CSP_REPORT_MAX_BYTES else request.read(CSP_REPORT_MAX_BYTES + 1)
+    if declared > CSP_REPORT_MAX_BYTES or len(body) > CSP_REPORT_MAX_BYTES:
+        return HttpResponse("Report too large.", status=413, content_type="text/plain")
+    try:
+        violations = _violations(json.loads(body))
+    except (ValueError, RecursionError):
+        violations = None
+    if not violations:
+        return HttpResponse("Not a CSP report.", status=400, content_type="text/plain")
+    for violation in violations:
+        details = " ".join(
+            f"{label}={next((str(violation[n])[:200] for n in names if n in violation), '-')}"
+            for label, names in CSP_REPORT_FIELDS.items()
+        )
+        logger.warning("CSP violation: %s", details)
+    return HttpResponse(status=204)
 
 
 def server_error(request):

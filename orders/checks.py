@@ -1,7 +1,7 @@
 """System checks that keep a misconfigured production site from starting."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 
 @register("oana")
@@ -18,3 +18,74 @@ def stripe_keys_in_production(app_configs, **kwargs):
         for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
         if not getattr(settings, name)
     ]
+
+
+@register("oana")
+def health_data_keys(app_configs, **kwargs):
+    """Health data is encrypted with FIELD_ENCRYPTION_KEYS: real ones, or nothing starts."""
+    from cryptography.fernet import Fernet
+
+    keys = settings.FIELD_ENCRYPTION_KEYS
+    if not keys:
+        return [
+            Error(
+                "FIELD_ENCRYPTION_KEYS is not set: questionnaire answers and clinicians' notes "
+                "cannot be encrypted or read.",
+                hint="Set FIELD_ENCRYPTION_KEYS in the environment (see .env.example and "
+                "README, Security). Keep the keys with the backups, but apart from them.",
+                id="oana.E002",
+            )
+        ]
+    errors = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            errors.append(
+                Error(
+                    f"FIELD_ENCRYPTION_KEYS: key number {position} is not a Fernet key.",
+                    hint="Make one with: python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'",
+                    id="oana.E003",
+                )
+            )
+    if not settings.DEBUG and settings.DEVELOPMENT_FIELD_ENCRYPTION_KEY in keys:
+        errors.append(
+            Error(
+                "FIELD_ENCRYPTION_KEYS contains the development key, which is public.",
+                hint="Use keys of your own in production (README, Security: rotating keys).",
+                id="oana.E004",
+            )
+        )
+    return errors
+
+
+@register("oana")
+def rate_limits_are_rates(app_configs, **kwargs):
+    from .ratelimit import Rate
+
+    errors = []
+    for scope, text in settings.RATE_LIMITS.items():
+        try:
+            Rate.parse(text)
+        except ValueError as error:
+            errors.append(
+                Error(f"RATE_LIMITS[{scope!r}]: {error}.", hint="See .env.example.", id="oana.E005")
+            )
+    return errors
+
+
+@register("oana", deploy=True)
+def rate_limits_are_shared(app_configs, **kwargs):
+    """Counted per process, a limit multiplies by the number of processes and hosts."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith(("LocMemCache", "DummyCache")):
+        return [
+            Warning(
+                "The default cache is not shared between processes: rate limits would be "
+                "counted per process (and the dummy cache counts nothing).",
+                hint="Set CACHE_URL=redis://host:6379/1 (README, Security).",
+                id="oana.W001",
+            )
+        ]
+    return []

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from .encryption import EncryptedJSONField, EncryptedTextField
+
 
 def new_public_id():
     """A long random id for the patient's order URL: knowing it is what grants access."""
@@ -195,8 +197,10 @@ class Order(AddressFields):
         related_name="reviewed_orders",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(
-        blank=True, help_text="Approval note or decline reason, shown to the patient."
+    review_note = EncryptedTextField(
+        blank=True,
+        default="",
+        help_text="Approval note or decline reason, shown to the patient (encrypted at rest).",
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -367,16 +371,31 @@ class OrderLine(models.Model):
         return self.unit_amount_cents * self.quantity
 
 
+class QuestionnaireResponseQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """``has_red_flags`` follows ``flags`` in bulk updates too."""
+        if "flags" in kwargs:
+            kwargs["has_red_flags"] = bool(kwargs["flags"])
+        return super().update(**kwargs)
+
+
 class QuestionnaireResponse(models.Model):
-    """The patient's medical answers for one order. Health data: clinicians only."""
+    """The patient's medical answers for one order. Health data: clinicians only, and
+    encrypted at rest (``orders/encryption.py``); ``has_red_flags`` is the plain column the
+    review queue filters and sorts on."""
 
     order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="questionnaire")
-    answers = models.JSONField(default=dict, help_text="Question key -> answer, as submitted.")
-    flags = models.JSONField(
+    answers = EncryptedJSONField(default=dict, help_text="Question key -> answer, as submitted.")
+    flags = EncryptedJSONField(
         default=list, help_text="Answers of concern for the clinician: [{'key', 'message'}]."
+    )
+    has_red_flags = models.BooleanField(
+        default=False, db_index=True, editable=False, help_text="Derived from flags on save."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuestionnaireResponseQuerySet.as_manager()
 
     class Meta:
         verbose_name = "questionnaire response"
@@ -386,6 +405,13 @@ class QuestionnaireResponse(models.Model):
 
     def __str__(self):
         return f"Questionnaire for {self.order.reference}"
+
+    def save(self, *args, **kwargs):
+        self.has_red_flags = bool(self.flags)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "flags" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "has_red_flags"}
+        super().save(*args, **kwargs)
 
 
 class OrderEvent(models.Model):

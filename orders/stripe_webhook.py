@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .gateways import PaymentProviderError
+from .ratelimit import rate_limit
 from .services.stripe_events import receive_event
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def _without_nul(value):
 
 @csrf_exempt
 @require_POST
+@rate_limit("stripe_webhook")
 def stripe_webhook(request):
     """Stripe signs each event with the endpoint secret; anything unsigned is refused.
 

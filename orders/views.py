@@ -27,6 +27,7 @@ from .gateways import (
 )
 from .models import Order
 from .questionnaire import QuestionnaireForm
+from .ratelimit import RateLimited, check, rate_limit, too_many_requests
 from .services import OrderError
 from .services.checkout import place_order, start_payment
 from .services.payments import record_payment_failure
@@ -71,6 +72,7 @@ def _cart_error(request, message, status=400):
 
 
 @require_POST
+@rate_limit("cart")
 def cart_add(request):
     plan_id = _plan_id(request)
     plan = (
@@ -88,6 +90,7 @@ def cart_add(request):
 
 
 @require_POST
+@rate_limit("cart")
 def cart_remove(request):
     plan_id = _plan_id(request)
     if plan_id is None or not Cart(request.session).remove(plan_id):
@@ -145,6 +148,7 @@ def _drop_answers(request):
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("checkout", email_field="email")
 def checkout(request):
     current_cart = Cart(request.session)
     if not current_cart.lines:
@@ -168,7 +172,12 @@ def checkout(request):
         messages.error(request, "Online payment is not available right now. Please try later.")
         return render(request, "orders/checkout.html", {**context, "form": form}, status=503)
     try:
-        patient = _signed_in_patient(request)
+        # Each valid submission opens a payment session (Stripe's, or the test-mode page).
+        check(request, "payment", email=form.cleaned_data["email"])
+    except RateLimited as error:
+        return too_many_requests(request, error)
+    patient = _signed_in_patient(request)
+    try:
         order = place_order(
             current_cart,
             email=patient.email if patient else form.cleaned_data["email"],

@@ -4,7 +4,9 @@
 - ``fake_stripe``: that server playing Stripe, with Stripe's shapes and idempotency rules;
 - ``test_mode``: the local test-mode checkout instead of Stripe;
 - ``webhook_secret``: the endpoint secret that ``tests.orders.stripe_helpers`` signs with;
-- ``admin_client``: pytest-django's, but signed in through ``tests.staff.sign_in``.
+- ``admin_user``/``admin_client``: pytest-django's, but a superuser made by ``tests.staff``
+  and signed in through ``tests.staff.sign_in`` (password and second factor);
+- every test starts with an empty cache (rate-limit counts) and a fast password hasher.
 """
 
 import pytest
@@ -27,16 +29,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if marker in item.keywords:
             item.add_marker(skip)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Every test starts with an empty cache (rate limits, sign-in attempts live there)."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -76,6 +68,24 @@ def test_mode(settings, webhook_secret):
     """No Stripe keys: checkout, refunds and cancellations use the local test-mode gateway."""
     settings.STRIPE_TEST_MODE = True
     settings.STRIPE_SECRET_KEY = ""
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings):
+    """Each test counts its own requests against the rate limits (the cache is emptied), and
+    passwords are hashed with a fast hasher: staff sign in with their password in every
+    staff test, and the production hasher is slow on purpose."""
+    from django.core.cache import cache
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+
+
+@pytest.fixture
+def admin_user(db):
+    from tests.staff import staff
+
+    return staff("superuser", "admin")
 
 
 @pytest.fixture

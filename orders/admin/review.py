@@ -39,6 +39,22 @@ QUEUE_NOTES = {
 }
 
 
+class RedFlagsFilter(admin.SimpleListFilter):
+    """On the plain ``has_red_flags`` column: the answers themselves are encrypted, so the
+    queue neither searches nor filters on them."""
+
+    title = "red flags"
+    parameter_name = "red_flags"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "With red flags"), ("no", "No red flags")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(questionnaire__has_red_flags=self.value() == "yes")
+        return queryset
+
+
 @admin.register(ReviewQueueOrder)
 class ReviewQueueAdmin(ReadOnlyModelAdmin):
     """Paid orders waiting for a clinician, oldest first, with what matters at a glance.
@@ -60,7 +76,9 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
     list_display_links = None
     list_per_page = 50
     actions = None
+    # Name, email and order number only: answers are encrypted and never searched.
     search_fields = ["=id", "full_name", "email"]
+    list_filter = [RedFlagsFilter]
 
     def get_queryset(self, request):
         return (
@@ -131,7 +149,7 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
             ((line.treatment_name, line.plan_name) for line in order.lines.all()),
         )
 
-    @admin.display(description="red flags")
+    @admin.display(description="red flags", ordering="-questionnaire__has_red_flags")
     def flags(self, order):
         flags = format_html(
             "{}{}",

@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import staff_sign_in
 from treatments.seed import load_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,12 +56,10 @@ def test_catalog_and_treatment_on_a_phone(phone_page, screenshot):
 
 def test_staff_changes_the_price_and_the_site_follows(page, django_user_model, screenshot):
     load_seed()
-    django_user_model.objects.create_superuser("manager", "manager@oana.example", "a-Str0ng-pass")
-
-    page.goto("/admin/")
-    page.get_by_label("Username").fill("manager")
-    page.get_by_label("Password").fill("a-Str0ng-pass")
-    page.get_by_role("button", name="Log in").click()
+    manager = django_user_model.objects.create_superuser(
+        "manager", "manager@oana.example", "a-Str0ng-pass"
+    )
+    staff_sign_in(page, manager, "a-Str0ng-pass", expect_panel=False)
     page.get_by_role("link", name="Treatments", exact=True).first.click()
     page.get_by_role("link", name="Hairless Hype").click()
     price = page.locator('input[name="plans-0-amount"]')

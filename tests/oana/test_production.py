@@ -33,7 +33,7 @@ def production(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(production):
-    _, env = production
+    root, env = production
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -45,7 +45,7 @@ def server(production):
         [gunicorn, "-c", "gunicorn.conf.py", "oana.wsgi"],
         cwd=BASE_DIR,
         env=full_env,
-        stdout=subprocess.DEVNULL,
+        stdout=(root / "access.log").open("w"),  # gunicorn's access log
         stderr=subprocess.PIPE,
     )
     try:
@@ -137,3 +137,18 @@ def test_unknown_page_is_the_friendly_404_with_hashed_styles(server, production)
     assert response.status == 404
     assert b"We couldn't find that page" in body
     assert site_css(production).encode() in body
+
+
+def test_the_access_log_has_the_client_address_and_no_order_id_email_or_query(server, production):
+    root, _ = production
+    public_id = "Xq3v9Lk2-Pz8Rt5Wm1Nb7Yc4Hd6Jf0Ga"
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
+    get(server, f"/orders/{public_id}/?email=jane%40example.com", **forwarded)
+    get(server, "/staff-4f7c2a/orders/order/?q=pregnant", **forwarded)
+    lines = (root / "access.log").read_text().splitlines()
+    order_line = next(line for line in lines if "/orders/[order]/" in line)
+    assert order_line.startswith("198.51.100.7 ")  # the client, not the proxy
+    assert '"GET /orders/[order]/ HTTP/1.1" 404' in order_line
+    text = "\n".join(lines)
+    for secret in (public_id, "jane", "email=", "pregnant", "?"):
+        assert secret not in text, secret

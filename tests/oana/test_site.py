@@ -23,6 +23,11 @@ PRODUCTION_ENV = {
     "STRIPE_SECRET_KEY": "sk_test_123",
     "STRIPE_WEBHOOK_SECRET": "whsec_123",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.oana.example:587",
+    "ADMIN_URL": "staff-4f7c2a/",
+    "FIELD_ENCRYPTION_KEYS": "0DScMgBiCC9cPv0Mi6xNNigVygqup0Vy9tSO3RghIfQ=",
+    # Rate limits are counted in Redis (a deployment check warns on a per-process cache);
+    # nothing these tests request touches the cache, so no Redis server is needed.
+    "CACHE_URL": "redis://127.0.0.1:6379/5",
 }
 
 
@@ -54,12 +59,14 @@ def test_healthz_reports_database_down(client, monkeypatch):
     assert response.json()["database"] == "unavailable"
 
 
-def test_robots_txt_points_at_sitemap(client):
+def test_robots_txt_points_at_sitemap(client, settings):
     response = client.get("/robots.txt")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     body = response.content.decode()
-    assert "Disallow: /admin/" in body
+    assert "Disallow: /cart/" in body
+    # robots.txt is public: it never names the staff site (ADMIN_URL).
+    assert settings.ADMIN_URL not in body and "admin" not in body
     assert "Sitemap: http://testserver/sitemap.xml" in body
 
 
@@ -96,7 +103,7 @@ def test_check_deploy_is_clean_with_production_env():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "ADMIN_URL"])
 def test_production_refuses_to_start_without(missing):
     env = {**PRODUCTION_ENV, missing: ""}
     result = run_manage("check", env=env)

@@ -1,6 +1,7 @@
 """Tampered requests to the clinic's admin verbs are refused and change nothing."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -111,7 +112,8 @@ def test_create_staff_user_in_each_role_can_log_in(client, role, group):
     call_command(
         "create_staff_user", f"u-{role}", "--role", role, "--password", "a-long-staff-password-42"
     )
-    assert client.login(username=f"u-{role}", password="a-long-staff-password-42")
+    user = get_user_model().objects.get(username=f"u-{role}")
+    sign_in(client, user, password="a-long-staff-password-42")
     response = client.get("/admin/")
     assert response.status_code == 200
     assert response.wsgi_request.user.groups.get().name == group

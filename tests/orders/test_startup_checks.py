@@ -18,6 +18,8 @@ def manage(*args, tmp_path, **env):
         "DEBUG": "false",
         "SECRET_KEY": "a-real-looking-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "ALLOWED_HOSTS": "oana.example",
+        "ADMIN_URL": "staff/",
+        "FIELD_ENCRYPTION_KEYS": "0DScMgBiCC9cPv0Mi6xNNigVygqup0Vy9tSO3RghIfQ=",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         **env,
     }

@@ -1,0 +1,40 @@
+"""How long we keep what we no longer need: one function, run by ``manage.py prune_retention``
+(and, once the task worker exists, on its schedule).
+
+- Expired sessions are deleted (a browser session may hold a cart and, for a few hours,
+  checkout answers).
+- Stripe webhook payloads are blanked ``WEBHOOK_PAYLOAD_RETENTION_DAYS`` after they arrived
+  (they name customers and addresses); the event row and its id stay, so a repeated delivery
+  is still recognised and refused.
+- The questionnaire access log (who was shown whose answers) is kept
+  ``QUESTIONNAIRE_ACCESS_LOG_RETENTION_DAYS`` (six years), then deleted.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from orders.models import QuestionnaireAccess, WebhookEvent
+
+
+def prune(now=None):
+    """Apply every retention period; returns what was done, as counts by kind."""
+    now = now or timezone.now()
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    payloads = (
+        WebhookEvent.objects.filter(
+            received_at__lt=now - timedelta(days=settings.WEBHOOK_PAYLOAD_RETENTION_DAYS)
+        )
+        .exclude(payload={})
+        .update(payload={})
+    )
+    access_log, _ = QuestionnaireAccess.objects.filter(
+        viewed_at__lt=now - timedelta(days=settings.QUESTIONNAIRE_ACCESS_LOG_RETENTION_DAYS)
+    ).delete()
+    return {
+        "expired sessions deleted": sessions,
+        "webhook payloads blanked": payloads,
+        "questionnaire access log rows deleted": access_log,
+    }

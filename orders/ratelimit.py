@@ -1,0 +1,122 @@
+"""Rate limits: fixed windows counted in the configured cache.
+
+Each limit in ``settings.RATE_LIMITS`` is "<count>/<period>" (``"20/10m"``: 20 per 10 minutes;
+periods ``s``, ``m``, ``h``, ``d``, with an optional number). A request is counted once per key
+(the client address, and the patient's email where the form has one) in a window that starts
+on a multiple of the period; over the count, the answer is 429 with ``Retry-After`` saying
+when the window ends. Counting is ``cache.add`` (creates the window's counter) then
+``cache.incr`` (atomic in Redis and in the local-memory cache), so with ``CACHE_URL=redis://``
+every process on every host shares the same counts.
+
+Why not django-ratelimit: its system checks refuse the local-memory cache that ``make run``
+uses and warn on Django's own Redis backend, and it answers 403, not 429 with a retry time.
+This is the part of it we need, in one small module.
+
+If the cache cannot be reached the request is let through and the failure logged: a Redis
+outage must not stop patients from paying or Stripe from delivering events.
+
+The limiter lives in ``orders`` because the apps may not import the project package
+(DESIGN.md); ``oana`` uses it for the CSP report endpoint.
+"""
+
+import hashlib
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
+
+RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text):
+        """``"20/10m"`` -> Rate(20, 600); ValueError for anything else."""
+        match = RATE.match(text) if isinstance(text, str) else None
+        if not match or int(match[1]) < 1 or match[2] == "0":
+            raise ValueError(f"{text!r} is not a rate such as 20/10m (count/period)")
+        return cls(int(match[1]), int(match[2] or 1) * SECONDS[match[3]])
+
+
+class RateLimited(Exception):
+    def __init__(self, scope, retry_after):
+        super().__init__(f"rate limit {scope!r} reached; retry in {retry_after} s")
+        self.scope = scope
+        self.retry_after = retry_after
+
+
+def _count(scope, key, rate, now):
+    """Count one request for ``key``; seconds until the window ends if over the limit."""
+    window = int(now // rate.seconds)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    cache_key = f"ratelimit:{scope}:{window}:{digest}"
+    try:
+        # The key outlives its window by a second, so incr() never finds it gone.
+        cache.add(cache_key, 0, timeout=rate.seconds + 1)
+        count = cache.incr(cache_key)
+    except Exception:  # the cache is down: let the request through, say so in the log
+        logger.exception("Rate limit %s not counted: the cache did not answer", scope)
+        return None
+    if count <= rate.count:
+        return None
+    return max(1, math.ceil((window + 1) * rate.seconds - now))
+
+
+def check(request, scope, *, email=None):
+    """Count this request against ``settings.RATE_LIMITS[scope]``, per client address and
+    per ``email`` when given; raises ``RateLimited`` when either is over the limit."""
+    rate = Rate.parse(settings.RATE_LIMITS[scope])
+    now = time.time()
+    keys = [f"ip:{request.META.get('REMOTE_ADDR', '')}"]
+    if email:
+        keys.append(f"email:{email.strip().lower()}")
+    waits = [wait for key in keys if (wait := _count(scope, key, rate, now)) is not None]
+    if waits:
+        raise RateLimited(scope, max(waits))
+
+
+def too_many_requests(request, error):
+    """The 429 page: what happened and when to try again (also in ``Retry-After``)."""
+    minutes = math.ceil(error.retry_after / 60)
+    response = render(
+        request,
+        "429.html",
+        {"retry_after": error.retry_after, "minutes": minutes},
+        status=429,
+    )
+    response["Retry-After"] = str(error.retry_after)
+    logger.warning("Rate limit %s reached by a client", error.scope)
+    return response
+
+
+def rate_limit(scope, *, methods=("POST",), email_field=None):
+    """View decorator: requests with one of ``methods`` count against ``scope``; when the
+    limit is reached the view is not run and the answer is the 429 page."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method in methods:
+                email = request.POST.get(email_field) if email_field else None
+                try:
+                    check(request, scope, email=email)
+                except RateLimited as error:
+                    return too_many_requests(request, error)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,116 @@
+"""Health data out of logs: order ids, email addresses and query strings are redacted from
+every log line (Django's and gunicorn's), tracebacks included."""
+
+import io
+import logging
+import sys
+from types import SimpleNamespace
+
+import pytest
+from gunicorn.config import Config
+
+from oana.logging import GunicornLogger, RedactFilter, redact
+
+PUBLIC_ID = "Xq3v9Lk2-Pz8Rt5Wm1Nb7Yc4Hd6Jf0Ga"  # 32 characters, like token_urlsafe(24)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (f"GET /orders/{PUBLIC_ID}/ 200", "GET /orders/[order]/ 200"),
+        (f"/checkout/test-mode/{PUBLIC_ID}/", "/checkout/test-mode/[order]/"),
+        (f"/checkout/success/?order={PUBLIC_ID}", "/checkout/success/?[redacted]"),
+        ("/admin/orders/order/?q=pregnant&status=paid", "/admin/orders/order/?[redacted]"),
+        ("/admin/orders/order/12/change/", "/admin/orders/order/12/change/"),
+        ("email jane.doe+pcos@mail.example.com bounced", "email [email] bounced"),
+        ("to=jane%40example.com", "to=[email]"),
+        (f"order {PUBLIC_ID} paid", "order [id] paid"),
+        ("Stripe cs_test_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8 ok", None),
+        ("Order 42: refund 7 pending", None),
+    ],
+)
+def test_redact(line, expected):
+    assert redact(line) == (line if expected is None else expected)
+
+
+@pytest.fixture
+def console():
+    """The handlers settings.LOGGING configures (the root's, and runserver's), writing into
+    one buffer."""
+    handlers = {
+        handler
+        for name in ("", "django.server")
+        for handler in logging.getLogger(name).handlers
+        if any(isinstance(f, RedactFilter) for f in handler.filters)
+    }
+    assert len(handlers) == 2
+    buffer = io.StringIO()
+    previous = {handler: handler.setStream(buffer) for handler in handlers}
+    yield buffer
+    for handler, stream in previous.items():
+        handler.setStream(stream)
+
+
+def test_a_logged_line_with_an_order_id_and_an_email_shows_neither(console):
+    logging.getLogger("orders.views").warning(
+        "Patient %s opened /orders/%s/", "jane@example.com", PUBLIC_ID
+    )
+    logging.getLogger("django.request").warning("Not Found: /orders/%s/", PUBLIC_ID)
+    logging.getLogger("django.server").info('"GET /admin/orders/order/?q=jane HTTP/1.1" 200')
+    output = console.getvalue()
+    assert PUBLIC_ID not in output and "jane" not in output
+    assert "Patient [email] opened /orders/[order]/" in output
+    assert "Not Found: /orders/[order]/" in output
+    assert "/admin/orders/order/?[redacted]" in output
+
+
+def test_tracebacks_are_redacted_too(console):
+    try:
+        raise ValueError("duplicate key (email)=(jane@example.com)")
+    except ValueError:
+        logging.getLogger("orders").exception("Could not save order %s", PUBLIC_ID)
+    output = console.getvalue()
+    assert "Traceback" in output and "(email)=([email])" in output
+    assert "jane@" not in output and PUBLIC_ID not in output
+
+
+def test_a_clean_line_is_left_as_it_was():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "Order %s paid", (42,), None)
+    assert RedactFilter().filter(record)
+    assert (record.msg, record.args) == ("Order %s paid", (42,))
+
+
+def test_gunicorns_access_log_leaves_out_the_query_and_the_order_id(monkeypatch):
+    """What gunicorn writes for a request, through the project's access log format."""
+    import runpy
+
+    from tests.oana.test_site import BASE_DIR
+
+    monkeypatch.setenv("OANA_PRODUCTION", "1")
+    conf = runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
+    buffer = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", buffer)
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    cfg.set("access_log_format", conf["access_log_format"])
+    logger = GunicornLogger(cfg)
+    logger.setup(cfg)  # a configuration reload adds no second filter
+    assert sum(isinstance(f, RedactFilter) for f in logger.access_log.filters) == 1
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/orders/{PUBLIC_ID}/?email=jane%40example.com",
+        "PATH_INFO": f"/orders/{PUBLIC_ID}/",
+        "QUERY_STRING": "email=jane%40example.com",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "198.51.100.7",
+        "HTTP_REFERER": f"https://oana.example/orders/{PUBLIC_ID}/",
+        "HTTP_USER_AGENT": "Mozilla/5.0",
+    }
+    response = SimpleNamespace(status="200 OK", sent=512, response_length=512, headers=[])
+    request = SimpleNamespace(headers=[], method="GET", path=environ["PATH_INFO"])
+    from datetime import timedelta
+
+    logger.access(response, request, environ, timedelta(milliseconds=12))
+    line = buffer.getvalue()
+    assert "198.51.100.7 - - [" in line and '"GET /orders/[order]/ HTTP/1.1" 200 512' in line
+    assert PUBLIC_ID not in line and "email" not in line and "?" not in line
