@@ -797,7 +797,9 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     from_patient = models.BooleanField()
-    body = models.TextField()
+    # Medical questions and answers are health data: every message is encrypted alike, so no
+    # topic can leak one in plain text.
+    body = EncryptedTextField(help_text="Encrypted at rest.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

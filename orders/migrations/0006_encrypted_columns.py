@@ -34,4 +34,9 @@ class Migration(migrations.Migration):
             name="review_note_encrypted",
             field=orders.encryption.EncryptedTextField(null=True),
         ),
+        migrations.AddField(
+            model_name="message",
+            name="body_encrypted",
+            field=orders.encryption.EncryptedTextField(null=True),
+        ),
     ]

@@ -1,4 +1,4 @@
-"""Health data encrypted at rest: questionnaire answers and flags, clinicians' notes."""
+"""Health data encrypted at rest: questionnaire answers and flags, clinicians' notes, messages."""
 
 import io
 
@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from orders.checks import health_data_keys
 from orders.encryption import UndecryptableValue, decrypt, encrypt
-from orders.models import Order, QuestionnaireResponse
+from orders.models import Message, Order, QuestionnaireResponse, Thread
 from orders.services.review import approve_order
 from tests.orders.clinic import ANSWERS, FLAGS, order_to_review
 from tests.staff import staff
@@ -48,6 +48,10 @@ def test_answers_flags_and_notes_round_trip_and_are_not_plaintext_in_the_databas
     assert "Penicillin" not in stored[0] and "Lisinopril" not in stored[0]
     assert "potassium" not in stored[1]
     assert "dinner" not in stored[2]
+    thread = Thread.objects.create(order=order, topic="medical")
+    message = Message.objects.create(thread=thread, from_patient=True, body="Spotting since May")
+    assert Message.objects.get(pk=message.pk).body == "Spotting since May"
+    assert "Spotting" not in raw("orders_message", "body", message.pk)
     # The same value encrypts differently every time: nothing to compare or guess.
     assert encrypt("No") != encrypt("No")
 
@@ -178,6 +182,12 @@ def test_the_migration_encrypts_the_rows_of_an_existing_database():
         plain = OldOrder.objects.create(email="b@example.com", full_name="B")
         OldResponse.objects.create(order=flagged, answers=ANSWERS, flags=FLAGS)
         OldResponse.objects.create(order=plain, answers={"pregnancy": "No"}, flags=[])
+        OldThread = old_state.get_model("orders", "Thread")
+        OldMessage = old_state.get_model("orders", "Message")
+        thread = OldThread.objects.create(order=flagged, topic="medical")
+        message = OldMessage.objects.create(
+            thread=thread, from_patient=True, body="My ankles swell since I started."
+        )
 
         executor = MigrationExecutor(connection)
         executor.migrate([after])
@@ -189,11 +199,16 @@ def test_the_migration_encrypts_the_rows_of_an_existing_database():
         assert Order.objects.get(pk=flagged.pk).review_note == "Note"
         assert "Penicillin" not in raw_answers(responses[flagged.pk])
         assert raw("orders_order", "review_note", flagged.pk).startswith("gAAAAA")
+        assert Message.objects.get(pk=message.pk).body == "My ankles swell since I started."
+        assert "ankles" not in raw("orders_message", "body", message.pk)
 
         # And back: the way down decrypts.
         executor = MigrationExecutor(connection)
         executor.migrate([before])
         back = executor.loader.project_state([before]).apps
+        assert back.get_model("orders", "Message").objects.get(pk=message.pk).body == (
+            "My ankles swell since I started."
+        )
         assert (
             back.get_model("orders", "QuestionnaireResponse")
             .objects.get(order_id=flagged.pk)
