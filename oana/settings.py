@@ -96,6 +96,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    # The tasks queue (a table) for production's worker; installed everywhere so the failed
+    # tasks page and the schedule exist whatever TASKS_BACKEND says.
+    "django_tasks_db",
     "oana.apps.OanaConfig",
     "articles",
     "treatments",
@@ -262,13 +265,21 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="care@oanahealth.example")
 SUPPORT_PHONE = env.str("SUPPORT_PHONE", default="1-800-555-0142")
 
-# Background work (emails) through Django's tasks framework. The immediate backend runs a
-# task right after the transaction commits; production may point TASKS_BACKEND at a
-# queue such as django-tasks-db.
+# Background work (emails, refunds, subscription cancellations, the periodic jobs) through
+# Django's tasks framework, always enqueued once the transaction commits. Locally and in
+# tests (DEBUG on) the immediate backend then runs the task at once, in the same process. With
+# DEBUG off the default is the database queue of django-tasks-db: the web request only writes
+# a row, and `make worker` runs it.
+TASKS_DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 TASKS = {
     "default": {
         "BACKEND": env.str(
-            "TASKS_BACKEND", default="django.tasks.backends.immediate.ImmediateBackend"
+            "TASKS_BACKEND",
+            default=(
+                "django.tasks.backends.immediate.ImmediateBackend"
+                if DEBUG
+                else TASKS_DATABASE_BACKEND
+            ),
         ),
     }
 }

@@ -96,3 +96,10 @@ def admin_client(db, admin_user):
     from tests.staff import sign_in
 
     return sign_in(Client(), admin_user)
+
+
+@pytest.fixture
+def task_queue(settings):
+    """Production's tasks backend (django-tasks-db's queue in the database) instead of the
+    immediate one: an enqueued task waits for ``tests.tasks.run_worker``."""
+    settings.TASKS = {"default": {"BACKEND": settings.TASKS_DATABASE_BACKEND}}

@@ -82,7 +82,7 @@ def approve_order(order, *, by, note=""):
             actor=by,
             data={"shipment": shipment.pk},
         )
-        queue_order_email(order, "approved", note=note)
+        queue_order_email(order, "approved")
     return order
 
 
@@ -129,7 +129,7 @@ def decline_order(order, *, by, reason):
         )
         if order.stripe_subscription_id and order.subscription_status != "canceled":
             cancel_subscription_later(order, order.stripe_subscription_id)
-        queue_order_email(order, "declined", reason=reason, amount_cents=back)
+        queue_order_email(order, "declined", amount_cents=back)
     return order
 
 
