@@ -108,7 +108,7 @@ serve: install
 worker: export OANA_PRODUCTION := 1
 worker: install
 	$(PY) manage.py check --deploy --fail-level WARNING
-	$(PY) manage.py db_worker
+	$(PY) manage.py run_worker
 
 test: install-test
 	$(PY) -m pytest $(COV_ARGS) $(PYTEST_ARGS)

@@ -284,6 +284,22 @@ TASKS = {
     }
 }
 
+# The worker's schedule (oana/scheduler.py): (task, seconds between runs). A task is enqueued
+# when that long has passed since any worker last enqueued it; each is also a command.
+PERIODIC_TASKS = [
+    # stripe_reconcile over the last STRIPE_RECONCILE_WINDOW_SECONDS.
+    ("orders.tasks.reconcile_with_stripe", 60 * 60),
+    # follow_up_questions: reminders to patients who have not answered, declines after that.
+    ("orders.tasks.follow_up_questions", 60 * 60),
+    # prune_retention: expired sessions, old webhook payloads, the old access log.
+    ("oana.tasks.prune_retention", 24 * 60 * 60),
+    # The queue's own finished rows (TASK_RESULT_RETENTION_DAYS, FAILED_TASK_RETENTION_DAYS).
+    ("oana.tasks.prune_task_results", 24 * 60 * 60),
+]
+STRIPE_RECONCILE_WINDOW_SECONDS = env.int("STRIPE_RECONCILE_WINDOW_SECONDS", default=2 * 86400)
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=14)
+FAILED_TASK_RETENTION_DAYS = env.int("FAILED_TASK_RETENTION_DAYS", default=90)
+
 # Stripe. With no secret key and DEBUG on, checkout uses the local test-mode gateway.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")

@@ -5,12 +5,18 @@ backend). ``run_worker()`` is the worker `make worker` runs, in this process, un
 is ready; ``queued(task)`` lists a task's rows.
 """
 
-from django_tasks_db.management.commands.db_worker import Worker
+import os
+import signal
+
+from django.tasks import task
 from django_tasks_db.models import DBTaskResult
+
+from oana.management.commands.run_worker import Worker
 
 
 def run_worker():
-    """Run every task that is ready, as the production worker does; return how many ran."""
+    """Run every task that is ready (and the periodic ones due), as the production worker
+    does; return how many ran."""
     worker = Worker(
         queue_names=["default"],
         interval=0,
@@ -29,3 +35,16 @@ def queued(task=None):
     """The queue's rows (of ``task``, a @task function, if given), oldest first."""
     rows = DBTaskResult.objects.order_by("enqueued_at")
     return list(rows.filter(task_path=task.module_path) if task else rows)
+
+
+@task
+def stop_the_worker():
+    """A task during which the worker is told to stop (SIGTERM, as a deploy does)."""
+    os.kill(os.getpid(), signal.SIGTERM)
+    return "finished anyway"
+
+
+@task
+def waits():
+    """A task that does nothing (enqueued to run later)."""
+    return "ran"
