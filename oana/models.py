@@ -1,6 +1,9 @@
-"""The project's own tables: the worker's schedule (and, in oana.tasks, its failed tasks)."""
+"""The project's own tables: the worker's schedule, and the queue's failed tasks as staff
+see them."""
 
 from django.db import models
+from django.tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 
 class ScheduledJob(models.Model):
@@ -22,3 +25,21 @@ class ScheduledJob(models.Model):
 
     def __str__(self):
         return self.task_path
+
+
+class FailedTaskManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(status=TaskResultStatus.FAILED)
+
+
+class FailedTask(DBTaskResult):
+    """A task of the queue that failed its last attempt (``oana.retries``): the admin's
+    "Failed tasks", for superusers and Support, who may retry it."""
+
+    objects = FailedTaskManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["-finished_at"]
+        verbose_name = "failed task"
+        permissions = [("retry_failedtask", "Can retry a failed task")]
