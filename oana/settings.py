@@ -284,6 +284,11 @@ TASKS = {
     }
 }
 
+# A task that raises on the queue runs again (oana/retries.py), up to TASK_MAX_ATTEMPTS attempts
+# in all, after TASK_RETRY_BACKOFF_SECONDS, then twice that, and so on (30 s, 60 s, ...); after
+# the last it stays failed and is listed in the admin (Oana > Failed tasks) with a Retry action.
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
+TASK_RETRY_BACKOFF_SECONDS = env.int("TASK_RETRY_BACKOFF_SECONDS", default=30)
 # The worker's schedule (oana/scheduler.py): (task, seconds between runs). A task is enqueued
 # when that long has passed since any worker last enqueued it; each is also a command.
 PERIODIC_TASKS = [

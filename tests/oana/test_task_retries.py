@@ -66,8 +66,7 @@ def approval_email_failing_every_attempt(settings):
 
 
 def test_a_failing_task_is_retried_with_backoff_then_listed_for_staff(settings, mail_server_down):
-    settings.TASK_MAX_ATTEMPTS = 3
-    settings.TASK_RETRY_BACKOFF_SECONDS = 30
+    assert (settings.TASK_MAX_ATTEMPTS, settings.TASK_RETRY_BACKOFF_SECONDS) == (3, 30)
     order, row, seen = approval_email_failing_every_attempt(settings)
     statuses = [(status, attempts) for status, attempts, _ in seen]
     assert statuses == [("READY", 1), ("READY", 2), ("FAILED", 3)]
