@@ -45,9 +45,9 @@ def refund_outcome(refund):
             messages.ERROR,
         )
     return (
-        f"The refund of {amount} is recorded and sent to Stripe, which has not confirmed it "
-        "yet. Do not refund again: it is retried with the same key (never twice) and the "
-        "order page shows when it goes through.",
+        f"The refund of {amount} is recorded and on its way to Stripe, which has not "
+        "confirmed it yet. Do not refund again: it is retried with the same key (never twice) "
+        "and the order page shows when it goes through.",
         messages.WARNING,
     )
 

@@ -116,10 +116,7 @@ def approve_order(order, *, by, note="", declined_lines=(), decline_reason=""):
             data={"shipment": shipment.pk},
         )
         queue_order_email(
-            order,
-            "approved",
-            note=note,
-            refunded_cents=sum(refund.amount_cents for refund in refunds),
+            order, "approved", refunded_cents=sum(refund.amount_cents for refund in refunds)
         )
     return order
 
@@ -252,7 +249,7 @@ def decline_order(order, *, by, reason):
         )
         if order.stripe_subscription_id and order.subscription_status != "canceled":
             cancel_subscription_later(order, order.stripe_subscription_id)
-        queue_order_email(order, "declined", reason=reason, amount_cents=back)
+        queue_order_email(order, "declined", amount_cents=back)
     return order
 
 
