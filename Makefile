@@ -29,12 +29,13 @@ FIND_PYTHON = for c in $(PYTHON_CANDIDATES); do \
 	    command -v $$c; exit 0; fi; done; exit 1
 NO_PYTHON = echo "Oana needs Python 3.12 or newer; none of: $(PYTHON_CANDIDATES) is. Install Python 3.12+ and try again." >&2; exit 1
 
-.PHONY: help run serve test test-postgres lint seed migrate clean install install-test which-python lock
+.PHONY: help run serve worker test test-postgres lint seed migrate clean install install-test which-python lock
 
 help:
 	@echo "make run     - create .venv, install, migrate, load seed content, serve http://$(HOST):$(PORT)"
 	@echo "make test    - install test dependencies and run the whole suite"
 	@echo "make serve   - production: deploy checks, collectstatic, migrate, gunicorn (settings from the environment, never .env)"
+	@echo "make worker  - production: the task worker (emails, refunds, the schedule, retries), beside make serve"
 	@echo "make lint    - ruff check, ruff format --check, missing-migration check"
 	@echo "make lock    - re-resolve pyproject's ranges into uv.lock and requirements/*.txt"
 
@@ -99,6 +100,15 @@ serve: install
 	$(PY) manage.py collectstatic --noinput
 	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py oana.wsgi
+
+# Production's task worker, beside `make serve` (as many as you like, on any machine that reaches
+# the database): the same environment handling and deployment checks, then the queue's worker,
+# which also enqueues the periodic jobs (settings.PERIODIC_TASKS) and retries failed tasks. It
+# does not migrate: `make serve` does.
+worker: export OANA_PRODUCTION := 1
+worker: install
+	$(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) manage.py run_worker
 
 test: install-test
 	$(PY) -m pytest $(COV_ARGS) $(PYTEST_ARGS)

@@ -17,7 +17,7 @@ class OanaConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, retries  # noqa: F401  (register the system checks, the retries)
         from .roles import sync_roles_after_migrate
 
         # The staff groups follow oana/roles.py after every migrate (no migration needed

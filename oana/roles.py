@@ -66,6 +66,9 @@ ROLES = {
             "orders.release_hold",
             "orders.view_thread",
             "orders.read_order_messages",
+            # Background tasks that failed every attempt (emails, refunds): see and retry.
+            "oana.view_failedtask",
+            "oana.retry_failedtask",
         ],
     ),
 }

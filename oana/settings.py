@@ -96,6 +96,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    # The tasks queue (a table) for production's worker; installed everywhere so the failed
+    # tasks page and the schedule exist whatever TASKS_BACKEND says.
+    "django_tasks_db",
     "oana.apps.OanaConfig",
     "articles",
     "treatments",
@@ -262,16 +265,45 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="care@oanahealth.example")
 SUPPORT_PHONE = env.str("SUPPORT_PHONE", default="1-800-555-0142")
 
-# Background work (emails) through Django's tasks framework. The immediate backend runs a
-# task right after the transaction commits; production may point TASKS_BACKEND at a
-# queue such as django-tasks-db.
+# Background work (emails, refunds, subscription cancellations, the periodic jobs) through
+# Django's tasks framework, always enqueued once the transaction commits. Locally and in
+# tests (DEBUG on) the immediate backend then runs the task at once, in the same process. With
+# DEBUG off the default is the database queue of django-tasks-db: the web request only writes
+# a row, and `make worker` runs it.
+TASKS_DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 TASKS = {
     "default": {
         "BACKEND": env.str(
-            "TASKS_BACKEND", default="django.tasks.backends.immediate.ImmediateBackend"
+            "TASKS_BACKEND",
+            default=(
+                "django.tasks.backends.immediate.ImmediateBackend"
+                if DEBUG
+                else TASKS_DATABASE_BACKEND
+            ),
         ),
     }
 }
+
+# A task that raises on the queue runs again (oana/retries.py), up to TASK_MAX_ATTEMPTS attempts
+# in all, after TASK_RETRY_BACKOFF_SECONDS, then twice that, and so on (30 s, 60 s, ...); after
+# the last it stays failed and is listed in the admin (Oana > Failed tasks) with a Retry action.
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
+TASK_RETRY_BACKOFF_SECONDS = env.int("TASK_RETRY_BACKOFF_SECONDS", default=30)
+# The worker's schedule (oana/scheduler.py): (task, seconds between runs). A task is enqueued
+# when that long has passed since any worker last enqueued it; each is also a command.
+PERIODIC_TASKS = [
+    # stripe_reconcile over the last STRIPE_RECONCILE_WINDOW_SECONDS.
+    ("orders.tasks.reconcile_with_stripe", 60 * 60),
+    # follow_up_questions: reminders to patients who have not answered, declines after that.
+    ("orders.tasks.follow_up_questions", 60 * 60),
+    # prune_retention: expired sessions, old webhook payloads, the old access log.
+    ("oana.tasks.prune_retention", 24 * 60 * 60),
+    # The queue's own finished rows (TASK_RESULT_RETENTION_DAYS, FAILED_TASK_RETENTION_DAYS).
+    ("oana.tasks.prune_task_results", 24 * 60 * 60),
+]
+STRIPE_RECONCILE_WINDOW_SECONDS = env.int("STRIPE_RECONCILE_WINDOW_SECONDS", default=2 * 86400)
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=14)
+FAILED_TASK_RETENTION_DAYS = env.int("FAILED_TASK_RETENTION_DAYS", default=90)
 
 # Stripe. With no secret key and DEBUG on, checkout uses the local test-mode gateway.
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")

@@ -4,6 +4,10 @@
 transaction to commit (no email about a change that was rolled back), then enqueues a
 Django task, which the immediate backend runs at once and a queue backend runs in a worker.
 
+A task's arguments are stored as they are by a queue backend (and shown to Support when the
+task fails), so they never carry health data: the clinician's approval note or decline reason
+is read from the order (where it is encrypted) when the email is rendered.
+
 Each kind has a subject below and two templates, ``emails/<kind>.txt`` and
 ``emails/<kind>.html``. Adding a kind (e.g. ``approved``, ``shipped``) is adding a subject
 and its two templates.
@@ -37,6 +41,9 @@ SUBJECTS = {
     "question_reminder": "Reminder: your clinician is waiting for your answer ({reference})",
 }
 
+# Kinds that quote the clinician: the context name of the text, read from order.review_note.
+CLINICIAN_TEXT = {"approved": "note", "declined": "reason"}
+
 
 def queue_order_email(order, kind, **extra):
     """Send email ``kind`` about ``order`` once the current transaction commits."""
@@ -64,6 +71,8 @@ def send_order_email(order_id, kind, extra=None):
         "site_url": settings.SITE_URL,
         **(extra or {}),
     }
+    if kind in CLINICIAN_TEXT:
+        context[CLINICIAN_TEXT[kind]] = order.review_note
     message = EmailMultiAlternatives(
         subject=SUBJECTS[kind].format(reference=order.reference),
         body=render_to_string(f"emails/{kind}.txt", context),

@@ -87,7 +87,14 @@ class Gateway:
                         "currency": line.currency,
                         "unit_amount": line.unit_amount_cents,
                         "recurring": {"interval": line.interval},
-                        "product_data": {"name": f"{line.treatment_name} ({line.plan_name})"},
+                        # The plan (one line per plan in an order) is named in its product,
+                        # so that a clinician's decline of the line finds its subscription
+                        # item later. Not the line's id: a new checkout attempt remakes the
+                        # lines, and the same order must send the same parameters.
+                        "product_data": {
+                            "name": f"{line.treatment_name} ({line.plan_name})",
+                            "metadata": {"plan": str(line.plan_id)},
+                        },
                     },
                     "quantity": line.quantity,
                 }
@@ -252,6 +259,30 @@ class StripeGateway(Gateway):
             options={"idempotency_key": idempotency_key},
         )
 
+    def remove_subscription_items(self, subscription_id, plan_ids, *, idempotency_key):
+        """Take the items of the order's lines for ``plan_ids`` off the subscription, without
+        proration (the month she paid for is refunded on its own). The items are found by
+        the plan each product names (``checkout_params``); none left means already done."""
+        subscription = self._call(
+            f"retrieve subscription {subscription_id}",
+            self.client.v1.subscriptions.retrieve,
+            subscription_id,
+            params={"expand": ["items.data.price.product"]},
+        )
+        wanted = {str(plan_id) for plan_id in plan_ids}
+        items = [
+            {"id": item["id"], "deleted": True}
+            for item in subscription["items"]["data"]
+            if item["price"]["product"]["metadata"].get("plan") in wanted
+        ]
+        if not items:
+            return subscription
+        return self.update_subscription(
+            subscription_id,
+            {"items": items, "proration_behavior": "none"},
+            idempotency_key=idempotency_key,
+        )
+
     def customer_portal_url(self, customer_id, *, return_url):
         return self._call(
             "portal session",
@@ -337,6 +368,9 @@ class TestModeGateway(Gateway):
 
     def update_subscription(self, subscription_id, params, *, idempotency_key):
         return {"id": subscription_id, "object": "subscription", **params}
+
+    def remove_subscription_items(self, subscription_id, plan_ids, *, idempotency_key):
+        return {"id": subscription_id, "object": "subscription"}
 
     def customer_portal_url(self, customer_id, *, return_url):
         raise PaymentProviderError(

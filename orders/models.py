@@ -342,8 +342,30 @@ class Order(AddressFields):
         return bool(payments) and all(payment.is_refunded() for payment in payments)
 
 
+class OrderLineQuerySet(models.QuerySet):
+    def not_declined(self):
+        """The lines that ship (or may, once reviewed): every line a clinician did not decline."""
+        return self.exclude(decision=OrderLine.Decision.DECLINED)
+
+
 class OrderLine(models.Model):
-    """One treatment in an order, with the price snapshot it was charged at."""
+    """One treatment in an order, with the price snapshot it was charged at.
+
+    A clinician decides per line (a pack is one line, so it is approved or declined whole);
+    the order's own status follows ``Order.LIFECYCLE``: its "approve" is the approval of at
+    least one line, its "decline" the decline of every line.
+    """
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Awaiting review"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    # The line's part of the lifecycle: decided once, with its order's approval.
+    LIFECYCLE = (
+        ("approve", Decision.PENDING, Decision.APPROVED),
+        ("decline", Decision.PENDING, Decision.DECLINED),
+    )
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     plan = models.ForeignKey(
@@ -356,6 +378,14 @@ class OrderLine(models.Model):
     currency = models.CharField(max_length=3, default="usd")
     interval = models.CharField(max_length=10, default="month")
     quantity = models.PositiveSmallIntegerField(default=1)
+    decision = models.CharField(
+        max_length=10, choices=Decision.choices, default=Decision.PENDING, editable=False
+    )
+    decline_reason = EncryptedTextField(
+        blank=True, default="", help_text="Why a clinician declined it (encrypted at rest)."
+    )
+
+    objects = OrderLineQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
@@ -369,6 +399,21 @@ class OrderLine(models.Model):
     @property
     def line_total_cents(self):
         return self.unit_amount_cents * self.quantity
+
+    @property
+    def is_declined(self):
+        return self.decision == self.Decision.DECLINED
+
+    def decide(self, action):
+        """Move the line along its ``LIFECYCLE`` by ``action`` (not saved)."""
+        targets = [
+            after
+            for name, before, after in self.LIFECYCLE
+            if (name, before) == (action, self.decision)
+        ]
+        if not targets:
+            raise ValueError(f"A line {self.get_decision_display().lower()} cannot be {action}d.")
+        self.decision = targets[0]
 
 
 class QuestionnaireResponseQuerySet(models.QuerySet):

@@ -96,3 +96,16 @@ def admin_client(db, admin_user):
     from tests.staff import sign_in
 
     return sign_in(Client(), admin_user)
+
+
+@pytest.fixture
+def task_queue(settings, monkeypatch):
+    """Production's tasks backend (django-tasks-db's queue in the database) instead of the
+    immediate one: an enqueued task waits for ``tests.tasks.run_worker``. The schedule is
+    empty unless the test sets ``settings.PERIODIC_TASKS``."""
+    settings.TASKS = {"default": {"BACKEND": settings.TASKS_DATABASE_BACKEND}}
+    settings.PERIODIC_TASKS = []
+    # The worker closes stale database connections between tasks, as Django does between
+    # requests; like Django's test client, the tests keep the test's connection (and its
+    # transaction) open instead.
+    monkeypatch.setattr("oana.management.commands.run_worker.close_old_connections", lambda: None)

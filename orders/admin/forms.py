@@ -10,13 +10,51 @@ from ..services.fulfilment import CARRIERS
 from .common import dollars
 
 
-class NoteForm(forms.Form):
+class LineChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, line):
+        return f"{line} - {dollars(line.line_total_cents)}/month"
+
+
+class ApproveForm(forms.Form):
+    """Approve the order, and (when it has several treatments) decline some of them."""
+
     note = forms.CharField(
         label="Note to the patient (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Included in the approval email and shown on her order page.",
     )
+    declined_lines = LineChoiceField(
+        label="Decline some treatments (optional)",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Each ticked treatment is declined: its share of what she paid is refunded "
+        "and it leaves her subscription. The others are approved and ship.",
+    )
+    decline_reason = forms.CharField(
+        label="Reason for the treatments you decline (sent to the patient)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    field_order = ["declined_lines", "decline_reason", "note"]
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        lines = order.lines.all()
+        if len(lines) < 2:  # one treatment: approve it, or decline the order
+            del self.fields["declined_lines"], self.fields["decline_reason"]
+        else:
+            self.fields["declined_lines"].queryset = lines
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("declined_lines") and not cleaned.get("decline_reason", "").strip():
+            self.add_error(
+                "decline_reason", "Give the patient a reason for the treatments you decline."
+            )
+        return cleaned
 
 
 class AskForm(forms.Form):

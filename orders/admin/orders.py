@@ -30,7 +30,7 @@ from .common import (
     stripe_link,
     tracking_link,
 )
-from .forms import AskForm, DeclineForm, NoteForm, RefundForm
+from .forms import ApproveForm, AskForm, DeclineForm, RefundForm
 
 
 def refund_outcome(refund):
@@ -45,9 +45,9 @@ def refund_outcome(refund):
             messages.ERROR,
         )
     return (
-        f"The refund of {amount} is recorded and sent to Stripe, which has not confirmed it "
-        "yet. Do not refund again: it is retried with the same key (never twice) and the "
-        "order page shows when it goes through.",
+        f"The refund of {amount} is recorded and on its way to Stripe, which has not "
+        "confirmed it yet. Do not refund again: it is retried with the same key (never twice) "
+        "and the order page shows when it goes through.",
         messages.WARNING,
     )
 
@@ -79,7 +79,7 @@ class ReadOnlyInline(admin.TabularInline):
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     verbose_name_plural = "lines (price snapshot at checkout)"
-    fields = ["treatment_name", "plan_name", "unit_price", "quantity", "interval"]
+    fields = ["treatment_name", "plan_name", "unit_price", "quantity", "interval", "decision"]
 
     @admin.display(description="unit price")
     def unit_price(self, line):
@@ -380,24 +380,33 @@ class OrderAdmin(ReadOnlyModelAdmin):
 
     def approve_view(self, request, pk):
         order = self._order_or_403(request, pk, self.has_review_permission)
-        form = NoteForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                approve_order(order, by=request.user, note=form.cleaned_data["note"])
-            except OrderError as error:
-                return self._done(request, order, error.message, messages.ERROR)
-            return self._done(
-                request,
-                order,
-                f"{order.reference} approved: the first shipment is queued for Fulfillment "
-                "and the patient was emailed.",
-            )
+        form = ApproveForm(request.POST or None, order=order)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                declined = form.cleaned_data.get("declined_lines") or []
+                try:
+                    approve_order(
+                        order,
+                        by=request.user,
+                        note=form.cleaned_data["note"],
+                        declined_lines=declined,
+                        decline_reason=form.cleaned_data.get("decline_reason", ""),
+                    )
+                except OrderError as error:
+                    return self._done(request, order, error.message, messages.ERROR)
+                done = "the first shipment is queued for Fulfillment and the patient was emailed"
+                if declined:
+                    done = f"{len(declined)} treatment(s) declined and their share refunded; {done}"
+                return self._done(request, order, f"{order.reference} approved: {done}.")
+            status = 400
         return self._form_page(
             request,
             order,
             form,
             title=f"Approve {order.reference}",
             button="Approve order",
+            status=status,
             intro="Approving sends the order to Fulfillment and emails the patient.",
         )
 

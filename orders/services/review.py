@@ -18,13 +18,18 @@ refuses one, a clinician's **Decline** refunds what is left.
 """
 
 import logging
+from functools import partial
 
+from django.tasks import task
 from django.utils import timezone
 
+from treatments.money import format_money_exact
+
 from ..emails import queue_order_email
-from ..models import Order, Payment, Shipment
+from ..gateways import PaymentProviderError, gateway_for
+from ..models import Order, OrderLine, Payment, Shipment
 from . import OrderError, lock_order, record_event, transaction, transition
-from .refunds import cancel_subscription_later, refund_every_payment
+from .refunds import cancel_subscription_later, refund_every_payment, request_refund
 
 logger = logging.getLogger(__name__)
 S = Order.Status
@@ -46,13 +51,26 @@ def _who(order):
     return (user.get_full_name() or user.get_username()) if user else "a clinician"
 
 
-def approve_order(order, *, by, note=""):
+def approve_order(order, *, by, note="", declined_lines=(), decline_reason=""):
     """A clinician approves ``order``: it goes to fulfilment and the patient is told.
 
     Creates the first shipment (to the address collected at checkout) and emails the
     patient, with ``note`` if given. Returns the approved order.
+
+    The decision is per line: ``declined_lines`` (lines of this order; a pack is one line)
+    are declined for ``decline_reason`` while the rest are approved. A declined line's share
+    of every month she paid is refunded, its item leaves her subscription without proration
+    (after the commit) and her monthly total drops by it. Declining every line is
+    ``decline_order``.
     """
     note = (note or "").strip()
+    decline_reason = (decline_reason or "").strip()
+    declined_ids = {line.pk for line in declined_lines}
+    if declined_ids and not decline_reason:
+        raise OrderError(
+            "Please give a reason for the treatments you decline: it is sent to the patient.",
+            code="reason_required",
+        )
     with transaction.atomic():
         order = lock_order(order)
         _not_twice(order, "approved")
@@ -62,13 +80,28 @@ def approve_order(order, *, by, note=""):
                 f"{order.get_status_display().lower()}.",
                 code="wrong_status",
             )
+        declined = _decide_lines(order, declined_ids, reason=decline_reason)
         order.reviewed_by = by
         order.reviewed_at = timezone.now()
         order.review_note = note
+        refunds = _take_off(order, declined, reason=decline_reason, by=by) if declined else []
         message = "A clinician approved your order. It ships next, free."
+        if declined:
+            message = (
+                f"A clinician approved your order without {_names(declined)}: "
+                f"{format_money_exact(sum(r.amount_cents for r in refunds))} is being refunded "
+                f"and your monthly total is now {format_money_exact(order.total_cents)}. "
+                f"Reason: {decline_reason}"
+            )
         if note:
             message = f"{message} Note from your clinician: {note}"
-        transition(order, "approve", "approved", message=message, actor=by, data={"note": note})
+        data = {"note": note}
+        if declined:
+            data |= {
+                "declined_lines": [line.pk for line in declined],
+                "refunds": [refund.pk for refund in refunds],
+            }
+        transition(order, "approve", "approved", message=message, actor=by, data=data)
         shipment = Shipment.objects.create(
             order=order,
             kind=Shipment.Kind.INITIAL,
@@ -82,8 +115,95 @@ def approve_order(order, *, by, note=""):
             actor=by,
             data={"shipment": shipment.pk},
         )
-        queue_order_email(order, "approved", note=note)
+        queue_order_email(
+            order, "approved", refunded_cents=sum(refund.amount_cents for refund in refunds)
+        )
     return order
+
+
+def _decide_lines(order, declined_ids, *, reason):
+    """Approve or decline (for ``reason``) each line of the locked ``order``; saved. Returns
+    the declined lines."""
+    lines = list(order.lines.all())
+    if declined_ids - {line.pk for line in lines}:
+        raise OrderError("That treatment is not part of this order.", code="bad_line")
+    if declined_ids and declined_ids == {line.pk for line in lines}:
+        raise OrderError(
+            "Every treatment is declined: decline the order instead, which refunds everything "
+            "and cancels the subscription.",
+            code="all_declined",
+        )
+    for line in lines:
+        line.decide("decline" if line.pk in declined_ids else "approve")
+        line.decline_reason = reason if line.is_declined else ""
+    OrderLine.objects.bulk_update(lines, ["decision", "decline_reason"])
+    return [line for line in lines if line.is_declined]
+
+
+def _names(lines):
+    return ", ".join(line.treatment_name for line in lines)
+
+
+def _take_off(order, declined, *, reason, by):
+    """Refund the declined lines' share of every month paid; lower the monthly total; take
+    their items off the subscription after the commit. Returns the Refunds."""
+    share = sum(line.line_total_cents for line in declined)
+    refunds = [
+        request_refund(
+            order,
+            payment,
+            amount_cents=min(share, payment.refundable_cents()),
+            reason=f"Declined by clinician ({_names(declined)}): {reason}",
+            by=by,
+            email_patient=False,
+        )
+        for payment in order.payments.for_months().order_by("paid_at", "id")
+        if payment.refundable_cents() > 0
+    ]
+    order.subtotal_cents -= share
+    order.total_cents -= share
+    order.save(update_fields=["subtotal_cents", "total_cents"])
+    if order.stripe_subscription_id:
+        transaction.on_commit(
+            partial(
+                remove_declined_items.enqueue,
+                order.pk,
+                order.stripe_subscription_id,
+                [line.plan_id for line in declined],
+            )
+        )
+    return refunds
+
+
+@task
+def remove_declined_items(order_id, subscription_id, plan_ids):
+    """Take declined lines off the subscription at Stripe, so later months charge only what
+    was approved. Running it again is safe: items already removed are not found again."""
+    order = Order.objects.get(pk=order_id)
+    try:
+        gateway_for(order).remove_subscription_items(
+            subscription_id,
+            plan_ids,
+            idempotency_key=f"remove-{subscription_id}-{'-'.join(map(str, plan_ids))}",
+        )
+    except PaymentProviderError as error:
+        # Logged as an error (error reports reach Support) and kept in the timeline: the
+        # approved treatments still ship, but the items must be removed at Stripe by hand.
+        logger.error("Order %s: declined items not removed at Stripe: %s", order_id, error)
+        record_event(
+            order,
+            "subscription_items_not_removed",
+            actor_label="Stripe",
+            data={"subscription": subscription_id, "plans": plan_ids, "error": error.message},
+        )
+        return "failed"
+    record_event(
+        order,
+        "subscription_items_removed",
+        actor_label="Stripe",
+        data={"subscription": subscription_id, "plans": plan_ids},
+    )
+    return "removed"
 
 
 def decline_order(order, *, by, reason):
@@ -129,7 +249,7 @@ def decline_order(order, *, by, reason):
         )
         if order.stripe_subscription_id and order.subscription_status != "canceled":
             cancel_subscription_later(order, order.stripe_subscription_id)
-        queue_order_email(order, "declined", reason=reason, amount_cents=back)
+        queue_order_email(order, "declined", amount_cents=back)
     return order
 
 

@@ -32,6 +32,15 @@ from tests.orders.stripe_shapes import unknown_keys
 
 _ids = itertools.count(1)
 
+# A Checkout line item's ``price_data`` as the form encoding arrives, for sessions a test
+# opens at "Stripe" by itself (another tab, a stray checkout).
+A_MONTHLY_PRICE = {
+    "currency": "usd",
+    "unit_amount": "2200",
+    "recurring": {"interval": "month"},
+    "product_data": {"name": "Oral Metformin ER (Monthly)"},
+}
+
 
 def new_id(prefix):
     return f"{prefix}_fake{next(_ids):06d}"
@@ -177,7 +186,22 @@ class FakeStripe:
     def retrieve(self, params, id):
         if id not in self.objects:
             return 404, error_body(f"No such object: '{id}'", code="resource_missing")
-        return 200, copy.deepcopy(self.objects[id])
+        found = copy.deepcopy(self.objects[id])
+        for path in params.get("expand", []):
+            self._expand(found, path.split("."))
+        return 200, found
+
+    def _expand(self, node, path):
+        """Replace the id at ``path`` (through lists) with its object, as ``expand[]`` does."""
+        if isinstance(node, list):
+            for item in node:
+                self._expand(item, path)
+            return
+        head, rest = path[0], path[1:]
+        if rest:
+            self._expand(node[head], rest)
+        else:
+            node[head] = copy.deepcopy(self.objects[node[head]])
 
     def _list(self, kind, params, match=lambda obj, params: True):
         found = [
@@ -292,6 +316,7 @@ class FakeStripe:
             {
                 "id": new_id("si"),
                 "object": "subscription_item",
+                "price": self._price(item["price_data"]),
                 "quantity": int(item.get("quantity", 1)),
                 "subscription": subscription_id,
                 "current_period_start": now,
@@ -300,10 +325,37 @@ class FakeStripe:
             for item in items
         ]
         self.objects[subscription_id] = subscription
-        self.subscription_amounts[subscription_id] = sum(
-            int(i["price_data"]["unit_amount"]) * int(i.get("quantity", 1)) for i in items
-        )
+        self._amount_from_items(subscription)
         return subscription
+
+    def _price(self, price_data):
+        """The price (and its product) Stripe makes from a line item's ``price_data``."""
+        product_data = price_data["product_data"]
+        product = stripe_object("product")
+        product.update(
+            id=new_id("prod"),
+            name=product_data["name"],
+            metadata=product_data.get("metadata", {}),
+            created=int(time.time()),
+        )
+        self.objects[product["id"]] = product
+        recurring = {**stripe_object("price")["recurring"], **price_data.get("recurring", {})}
+        return stripe_object(
+            "price",
+            id=new_id("price"),
+            product=product["id"],
+            currency=price_data["currency"],
+            unit_amount=int(price_data["unit_amount"]),
+            recurring=recurring,
+            created=int(time.time()),
+        )
+
+    def _amount_from_items(self, subscription):
+        """What each later month charges: the sum of the subscription's items."""
+        self.subscription_amounts[subscription["id"]] = sum(
+            item["price"]["unit_amount"] * item["quantity"]
+            for item in subscription["items"]["data"]
+        )
 
     def _invoice(self, subscription, reason, amount, *, paid):
         invoice_id = new_id("in")
@@ -494,6 +546,13 @@ class FakeStripe:
         for key in ("metadata", "cancel_at_period_end", "pause_collection"):
             if key in params:
                 subscription[key] = params[key] if params[key] != "" else None
+        deleted = {item["id"] for item in params.get("items", []) if item.get("deleted") == "true"}
+        if deleted:
+            items = subscription["items"]["data"]
+            if not deleted <= {item["id"] for item in items}:
+                return 400, error_body("No such subscription item.", code="resource_missing")
+            subscription["items"]["data"] = [item for item in items if item["id"] not in deleted]
+            self._amount_from_items(subscription)
         return 200, copy.deepcopy(subscription)
 
     def list_subscriptions(self, params):

@@ -37,7 +37,11 @@ def test_checkout_session_parameters_sent_by_the_stripe_library(client, fake_str
         "currency": "usd",
         "unit_amount": "2200",
         "recurring": {"interval": "month"},
-        "product_data": {"name": "Oral Metformin ER (Monthly)"},
+        "product_data": {
+            "name": "Oral Metformin ER (Monthly)",
+            # The plan, so that a clinician's decline of the line finds its subscription item.
+            "metadata": {"plan": str(metformin.pk)},
+        },
     }
     assert item["quantity"] == "1"
     assert lines["Metformin HCL Lotion 20% (Monthly)"]["price_data"]["unit_amount"] == "4300"

@@ -10,6 +10,7 @@ from orders.services.checkout import place_order
 from orders.services.fulfilment import mark_shipped
 from orders.services.refunds import refund_order, request_refund
 from tests.orders.factories import FakeSession, answers, make_order, make_paid_order, make_plan
+from tests.orders.fake_stripe import A_MONTHLY_PRICE
 from tests.orders.lifecycle import perform
 from tests.orders.stripe_helpers import deliver, event
 from tests.orders.stripe_world import NO_CONCERNS, first_charge, paid_order, send, start_checkout
@@ -117,7 +118,7 @@ def test_a_stray_renewal_delivered_twice_is_refunded_once(client, fake_stripe):
         {
             "mode": "subscription",
             "subscription_data": {"metadata": {"order_id": str(order.pk)}},
-            "line_items": [{"price_data": {"unit_amount": "2200"}, "quantity": "1"}],
+            "line_items": [{"price_data": A_MONTHLY_PRICE, "quantity": "1"}],
         }
     )
     other = fake_stripe.pay(other["id"])

@@ -14,6 +14,7 @@ from orders.services import OrderError
 from orders.services.refunds import cancel_subscription, retry_unsent_refunds, submit_refund
 from orders.services.review import approve_order
 from tests.orders.factories import answers, make_plan
+from tests.orders.fake_stripe import A_MONTHLY_PRICE
 from tests.orders.lifecycle import perform
 from tests.orders.stripe_helpers import deliver, event
 from tests.orders.stripe_world import (
@@ -366,7 +367,7 @@ def test_paying_the_same_order_in_two_tabs_charges_once(client, fake_stripe):
             "mode": "subscription",
             "metadata": {"order_id": str(order.pk)},
             "subscription_data": {"metadata": {"order_id": str(order.pk)}},
-            "line_items": [{"price_data": {"unit_amount": "2200"}, "quantity": "1"}],
+            "line_items": [{"price_data": A_MONTHLY_PRICE, "quantity": "1"}],
         }
     )
     other = fake_stripe.pay(other["id"])

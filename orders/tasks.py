@@ -1,0 +1,31 @@
+"""The orders app's periodic jobs, run by the worker on the schedule in
+``settings.PERIODIC_TASKS`` (each is also a management command, for a run by hand)."""
+
+import time
+
+from django.conf import settings
+from django.tasks import task
+
+from .gateways import get_gateway
+from .services.messages import follow_up_unanswered
+from .services.reconcile import reconcile
+
+
+@task
+def reconcile_with_stripe():
+    """``stripe_reconcile --since`` STRIPE_RECONCILE_WINDOW_SECONDS: what Stripe has and we
+    lack is recorded, refunds Stripe never confirmed are asked again. An unreachable Stripe
+    raises, so the task is retried."""
+    gateway = get_gateway()
+    if gateway is None or gateway.name != "stripe":
+        return {"skipped": "no Stripe keys (local test mode)"}
+    since = int(time.time()) - settings.STRIPE_RECONCILE_WINDOW_SECONDS
+    return {"differences": reconcile(gateway, since=since)}
+
+
+@task
+def follow_up_questions():
+    """``follow_up_questions``: remind patients who have not answered their clinician, and
+    decline (refunding) the orders that waited too long."""
+    reminded, declined = follow_up_unanswered()
+    return {"reminded": reminded, "declined": declined}
