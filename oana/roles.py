@@ -30,6 +30,7 @@ ROLES = {
         [
             *_crud("treatments", "category", "treatment", "plan", "testimonial"),
             "treatments.view_pricechange",
+            "treatments.view_medicine",  # read only: clinicians own the medicines
         ],
     ),
     "clinician": (
@@ -42,6 +43,9 @@ ROLES = {
             "orders.view_thread",
             "orders.read_medical_messages",
             "orders.read_order_messages",
+            "treatments.view_medicine",
+            "treatments.add_medicine",
+            "treatments.change_medicine",
         ],
     ),
     "fulfillment": (

@@ -9,10 +9,11 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Max, Min, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from .models import Category, Plan, PriceChange, Testimonial, Treatment
+from .models import Category, DrugClass, Medicine, Plan, PriceChange, Testimonial, Treatment
 from .money import DollarField, cents_from_dollars, format_money
 from .services import change_plan_amount, record_new_plan
 
@@ -125,7 +126,7 @@ class TreatmentAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "tagline", "active_ingredients", "component_names"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["components"]
-    readonly_fields = ["price_history", "created_at", "updated_at"]
+    readonly_fields = ["medicine_list", "price_history", "created_at", "updated_at"]
     inlines = [PlanInline]
     actions = ["activate", "deactivate"]
     fieldsets = [
@@ -147,6 +148,7 @@ class TreatmentAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "form",
+                    "medicine_list",
                     "active_ingredients",
                     "prescription_required",
                     "unsafe_in_pregnancy",
@@ -171,6 +173,28 @@ class TreatmentAdmin(admin.ModelAdmin):
         if obj.from_cents is None:
             return "No active plan"
         return f"{format_money(obj.from_cents)}/month"
+
+    @admin.display(description="Medicines")
+    def medicine_list(self, obj):
+        """Read-only here: the medicines choose the questionnaire's questions, so clinicians
+        edit them (and which treatments contain them) under Medicines."""
+        if obj is None or obj.pk is None:
+            return "Clinicians add the medicines under Medicines once the treatment is saved."
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a>: {}</li>',
+            (
+                (
+                    reverse("admin:treatments_medicine_change", args=[m.pk]),
+                    m,
+                    ", ".join(m.drug_class_labels) or "no drug class",
+                )
+                for m in obj.medicines.all()
+            ),
+        )
+        if not items:
+            return "No medicines yet: a clinician adds them under Medicines."
+        return format_html("<ul>{}</ul>", items)
 
     @admin.display(description="Price changes")
     def price_history(self, obj):
@@ -232,6 +256,76 @@ class TreatmentAdmin(admin.ModelAdmin):
     def deactivate(self, request, queryset):
         count = queryset.update(is_active=False)
         self.message_user(request, f"{count} treatment(s) hidden from the site.", messages.SUCCESS)
+
+
+class MedicineForm(forms.ModelForm):
+    """A medicine with its drug classes as checkboxes and the treatments that contain it."""
+
+    drug_classes = forms.MultipleChoiceField(
+        label="Drug classes",
+        choices=DrugClass.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="They choose the questionnaire's questions: a clinician reviews any change.",
+    )
+    treatments = forms.ModelMultipleChoiceField(
+        label="Treatments that contain it",
+        queryset=Treatment.objects.order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Medicine
+        fields = [
+            "name",
+            "slug",
+            "route",
+            "drug_classes",
+            "default_strength",
+            "default_directions",
+            "default_quantity",
+            "quantity_unit",
+            "default_refills",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["treatments"] = list(self.instance.treatments.all())
+
+
+@admin.register(Medicine)
+class MedicineAdmin(admin.ModelAdmin):
+    """Clinicians (and superusers) change medicines; catalog managers only read them."""
+
+    form = MedicineForm
+    list_display = ["name", "route", "classes", "default_strength", "default_refills"]
+    list_filter = ["route"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["treatment_list"]
+
+    def get_fields(self, request, obj=None):
+        fields = [*MedicineForm.Meta.fields, "treatments"]
+        if obj is not None and not self.has_change_permission(request, obj):
+            fields[-1] = "treatment_list"  # read only: the form field has no model field
+        return fields
+
+    @admin.display(description="Drug classes")
+    def classes(self, obj):
+        return ", ".join(obj.drug_class_labels)
+
+    @admin.display(description="Treatments that contain it")
+    def treatment_list(self, obj):
+        return ", ".join(t.name for t in obj.treatments.all())
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # treatments and prescriptions point at them: nobody deletes one
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        form.instance.treatments.set(form.cleaned_data["treatments"])
 
 
 @admin.register(PriceChange)

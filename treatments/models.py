@@ -6,8 +6,80 @@ admin and for old orders, which keep their own price snapshot.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+
+MAX_REFILLS = 11  # a prescription lasts at most a year: the first fill and 11 refills
+
+
+class DrugClass(models.TextChoices):
+    """The drug classes the questionnaire screens for (``orders/questionnaire.py``).
+
+    Questions, stops and the interaction table are keyed by these values, never by names:
+    adding a class here does nothing until a clinician adds its questions there.
+    """
+
+    BIGUANIDE = "biguanide", "Biguanide (metformin)"
+    ANTIANDROGEN = "potassium_sparing_antiandrogen", "Potassium-sparing anti-androgen"
+    GLP1 = "glp1_agonist", "GLP-1 receptor agonist"
+    VASODILATOR = "vasodilator", "Vasodilator"
+    ODC_INHIBITOR = "odc_inhibitor", "Ornithine-decarboxylase inhibitor"
+    AZELAIC_ACID = "dicarboxylic_acid", "Dicarboxylic acid (azelaic acid)"
+
+
+class Medicine(models.Model):
+    """One medicine we prescribe, as a clinician prescribes it: route, drug classes and the
+    defaults a prescription starts from. Clinicians own these rows (``oana/roles.py``)."""
+
+    class Route(models.TextChoices):
+        ORAL = "oral", "Oral"
+        TOPICAL = "topical", "Topical"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=150, help_text="e.g. Metformin ER (extended release).")
+    route = models.CharField(max_length=10, choices=Route.choices)
+    drug_classes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The classes that choose the questionnaire's questions for this medicine.",
+    )
+    default_strength = models.CharField(max_length=100, blank=True, help_text="e.g. 500 mg.")
+    default_directions = models.TextField(
+        "default directions (sig)", blank=True, help_text="How to take it, as on the label."
+    )
+    default_quantity = models.PositiveSmallIntegerField(
+        "default quantity per month", default=30, validators=[MinValueValidator(1)]
+    )
+    quantity_unit = models.CharField(
+        max_length=30, default="tablets", help_text="e.g. tablets, tube."
+    )
+    default_refills = models.PositiveSmallIntegerField(
+        default=5, validators=[MaxValueValidator(MAX_REFILLS)], help_text="At most 11 (a year)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(default_refills__lte=MAX_REFILLS),
+                name="medicine_refills_at_most_a_year",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_route_display().lower()})"
+
+    def clean(self):
+        classes = self.drug_classes
+        if not isinstance(classes, list) or any(c not in DrugClass.values for c in classes):
+            raise ValidationError({"drug_classes": "Choose drug classes from the list."})
+
+    @property
+    def drug_class_labels(self):
+        return [DrugClass(c).label for c in self.drug_classes if c in DrugClass.values]
 
 
 class Category(models.Model):
@@ -75,6 +147,12 @@ class Treatment(models.Model):
         max_length=255,
         blank=True,
         help_text="For packs whose parts are not sold alone, e.g. 'Eflornithine, Metformin lotion, Azelaic Acid'.",
+    )
+    medicines = models.ManyToManyField(
+        Medicine,
+        blank=True,
+        related_name="treatments",
+        help_text="What it contains (a pack has several); they choose the questionnaire's questions.",
     )
     is_active = models.BooleanField("active", default=True)
     display_order = models.PositiveSmallIntegerField(default=0)

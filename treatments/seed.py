@@ -22,7 +22,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from .models import Category, Plan, Testimonial, Treatment
+from .models import Category, Medicine, Plan, Testimonial, Treatment
 from .services import record_new_plan
 
 CATALOG_FILE = Path(__file__).resolve().parent / "content" / "catalog.toml"
@@ -55,11 +55,51 @@ def _fill_blanks(obj, values, fields):
         obj.save(update_fields=changed)
 
 
+MEDICINE_FIELDS = (
+    "name",
+    "route",
+    "drug_classes",
+    "default_strength",
+    "default_directions",
+    "default_quantity",
+    "quantity_unit",
+    "default_refills",
+)
+
+
+def load_medicines(medicine_model, catalog):
+    """Create the catalog's medicines that are missing (by slug); never touch existing rows.
+
+    Takes the model classes so the data migration can run it with its historical models.
+    Returns how many were created.
+    """
+    created = 0
+    for data in catalog.get("medicines", []):
+        _, was_created = medicine_model.objects.get_or_create(
+            slug=data["slug"], defaults={f: data[f] for f in MEDICINE_FIELDS if f in data}
+        )
+        created += was_created
+    return created
+
+
+def link_medicines(medicine_model, treatment_model, catalog):
+    """Give each seed treatment that has no medicines yet the medicines the catalog lists.
+
+    A treatment that has medicines keeps them: clinicians may have changed them."""
+    medicines = {m.slug: m for m in medicine_model.objects.all()}
+    for data in catalog["treatments"]:
+        treatment = treatment_model.objects.filter(slug=data["slug"]).first()
+        wanted = [medicines[s] for s in data.get("medicines", []) if s in medicines]
+        if treatment is not None and wanted and not treatment.medicines.exists():
+            treatment.medicines.set(wanted)
+
+
 @transaction.atomic
 def load_catalog() -> str:
     """Create whatever part of the seed catalog is missing; return a one-line summary."""
     catalog = read_catalog()
     created = {"categories": 0, "treatments": 0, "plans": 0, "testimonials": 0}
+    created["medicines"] = load_medicines(Medicine, catalog)
 
     categories = {}
     for data in catalog["categories"]:
@@ -75,7 +115,7 @@ def load_catalog() -> str:
         values = {
             k: v
             for k, v in data.items()
-            if k not in ("slug", "category", "price_cents", "components")
+            if k not in ("slug", "category", "price_cents", "components", "medicines")
         }
         treatment, was_created = Treatment.objects.get_or_create(
             slug=data["slug"],
@@ -101,6 +141,7 @@ def load_catalog() -> str:
         wanted = [treatments[slug] for slug in data.get("components", [])]
         if wanted and not treatment.components.exists():
             treatment.components.set(wanted)
+    link_medicines(Medicine, Treatment, catalog)
 
     for index, data in enumerate(catalog["testimonials"]):
         _, was_created = Testimonial.objects.get_or_create(
@@ -117,5 +158,5 @@ def load_catalog() -> str:
         f"Catalog: {len(catalog['categories'])} categories, {len(catalog['treatments'])} treatments, "
         f"{len(catalog['testimonials'])} testimonials (created {created['categories']} categories, "
         f"{created['treatments']} treatments, {created['plans']} plans, "
-        f"{created['testimonials']} testimonials)."
+        f"{created['testimonials']} testimonials, {created['medicines']} medicines)."
     )
