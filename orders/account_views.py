@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from .forms import AddressForm
 from .gateways import PaymentProviderError, absolute_url
-from .models import Order, OrderEvent, Thread
+from .models import Order, OrderEvent, Prescription, Thread
 from .services import OrderError, subscriptions
 from .services import messages as care_messages
 from .views import PUBLIC_ID
@@ -105,6 +105,13 @@ def order_detail(request, public_id):
         "lines",
         "shipments",
         Prefetch("threads", queryset=Thread.objects.order_by("-created_at")),
+        Prefetch(
+            "prescriptions",
+            queryset=Prescription.objects.filter(replaced_at=None).select_related(
+                "line__plan__treatment"
+            ),
+            to_attr="current_prescriptions",
+        ),
     ).get(pk=order.pk)
     context = {
         "order": order,

@@ -58,7 +58,9 @@ def send_order_email(order_id, kind, extra=None):
     from .models import Order
 
     order = (
-        Order.objects.prefetch_related("lines", "shipments", "refunds").filter(pk=order_id).first()
+        Order.objects.prefetch_related("lines", "shipments", "refunds", "prescriptions")
+        .filter(pk=order_id)
+        .first()
     )
     if order is None:
         logger.warning("Order %s vanished before its %s email was sent", order_id, kind)

@@ -673,6 +673,16 @@ class Hold(models.Model):
 
 
 class ShipmentQuerySet(models.QuerySet):
+    def for_packing(self):
+        """With what a pick list reads (``pick_list``), in constant queries."""
+        return self.select_related("order").prefetch_related(
+            models.Prefetch(
+                "order__prescriptions",
+                queryset=Prescription.objects.filter(replaced_at=None),
+                to_attr="current_prescriptions",
+            )
+        )
+
     def to_ship(self):
         """Fulfilment's queue: pending shipments of orders that may ship (``Order.can_ship``)."""
         return self.filter(
@@ -725,6 +735,15 @@ class Shipment(AddressFields):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.order.reference}"
+
+    @property
+    def pick_list(self):
+        """What to pack: each medicine prescribed, its strength and a month's quantity
+        ("Metformin ER 500 mg: 60 tablets"). Read through ``Shipment.objects.for_packing()``."""
+        return [
+            f"{rx.medicine_name} {rx.strength}: {rx.quantity} {rx.quantity_unit}"
+            for rx in self.order.current_prescriptions
+        ]
 
     TRACKING_URLS = {
         "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
@@ -860,6 +879,62 @@ class Message(models.Model):
         if self.author_id:
             return self.author.get_full_name() or "Your care team"
         return "Your care team"
+
+
+class Prescription(models.Model):
+    """What a clinician prescribed when approving: one per medicine of each approved line.
+
+    The defaults come from the medicine (``treatments.Medicine``); the clinician confirms or
+    edits them. Each shipped refill uses one refill; when none is left, or a year after it was
+    written, the order needs a renewal (``services.prescriptions``).
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="prescriptions")
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="prescriptions")
+    medicine = models.ForeignKey(
+        "treatments.Medicine", on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    medicine_name = models.CharField(max_length=150)
+    strength = models.CharField(max_length=100)
+    directions = models.TextField("directions (sig)")
+    quantity = models.PositiveSmallIntegerField("quantity per month")
+    quantity_unit = models.CharField(max_length=30)
+    refills = models.PositiveSmallIntegerField(help_text="Refills after the first fill.")
+    refills_used = models.PositiveSmallIntegerField(default=0)
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="prescriptions_written"
+    )
+    prescriber_name = models.CharField(max_length=200, help_text="Name and credentials.")
+    written_at = models.DateTimeField()
+    replaced_at = models.DateTimeField(null=True, blank=True, help_text="Set by a renewal.")
+
+    class Meta:
+        ordering = ["written_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(refills__lte=11), name="prescription_refills_at_most_a_year"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refills_used__lte=models.F("refills")),
+                name="prescription_refills_used_within_refills",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="prescription_quantity_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.medicine_name} {self.strength}"
+
+    @property
+    def refills_left(self):
+        return self.refills - self.refills_used
+
+    @property
+    def expires_at(self):
+        from datetime import timedelta
+
+        return self.written_at + timedelta(days=365)
 
 
 class ReviewQueueOrder(Order):

@@ -1,12 +1,15 @@
 """The small forms behind the admin's approve, decline, refund and ship pages."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 from django import forms
 
+from treatments.models import MAX_REFILLS
 from treatments.money import DollarField, cents_from_dollars
 
 from ..services.fulfilment import CARRIERS
+from ..services.prescriptions import drafts_for
 from .common import dollars
 
 
@@ -47,6 +50,42 @@ class ApproveForm(forms.Form):
             del self.fields["declined_lines"], self.fields["decline_reason"]
         else:
             self.fields["declined_lines"].queryset = lines
+        # The prescription of each medicine, from its defaults: confirm or edit.
+        self.drafts = drafts_for(order)
+        for draft in self.drafts:
+            name = f"{draft.medicine.name} ({draft.line.treatment_name})"
+            unit = draft.medicine.quantity_unit
+            self.fields[f"rx-{draft.key}-strength"] = forms.CharField(
+                label=f"{name}: strength", max_length=100, initial=draft.strength
+            )
+            self.fields[f"rx-{draft.key}-directions"] = forms.CharField(
+                label=f"{name}: directions (sig)",
+                initial=draft.directions,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            self.fields[f"rx-{draft.key}-quantity"] = forms.IntegerField(
+                label=f"{name}: quantity per month ({unit})", min_value=1, initial=draft.quantity
+            )
+            self.fields[f"rx-{draft.key}-refills"] = forms.IntegerField(
+                label=f"{name}: refills",
+                min_value=0,
+                max_value=MAX_REFILLS,
+                initial=draft.refills,
+                help_text=f"At most {MAX_REFILLS}: a prescription lasts a year.",
+            )
+
+    def prescriptions(self):
+        """The drafts as the clinician confirmed them (call once the form is valid)."""
+        return [
+            replace(
+                draft,
+                **{
+                    part: self.cleaned_data[f"rx-{draft.key}-{part}"]
+                    for part in ("strength", "directions", "quantity", "refills")
+                },
+            )
+            for draft in self.drafts
+        ]
 
     def clean(self):
         cleaned = super().clean()

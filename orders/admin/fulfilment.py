@@ -51,6 +51,7 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
         "order",
         "kind",
         "status",
+        "pick_list",
         "ship_to",
         "carrier",
         "tracking",
@@ -60,6 +61,9 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
         "created_at",
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_packing()
 
     def get_ordering(self, request):
         return ["status", "created_at", "id"]  # "pending" sorts before "shipped"
@@ -77,6 +81,13 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
             '<a href="{}">{}</a>',
             reverse("admin:orders_order_change", args=[shipment.order_id]),
             shipment.order.reference,
+        )
+
+    @admin.display(description="pick list")
+    def pick_list(self, shipment):
+        return (
+            format_html_join(mark_safe("<br>"), "{}", ((item,) for item in shipment.pick_list))
+            or "No prescription on file: ask the prescribing clinician before packing."
         )
 
     @admin.display(description="ship to")
@@ -136,7 +147,7 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
     def ship_view(self, request, pk):
         if not self.has_ship_permission(request):
             raise PermissionDenied
-        shipment = get_object_or_404(Shipment.objects.select_related("order"), pk=pk)
+        shipment = get_object_or_404(Shipment.objects.for_packing(), pk=pk)
         form = ShipForm(request.POST or None)
         if request.method == "POST":
             if form.is_valid():
@@ -155,7 +166,7 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
 
     @admin.action(description="Mark selected shipments shipped", permissions=["ship"])
     def mark_selected_shipped(self, request, queryset):
-        shipments = list(queryset.select_related("order").order_by("created_at", "id"))
+        shipments = list(queryset.order_by("created_at", "id"))  # for_packing(): get_queryset
         if "apply" not in request.POST:
             return self._ship_page(request, shipments, BulkShipForm(shipments=shipments))
         form = BulkShipForm(request.POST, shipments=shipments)

@@ -392,6 +392,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
                         note=form.cleaned_data["note"],
                         declined_lines=declined,
                         decline_reason=form.cleaned_data.get("decline_reason", ""),
+                        prescriptions=form.prescriptions(),
                     )
                 except OrderError as error:
                     return self._done(request, order, error.message, messages.ERROR)

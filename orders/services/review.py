@@ -29,6 +29,7 @@ from ..emails import queue_order_email
 from ..gateways import PaymentProviderError, gateway_for
 from ..models import Order, OrderLine, Payment, Shipment
 from . import OrderError, lock_order, record_event, transaction, transition
+from .prescriptions import drafts_for, write_prescriptions
 from .refunds import cancel_subscription_later, refund_every_payment, request_refund
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def _who(order):
     return (user.get_full_name() or user.get_username()) if user else "a clinician"
 
 
-def approve_order(order, *, by, note="", declined_lines=(), decline_reason=""):
+def approve_order(order, *, by, note="", declined_lines=(), decline_reason="", prescriptions=None):
     """A clinician approves ``order``: it goes to fulfilment and the patient is told.
 
     Creates the first shipment (to the address collected at checkout) and emails the
@@ -62,6 +63,9 @@ def approve_order(order, *, by, note="", declined_lines=(), decline_reason=""):
     of every month she paid is refunded, its item leaves her subscription without proration
     (after the commit) and her monthly total drops by it. Declining every line is
     ``decline_order``.
+
+    Approving writes a prescription per medicine of each approved line (``prescriptions``,
+    drafts as the clinician confirmed them; the medicines' defaults when not given).
     """
     note = (note or "").strip()
     decline_reason = (decline_reason or "").strip()
@@ -81,6 +85,10 @@ def approve_order(order, *, by, note="", declined_lines=(), decline_reason=""):
                 code="wrong_status",
             )
         declined = _decide_lines(order, declined_ids, reason=decline_reason)
+        drafts = drafts_for(order) if prescriptions is None else prescriptions
+        write_prescriptions(
+            order, [draft for draft in drafts if draft.line.pk not in declined_ids], by=by
+        )
         order.reviewed_by = by
         order.reviewed_at = timezone.now()
         order.review_note = note

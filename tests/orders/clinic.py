@@ -3,7 +3,7 @@
 from orders.models import QuestionnaireResponse
 from tests.orders.factories import SUBSCRIPTION, make_order, make_plan, pay
 
-__all__ = ["SUBSCRIPTION", "intent_for", "order_to_review"]
+__all__ = ["SUBSCRIPTION", "approve_form", "intent_for", "order_to_review"]
 
 ANSWERS = {
     "date_of_birth": {"question": "Date of birth", "answer": "1990-04-12"},
@@ -32,3 +32,15 @@ def order_to_review(amount_cents=2200, *, email="jane@example.com"):
 def intent_for(order):
     """The Stripe payment intent of ``order``'s first payment (see ``order_to_review``)."""
     return f"pi_in_oana_first_{order.pk}"
+
+
+def approve_form(order, **fields):
+    """What the Approve page posts when the clinician keeps each prescription's prefilled
+    defaults, plus ``fields``."""
+    from orders.admin.forms import ApproveForm
+
+    form = ApproveForm(order=order)
+    prefilled = {
+        name: field.initial for name, field in form.fields.items() if name.startswith("rx-")
+    }
+    return {"note": "", **prefilled, **fields}

@@ -10,7 +10,7 @@ from orders.cart import Cart
 from orders.models import Order
 from orders.services.checkout import place_order
 from orders.services.payments import PaidInvoice, complete_checkout
-from treatments.models import Category, Plan, Treatment
+from treatments.models import Category, Medicine, Plan, Treatment
 
 _seq = itertools.count(1)
 SUBSCRIPTION = "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"
@@ -24,7 +24,10 @@ def make_plan(
     active_ingredients="",
     form=Treatment.Form.ORAL,
     plan_name="Monthly",
+    medicine=True,
 ):
+    """A plan of a new treatment, which (unless ``medicine=False``) has one medicine of its
+    own name with prescription defaults, as every catalog treatment does."""
     n = next(_seq)
     category, _ = Category.objects.get_or_create(
         slug="test-category", defaults={"name": "Test category"}
@@ -37,6 +40,18 @@ def make_plan(
         unsafe_in_pregnancy=unsafe_in_pregnancy,
         form=form,
     )
+    if medicine:
+        treatment.medicines.add(
+            Medicine.objects.create(
+                slug=f"medicine-{n}",
+                name=name,
+                route="topical" if form == Treatment.Form.TOPICAL else "oral",
+                default_strength="500 mg",
+                default_directions="Take one tablet daily with dinner.",
+                default_quantity=30,
+                default_refills=5,
+            )
+        )
     return Plan.objects.create(treatment=treatment, name=plan_name, amount_cents=amount_cents)
 
 

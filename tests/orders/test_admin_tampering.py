@@ -7,7 +7,7 @@ from django.test import Client
 
 from orders.models import Order, Shipment
 from orders.services.review import approve_order
-from tests.orders.clinic import order_to_review
+from tests.orders.clinic import approve_form, order_to_review
 from tests.orders.lifecycle import order_in
 from tests.staff import sign_in, staff
 
@@ -20,7 +20,7 @@ def test_a_post_without_csrf_token_is_refused(settings):
     order = order_to_review()
     client = Client(enforce_csrf_checks=True)
     sign_in(client, staff("clinician"))
-    response = client.post(f"/admin/orders/order/{order.pk}/approve/", {"note": ""})
+    response = client.post(f"/admin/orders/order/{order.pk}/approve/", approve_form(order))
     assert response.status_code == 403
     assert Order.objects.get(pk=order.pk).status == S.AWAITING_REVIEW
 

@@ -10,6 +10,7 @@ from django.test import TestCase
 from orders.models import Order, OrderLine, Refund
 from orders.services import OrderError
 from orders.services.review import approve_order, remove_declined_items
+from tests.orders.clinic import approve_form
 from tests.orders.factories import make_paid_order, make_plan
 from tests.orders.stripe_world import paid_order, send
 from tests.patients import sign_in_patient
@@ -30,9 +31,9 @@ def line(order, name):
     return order.lines.get(treatment_name=name)
 
 
-def approve_form(client, order, **data):
+def post_approve(client, order, **data):
     sign_in(client, staff("clinician", "dr_lee"))
-    return client.post(f"/admin/orders/order/{order.pk}/approve/", data)
+    return client.post(f"/admin/orders/order/{order.pk}/approve/", approve_form(order, **data))
 
 
 def items_at_stripe(fake, order):
@@ -47,7 +48,7 @@ def test_approve_one_line_decline_the_other(client, fake_stripe):
     spironolactone = line(order, "Spironolactone")
     mail.outbox.clear()
     with TestCase.captureOnCommitCallbacks(execute=True):
-        response = approve_form(
+        response = post_approve(
             client,
             order,
             declined_lines=[spironolactone.pk],
@@ -140,7 +141,7 @@ def test_the_approve_page_lists_each_line_with_its_price(client, fake_stripe):
 
 def test_declining_a_line_needs_a_reason(client, fake_stripe):
     order = two_line_order(client, fake_stripe)
-    response = approve_form(client, order, declined_lines=[line(order, "Spironolactone").pk])
+    response = post_approve(client, order, declined_lines=[line(order, "Spironolactone").pk])
     assert response.status_code == 400
     assert "Give the patient a reason" in response.content.decode()
     assert Order.objects.get(pk=order.pk).status == S.AWAITING_REVIEW
@@ -150,7 +151,7 @@ def test_declining_a_line_needs_a_reason(client, fake_stripe):
 
 def test_declining_every_line_is_the_decline_button(client, fake_stripe):
     order = two_line_order(client, fake_stripe)
-    response = approve_form(
+    response = post_approve(
         client,
         order,
         declined_lines=list(order.lines.values_list("pk", flat=True)),
@@ -171,7 +172,7 @@ def test_a_line_of_another_order_is_refused(client, fake_stripe):
             order, by=staff("clinician"), declined_lines=other.lines.all(), decline_reason=REASON
         )
     # Through the form the choice is not even offered.
-    response = approve_form(
+    response = post_approve(
         client, order, declined_lines=[other.lines.get().pk], decline_reason=REASON
     )
     assert response.status_code == 400

@@ -83,9 +83,11 @@ def test_order_page(client, lines):
     for _ in range(lines):
         Shipment.objects.create(order=order, kind="refill")
     sign_in_patient(client, order)
-    # session and user; the order; then her order with lines, shipments and threads;
-    # timeline (with actors); her unread messages for the header
-    assert len(queries_for(client, order.get_absolute_url())) == 9
+    # session and user; the order; then her order with lines, shipments, threads and
+    # prescriptions (one per line here); timeline (with actors); her unread messages for
+    # the header
+    assert order.prescriptions.count() == lines
+    assert len(queries_for(client, order.get_absolute_url())) == 10
 
 
 @pytest.mark.parametrize("lines", [1, 5])

@@ -7,7 +7,7 @@ from django.core import mail
 from orders.models import Order, OrderEvent, QuestionnaireResponse, Refund, Shipment
 from orders.services import OrderError
 from orders.services.review import approve_order, decline_order
-from tests.orders.clinic import order_to_review
+from tests.orders.clinic import approve_form, order_to_review
 from tests.orders.factories import make_order
 from tests.orders.lifecycle import order_in
 from tests.staff import sign_in, staff
@@ -134,7 +134,9 @@ def test_clinician_approves_from_the_queue_with_a_note(client, clinician):
     assert 'name="csrfmiddlewaretoken"' in form.content.decode()
     response = client.post(
         f"/admin/orders/order/{order.pk}/approve/",
-        {"note": "Start with half a tablet.", "next": "/admin/orders/reviewqueueorder/"},
+        approve_form(
+            order, note="Start with half a tablet.", next="/admin/orders/reviewqueueorder/"
+        ),
     )
     assert response.status_code == 302
     assert response["Location"] == "/admin/orders/reviewqueueorder/"
@@ -150,8 +152,8 @@ def test_clinician_approves_from_the_queue_with_a_note(client, clinician):
 def test_admin_refuses_illegal_transitions_with_a_message_not_a_500(client, clinician):
     order = order_to_review()
     sign_in(client, clinician)
-    client.post(f"/admin/orders/order/{order.pk}/approve/", {"note": ""})
-    again = client.post(f"/admin/orders/order/{order.pk}/approve/", {"note": ""})
+    client.post(f"/admin/orders/order/{order.pk}/approve/", approve_form(order))
+    again = client.post(f"/admin/orders/order/{order.pk}/approve/", approve_form(order))
     assert again.status_code == 302
     assert any("already approved" in m for m in messages_of(again))
     decline = client.post(f"/admin/orders/order/{order.pk}/decline/", {"reason": "Changed my mind"})
