@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from .forms import AddressForm
 from .gateways import PaymentProviderError, absolute_url
 from .models import Order, OrderEvent, Prescription, Thread
-from .services import OrderError, subscriptions
+from .services import OrderError, prescriptions, subscriptions
 from .services import messages as care_messages
 from .views import PUBLIC_ID
 
@@ -28,6 +28,37 @@ class PauseForm(forms.Form):
         label="Pause for",
         choices=[(1, "One month (skip the next refill)"), (2, "Two months")],
         coerce=int,
+    )
+
+
+YES_NO = [("no", "No"), ("yes", "Yes")]
+
+
+class RenewalForm(forms.Form):
+    """The renewal questions (``services.prescriptions.RENEWAL_QUESTIONS``)."""
+
+    new_medicines = forms.CharField(
+        label=prescriptions.RENEWAL_QUESTIONS["new_medicines"],
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    pregnant = forms.ChoiceField(
+        label=prescriptions.RENEWAL_QUESTIONS["pregnant"], choices=YES_NO, widget=forms.RadioSelect
+    )
+    breastfeeding = forms.ChoiceField(
+        label=prescriptions.RENEWAL_QUESTIONS["breastfeeding"],
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+    )
+    trying_to_conceive = forms.ChoiceField(
+        label=prescriptions.RENEWAL_QUESTIONS["trying_to_conceive"],
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+    )
+    side_effects = forms.CharField(
+        label=prescriptions.RENEWAL_QUESTIONS["side_effects"],
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -119,6 +150,7 @@ def order_detail(request, public_id):
         "pause_form": PauseForm(),
         "address_form": AddressForm(initial=_address_initial(order)),
         "can_control": order.status in subscriptions.RUNNING and not order.cancel_at_period_end,
+        "renewal_form": RenewalForm() if order.status == Order.Status.RENEWAL_DUE else None,
     }
     return render(request, "orders/order_detail.html", context)
 
@@ -177,6 +209,20 @@ def cancel(request, public_id):
     def act(order):
         subscriptions.cancel_at_period_end(order, by=request.user)
         return "Cancelled: you will not be charged again after this month."
+
+    return _subscription_action(request, public_id, act)
+
+
+@require_POST
+@patient_required
+def renewal(request, public_id):
+    form = RenewalForm(request.POST)
+
+    def act(order):
+        if not form.is_valid():
+            raise OrderError("Please answer every renewal question.")
+        prescriptions.submit_renewal(order, form.cleaned_data, by=request.user)
+        return "Thank you: your clinician reviews your answers and renews your prescription."
 
     return _subscription_action(request, public_id, act)
 

@@ -39,10 +39,13 @@ SUBJECTS = {
     "new_message": "New message from your care team about order {reference}",
     "question": "Your clinician has a question about order {reference}",
     "question_reminder": "Reminder: your clinician is waiting for your answer ({reference})",
+    "renewal_due": "Time to renew your prescription (order {reference})",
+    "renewed": "Your prescription is renewed (order {reference})",
+    "renewal_declined": "Your prescription was not renewed (order {reference})",
 }
 
 # Kinds that quote the clinician: the context name of the text, read from order.review_note.
-CLINICIAN_TEXT = {"approved": "note", "declined": "reason"}
+CLINICIAN_TEXT = {"approved": "note", "declined": "reason", "renewal_declined": "reason"}
 
 
 def queue_order_email(order, kind, **extra):

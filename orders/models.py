@@ -84,7 +84,10 @@ class OrderQuerySet(models.QuerySet):
         cancelled_unrefunded = models.Q(
             status=Order.Status.CANCELLED, paid_at__isnull=False, reviewed_at__isnull=True
         )
-        return models.Q(status=Order.Status.AWAITING_REVIEW) | cancelled_unrefunded
+        return (
+            models.Q(status__in=[Order.Status.AWAITING_REVIEW, Order.Status.RENEWAL_REVIEW])
+            | cancelled_unrefunded
+        )
 
     def review_queue(self):
         return self.filter(self.in_review_queue())
@@ -113,6 +116,8 @@ class Order(AddressFields):
         CANCELLED = "cancelled", "Subscription cancelled"
         REFUNDED = "refunded", "Refunded"
         NEEDS_INFORMATION = "needs_information", "Your clinician has a question"
+        RENEWAL_DUE = "renewal_due", "Prescription to renew: a few questions for you"
+        RENEWAL_REVIEW = "renewal_review", "Renewal awaiting clinician review"
 
     # The order lifecycle, the one table of what may happen to an order:
     # (action, status before, status after). Services change an order's status only through
@@ -151,6 +156,16 @@ class Order(AddressFields):
         ("decline", Status.NEEDS_INFORMATION, Status.DECLINED),
         ("cancel", Status.NEEDS_INFORMATION, Status.CANCELLED),
         ("refund", Status.NEEDS_INFORMATION, Status.REFUNDED),
+        # Refills end: when the last one ships (or the prescription is about to expire),
+        # collection pauses and she answers a few questions; a clinician renews (collection
+        # resumes) or ends the treatment (a cancellation).
+        ("renewal_due", Status.SHIPPED, Status.RENEWAL_DUE),
+        ("answer_renewal", Status.RENEWAL_DUE, Status.RENEWAL_REVIEW),
+        ("renew", Status.RENEWAL_REVIEW, Status.SHIPPED),
+        ("cancel", Status.RENEWAL_DUE, Status.CANCELLED),
+        ("cancel", Status.RENEWAL_REVIEW, Status.CANCELLED),
+        ("refund", Status.RENEWAL_DUE, Status.REFUNDED),
+        ("refund", Status.RENEWAL_REVIEW, Status.REFUNDED),
     )
 
     public_id = models.CharField(max_length=64, unique=True, default=new_public_id, editable=False)
@@ -273,6 +288,7 @@ class Order(AddressFields):
             self.Status.CANCELLED: "neutral",
             self.Status.REFUNDED: "neutral",
             self.Status.NEEDS_INFORMATION: "warning",
+            self.Status.RENEWAL_DUE: "warning",
         }.get(self.status, "neutral")
 
     @property
@@ -342,12 +358,6 @@ class Order(AddressFields):
         return bool(payments) and all(payment.is_refunded() for payment in payments)
 
 
-class OrderLineQuerySet(models.QuerySet):
-    def not_declined(self):
-        """The lines that ship (or may, once reviewed): every line a clinician did not decline."""
-        return self.exclude(decision=OrderLine.Decision.DECLINED)
-
-
 class OrderLine(models.Model):
     """One treatment in an order, with the price snapshot it was charged at.
 
@@ -384,8 +394,6 @@ class OrderLine(models.Model):
     decline_reason = EncryptedTextField(
         blank=True, default="", help_text="Why a clinician declined it (encrypted at rest)."
     )
-
-    objects = OrderLineQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
@@ -935,6 +943,20 @@ class Prescription(models.Model):
         from datetime import timedelta
 
         return self.written_at + timedelta(days=365)
+
+
+class RenewalResponse(models.Model):
+    """Her answers to the renewal questions (health data: encrypted, clinicians only)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="renewals")
+    answers = EncryptedJSONField(default=dict)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self):
+        return f"Renewal answers for {self.order.reference}"
 
 
 class ReviewQueueOrder(Order):

@@ -9,7 +9,7 @@ from treatments.models import MAX_REFILLS
 from treatments.money import DollarField, cents_from_dollars
 
 from ..services.fulfilment import CARRIERS
-from ..services.prescriptions import drafts_for
+from ..services.prescriptions import drafts_for, renewal_drafts
 from .common import dollars
 
 
@@ -18,40 +18,12 @@ class LineChoiceField(forms.ModelMultipleChoiceField):
         return f"{line} - {dollars(line.line_total_cents)}/month"
 
 
-class ApproveForm(forms.Form):
-    """Approve the order, and (when it has several treatments) decline some of them."""
+class PrescriptionFields:
+    """One set of fields per prescription draft (strength, directions, quantity, refills),
+    prefilled: the clinician confirms or edits them."""
 
-    note = forms.CharField(
-        label="Note to the patient (optional)",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Included in the approval email and shown on her order page.",
-    )
-    declined_lines = LineChoiceField(
-        label="Decline some treatments (optional)",
-        queryset=None,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Each ticked treatment is declined: its share of what she paid is refunded "
-        "and it leaves her subscription. The others are approved and ship.",
-    )
-    decline_reason = forms.CharField(
-        label="Reason for the treatments you decline (sent to the patient)",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-    field_order = ["declined_lines", "decline_reason", "note"]
-
-    def __init__(self, *args, order, **kwargs):
-        super().__init__(*args, **kwargs)
-        lines = order.lines.all()
-        if len(lines) < 2:  # one treatment: approve it, or decline the order
-            del self.fields["declined_lines"], self.fields["decline_reason"]
-        else:
-            self.fields["declined_lines"].queryset = lines
-        # The prescription of each medicine, from its defaults: confirm or edit.
-        self.drafts = drafts_for(order)
+    def add_prescription_fields(self, drafts):
+        self.drafts = drafts
         for draft in self.drafts:
             name = f"{draft.medicine.name} ({draft.line.treatment_name})"
             unit = draft.medicine.quantity_unit
@@ -87,6 +59,41 @@ class ApproveForm(forms.Form):
             for draft in self.drafts
         ]
 
+
+class ApproveForm(PrescriptionFields, forms.Form):
+    """Approve the order, and (when it has several treatments) decline some of them."""
+
+    note = forms.CharField(
+        label="Note to the patient (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Included in the approval email and shown on her order page.",
+    )
+    declined_lines = LineChoiceField(
+        label="Decline some treatments (optional)",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Each ticked treatment is declined: its share of what she paid is refunded "
+        "and it leaves her subscription. The others are approved and ship.",
+    )
+    decline_reason = forms.CharField(
+        label="Reason for the treatments you decline (sent to the patient)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    field_order = ["declined_lines", "decline_reason", "note"]
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        lines = order.lines.all()
+        if len(lines) < 2:  # one treatment: approve it, or decline the order
+            del self.fields["declined_lines"], self.fields["decline_reason"]
+        else:
+            self.fields["declined_lines"].queryset = lines
+        self.add_prescription_fields(drafts_for(order))
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("declined_lines") and not cleaned.get("decline_reason", "").strip():
@@ -94,6 +101,14 @@ class ApproveForm(forms.Form):
                 "decline_reason", "Give the patient a reason for the treatments you decline."
             )
         return cleaned
+
+
+class RenewForm(PrescriptionFields, forms.Form):
+    """Renew each current prescription (prefilled from it, with a fresh year of refills)."""
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_prescription_fields(renewal_drafts(order))
 
 
 class AskForm(forms.Form):

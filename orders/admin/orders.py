@@ -11,12 +11,22 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
-from ..models import Hold, Order, OrderEvent, OrderLine, Payment, Refund, Shipment
-from ..services import OrderError
+from ..models import (
+    Hold,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Prescription,
+    Refund,
+    Shipment,
+)
+from ..services import OrderError, prescriptions
 from ..services.messages import ask_patient
 from ..services.refunds import refund_order
 from ..services.review import approve_order, decline_order
@@ -30,7 +40,7 @@ from .common import (
     stripe_link,
     tracking_link,
 )
-from .forms import ApproveForm, AskForm, DeclineForm, RefundForm
+from .forms import ApproveForm, AskForm, DeclineForm, RefundForm, RenewForm
 
 
 def refund_outcome(refund):
@@ -74,6 +84,23 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PrescriptionInline(ReadOnlyInline):
+    model = Prescription
+    verbose_name_plural = "prescriptions (a renewal replaces them)"
+    fields = [
+        "medicine_name",
+        "strength",
+        "directions",
+        "quantity",
+        "quantity_unit",
+        "refills",
+        "refills_used",
+        "prescriber_name",
+        "written_at",
+        "replaced_at",
+    ]
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -189,6 +216,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
     inlines = [
         HoldInline,
         OrderLineInline,
+        PrescriptionInline,
         PaymentInline,
         RefundInline,
         ShipmentInline,
@@ -235,7 +263,11 @@ class OrderAdmin(ReadOnlyModelAdmin):
         ]
         if can_read_answers(request.user):
             fieldsets.insert(
-                1, ("Medical questionnaire (health data)", {"fields": ["red_flags", "answers"]})
+                1,
+                (
+                    "Medical questionnaire (health data)",
+                    {"fields": ["red_flags", "answers", "renewal_answers"]},
+                ),
             )
         return fieldsets
 
@@ -313,6 +345,26 @@ class OrderAdmin(ReadOnlyModelAdmin):
     def answers(self, order):
         return render_answers(getattr(order, "questionnaire", None))
 
+    @admin.display(description="renewal answers")
+    def renewal_answers(self, order):
+        renewal = order.renewals.first()
+        if renewal is None:
+            return "-"
+        flags = prescriptions.renewal_flags(renewal.answers)
+        return format_html(
+            "{}<dl>{}</dl><small>Sent {}</small>",
+            format_html_join("", '<p class="clinic-flag">{}: yes</p>', ((flag,) for flag in flags)),
+            format_html_join(
+                "",
+                "<dt>{}</dt><dd>{}</dd>",
+                (
+                    (question, renewal.answers.get(key, "-"))
+                    for key, question in prescriptions.RENEWAL_QUESTIONS.items()
+                ),
+            ),
+            date_format(renewal.submitted_at, "N j, Y"),
+        )
+
     # views --------------------------------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -336,6 +388,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
             "can_decline": self.has_review_permission(request) and order.can_decline(),
             "can_ask": self.has_review_permission(request) and order.can_ask(),
             "can_refund": self.has_refund_permission(request) and order.can_refund(),
+            "can_renew": self.has_review_permission(request) and order.allows("renew"),
         }
 
     def get_urls(self):
@@ -343,6 +396,8 @@ class OrderAdmin(ReadOnlyModelAdmin):
         return [
             path("<int:pk>/approve/", wrap(self.approve_view), name="orders_order_approve"),
             path("<int:pk>/decline/", wrap(self.decline_view), name="orders_order_decline"),
+            path("<int:pk>/renew/", wrap(self.renew_view), name="orders_order_renew"),
+            path("<int:pk>/end/", wrap(self.end_view), name="orders_order_end"),
             path("<int:pk>/ask/", wrap(self.ask_view), name="orders_order_ask"),
             path("<int:pk>/refund/", wrap(self.refund_view), name="orders_order_refund"),
             *super().get_urls(),
@@ -409,6 +464,67 @@ class OrderAdmin(ReadOnlyModelAdmin):
             button="Approve order",
             status=status,
             intro="Approving sends the order to Fulfillment and emails the patient.",
+        )
+
+    def renew_view(self, request, pk):
+        order = self._order_or_403(request, pk, self.has_review_permission)
+        form = RenewForm(request.POST or None, order=order)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    prescriptions.renew_prescriptions(
+                        order, by=request.user, prescriptions=form.prescriptions()
+                    )
+                except OrderError as error:
+                    return self._done(request, order, error.message, messages.ERROR)
+                return self._done(
+                    request,
+                    order,
+                    f"{order.reference} renewed: billing and refills resume, and the patient "
+                    "was emailed.",
+                )
+            status = 400
+        return self._form_page(
+            request,
+            order,
+            form,
+            title=f"Renew the prescription of {order.reference}",
+            button="Renew",
+            status=status,
+            intro="Read her renewal answers on the order page first. Renewing writes new "
+            "prescriptions and resumes her monthly billing.",
+        )
+
+    def end_view(self, request, pk):
+        order = self._order_or_403(request, pk, self.has_review_permission)
+        form = DeclineForm(request.POST or None)
+        form.fields["reason"].help_text = "Ending cancels her subscription; nothing is refunded."
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    prescriptions.end_treatment(
+                        order, by=request.user, reason=form.cleaned_data["reason"]
+                    )
+                except OrderError as error:
+                    return self._done(request, order, error.message, messages.ERROR)
+                return self._done(
+                    request,
+                    order,
+                    f"{order.reference}: treatment ended, the subscription cancelled and the "
+                    "patient emailed.",
+                )
+            status = 400
+        return self._form_page(
+            request,
+            order,
+            form,
+            title=f"End the treatment of {order.reference}",
+            button="End the treatment",
+            danger=True,
+            status=status,
+            intro="Not renewing ends her subscription and emails her your reason.",
         )
 
     def ask_view(self, request, pk):

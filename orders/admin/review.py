@@ -184,6 +184,14 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
                 reverse("admin:orders_order_decline", args=[order.pk]),
                 queue,
             )
+        if order.allows("renew"):
+            return format_html(
+                '<a class="button" href="{}">Read her renewal answers</a> '
+                '<a class="button" href="{}?next={}">Renew</a>',
+                reverse("admin:orders_order_change", args=[order.pk]),
+                reverse("admin:orders_order_renew", args=[order.pk]),
+                queue,
+            )
         return format_html(
             '<a class="button" href="{}?next={}">Approve</a> '
             '<a class="button" href="{}?next={}">Ask the patient</a> '

@@ -77,6 +77,9 @@ ACTION_WORDS = {
     "refund": "refunded in full",
     "ask": "held for a question to the patient",
     "answer": "answered",
+    "renewal_due": "paused for a renewal",
+    "answer_renewal": "sent for renewal",
+    "renew": "renewed",
 }
 
 

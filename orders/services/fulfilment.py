@@ -10,6 +10,7 @@ from django.utils import timezone
 from ..emails import queue_order_email
 from ..models import Order, Shipment
 from . import OrderError, lock_order, transaction, transition
+from .prescriptions import use_refill
 
 S = Order.Status
 CARRIERS = tuple(Shipment.TRACKING_URLS)
@@ -54,6 +55,7 @@ def mark_shipped(shipment, *, by, carrier, tracking_number):
         )
         data = {"shipment": shipment.pk, "carrier": carrier, "tracking_number": tracking_number}
         transition(order, "ship", "shipped", message=message, actor=by, data=data)
+        use_refill(order, shipment)
         queue_order_email(
             order,
             "shipped",

@@ -171,15 +171,14 @@ def _take_off(order, declined, *, reason, by):
     order.subtotal_cents -= share
     order.total_cents -= share
     order.save(update_fields=["subtotal_cents", "total_cents"])
-    if order.stripe_subscription_id:
-        transaction.on_commit(
-            partial(
-                remove_declined_items.enqueue,
-                order.pk,
-                order.stripe_subscription_id,
-                [line.plan_id for line in declined],
-            )
+    transaction.on_commit(  # a paid order always has its subscription
+        partial(
+            remove_declined_items.enqueue,
+            order.pk,
+            order.stripe_subscription_id,
+            [line.plan_id for line in declined],
         )
+    )
     return refunds
 
 

@@ -36,8 +36,9 @@ def current_period_end(subscription):
 
 
 def clinic_pause(order):
-    """The clinic holds collection while a question to her is unanswered."""
-    return order.status == S.NEEDS_INFORMATION
+    """The clinic holds collection while a question to her is unanswered, and while her
+    prescription waits to be renewed (she is never charged for a month that cannot ship)."""
+    return order.status in (S.NEEDS_INFORMATION, S.RENEWAL_DUE, S.RENEWAL_REVIEW)
 
 
 def collection_pause(order):

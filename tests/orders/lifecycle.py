@@ -11,6 +11,7 @@ from collections import deque
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import F
 from django.test import TestCase
 
 from oana.roles import GROUP_NAMES
@@ -23,6 +24,7 @@ from orders.services.payments import (
     record_renewal_payment,
     update_subscription,
 )
+from orders.services.prescriptions import renew_prescriptions, submit_renewal
 from orders.services.refunds import refund_order
 from orders.services.review import approve_order, decline_order
 from tests.orders.factories import make_order, paid_invoice_for, pay
@@ -83,13 +85,12 @@ def _cancel(order, to):
 
 
 def _refund(order, to):
-    for payment in order.payments.all():
-        if payment.refundable_cents() <= 0:
-            continue
+    # Support refunds a month at a time (the most recent one with that much left).
+    while left := [p.refundable_cents() for p in order.payments.all() if p.refundable_cents()]:
         refund_order(
             order,
             by=_staff("support"),
-            amount_cents=payment.refundable_cents(),
+            amount_cents=left[0],
             reason="Goodwill refund.",
         )
 
@@ -103,7 +104,32 @@ def _answer(order, to):
     post_patient_message(thread, body="It was 118/76 last week.", by=order.patient)
 
 
+def _renewal_due(order, to):
+    """Refills run out: the last one ships (she had one left)."""
+    order.prescriptions.update(refills_used=F("refills") - 1)
+    _ship(order, to)
+
+
+def _answer_renewal(order, to):
+    submit_renewal(order, RENEWAL_ANSWERS, by=order.patient)
+
+
+def _renew(order, to):
+    renew_prescriptions(order, by=_staff("clinician"))
+
+
+RENEWAL_ANSWERS = {
+    "new_medicines": "none",
+    "pregnant": "no",
+    "breastfeeding": "no",
+    "trying_to_conceive": "no",
+    "side_effects": "none",
+}
+
 DRIVERS = {
+    "renewal_due": _renewal_due,
+    "answer_renewal": _answer_renewal,
+    "renew": _renew,
     "ask": _ask,
     "answer": _answer,
     "pay": _pay,
