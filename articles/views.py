@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from treatments.cache import cached
+from treatments.cache import cached, public_page
 
 from . import structured_data
 from .models import Article, Topic
@@ -59,6 +59,7 @@ def _listing(topic_slug, query, number):
 
 
 @require_safe
+@public_page
 def article_list(request, topic_slug=None):
     form = SearchForm(request.GET or None)
     query = ""
@@ -123,6 +124,7 @@ def _article(base, slug):
 
 
 @require_safe
+@public_page
 def article_detail(request, slug):
     # Drafts are previewed only by staff whose role covers articles (editors, superusers).
     # Anonymous visitors never touch the session or user tables here: is_staff on an

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from articles.models import Article
 from orders.ratelimit import rate_limit
-from treatments.cache import cached
+from treatments.cache import cached, public_page
 from treatments.services import home_catalog
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ CSP_REPORT_FIELDS = {
 
 
 @require_safe
+@public_page
 def home(request):
     # The featured article (the latest published one) and the catalog's snapshot (categories
     # with live starting prices, a few treatments, testimonials) are cached until either

@@ -9,17 +9,19 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from . import services
-from .cache import cached
+from .cache import cached, public_page
 from .models import Treatment
 from .money import decimal_amount
 
 
 @require_safe
+@public_page
 def catalog(request):
     return render(request, "treatments/catalog.html", {"sections": services.catalog_sections()})
 
 
 @require_safe
+@public_page
 def category(request, category_slug):
     snapshot = services.catalog_snapshot()
     category = snapshot.category(category_slug)
@@ -32,6 +34,7 @@ def category(request, category_slug):
 
 
 @require_safe
+@public_page
 def detail(request, category_slug, treatment_slug):
     try:
         treatment = cached(

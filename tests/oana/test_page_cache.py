@@ -221,3 +221,49 @@ def test_the_csp_nonce_differs_per_response_and_matches_its_header(client, seede
         assert scripts and set(scripts) == {header}
         nonces.append(header)
     assert len(set(nonces)) == 3
+
+
+def test_a_visitor_without_a_session_gets_the_stored_page_with_her_own_token(seeded):
+    first, second = Client(), Client()
+    rendered = first.get(TREATMENT)
+    assert rendered.templates  # rendered once, for the first visitor
+    stored = second.get(TREATMENT)
+    assert not stored.templates  # the same page, from this process's memory
+    assert stored["Vary"] == "Cookie"
+    # Her own CSRF cookie comes with it, and the token in the page belongs to it.
+    assert "csrftoken" in stored.cookies
+    plan = Plan.objects.get(treatment__slug="spironolactone")
+    second_client = Client(enforce_csrf_checks=True)
+    second_client.cookies = second.cookies
+    added = second_client.post(
+        reverse("orders:cart_add"), {"plan": plan.pk, "csrfmiddlewaretoken": csrf_field(stored)}
+    )
+    assert added.status_code == 302
+    # Now she has a session (a cart): her pages are rendered for her again.
+    assert second_client.get(TREATMENT).templates
+
+
+@pytest.mark.parametrize("query", ["?page=1", "?q=magnesium", "?utm_source=x"])
+def test_a_query_string_is_always_rendered(client, seeded, query):
+    client.get("/articles/")
+    assert client.get("/articles/" + query).templates
+
+
+def test_the_stored_pages_are_bounded(client, seeded, monkeypatch):
+    from treatments import cache as public_cache
+
+    monkeypatch.setattr(public_cache, "MAX_PAGES", 2)
+    monkeypatch.setattr(public_cache, "_pages", {})
+    for url in ["/", "/articles/", "/treatments/"]:
+        client.get(url)
+    assert len(public_cache._pages) == 1  # full at the third: emptied, then the third stored
+    assert not client.get("/treatments/").templates
+    assert client.get("/").templates
+
+
+def test_only_a_plain_200_page_is_stored(client, seeded):
+    moved = "/treatments/hair-loss/hairless-hype/"  # the wrong category: a redirect
+    for _ in range(2):
+        response = client.get(moved)
+        assert response.status_code == 301
+        assert response["Location"] == "/treatments/unwanted-hair/hairless-hype/"

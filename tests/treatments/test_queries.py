@@ -73,7 +73,7 @@ def test_category_page(client, sized_catalog, django_assert_num_queries):
     response = get_cold_then_warm(
         client, "/treatments/unwanted-hair/", CATEGORY_QUERIES, django_assert_num_queries
     )
-    assert len(response.context["treatments"]) >= 3
+    assert response.content.decode().count('class="card treatment-card"') >= 3
 
 
 def test_treatment_page(client, sized_catalog, django_assert_num_queries):
