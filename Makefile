@@ -29,13 +29,14 @@ FIND_PYTHON = for c in $(PYTHON_CANDIDATES); do \
 	    command -v $$c; exit 0; fi; done; exit 1
 NO_PYTHON = echo "Oana needs Python 3.12 or newer; none of: $(PYTHON_CANDIDATES) is. Install Python 3.12+ and try again." >&2; exit 1
 
-.PHONY: help run serve test test-postgres lint seed migrate clean install install-test which-python lock
+.PHONY: help run serve bench test test-postgres lint seed migrate clean install install-test which-python lock
 
 help:
 	@echo "make run     - create .venv, install, migrate, load seed content, serve http://$(HOST):$(PORT)"
 	@echo "make test    - install test dependencies and run the whole suite"
 	@echo "make serve   - production: deploy checks, collectstatic, migrate, gunicorn (settings from the environment, never .env)"
 	@echo "make lint    - ruff check, ruff format --check, missing-migration check"
+	@echo "make bench   - public pages under gunicorn (as make serve) vs two trivial views, with wrk"
 	@echo "make lock    - re-resolve pyproject's ranges into uv.lock and requirements/*.txt"
 
 $(PY):
@@ -99,6 +100,15 @@ serve: install
 	$(PY) manage.py collectstatic --noinput
 	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py oana.wsgi
+
+# The public pages under gunicorn, started by `make serve` itself on PostgreSQL and Redis,
+# against a trivial view on the same stack and a minimal Django project, measured with wrk
+# (bench/run.py; README, Performance). Installs wrk (Debian's package) if it is missing.
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
+bench: export CACHE_URL ?= redis://127.0.0.1:6379/7
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y wrk || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(PY) bench/run.py
 
 test: install-test
 	$(PY) -m pytest $(COV_ARGS) $(PYTEST_ARGS)
