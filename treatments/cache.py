@@ -33,6 +33,7 @@ requires: oana.W001); the local-memory default is per process, right for ``make 
 import contextvars
 import functools
 import hashlib
+import logging
 import re
 import time
 
@@ -45,6 +46,8 @@ from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "public:version"
 # A value of a version that is no longer current is never read; it is overwritten when its
@@ -64,9 +67,17 @@ def _start_version():
 
 
 def _read(*keys):
-    """The current version and whatever of ``keys`` the cache holds: one round trip."""
-    found = cache.get_many([VERSION_KEY, *keys])
-    return found.get(VERSION_KEY) or _start_version(), found
+    """The current version and whatever of ``keys`` the cache holds: one round trip.
+
+    (None, {}) when the cache does not answer: pages are then built from the database, and
+    nothing is stored, until it answers again.
+    """
+    try:
+        found = cache.get_many([VERSION_KEY, *keys])
+        return found.get(VERSION_KEY) or _start_version(), found
+    except Exception:  # the cache is down: serve from the database, say so in the log
+        logger.exception("Public cache not used: the cache did not answer")
+        return None, {}
 
 
 def current_version():
@@ -87,9 +98,13 @@ def content_changed(using=None):
     Bumped at once (this transaction's own later reads) and again when the transaction
     commits: a request that read the old rows between the first bump and the commit may have
     cached them under the new version, and the second bump retires that value.
+
+    When the cache does not answer, the first bump raises and the change is refused (the
+    admin saves in a transaction, which rolls back): a change the cache never heard of could
+    be served stale once it answers again. A failed second bump is logged.
     """
     bump_version()
-    transaction.on_commit(bump_version, using=using)
+    transaction.on_commit(bump_version, using=using, robust=True)
 
 
 def _changed(sender, using=None, **kwargs):
@@ -150,7 +165,8 @@ def cached(name, build, *parts, until=None):
     expires = until() if until else None
     expires = expires.timestamp() if expires else None
     value = build()
-    cache.set(key, (version, value, expires), ENTRY_TIMEOUT)
+    if version is not None:
+        cache.set(key, (version, value, expires), ENTRY_TIMEOUT)
     _used(expires)
     return value
 
@@ -241,7 +257,7 @@ def public_page(view):
             response = view(request, *args, **kwargs)
         finally:
             _expiries.reset(collecting)
-        if _storable(request, response):
+        if version is not None and _storable(request, response):
             if len(_pages) >= MAX_PAGES:
                 _pages.clear()
             _pages[key] = _Page(request, response, version, min(expiries, default=None))

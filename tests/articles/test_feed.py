@@ -52,5 +52,6 @@ def test_sitemap_has_article_with_lastmod(client):
         for url in root.findall("s:url", ns)
     }
     loc = next(loc for loc in entries if loc.endswith(article.get_absolute_url()))
-    assert entries[loc] == article.updated.date().isoformat()
+    # The sitemap writes the date in the site's time zone (America/New_York), not UTC.
+    assert entries[loc] == timezone.localtime(article.updated).date().isoformat()
     assert any(loc.endswith("/articles/topic/pcos/") for loc in entries)

@@ -267,3 +267,31 @@ def test_only_a_plain_200_page_is_stored(client, seeded):
         response = client.get(moved)
         assert response.status_code == 301
         assert response["Location"] == "/treatments/unwanted-hair/hairless-hype/"
+
+
+@pytest.fixture
+def cache_down(settings):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there once closed
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/5",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+
+
+def test_a_change_the_cache_cannot_hear_of_is_refused(client, admin_client, seeded, cache_down):
+    import redis
+
+    for url in PAGES:  # served from the database, nothing stored
+        assert client.get(url).status_code == 200, url
+    treatment = Treatment.objects.get(slug="spironolactone")
+    with pytest.raises(redis.exceptions.ConnectionError):
+        post_plan_price(admin_client, treatment, "13.37")
+    # The admin's transaction rolled back: no price nobody could see the cache retire.
+    assert Plan.objects.get(treatment=treatment).amount_cents == 1400
