@@ -29,7 +29,7 @@ FIND_PYTHON = for c in $(PYTHON_CANDIDATES); do \
 	    command -v $$c; exit 0; fi; done; exit 1
 NO_PYTHON = echo "Oana needs Python 3.12 or newer; none of: $(PYTHON_CANDIDATES) is. Install Python 3.12+ and try again." >&2; exit 1
 
-.PHONY: help run serve worker test test-postgres lint seed migrate clean install install-test which-python lock
+.PHONY: help run serve worker bench test test-postgres lint seed migrate clean install install-test which-python lock
 
 help:
 	@echo "make run     - create .venv, install, migrate, load seed content, serve http://$(HOST):$(PORT)"
@@ -37,6 +37,7 @@ help:
 	@echo "make serve   - production: deploy checks, collectstatic, migrate, gunicorn (settings from the environment, never .env)"
 	@echo "make worker  - production: the task worker (emails, refunds, the schedule, retries), beside make serve"
 	@echo "make lint    - ruff check, ruff format --check, missing-migration check"
+	@echo "make bench   - public pages under gunicorn (as make serve) vs two trivial views, with wrk"
 	@echo "make lock    - re-resolve pyproject's ranges into uv.lock and requirements/*.txt"
 
 $(PY):
@@ -109,6 +110,15 @@ worker: export OANA_PRODUCTION := 1
 worker: install
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) manage.py run_worker
+
+# The public pages under gunicorn, started by `make serve` itself on PostgreSQL and Redis,
+# against a trivial view on the same stack and a minimal Django project, measured with wrk
+# (bench/run.py; README, Performance). Installs wrk (Debian's package) if it is missing.
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
+bench: export CACHE_URL ?= redis://127.0.0.1:6379/7
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y wrk || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(PY) bench/run.py
 
 test: install-test
 	$(PY) -m pytest $(COV_ARGS) $(PYTEST_ARGS)

@@ -13,15 +13,25 @@ import sys
 os.environ["OANA_PRODUCTION"] = "1"
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# Measured with wrk (README, Performance: "The server as shipped"): sync workers (one request
+# at a time per process, so an idle worker always takes the next request) kept p99 under
+# 100 ms at 16 connections where two threads per worker let requests queue behind a busy
+# thread (p99 90-670 ms). GUNICORN_THREADS=2 or more switches to gthread, for sites whose
+# requests wait on slow calls (Stripe at checkout waits up to STRIPE_TIMEOUT_SECONDS).
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then so a slow leak can never take the site down.
-max_requests = 1000
-max_requests_jitter = 100
-accesslog = "-"
+# No recycling: at a thousand requests a second, max_requests=1000 restarted a worker every few
+# seconds (a cold process, an empty page cache) and halved the trivial view's rate. Set
+# GUNICORN_MAX_REQUESTS (with GUNICORN_MAX_REQUESTS_JITTER) if a leak ever shows.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "0"))
+# No access log by default: a line per request cost about 40% of the trivial view's rate, and
+# the HTTPS proxy in front logs every request already. GUNICORN_ACCESS_LOG=- writes it to
+# stdout (or give a file), in the redacted format below.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 # Health data stays out of the access log: the path without its query string (%(U)s, not the
 # request line %(r)s), no referrer, and oana.logging.GunicornLogger redacts order ids and

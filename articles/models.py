@@ -34,6 +34,13 @@ class ArticleQuerySet(models.QuerySet):
         """What the public may see: published, with a publish date that has come."""
         return self.filter(status=Article.Status.PUBLISHED, publish_at__lte=timezone.now())
 
+    def next_publish_at(self):
+        """When the next scheduled article goes live (None if none is scheduled): what the
+        public sees of the articles changes by itself then, so cached pages expire then."""
+        return self.filter(
+            status=Article.Status.PUBLISHED, publish_at__gt=timezone.now()
+        ).aggregate(next=models.Min("publish_at"))["next"]
+
     def search(self, terms):
         """Articles matching ``terms`` in title, summary or body, best matches first.
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from articles.models import Article
 from orders.ratelimit import rate_limit
+from treatments.cache import cached, public_page
 from treatments.services import home_catalog
 
 logger = logging.getLogger(__name__)
@@ -30,15 +31,21 @@ CSP_REPORT_FIELDS = {
 
 
 @require_safe
+@public_page
 def home(request):
-    # One query for the featured article (the latest published one), however many exist.
-    featured_article = (
-        Article.objects.published()
-        .only("title", "slug", "dek", "publish_at", "word_count")
-        .order_by("-publish_at", "-id")
-        .first()
+    # The featured article (the latest published one) and the catalog's snapshot (categories
+    # with live starting prices, a few treatments, testimonials) are cached until either
+    # changes (treatments.cache): no query at all then, and four when they are built.
+    featured_article = cached(
+        "featured-article",
+        lambda: (
+            Article.objects.published()
+            .only("title", "slug", "dek", "publish_at", "word_count")
+            .order_by("-publish_at", "-id")
+            .first()
+        ),
+        until=Article.objects.next_publish_at,
     )
-    # Categories with live starting prices, a few treatments, testimonials: three queries.
     context = {"featured_article": featured_article, **home_catalog()}
     return render(request, "home.html", context)
 

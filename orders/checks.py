@@ -77,13 +77,15 @@ def rate_limits_are_rates(app_configs, **kwargs):
 
 @register("oana", deploy=True)
 def rate_limits_are_shared(app_configs, **kwargs):
-    """Counted per process, a limit multiplies by the number of processes and hosts."""
+    """Counted per process, a limit multiplies by the number of processes and hosts; and a
+    change saved in one process would retire the cached public pages of that process only."""
     backend = settings.CACHES["default"]["BACKEND"]
     if backend.endswith(("LocMemCache", "DummyCache")):
         return [
             Warning(
                 "The default cache is not shared between processes: rate limits would be "
-                "counted per process (and the dummy cache counts nothing).",
+                "counted per process (and the dummy cache counts nothing), and a price saved "
+                "in one process would leave the other processes' cached pages stale.",
                 hint="Set CACHE_URL=redis://host:6379/1 (README, Security).",
                 id="oana.W001",
             )

@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from treatments.cache import public_page
 from treatments.models import Plan
 
 from .cart import Cart
@@ -58,6 +59,7 @@ def _order_or_404(queryset, public_id):
 
 @never_cache
 @require_safe
+@public_page
 def cart(request):
     return render(request, "orders/cart.html", {"cart": Cart(request.session)})
 

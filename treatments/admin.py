@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from .cache import content_changed
 from .models import Category, DrugClass, Medicine, Plan, PriceChange, Testimonial, Treatment
 from .money import DollarField, cents_from_dollars, format_money
 from .services import change_plan_amount, record_new_plan
@@ -250,11 +251,13 @@ class TreatmentAdmin(admin.ModelAdmin):
     @admin.action(description="Activate the selected treatments")
     def activate(self, request, queryset):
         count = queryset.update(is_active=True)
+        content_changed()  # update() sends no signal
         self.message_user(request, f"{count} treatment(s) activated.", messages.SUCCESS)
 
     @admin.action(description="Deactivate (hide from the site) the selected treatments")
     def deactivate(self, request, queryset):
         count = queryset.update(is_active=False)
+        content_changed()  # update() sends no signal
         self.message_user(request, f"{count} treatment(s) hidden from the site.", messages.SUCCESS)
 
 

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class TreatmentsConfig(AppConfig):
     name = "treatments"
     verbose_name = "Treatments catalog"
+
+    def ready(self):
+        from .cache import watch
+
+        # Every change to the catalog retires what the public pages cached of it.
+        watch(self)

@@ -8,7 +8,11 @@ treatments. Every function here runs a fixed number of queries, however big the 
 from django.db import transaction
 from django.db.models import Count, Max, Min, Prefetch, Q
 
+from .cache import cached, content_changed
 from .models import Category, Plan, PriceChange, Testimonial, Treatment
+
+# Testimonials on the home page (the snapshot keeps these).
+HOME_TESTIMONIALS = 6
 
 # Filters for "a plan a patient can buy", seen from a Category and from a Treatment.
 _CATEGORY_PLAN_ACTIVE = Q(treatments__is_active=True, treatments__plans__is_active=True)
@@ -43,13 +47,51 @@ def public_treatments():
     )
 
 
+class CatalogSnapshot:
+    """The public catalog as every visitor sees it: categories with their price ranges, the
+    public treatments with their starting prices, and the published testimonials.
+
+    Built in three queries and cached (``catalog_snapshot()``) until anything in the catalog
+    changes; the pages read their parts from it without a query.
+    """
+
+    def __init__(self):
+        self.categories = list(categories_with_prices())
+        self.treatments = list(public_treatments())
+        self.testimonials = list(published_testimonials(limit=HOME_TESTIMONIALS))
+
+    def sections(self):
+        """[(category, [treatments...]), ...] in display order."""
+        by_category = {}
+        for treatment in self.treatments:
+            by_category.setdefault(treatment.category_id, []).append(treatment)
+        return [(c, by_category.get(c.pk, [])) for c in self.categories]
+
+    def category(self, slug):
+        """The public category with this slug, or None."""
+        return next((c for c in self.categories if c.slug == slug), None)
+
+    def treatments_in(self, category):
+        return [t for t in self.treatments if t.category_id == category.pk]
+
+    def featured(self, limit=4):
+        """A few treatments for the home page: the first of each category, in catalog order."""
+        seen, featured = set(), []
+        for treatment in self.treatments:
+            if treatment.category_id not in seen:
+                seen.add(treatment.category_id)
+                featured.append(treatment)
+        return featured[:limit]
+
+
+def catalog_snapshot():
+    """The cached ``CatalogSnapshot``: three queries when the catalog changed, none otherwise."""
+    return cached("catalog", CatalogSnapshot)
+
+
 def catalog_sections():
-    """[(category, [treatments...]), ...] in display order: two queries in all."""
-    categories = categories_with_prices()
-    by_category = {}
-    for treatment in public_treatments():
-        by_category.setdefault(treatment.category_id, []).append(treatment)
-    return [(c, by_category.get(c.pk, [])) for c in categories]
+    """[(category, [treatments...]), ...] in display order, from the snapshot."""
+    return catalog_snapshot().sections()
 
 
 def treatment_for_page(treatment_slug):
@@ -76,27 +118,18 @@ def treatment_for_page(treatment_slug):
     )
 
 
-def featured_treatments(limit=4):
-    """A few treatments for the home page: the first of each category, in catalog order."""
-    seen, featured = set(), []
-    for treatment in public_treatments():
-        if treatment.category_id not in seen:
-            seen.add(treatment.category_id)
-            featured.append(treatment)
-    return featured[:limit]
-
-
 def published_testimonials(limit=None):
     testimonials = Testimonial.objects.published().select_related("treatment__category")
     return testimonials[:limit] if limit else testimonials
 
 
 def home_catalog():
-    """What the home page shows of the catalog: three queries in all."""
+    """What the home page shows of the catalog, from the snapshot."""
+    snapshot = catalog_snapshot()
     return {
-        "catalog_categories": list(categories_with_prices()),
-        "featured_treatments": featured_treatments(),
-        "testimonials": list(published_testimonials(limit=6)),
+        "catalog_categories": snapshot.categories,
+        "featured_treatments": snapshot.featured(),
+        "testimonials": snapshot.testimonials,
     }
 
 
@@ -120,6 +153,8 @@ def change_plan_amount(plan, new_amount_cents, *, by):
     if old_amount_cents == new_amount_cents:
         return None
     Plan.objects.filter(pk=plan.pk).update(amount_cents=new_amount_cents)
+    # update() sends no signal: the cached pages learn of the new price here.
+    content_changed()
     return PriceChange.objects.create(
         plan=plan,
         old_amount_cents=old_amount_cents,

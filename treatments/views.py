@@ -1,34 +1,45 @@
-"""Public catalog pages. Each runs a fixed number of queries, however many treatments exist."""
+"""Public catalog pages. Each runs a fixed number of queries, however many treatments exist,
+and none at all once the catalog is cached (``treatments.cache``): the catalog and category
+pages read the cached snapshot, a treatment page its cached treatment."""
 
 import json
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from . import services
+from .cache import cached, public_page
 from .models import Treatment
 from .money import decimal_amount
 
 
 @require_safe
+@public_page
 def catalog(request):
     return render(request, "treatments/catalog.html", {"sections": services.catalog_sections()})
 
 
 @require_safe
+@public_page
 def category(request, category_slug):
-    category = get_object_or_404(services.categories_with_prices(), slug=category_slug)
-    treatments = list(services.public_treatments().filter(category=category))
+    snapshot = services.catalog_snapshot()
+    category = snapshot.category(category_slug)
+    if category is None:
+        raise Http404("No such category.")
+    treatments = snapshot.treatments_in(category)
     return render(
         request, "treatments/category.html", {"category": category, "treatments": treatments}
     )
 
 
 @require_safe
+@public_page
 def detail(request, category_slug, treatment_slug):
     try:
-        treatment = services.treatment_for_page(treatment_slug)
+        treatment = cached(
+            "treatment", lambda: services.treatment_for_page(treatment_slug), treatment_slug
+        )
     except Treatment.DoesNotExist:
         raise Http404("No such treatment.") from None
     if treatment.category.slug != category_slug:

@@ -6,6 +6,8 @@ treatments); a treatment page asks for its further reading through this tag inst
 
 from django import template
 
+from treatments.cache import cached
+
 from ..models import Article
 
 register = template.Library()
@@ -13,9 +15,15 @@ register = template.Library()
 
 @register.simple_tag
 def articles_about(treatment):
-    """Published articles that name ``treatment`` among their related treatments."""
-    return list(
-        Article.objects.published()
-        .filter(related_treatments=treatment)
-        .only("title", "slug", "dek")
+    """Published articles that name ``treatment`` among their related treatments (cached
+    until an article or the catalog changes, or the next scheduled article goes live)."""
+    return cached(
+        "articles-about",
+        lambda: list(
+            Article.objects.published()
+            .filter(related_treatments=treatment)
+            .only("title", "slug", "dek")
+        ),
+        treatment.pk,
+        until=Article.objects.next_publish_at,
     )

@@ -39,7 +39,10 @@ def server(production):
         port = sock.getsockname()[1]
     ignored = {"DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "DEBUG"}
     full_env = {k: v for k, v in os.environ.items() if k not in ignored}
-    full_env.update(env, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1")
+    # The access log is off unless asked for (gunicorn.conf.py); its redaction is tested here.
+    full_env.update(
+        env, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", GUNICORN_ACCESS_LOG="-"
+    )
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     process = subprocess.Popen(
         [gunicorn, "-c", "gunicorn.conf.py", "oana.wsgi"],

@@ -55,13 +55,29 @@ def in_django(code, tmp_path):
 def test_the_redis_url_selects_djangos_redis_backend(tmp_path):
     lines = in_django(
         "from django.conf import settings; print(settings.CACHES['default']); "
-        "print(type(cache).__module__, type(cache).__name__)",
+        "print(type(cache).__module__, type(cache).__name__, type(cache).__mro__[1].__module__)",
         tmp_path,
     )
     assert lines == [
-        str({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}),
-        "django.core.cache.backends.redis RedisCache",
+        str({"BACKEND": "oana.redis_cache.RedisCache", "LOCATION": CACHE_URL}),
+        # Django's own backend, reusing its Redis client (oana/redis_cache.py).
+        "oana.redis_cache RedisCache django.core.cache.backends.redis",
     ]
+
+
+def test_one_redis_client_per_pool_serves_every_call():
+    from oana.redis_cache import RedisCache
+
+    backend = RedisCache(CACHE_URL, {})
+    client = backend._cache.get_client()
+    assert backend._cache.get_client("any-key", write=True) is client  # one server: one pool
+    key = f"oana-test-{uuid.uuid4().hex}"
+    backend.set(key, {"version": 7}, 60)
+    assert backend.get_many([key, "oana-test-missing"]) == {key: {"version": 7}}
+    assert backend.incr(key + "-n", 1) if backend.add(key + "-n", 1) else False
+    assert backend.get(key + "-n") == 2
+    backend.delete_many([key, key + "-n"])
+    assert backend._cache.get_client() is client
 
 
 def test_a_value_stored_by_one_process_is_read_by_another(tmp_path):

@@ -152,6 +152,13 @@ def test_production_settings_load_with_both_set(load_settings):
     assert production.ALLOWED_HOSTS == ["oana.example"]
 
 
+def test_a_redis_cache_url_gives_djangos_backend_reusing_its_client(load_settings):
+    caches = load_settings(**PRODUCTION_ENV).CACHES
+    assert caches["default"]["BACKEND"] == "oana.redis_cache.RedisCache"
+    local = load_settings(**{**PRODUCTION_ENV, "CACHE_URL": "locmemcache://x"}).CACHES
+    assert local["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
 def test_postgresql_connections_persist_and_are_health_checked(load_settings):
     url = "postgres://oana@db.example:5432/oana"
     database = load_settings(**PRODUCTION_ENV, DATABASE_URL=url).DATABASES["default"]

@@ -145,6 +145,7 @@ def test_the_default_webhook_limit_outlasts_a_stripe_retry_storm(settings):
 
 
 def test_a_cache_that_does_not_answer_lets_requests_through(client, settings, caplog):
+    plan = make_plan()  # before the cache goes: a catalog change needs it (treatments.cache)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens there once closed
@@ -156,7 +157,6 @@ def test_a_cache_that_does_not_answer_lets_requests_through(client, settings, ca
         }
     }
     limit(settings, cart="1/h")
-    plan = make_plan()
     with caplog.at_level(logging.ERROR, logger="orders.ratelimit"):
         for _ in range(2):
             assert client.post("/cart/add/", {"plan": plan.pk}).status_code == 302

@@ -1,0 +1,1 @@
+"""`make bench`: the public pages under gunicorn, against two trivial views (see run.py)."""

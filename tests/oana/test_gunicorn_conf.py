@@ -1,0 +1,45 @@
+"""gunicorn.conf.py ships the settings README's "The server as shipped" measured and chose."""
+
+import runpy
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+VARIABLES = (
+    "GUNICORN_THREADS",
+    "GUNICORN_MAX_REQUESTS",
+    "GUNICORN_MAX_REQUESTS_JITTER",
+    "GUNICORN_ACCESS_LOG",
+)
+
+
+def config(monkeypatch, **env):
+    monkeypatch.setenv("OANA_PRODUCTION", "1")  # gunicorn.conf.py sets it; restored after
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(BASE_DIR / "gunicorn.conf.py"))
+
+
+def test_sync_workers_no_recycling_no_access_log_by_default(monkeypatch):
+    conf = config(monkeypatch)
+    assert conf["threads"] == 1
+    assert conf["max_requests"] == 0
+    assert conf["accesslog"] is None
+    assert conf["errorlog"] == "-"
+
+
+def test_each_can_be_turned_back_on_from_the_environment(monkeypatch):
+    conf = config(
+        monkeypatch,
+        GUNICORN_THREADS="4",
+        GUNICORN_MAX_REQUESTS="100000",
+        GUNICORN_MAX_REQUESTS_JITTER="10000",
+        GUNICORN_ACCESS_LOG="-",
+    )
+    assert (conf["threads"], conf["max_requests"], conf["max_requests_jitter"]) == (
+        4,
+        100000,
+        10000,
+    )
+    assert conf["accesslog"] == "-"
