@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "oana.apps.OanaConfig",
     "articles",
     "treatments",
+    "legal",
     "orders",
 ]
 

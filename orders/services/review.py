@@ -22,7 +22,8 @@ import logging
 from django.utils import timezone
 
 from ..emails import queue_order_email
-from ..models import Order, Payment, Shipment
+from ..models import ClinicianProfile, Order, Payment, Shipment
+from ..us_states import STATE_NAMES
 from . import OrderError, lock_order, record_event, transaction, transition
 from .refunds import cancel_subscription_later, refund_every_payment
 
@@ -46,8 +47,28 @@ def _who(order):
     return (user.get_full_name() or user.get_username()) if user else "a clinician"
 
 
+def check_licensed(order, user):
+    """A clinician approves only orders from a state she is licensed in.
+
+    Orders placed before the questionnaire asked for the state have none on file: they are
+    judged as before. Raises ``OrderError`` naming the state."""
+    state = order.residence_state
+    if not state:
+        return
+    profile = ClinicianProfile.objects.active().filter(user_id=getattr(user, "pk", None)).first()
+    if profile is None or not profile.is_licensed_in(state):
+        name = STATE_NAMES.get(state, state)
+        raise OrderError(
+            f"She lives in {name}: only a clinician licensed in {name} can approve this order. "
+            "Leave it for a colleague licensed there.",
+            code="not_licensed",
+        )
+
+
 def approve_order(order, *, by, note=""):
     """A clinician approves ``order``: it goes to fulfilment and the patient is told.
+
+    Only a clinician licensed in the state she lives in may (``check_licensed``).
 
     Creates the first shipment (to the address collected at checkout) and emails the
     patient, with ``note`` if given. Returns the approved order.
@@ -62,6 +83,7 @@ def approve_order(order, *, by, note=""):
                 f"{order.get_status_display().lower()}.",
                 code="wrong_status",
             )
+        check_licensed(order, by)
         order.reviewed_by = by
         order.reviewed_at = timezone.now()
         order.review_note = note

@@ -52,5 +52,7 @@ def test_sitemap_has_article_with_lastmod(client):
         for url in root.findall("s:url", ns)
     }
     loc = next(loc for loc in entries if loc.endswith(article.get_absolute_url()))
-    assert entries[loc] == article.updated.date().isoformat()
+    # The sitemap's date is the site's local date (TIME_ZONE), not UTC's: between midnight
+    # UTC and midnight in New York they differ.
+    assert entries[loc] == timezone.localdate(article.updated).isoformat()
     assert any(loc.endswith("/articles/topic/pcos/") for loc in entries)

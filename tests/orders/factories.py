@@ -6,14 +6,74 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.text import slugify
 
+from legal.seed import seed_legal_documents
 from orders.cart import Cart
-from orders.models import Order
+from orders.models import ClinicianProfile, Order
+from orders.questionnaire import QUESTION_SETS
 from orders.services.checkout import place_order
 from orders.services.payments import PaidInvoice, complete_checkout
-from treatments.models import Category, Plan, Treatment
+from treatments.models import Category, Medicine, Plan, Treatment
 
 _seq = itertools.count(1)
 SUBSCRIPTION = "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw"
+
+
+# Test medicines (slug -> name, route, drug classes), like the seed catalog's.
+MEDICINES = {
+    "metformin-er": ("Metformin ER", "oral", ["biguanide"]),
+    "spironolactone-oral": ("Spironolactone", "oral", ["potassium_sparing_antiandrogen"]),
+    "spironolactone-topical": (
+        "Spironolactone scalp solution",
+        "topical",
+        ["potassium_sparing_antiandrogen"],
+    ),
+    "semaglutide-oral": ("Semaglutide (oral GLP-1)", "oral", ["glp1_agonist"]),
+    "metformin-lotion": ("Metformin HCl lotion 20%", "topical", ["biguanide"]),
+    "eflornithine-cream": ("Eflornithine cream 12%", "topical", ["odc_inhibitor"]),
+    "minoxidil-oral": ("Minoxidil (low dose)", "oral", ["vasodilator"]),
+}
+
+# What a treatment of this name contains when a test does not say (the seed's packs).
+CONTAINS = {
+    "Oral Metformin ER": ["metformin-er"],
+    "Spironolactone": ["spironolactone-oral"],
+    "Topical Spironolactone": ["spironolactone-topical"],
+    "Oral GLP-1 & Metformin pack": ["semaglutide-oral", "metformin-er"],
+    "Metformin & Spironolactone pack": ["metformin-er", "spironolactone-oral"],
+    "Metformin HCL Lotion 20%": ["metformin-lotion"],
+    "Eflornithine 12%": ["eflornithine-cream"],
+    "Oral Minoxidil": ["minoxidil-oral"],
+}
+
+LICENSED_STATES = ["NY", "CA", "TX"]
+
+
+def medicine(slug):
+    name, route, classes = MEDICINES[slug]
+    found, _ = Medicine.objects.get_or_create(
+        slug=slug, defaults={"name": name, "route": route, "drug_classes": classes}
+    )
+    return found
+
+
+def licensed_clinician(states=None, *, username="licensed-clinician", npi="1000000001"):
+    """A clinician licensed in ``states`` (default: New York, California, Texas): checkout
+    only serves states where one is licensed."""
+    from django.contrib.auth import get_user_model
+
+    user, _ = get_user_model().objects.get_or_create(
+        username=username, defaults={"email": f"{username}@oana.example"}
+    )
+    profile, _ = ClinicianProfile.objects.get_or_create(
+        user=user,
+        defaults={
+            "display_name": "Dr. Ana Lee",
+            "credentials": "MD",
+            "npi": npi,
+            "licensed_states": states or LICENSED_STATES,
+        },
+    )
+    return profile
 
 
 def make_plan(
@@ -24,7 +84,15 @@ def make_plan(
     active_ingredients="",
     form=Treatment.Form.ORAL,
     plan_name="Monthly",
+    medicines=None,
 ):
+    """A treatment with one plan; its medicines are ``medicines`` (slugs of MEDICINES) or,
+    by default, what the seed's treatment of that name contains (none for other names).
+
+    Also what any checkout needs: a licensed clinician, and the documents she agrees to (the
+    migration made them, but a transactional test empties the database)."""
+    licensed_clinician()
+    seed_legal_documents()
     n = next(_seq)
     category, _ = Category.objects.get_or_create(
         slug="test-category", defaults={"name": "Test category"}
@@ -37,19 +105,46 @@ def make_plan(
         unsafe_in_pregnancy=unsafe_in_pregnancy,
         form=form,
     )
+    treatment.medicines.set(
+        [medicine(slug) for slug in (CONTAINS.get(name, []) if medicines is None else medicines)]
+    )
     return Plan.objects.create(treatment=treatment, name=plan_name, amount_cents=amount_cents)
 
 
+# "No" to every drug-class question (a form ignores those of medicines not ordered): the
+# answers of a patient with no concerns, shared by every checkout test.
+NO_CONCERNS = {
+    question.key: "no" for question_set in QUESTION_SETS for question in question_set.questions
+}
+
+
 def answers(**overrides):
-    """Questionnaire POST data that passes every question (add per-treatment keys)."""
+    """Questionnaire POST data that passes every question, drug-class ones included."""
     data = {
+        **NO_CONCERNS,
         "email": "jane@example.com",
         "full_name": "Jane Patient",
         "date_of_birth": "1990-04-12",
-        "pregnancy": "none",
-        "kidney_liver": "no",
-        "medicines": "none",
-        "allergies": "none",
+        "state": "NY",
+        "sex_at_birth": "female",
+        "pregnant": "no",
+        "breastfeeding": "no",
+        "trying_to_conceive": "no",
+        "contraception": "copper_iud",
+        "goals": ["pcos"],
+        "height_feet": "5",
+        "height_inches": "5",
+        "weight_lb": "160",
+        "bp_systolic": "",
+        "bp_diastolic": "",
+        "kidney": "no",
+        "liver": "no",
+        "no_medicines": "on",
+        "no_allergies": "on",
+        # before paying: telehealth care, the monthly auto-renewal, the privacy notice
+        "consent_telehealth": "on",
+        "consent_renewal": "on",
+        "consent_privacy": "on",
     }
     data.update(overrides)
     return data
