@@ -602,6 +602,7 @@ class Hold(models.Model):
         FRAUD_WARNING = "fraud_warning", "Early fraud warning"
         REFUND_FAILED = "refund_failed", "Refund failed"
         AMOUNT_MISMATCH = "amount_mismatch", "Charged amount differs from the order"
+        STATE_MISMATCH = "state_mismatch", "Ships to another state than she lives in"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
     kind = models.CharField(max_length=20, choices=Kind.choices)

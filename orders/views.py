@@ -143,8 +143,10 @@ def _keep_answers(request, form, data):
 
 
 def _stopped_answers(request):
-    saved = request.session.get(ANSWERS_KEY)
-    stopped = saved.get("stopped") if isinstance(saved, dict) else None
+    """The answers that stopped checkout earlier, kept (and expired) with her answers."""
+    if _saved_answers(request) is None:
+        return {}  # none, or older than CHECKOUT_ANSWERS_MAX_AGE: dropped with them
+    stopped = request.session[ANSWERS_KEY].get("stopped")
     if not isinstance(stopped, dict):
         return {}
     return {k: v for k, v in stopped.items() if isinstance(k, str) and isinstance(v, str)}

@@ -100,3 +100,26 @@ def test_answers_kept_for_a_return_expire_after_a_few_hours(client, settings):
     session.save()
     assert "Metoprolol 25 mg" not in client.get("/checkout/").content.decode()
     assert "checkout_answers" not in client.session
+
+
+def test_an_answer_that_stopped_checkout_expires_with_her_answers(client, settings):
+    """What stopped her is health data too: never kept longer than her answers."""
+    client.post("/cart/add/", {"plan": make_plan("Spironolactone", 1400).pk})
+    assert client.post("/checkout/", answers(pregnant="yes")).status_code == 400
+    assert client.session["checkout_answers"]["stopped"] == {"pregnant": "yes"}
+    session = client.session
+    session["checkout_answers"]["saved_at"] -= settings.CHECKOUT_ANSWERS_MAX_AGE + 1
+    session.save()
+    assert client.post("/checkout/", answers(pregnant="no")).status_code == 302
+    flags = Order.objects.get().questionnaire.flags
+    assert not any(flag["key"] == "changed_after_stop" for flag in flags)
+
+
+def test_junk_in_the_session_is_no_stop(client):
+    client.post("/cart/add/", {"plan": make_plan("Oral Metformin ER", 2200).pk})
+    client.post("/checkout/", answers(email="bad"))
+    session = client.session
+    session["checkout_answers"]["stopped"] = ["not", "a", "dict"]
+    session.save()
+    assert client.post("/checkout/", answers()).status_code == 302
+    assert Order.objects.get().questionnaire.flags == []
