@@ -33,7 +33,7 @@ from datetime import date
 from django import forms
 from django.db.models import prefetch_related_objects
 
-from treatments.models import DrugClass, Medicine
+from treatments.models import PREGNANCY_UNSAFE, DrugClass, Medicine
 
 from .clinicians import served_states
 from .interactions import find_interactions
@@ -99,13 +99,9 @@ STATE_STOP = (
     "there. We are sorry; please see a local clinician for now."
 )
 
-# Not during pregnancy, breastfeeding or trying to conceive: what these product pages say.
-PREGNANCY_STOPS = (
-    Covers(DrugClass.ANTIANDROGEN),  # spironolactone, oral or topical
-    Covers(DrugClass.GLP1),
-    Covers(DrugClass.VASODILATOR, (ORAL,)),  # oral minoxidil
-    Covers(DrugClass.ODC_INHIBITOR),  # eflornithine: safety not established
-)
+# Not during pregnancy, breastfeeding or trying to conceive: the classes and routes of
+# ``treatments.models.PREGNANCY_UNSAFE``, which the product pages' notice follows too.
+PREGNANCY_STOPS = tuple(Covers(c, routes) for c, routes in PREGNANCY_UNSAFE.items())
 PREGNANCY_STOP = Stop(
     why="{treatment} is not safe during pregnancy or breastfeeding, or while trying to "
     "conceive, because it can harm a developing baby.",

@@ -80,7 +80,6 @@ def make_plan(
     name="Oral Metformin ER",
     amount_cents=2200,
     *,
-    unsafe_in_pregnancy=False,
     active_ingredients="",
     form=Treatment.Form.ORAL,
     plan_name="Monthly",
@@ -102,7 +101,6 @@ def make_plan(
         name=name,
         slug=f"{slugify(name)}-{n}",
         active_ingredients=active_ingredients or name,
-        unsafe_in_pregnancy=unsafe_in_pregnancy,
         form=form,
     )
     treatment.medicines.set(

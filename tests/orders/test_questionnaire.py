@@ -600,14 +600,21 @@ def test_saved_goals_come_back_ticked(client):
     assert 'value="weight" id="id_goals_2" checked' in html
 
 
-def test_the_seed_pages_pregnancy_warning_agrees_with_the_pregnancy_stops():
-    """A product page and its questions agree: the page's "not safe in pregnancy" notice
-    (``unsafe_in_pregnancy``) is shown exactly for the treatments the answers stop."""
-    from orders.questionnaire import PREGNANCY_STOPS
+def test_the_product_pages_pregnancy_notice_and_the_stops_are_one_rule():
+    """A product page and its questions agree: the page's "not for use if you are pregnant"
+    notice and the pregnancy stop both follow the medicines' drug classes."""
     from treatments.seed import load_catalog
 
     load_catalog()
-    treatments = list(Treatment.objects.all())
-    stopped = {t.slug for covers in PREGNANCY_STOPS for t in covers.treatments(treatments)}
-    assert stopped == {t.slug for t in treatments if t.unsafe_in_pregnancy}
-    assert "oral-metformin-er" not in stopped and "hairless-hype" in stopped
+    licensed_clinician()
+    for treatment in Treatment.objects.all():
+        form = form_for([make_plan_for(treatment)], pregnant="yes")
+        assert (not form.is_valid()) is treatment.unsafe_in_pregnancy, treatment.slug
+    assert not Treatment.objects.get(slug="oral-metformin-er").unsafe_in_pregnancy
+    assert Treatment.objects.get(slug="hairless-hype").unsafe_in_pregnancy
+
+
+def make_plan_for(treatment):
+    from treatments.models import Plan
+
+    return Plan.objects.filter(treatment=treatment).first()

@@ -9,7 +9,7 @@ pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 
 
 def test_removing_the_stopped_treatment_from_the_stop_box_lets_her_go_on(client):
-    unsafe = make_plan("Spironolactone", 1400, unsafe_in_pregnancy=True)
+    unsafe = make_plan("Spironolactone", 1400)
     safe = make_plan("Metformin HCL Lotion 20%", 4300, form="topical")
     for plan in (unsafe, safe):
         client.post("/cart/add/", {"plan": plan.pk})

@@ -151,6 +151,7 @@ def test_catalog_manager_reads_medicines_but_cannot_change_them(client, catalog)
     html = html.content.decode()
     assert medicine_url("eflornithine-cream") in html
     assert "Ornithine-decarboxylase inhibitor" in html
+    assert "Yes: its page says so and the questionnaire stops it" in html
     assert 'name="medicines"' not in html
 
 
@@ -194,7 +195,9 @@ def test_treatment_page_says_when_it_has_no_medicines(client, catalog):
     treatment = Treatment.objects.get(slug="spironolactone")
     treatment.medicines.clear()
     html = client.get(reverse("admin:treatments_treatment_change", args=[treatment.pk]))
-    assert "No medicines yet: a clinician adds them under Medicines." in html.content.decode()
+    html = html.content.decode()
+    assert "No medicines yet: a clinician adds them under Medicines." in html
+    assert "No (from its medicines&#x27; drug classes)" in html
     html = client.get(reverse("admin:treatments_treatment_add")).content.decode()
     assert "Clinicians add the medicines under Medicines once the treatment is saved." in html
 

@@ -14,9 +14,9 @@ pytestmark = pytest.mark.django_db
 CATALOG_QUERIES = 2
 # category: the category with its range + its treatments.
 CATEGORY_QUERIES = 2
-# treatment: the treatment (with category and price) + its plans, components and
-# testimonials (prefetched) + its published related articles.
-DETAIL_QUERIES = 5
+# treatment: the treatment (with category and price) + its plans, medicines (its pregnancy
+# notice), components and testimonials (prefetched) + its published related articles.
+DETAIL_QUERIES = 6
 # home, the catalog's share: categories with prices, featured treatments, testimonials.
 HOME_CATALOG_QUERIES = 3
 OPTIONS_TABLE_QUERIES = 2
