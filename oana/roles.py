@@ -23,7 +23,13 @@ def _crud(app_label, *models):
 ROLES = {
     "content-editor": (
         "Content editors",
-        _crud("articles", "article", "topic", "faqitem"),
+        [
+            *_crud("articles", "article", "topic", "faqitem"),
+            # the privacy notice, terms and telehealth consent (never deleted)
+            "legal.add_legaldocument",
+            "legal.change_legaldocument",
+            "legal.view_legaldocument",
+        ],
     ),
     "catalog-manager": (
         "Catalog managers",

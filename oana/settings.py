@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "oana.apps.OanaConfig",
     "articles",
     "treatments",
+    "legal",
     "orders",
 ]
 

@@ -35,6 +35,14 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("csp-report/", views.csp_report, name="csp_report"),
+    path("privacy/", views.legal_document, {"kind": "privacy"}, name="legal_privacy"),
+    path("terms/", views.legal_document, {"kind": "terms"}, name="legal_terms"),
+    path(
+        "telehealth-consent/",
+        views.legal_document,
+        {"kind": "telehealth_consent"},
+        name="legal_telehealth_consent",
+    ),
     path(
         "sitemap.xml",
         sitemap,

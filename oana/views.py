@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from articles.models import Article
+from legal.models import LegalDocument
 from orders.ratelimit import rate_limit
 from treatments.cache import cached, public_page
 from treatments.services import home_catalog
@@ -75,6 +76,29 @@ def robots_txt(request):
         f"Sitemap: {sitemap_url}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_safe
+def legal_document(request, kind):
+    """The current version of a legal document, or ``?version=N`` (what an earlier order
+    agreed to). Drafts are never shown; anything else is a 404."""
+    documents = LegalDocument.objects.published().filter(kind=kind)
+    version = request.GET.get("version", "")
+    if version:
+        if not (version.isascii() and version.isdigit() and len(version) < 9):
+            raise Http404("No such version.")
+        document = documents.filter(version=int(version)).first()
+    else:
+        document = documents.order_by("-version").first()
+    if document is None:
+        raise Http404("No such document.")
+    current = documents.order_by("-version").values_list("version", flat=True).first()
+    paragraphs = [p.strip() for p in document.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return render(
+        request,
+        "legal_document.html",
+        {"document": document, "paragraphs": paragraphs, "is_current": document.version == current},
+    )
 
 
 def not_offered(request, *args, **kwargs):

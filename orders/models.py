@@ -9,6 +9,8 @@ existing order.
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 
@@ -172,6 +174,12 @@ class Order(AddressFields):
     email = models.EmailField()
     full_name = models.CharField("legal name", max_length=200)
     date_of_birth = models.DateField(null=True, blank=True)
+    residence_state = models.CharField(
+        "state of residence",
+        max_length=2,
+        blank=True,
+        help_text="Two-letter code, from the questionnaire: the clinician must be licensed there.",
+    )
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True
     )
@@ -647,6 +655,7 @@ class Hold(models.Model):
         FRAUD_WARNING = "fraud_warning", "Early fraud warning"
         REFUND_FAILED = "refund_failed", "Refund failed"
         AMOUNT_MISMATCH = "amount_mismatch", "Charged amount differs from the order"
+        STATE_MISMATCH = "state_mismatch", "Ships to another state than she lives in"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -787,6 +796,81 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.stripe_event_id}"
+
+
+class ClinicianProfileQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True, user__is_active=True)
+
+
+class ClinicianProfile(models.Model):
+    """A licensed clinician: who signs prescriptions, and in which states she may treat.
+
+    The states Oana serves are the union of the active clinicians' ``licensed_states``
+    (``orders.clinicians.served_states``)."""
+
+    class Credentials(models.TextChoices):
+        MD = "MD", "MD"
+        DO = "DO", "DO"
+        NP = "NP", "NP"
+        PA = "PA", "PA"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clinician_profile"
+    )
+    display_name = models.CharField(
+        max_length=150, help_text="As patients see it, e.g. Dr. Ana Lee."
+    )
+    credentials = models.CharField(max_length=2, choices=Credentials.choices)
+    npi = models.CharField(
+        "NPI",
+        max_length=10,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9]{10}$", "An NPI is 10 digits.")],
+    )
+    licensed_states = models.JSONField(
+        default=list, blank=True, help_text="Two-letter codes of the states she is licensed in."
+    )
+    is_active = models.BooleanField("active", default=True)
+
+    objects = ClinicianProfileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self):
+        return f"{self.display_name}, {self.credentials}"
+
+    def clean(self):
+        from .us_states import STATE_NAMES
+
+        states = self.licensed_states
+        if not isinstance(states, list) or any(s not in STATE_NAMES for s in states):
+            raise ValidationError({"licensed_states": "Choose states from the list."})
+
+    def is_licensed_in(self, state):
+        return state in self.licensed_states
+
+
+class OrderConsent(models.Model):
+    """What she agreed to before paying: the statement as shown and the document version."""
+
+    class Kind(models.TextChoices):
+        TELEHEALTH = "telehealth", "Telehealth care"
+        RENEWAL = "renewal", "Monthly auto-renewal and terms"
+        PRIVACY = "privacy", "Privacy notice"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    document = models.ForeignKey("legal.LegalDocument", on_delete=models.PROTECT, related_name="+")
+    statement = models.TextField(help_text="The words she ticked, as shown to her.")
+    agreed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.document})"
 
 
 class PatientAccount(models.Model):

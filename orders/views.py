@@ -4,6 +4,7 @@ import logging
 import re
 import time
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
@@ -17,6 +18,7 @@ from treatments.cache import public_page
 from treatments.models import Plan
 
 from .cart import Cart
+from .consent import ConsentForm
 from .forms import AddressForm
 from .gateways import (
     PROVIDER_DOWN,
@@ -127,10 +129,29 @@ def _keep_answers(request, form, data):
     """
     kept = {}
     for name, field in form.fields.items():
+        if isinstance(field, forms.MultipleChoiceField):
+            kept[name] = [v[:254] for v in data.getlist(name)[: len(field.choices)]]
+            continue
         value = data.get(name)
         if isinstance(value, str):
             kept[name] = value[: getattr(field, "max_length", None) or 254]
-    request.session[ANSWERS_KEY] = {"saved_at": int(time.time()), "answers": kept}
+    # The first answer that stopped checkout is kept, so a changed one is flagged.
+    stopped = {**{k: v[:254] for k, v in form.stop_answers.items()}, **_stopped_answers(request)}
+    request.session[ANSWERS_KEY] = {
+        "saved_at": int(time.time()),
+        "answers": kept,
+        "stopped": stopped,
+    }
+
+
+def _stopped_answers(request):
+    """The answers that stopped checkout earlier, kept (and expired) with her answers."""
+    if _saved_answers(request) is None:
+        return {}  # none, or older than CHECKOUT_ANSWERS_MAX_AGE: dropped with them
+    stopped = request.session[ANSWERS_KEY].get("stopped")
+    if not isinstance(stopped, dict):
+        return {}
+    return {k: v for k, v in stopped.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _saved_answers(request):
@@ -160,14 +181,26 @@ def checkout(request):
     treatments = current_cart.treatments
     context = {"cart": current_cart, "gateway": gateway}
     if request.method != "POST":
-        form = QuestionnaireForm(data=_saved_answers(request), treatments=treatments)
+        form = QuestionnaireForm(
+            data=_saved_answers(request),
+            treatments=treatments,
+            stopped=_stopped_answers(request),
+        )
         if form.is_bound:
             form.is_valid()  # show where saved answers no longer fit the cart
+        context["consent"] = ConsentForm(total_cents=current_cart.total_cents)
         return render(request, "orders/checkout.html", {**context, "form": form})
 
-    form = QuestionnaireForm(data=request.POST, treatments=treatments)
+    form = QuestionnaireForm(
+        data=request.POST, treatments=treatments, stopped=_stopped_answers(request)
+    )
+    consent = context["consent"] = ConsentForm(
+        data=request.POST, total_cents=current_cart.total_cents
+    )
+    valid = form.is_valid()
+    agreed = consent.is_valid()
     _keep_answers(request, form, request.POST)
-    if not form.is_valid():
+    if not (valid and agreed):
         return render(request, "orders/checkout.html", {**context, "form": form}, status=400)
     if gateway is None:
         logger.error("Checkout attempted with no payment gateway configured")
@@ -186,6 +219,8 @@ def checkout(request):
             patient=patient,
             full_name=form.cleaned_data["full_name"],
             date_of_birth=form.cleaned_data["date_of_birth"],
+            residence_state=form.cleaned_data["state"],
+            consents=consent.agreements(),
             answers=form.answers(),
             flags=form.flags,
             pending=_pending_order(request),

@@ -38,6 +38,19 @@ def staff(role, username=None):
     )
     if role != "superuser":
         user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+    if role == "clinician":
+        # A clinician in tests is licensed where the test patients live (the factories'
+        # LICENSED_STATES); tests of the licensing rule change her states.
+        from orders.models import ClinicianProfile
+        from tests.orders.factories import LICENSED_STATES
+
+        ClinicianProfile.objects.create(
+            user=user,
+            display_name=f"Dr. {username}",
+            credentials="MD",
+            npi=f"{9000000000 + user.pk}",
+            licensed_states=list(LICENSED_STATES),
+        )
     return user
 
 

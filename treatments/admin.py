@@ -116,18 +116,23 @@ class TreatmentAdmin(admin.ModelAdmin):
         "category",
         "starting_price",
         "form",
-        "unsafe_in_pregnancy",
         "display_order",
         "is_active",
     ]
     list_display_links = ["name"]
     list_editable = ["display_order", "is_active"]
-    list_filter = ["category", "is_active", "form", "unsafe_in_pregnancy"]
+    list_filter = ["category", "is_active", "form"]
     list_select_related = ["category"]
     search_fields = ["name", "slug", "tagline", "active_ingredients", "component_names"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["components"]
-    readonly_fields = ["medicine_list", "price_history", "created_at", "updated_at"]
+    readonly_fields = [
+        "medicine_list",
+        "pregnancy_notice",
+        "price_history",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [PlanInline]
     actions = ["activate", "deactivate"]
     fieldsets = [
@@ -150,9 +155,9 @@ class TreatmentAdmin(admin.ModelAdmin):
                 "fields": [
                     "form",
                     "medicine_list",
+                    "pregnancy_notice",
                     "active_ingredients",
                     "prescription_required",
-                    "unsafe_in_pregnancy",
                     "components",
                     "component_names",
                 ]
@@ -196,6 +201,13 @@ class TreatmentAdmin(admin.ModelAdmin):
         if not items:
             return "No medicines yet: a clinician adds them under Medicines."
         return format_html("<ul>{}</ul>", items)
+
+    @admin.display(description="Not for use in pregnancy")
+    def pregnancy_notice(self, obj):
+        """Shown on its page and a stop in the questionnaire: from its medicines."""
+        if obj is None or obj.pk is None or not obj.unsafe_in_pregnancy:
+            return "No (from its medicines' drug classes)"
+        return "Yes: its page says so and the questionnaire stops it (from its medicines)"
 
     @admin.display(description="Price changes")
     def price_history(self, obj):

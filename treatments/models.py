@@ -29,6 +29,18 @@ class DrugClass(models.TextChoices):
     AZELAIC_ACID = "dicarboxylic_acid", "Dicarboxylic acid (azelaic acid)"
 
 
+# Not during pregnancy, breastfeeding or trying to conceive: drug class -> the routes it
+# applies to. The one rule behind the product page's notice (``Treatment.unsafe_in_pregnancy``)
+# and the questionnaire's pregnancy stop (orders/questionnaire.py), so they cannot disagree.
+# A clinical rule: a clinician reviews any change.
+PREGNANCY_UNSAFE = {
+    DrugClass.ANTIANDROGEN: ("oral", "topical"),  # spironolactone, tablets or scalp solution
+    DrugClass.GLP1: ("oral", "topical"),
+    DrugClass.VASODILATOR: ("oral",),  # oral minoxidil
+    DrugClass.ODC_INHIBITOR: ("oral", "topical"),  # eflornithine: safety not established
+}
+
+
 class Medicine(models.Model):
     """One medicine we prescribe, as a clinician prescribes it: route, drug classes and the
     defaults a prescription starts from. Clinicians own these rows (``oana/roles.py``)."""
@@ -76,6 +88,10 @@ class Medicine(models.Model):
         classes = self.drug_classes
         if not isinstance(classes, list) or any(c not in DrugClass.values for c in classes):
             raise ValidationError({"drug_classes": "Choose drug classes from the list."})
+
+    @property
+    def unsafe_in_pregnancy(self):
+        return any(self.route in PREGNANCY_UNSAFE.get(c, ()) for c in self.drug_classes)
 
     @property
     def drug_class_labels(self):
@@ -132,10 +148,6 @@ class Treatment(models.Model):
     form = models.CharField(max_length=20, choices=Form.choices, default=Form.ORAL)
     active_ingredients = models.CharField(max_length=255, blank=True)
     prescription_required = models.BooleanField(default=True)
-    unsafe_in_pregnancy = models.BooleanField(
-        default=False,
-        help_text="Checkout stops for patients who are pregnant, breastfeeding or trying to conceive.",
-    )
     components = models.ManyToManyField(
         "self",
         symmetrical=False,
@@ -172,6 +184,12 @@ class Treatment(models.Model):
             "treatments:detail",
             kwargs={"category_slug": self.category.slug, "treatment_slug": self.slug},
         )
+
+    @property
+    def unsafe_in_pregnancy(self):
+        """Not during pregnancy, breastfeeding or trying to conceive: from its medicines'
+        drug classes (``PREGNANCY_UNSAFE``), never typed by hand."""
+        return any(medicine.unsafe_in_pregnancy for medicine in self.medicines.all())
 
 
 class PlanQuerySet(models.QuerySet):

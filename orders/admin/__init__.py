@@ -19,9 +19,17 @@ The admin is split by concern, one small module each:
 - ``fulfilment``: shipments and marking them shipped;
 - ``payments``: payments, refunds and Stripe webhook events (read-only), and holds;
 - ``messages``: the care team's inbox and replies to patients.
+- ``clinicians``: clinician profiles (credentials, NPI, licensed states), superusers only.
 
 Django's admin autodiscovery imports ``orders.admin``; importing the modules below is
 what registers their ``ModelAdmin`` classes.
 """
 
-from . import fulfilment, messages, orders, payments, review  # noqa: F401  (registers the admins)
+from . import (  # noqa: F401  (registers the admins)
+    clinicians,
+    fulfilment,
+    messages,
+    orders,
+    payments,
+    review,
+)

@@ -15,7 +15,24 @@ from ..models import QuestionnaireAccess
 
 READ_ANSWERS = "orders.view_questionnaire"
 # Answers a clinician wants at a glance in the queue (the full set is on the order page).
-GLANCE_KEYS = ("date_of_birth", "pregnancy", "kidney_liver", "medicines", "allergies")
+GLANCE_KEYS = (
+    "date_of_birth",
+    "state",
+    "bmi",
+    "blood_pressure",
+    "pregnant",
+    "breastfeeding",
+    "trying_to_conceive",
+    "kidney",
+    "liver",
+    "current_medicines",
+    "medicine_allergies",
+    # the keys of orders placed before the questionnaire of issue 11
+    "pregnancy",
+    "kidney_liver",
+    "medicines",
+    "allergies",
+)
 
 
 def can_read_answers(user):

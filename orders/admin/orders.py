@@ -228,7 +228,17 @@ class OrderAdmin(ReadOnlyModelAdmin):
         fieldsets = [
             (
                 "Patient",
-                {"fields": ["reference", "full_name", "email", "date_of_birth", "patient_page"]},
+                {
+                    "fields": [
+                        "reference",
+                        "full_name",
+                        "email",
+                        "date_of_birth",
+                        "residence_state",
+                        "patient_page",
+                        "agreements",
+                    ]
+                },
             ),
             (
                 "Status",
@@ -262,11 +272,24 @@ class OrderAdmin(ReadOnlyModelAdmin):
             ("Shipping address", {"fields": ["address"]}),
         ]
         if can_read_answers(request.user):
+            # What a clinician reads first, in this order (issue 11): red flags, BMI and
+            # vitals, the medicines she takes, what she ordered with its medicines, her
+            # earlier orders and their decisions, then every answer.
             fieldsets.insert(
                 1,
                 (
                     "Medical questionnaire (health data)",
-                    {"fields": ["red_flags", "answers", "renewal_answers"]},
+                    {
+                        "fields": [
+                            "red_flags",
+                            "vitals",
+                            "medicines_taken",
+                            "treatments_ordered",
+                            "earlier_orders",
+                            "answers",
+                            "renewal_answers",
+                        ]
+                    },
                 ),
             )
         return fieldsets
@@ -364,6 +387,91 @@ class OrderAdmin(ReadOnlyModelAdmin):
             ),
             date_format(renewal.submitted_at, "N j, Y"),
         )
+
+    @admin.display(description="agreed before payment")
+    def agreements(self, order):
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a>, {}</li>',
+            (
+                (
+                    consent.document.get_absolute_url(),
+                    consent.document,
+                    timezone.localtime(consent.agreed_at).strftime("%b %d, %Y %H:%M"),
+                )
+                for consent in order.consents.select_related("document")
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows) if rows else "-"
+
+    @admin.display(description="BMI and vitals")
+    def vitals(self, order):
+        return render_answers(
+            getattr(order, "questionnaire", None),
+            keys=("state", "date_of_birth", "bmi", "height_weight", "blood_pressure"),
+        )
+
+    @admin.display(description="medicines she takes")
+    def medicines_taken(self, order):
+        return render_answers(
+            getattr(order, "questionnaire", None),
+            keys=("current_medicines", "medicine_allergies", "medicines", "allergies"),
+        )
+
+    @admin.display(description="treatments ordered, with their medicines")
+    def treatments_ordered(self, order):
+        lines = order.lines.select_related("plan__treatment").prefetch_related(
+            "plan__treatment__medicines"
+        )
+        return format_html(
+            '<ul class="clinic-treatments">{}</ul>',
+            format_html_join(
+                "",
+                "<li><strong>{}</strong>: {}</li>",
+                (
+                    (
+                        line.treatment_name,
+                        "; ".join(
+                            f"{m.name}, {m.get_route_display().lower()}: "
+                            f"{', '.join(m.drug_class_labels) or 'no drug class'}"
+                            + (f", {m.default_strength}" if m.default_strength else "")
+                            for m in line.plan.treatment.medicines.all()
+                        )
+                        or "no medicines on file",
+                    )
+                    for line in lines
+                ),
+            ),
+        )
+
+    @admin.display(description="her earlier orders (same email)")
+    def earlier_orders(self, order):
+        earlier = (
+            Order.objects.filter(email__iexact=order.email, created_at__lt=order.created_at)
+            .exclude(pk=order.pk)
+            .select_related("reviewed_by")
+            .prefetch_related("lines")
+            .order_by("-created_at")
+        )
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a>, {}: {} ({})</li>',
+            (
+                (
+                    reverse("admin:orders_order_change", args=[other.pk]),
+                    other.reference,
+                    timezone.localtime(other.created_at).strftime("%b %d, %Y"),
+                    ", ".join(line.treatment_name for line in other.lines.all()),
+                    other.get_status_display()
+                    + (f", reviewed by {other.reviewed_by}" if other.reviewed_by else "")
+                    + (f": {other.review_note}" if other.review_note else ""),
+                )
+                for other in earlier
+            ),
+        )
+        if not rows:
+            return "None: her first order."
+        return format_html('<ul class="clinic-earlier">{}</ul>', rows)
 
     # views --------------------------------------------------------------------------------
 

@@ -10,17 +10,29 @@ import logging
 from django.db import transaction
 
 from ..gateways import PaymentProviderError, PaymentProviderUnreachable, params_digest
-from ..models import Order, OrderLine, QuestionnaireResponse
+from ..models import Order, OrderConsent, OrderLine, QuestionnaireResponse
 from . import OrderError, lock_order, record_event
 
 logger = logging.getLogger(__name__)
 
 
 def place_order(
-    cart, *, email, full_name, date_of_birth, answers, flags, pending=None, patient=None
+    cart,
+    *,
+    email,
+    full_name,
+    date_of_birth,
+    answers,
+    flags,
+    residence_state="",
+    consents=(),
+    pending=None,
+    patient=None,
 ):
     """Create (or refresh) the pending order for ``cart``; returns the Order.
 
+    ``consents`` are what she agreed to, ``[(kind, document, statement)]`` (see
+    ``orders.consent``), stored with the order (replaced on a retry).
     ``pending`` is the order this browser started earlier, if any: while it still waits for
     payment it is updated in place (lines re-priced, answers replaced), so retries never
     make a second order.
@@ -37,6 +49,7 @@ def place_order(
         "patient": patient,
         "full_name": full_name,
         "date_of_birth": date_of_birth,
+        "residence_state": residence_state,
         "currency": currencies.pop(),
         "subtotal_cents": subtotal,
         "shipping_cents": 0,
@@ -62,6 +75,7 @@ def place_order(
                 setattr(order, name, value)
             order.save()
             order.lines.all().delete()
+            order.consents.all().delete()
         OrderLine.objects.bulk_create(
             OrderLine(
                 order=order,
@@ -75,6 +89,10 @@ def place_order(
                 quantity=line.quantity,
             )
             for line in lines
+        )
+        OrderConsent.objects.bulk_create(
+            OrderConsent(order=order, kind=kind, document=document, statement=statement)
+            for kind, document, statement in consents
         )
         QuestionnaireResponse.objects.update_or_create(
             order=order, defaults={"answers": answers, "flags": flags}

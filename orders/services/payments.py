@@ -17,7 +17,8 @@ from django.utils import timezone
 from treatments.money import format_money_exact
 
 from ..emails import queue_order_email
-from ..models import Hold, Order, Payment, Shipment
+from ..models import Hold, Order, Payment, QuestionnaireResponse, Shipment
+from ..us_states import STATE_NAMES, US_STATES
 from . import lock_order, record_event, transition
 from .subscriptions import current_period_end
 
@@ -130,8 +131,35 @@ def complete_checkout(
             data={"checkout_session": session.get("id"), "amount_total": invoice.amount_cents},
         )
         _record_payment(order, invoice, Payment.Kind.INITIAL)
+        _hold_if_shipping_elsewhere(order, actor_label)
         queue_order_email(order, "order_received")
     return "paid"
+
+
+def _state_code(value):
+    value = (value or "").strip()
+    names = {name.lower(): code for code, name in US_STATES}
+    return names.get(value.lower(), value.upper())
+
+
+def _hold_if_shipping_elsewhere(order, actor_label):
+    """The address Stripe collected must be in the state she lives in (the state her
+    clinician is licensed for): otherwise the order is held, and the clinician sees it first
+    among the red flags. Orders placed before the state was asked have none to compare."""
+    shipped_to = _state_code(order.ship_state)
+    if not order.residence_state or not shipped_to or shipped_to == order.residence_state:
+        return
+    lives, ships = (STATE_NAMES.get(c, c) for c in (order.residence_state, shipped_to))
+    reason = (
+        f"She lives in {lives} (her answers) but asked to ship to {ships}: the clinician "
+        "must be licensed where she is treated. Confirm her state before anything ships."
+    )
+    open_hold(order, Hold.Kind.STATE_MISMATCH, reason, actor_label=actor_label)
+    # Every order has its answers (placed with them): the flag goes first.
+    questionnaire = QuestionnaireResponse.objects.get(order=order)
+    flag = {"key": "shipping_state", "message": f"Shipping state differs: {reason}"}
+    questionnaire.flags = [flag, *questionnaire.flags]
+    questionnaire.save(update_fields=["flags", "updated_at"])
 
 
 def _adopt_customer(order):

@@ -22,7 +22,7 @@ from django.utils import timezone
 from treatments.models import MAX_REFILLS
 
 from ..emails import queue_order_email
-from ..models import Order, Prescription, RenewalResponse, Shipment
+from ..models import ClinicianProfile, Order, Prescription, RenewalResponse, Shipment
 from . import OrderError, lock_order, transition
 from .refunds import cancel_subscription_later
 
@@ -63,7 +63,12 @@ def drafts_for(order):
 
 
 def prescriber_name(user):
-    return user.get_full_name() or user.get_username()
+    """As on a prescription: her clinician profile's name and credentials ("Dr. Ana Lee,
+    MD"); a superuser without a profile by the name of her account."""
+    profile = ClinicianProfile.objects.filter(user=user).first()
+    if profile is None:
+        return user.get_full_name() or user.get_username()
+    return f"{profile.display_name}, {profile.credentials}"
 
 
 def write_prescriptions(order, drafts, *, by):

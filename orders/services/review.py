@@ -27,7 +27,8 @@ from treatments.money import format_money_exact
 
 from ..emails import queue_order_email
 from ..gateways import PaymentProviderError, gateway_for
-from ..models import Order, OrderLine, Payment, Shipment
+from ..models import ClinicianProfile, Order, OrderLine, Payment, Shipment
+from ..us_states import STATE_NAMES
 from . import OrderError, lock_order, record_event, transaction, transition
 from .prescriptions import drafts_for, write_prescriptions
 from .refunds import cancel_subscription_later, refund_every_payment, request_refund
@@ -52,8 +53,28 @@ def _who(order):
     return (user.get_full_name() or user.get_username()) if user else "a clinician"
 
 
+def check_licensed(order, user):
+    """A clinician approves only orders from a state she is licensed in.
+
+    Orders placed before the questionnaire asked for the state have none on file: they are
+    judged as before. Raises ``OrderError`` naming the state."""
+    state = order.residence_state
+    if not state:
+        return
+    profile = ClinicianProfile.objects.active().filter(user_id=getattr(user, "pk", None)).first()
+    if profile is None or not profile.is_licensed_in(state):
+        name = STATE_NAMES.get(state, state)
+        raise OrderError(
+            f"She lives in {name}: only a clinician licensed in {name} can approve this order. "
+            "Leave it for a colleague licensed there.",
+            code="not_licensed",
+        )
+
+
 def approve_order(order, *, by, note="", declined_lines=(), decline_reason="", prescriptions=None):
     """A clinician approves ``order``: it goes to fulfilment and the patient is told.
+
+    Only a clinician licensed in the state she lives in may (``check_licensed``).
 
     Creates the first shipment (to the address collected at checkout) and emails the
     patient, with ``note`` if given. Returns the approved order.
@@ -84,6 +105,7 @@ def approve_order(order, *, by, note="", declined_lines=(), decline_reason="", p
                 f"{order.get_status_display().lower()}.",
                 code="wrong_status",
             )
+        check_licensed(order, by)
         declined = _decide_lines(order, declined_ids, reason=decline_reason)
         drafts = drafts_for(order) if prescriptions is None else prescriptions
         write_prescriptions(

@@ -41,3 +41,46 @@ def patient_sign_in(page, email):
     page.get_by_label("Code").fill(code)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/account/")
+
+
+def answer_questionnaire(page, *, email=None, full_name="Jane Patient", yes=(), medicines=()):
+    """Fill the medical questionnaire as a patient with no concerns, and tick the three
+    agreements before payment: the one place browser tests fill it, so a change to the
+    questions changes this helper only.
+
+    ``yes``: patterns of the yes/no questions (their legend) she answers "Yes"; every other
+    yes/no question on the page, the drug-class ones included, gets "No". ``medicines``:
+    (name, dose) pairs she takes; none by default."""
+    if email is not None:
+        page.get_by_label("Email").fill(email)
+    page.get_by_label("Legal name").fill(full_name)
+    page.get_by_label("Date of birth").fill("1990-04-12")
+    page.get_by_label("Which state do you live in?").select_option("NY")
+    page.get_by_role("group", name="Sex assigned at birth").get_by_label("Female").check()
+    page.get_by_role("group", name="Which contraception do you use?").get_by_label(
+        "A copper IUD"
+    ).check()
+    page.get_by_role("group", name="What would you like treated?").get_by_label(
+        re.compile("PCOS")
+    ).check()
+    page.get_by_label("Height: feet").fill("5")
+    page.get_by_label("Height: inches").fill("5")
+    page.get_by_label("Weight in pounds").fill("160")
+    no_medicines = page.get_by_label("I take no medicines, vitamins or supplements")
+    if medicines:
+        no_medicines.uncheck()
+        for number, (name, dose) in enumerate(medicines, start=1):
+            page.get_by_label(f"Medicine {number}: name").fill(name)
+            page.get_by_label(f"Medicine {number}: dose and how often").fill(dose)
+    else:
+        no_medicines.check()
+    page.get_by_label("I have no allergies to medicines").check()
+    groups = page.locator("fieldset").filter(has=page.get_by_label("No", exact=True))
+    for index in range(groups.count()):
+        group = groups.nth(index)
+        legend = group.locator("legend").inner_text()
+        answer = "Yes" if any(re.search(pattern, legend) for pattern in yes) else "No"
+        group.get_by_label(answer, exact=True).check()
+    page.get_by_label(re.compile("I agree to receive care by telehealth")).check()
+    page.get_by_label(re.compile("I agree to the terms")).check()
+    page.get_by_label(re.compile("I have read the privacy notice")).check()

@@ -10,7 +10,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from orders.models import Order
-from tests.browser.helpers import patient_sign_in, staff_sign_in
+from tests.browser.helpers import answer_questionnaire, patient_sign_in, staff_sign_in
 from tests.orders.factories import make_plan
 from tests.staff import staff
 
@@ -28,14 +28,7 @@ def order_signed_out(page, plan):
     page.goto(plan.treatment.get_absolute_url())
     page.get_by_role("button", name=re.compile("Start your visit")).first.click()
     page.get_by_role("link", name="Continue to medical questions").click()
-    page.get_by_label("Email").fill("jane@example.com")
-    page.get_by_label("Legal name").fill("Jane Patient")
-    page.get_by_label("Date of birth").fill("1990-04-12")
-    page.get_by_role("group", name=re.compile("pregnant")).get_by_label("None of these").check()
-    page.get_by_role("group", name=re.compile("kidney disease")).get_by_label("No").check()
-    page.get_by_label("Which medicines").fill("none")
-    page.get_by_label("Do you have any allergies").fill("none")
-    page.get_by_role("group", name=re.compile("alcohol")).get_by_label("No").check()
+    answer_questionnaire(page, email="jane@example.com")
     page.get_by_role("button", name=re.compile("Continue to payment")).click()
     page.get_by_label("Address", exact=True).fill("45 Maple Avenue")
     page.get_by_role("button", name=re.compile(r"Pay \(test\)")).click()

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import Order
+from tests.browser.helpers import answer_questionnaire
 from tests.orders.factories import make_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,14 +41,7 @@ def journey(page, screenshot, plan, size):
     expect(page.get_by_label("Email")).to_have_value("jane@example.com")
     screenshot(page, f"checkout-questions-errors-{size}")
 
-    page.get_by_label("Legal name").fill("Jane Patient")
-    page.get_by_label("Date of birth").fill("1990-04-12")
-    page.get_by_role("group", name=re.compile("pregnant")).get_by_label("None of these").check()
-    page.get_by_role("group", name=re.compile("kidney disease")).get_by_label("No").check()
-    page.get_by_label("Which medicines").fill("none")
-    page.get_by_label("Do you have any allergies").fill("none")
-    page.get_by_role("group", name=re.compile("low blood pressure")).get_by_label("No").check()
-    page.get_by_role("group", name=re.compile("heart disease")).get_by_label("Yes").check()
+    answer_questionnaire(page, yes=["heart failure"])
     screenshot(page, f"checkout-questions-{size}")
     page.get_by_role("button", name=re.compile("Continue to payment")).click()
 
@@ -71,7 +65,7 @@ def journey(page, screenshot, plan, size):
 
     order = Order.objects.get()
     assert order.status == Order.Status.AWAITING_REVIEW
-    assert [flag["key"] for flag in order.questionnaire.flags] == ["minoxidil_heart"]
+    assert [flag["key"] for flag in order.questionnaire.flags] == ["vasodilator_heart_failure"]
 
 
 def test_checkout_journey_desktop(page, screenshot, minoxidil):

@@ -37,7 +37,9 @@ def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screen
 
     # The order page shows the answers and the timeline; approve from the queue.
     page.get_by_role("link", name=order.reference).click()
-    expect(page.locator(".clinic-answers")).to_contain_text("Lisinopril 10 mg")
+    expect(page.locator(".field-medicines_taken .clinic-answers")).to_contain_text(
+        "Lisinopril 10 mg"
+    )
     expect(page.get_by_role("link", name="Approve")).to_be_visible()
     screenshot(page, "clinic-order-change-desktop")
     page.go_back()

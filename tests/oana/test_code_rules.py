@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("oana", "articles", "treatments", "orders")
+APPS = ("oana", "articles", "treatments", "legal", "orders")
 
 
 def calls_to(name):

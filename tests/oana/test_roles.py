@@ -34,6 +34,15 @@ def test_only_clinicians_may_read_questionnaire_answers():
 def test_role_permissions_read_as_the_issue_describes():
     assert {"articles.change_article", "articles.add_article"} <= perms("Content editors")
     assert not any(p.startswith(("orders.", "treatments.")) for p in perms("Content editors"))
+    assert {
+        "legal.add_legaldocument",
+        "legal.change_legaldocument",
+        "legal.view_legaldocument",
+    } <= perms("Content editors")
+    # Medicines choose the questions: clinicians change them, catalog managers only read.
+    assert "treatments.change_medicine" in perms("Clinicians")
+    assert "treatments.view_medicine" in perms("Catalog managers")
+    assert "treatments.change_medicine" not in perms("Catalog managers")
     assert {"treatments.change_plan", "treatments.add_testimonial"} <= perms("Catalog managers")
     assert "orders.review_order" in perms("Clinicians")
     assert "orders.ship_order" in perms("Fulfillment")

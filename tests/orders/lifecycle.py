@@ -27,7 +27,7 @@ from orders.services.payments import (
 from orders.services.prescriptions import renew_prescriptions, submit_renewal
 from orders.services.refunds import refund_order
 from orders.services.review import approve_order, decline_order
-from tests.orders.factories import make_order, paid_invoice_for, pay
+from tests.orders.factories import licensed_clinician, make_order, paid_invoice_for, pay
 
 S = Order.Status
 
@@ -38,6 +38,8 @@ def _staff(role):
     )
     if created:
         user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+        if role == "clinician":  # licensed where the test patients live
+            licensed_clinician(username=user.username, npi="1000000099")
     return user
 
 

@@ -8,23 +8,8 @@ Stripe signs them; the handlers then ask the fake Stripe for the facts.
 from django.test import TestCase
 
 from orders.models import Order
-from tests.orders.factories import answers, make_plan
+from tests.orders.factories import NO_CONCERNS, answers, make_plan
 from tests.orders.stripe_helpers import deliver, event
-
-# "No" to every medicine-specific question (a form ignores those of medicines not ordered).
-NO_CONCERNS = {
-    key: "no"
-    for key in (
-        "glp1_thyroid_cancer",
-        "glp1_pancreatitis",
-        "glp1_gallbladder",
-        "metformin_alcohol",
-        "spironolactone_potassium",
-        "spironolactone_high_potassium",
-        "minoxidil_low_blood_pressure",
-        "minoxidil_heart",
-    )
-}
 
 
 def start_checkout(client, *plans, **extra_answers):

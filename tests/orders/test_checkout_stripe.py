@@ -64,7 +64,8 @@ def test_checkout_session_parameters_sent_by_the_stripe_library(client, fake_str
     assert session["amount_total"] == order.total_cents == 6500
     assert (order.subtotal_cents, order.shipping_cents) == (6500, 0)
     assert sorted(order.lines.values_list("unit_amount_cents", flat=True)) == [2200, 4300]
-    assert order.questionnaire.answers["pregnancy"]["answer"] == "None of these"
+    assert order.questionnaire.answers["pregnant"]["answer"] == "No"
+    assert order.residence_state == "NY"
     assert order.events.get().kind == "created"
 
 
@@ -75,7 +76,7 @@ def test_tampered_amounts_and_plan_ids_in_the_post_change_nothing(client, fake_s
     response = client.post(
         "/checkout/",
         answers(
-            metformin_alcohol="no",
+            biguanide_alcohol="no",
             amount_cents="1",
             unit_amount="1",
             total_cents="1",
@@ -95,7 +96,7 @@ def test_price_is_taken_when_the_order_is_placed_and_snapshotted(client, fake_st
     plan = make_plan("Oral Metformin ER", 2200)
     client.post("/cart/add/", {"plan": plan.pk})
     Plan.objects.filter(pk=plan.pk).update(amount_cents=2500)  # staff edit after "add"
-    client.post("/checkout/", answers(metformin_alcohol="no"))
+    client.post("/checkout/", answers(biguanide_alcohol="no"))
     assert sent(fake_stripe)[0]["line_items"][0]["price_data"]["unit_amount"] == "2500"
     Plan.objects.filter(pk=plan.pk).update(amount_cents=9900)  # later edit
     assert OrderLine.objects.get().unit_amount_cents == 2500
@@ -104,7 +105,7 @@ def test_price_is_taken_when_the_order_is_placed_and_snapshotted(client, fake_st
 def test_a_double_submit_gets_the_same_session_back(client, fake_stripe):
     """Two tabs, or a double click: the same request, the same key, the same session."""
     first = start_checkout(client)
-    second = client.post("/checkout/", answers(metformin_alcohol="no"))
+    second = client.post("/checkout/", answers(biguanide_alcohol="no"))
     assert first["Location"] == second["Location"]
     assert sent(fake_stripe, 0)[1] == sent(fake_stripe, 1)[1]
     assert not fake_stripe.calls("POST", "/expire$")
@@ -133,7 +134,7 @@ def test_a_saved_stripe_500_is_not_replayed_to_the_retry(client, fake_stripe):
     24 hours. After an error answer the retry takes a new key."""
     fake_stripe.fail_next("POST", SESSIONS, 500)
     plan = make_plan("Oral Metformin ER", 2200)
-    response = start_checkout(client, plan, medicines="Vitamin D")
+    response = start_checkout(client, plan, medicine_1_name="Vitamin D", no_medicines="")
     assert response.status_code == 503
     html = response.content.decode()
     assert "We could not reach our payment provider, so nothing was charged." in html
@@ -143,7 +144,9 @@ def test_a_saved_stripe_500_is_not_replayed_to_the_retry(client, fake_stripe):
     assert "checkout_answers" not in client.session
     assert "Vitamin D" not in client.get("/checkout/").content.decode()
 
-    response = client.post("/checkout/", answers(metformin_alcohol="no", medicines="Vitamin D"))
+    response = client.post(
+        "/checkout/", answers(biguanide_alcohol="no", medicine_1_name="Vitamin D", no_medicines="")
+    )
     assert response.status_code == 302
     order = Order.objects.get()
     assert OrderLine.objects.count() == 1
@@ -162,7 +165,7 @@ def test_a_timeout_is_retried_with_the_same_key_and_makes_one_session(client, fa
     assert "nothing was charged" in response.content.decode()
     assert client.session["cart"] == {str(plan.pk): 1}
 
-    response = client.post("/checkout/", answers(metformin_alcohol="no"))
+    response = client.post("/checkout/", answers(biguanide_alcohol="no"))
     assert response.status_code == 302
     assert sent(fake_stripe, 0)[1] == sent(fake_stripe, 1)[1]
     sessions = [o for o in fake_stripe.objects.values() if o["object"] == "checkout.session"]
@@ -199,7 +202,7 @@ def test_no_gateway_configured_is_a_clear_503(client, settings):
     settings.STRIPE_TEST_MODE = False
     settings.STRIPE_SECRET_KEY = ""
     client.post("/cart/add/", {"plan": make_plan().pk})
-    response = client.post("/checkout/", answers(metformin_alcohol="no"))
+    response = client.post("/checkout/", answers(biguanide_alcohol="no"))
     assert response.status_code == 503
     assert "Online payment is not available" in response.content.decode()
     assert Order.objects.count() == 0

@@ -23,14 +23,14 @@ def test_connection_refused_keeps_everything_and_the_retry_makes_one_order(
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{closed_port()}"
     plan = make_plan("Oral Metformin ER", 2200)
     client.post("/cart/add/", {"plan": plan.pk})
-    data = answers(metformin_alcohol="yes", medicines="Levothyroxine 50 mcg")
+    data = answers(biguanide_alcohol="yes", medicine_1_name="Levothyroxine 50 mcg", no_medicines="")
 
     response = client.post("/checkout/", data)
     html = response.content.decode()
     assert response.status_code == 503
     assert "We could not reach our payment provider, so nothing was charged." in html
     assert "Levothyroxine 50 mcg" in html
-    assert 'value="yes" id="id_metformin_alcohol_1" required checked' in html
+    assert 'value="yes" id="id_biguanide_alcohol_1" required checked' in html
     assert client.session["cart"] == {str(plan.pk): 1}
     order = Order.objects.get()
     assert order.status == Order.Status.PENDING_PAYMENT
@@ -52,7 +52,7 @@ def test_connection_refused_keeps_everything_and_the_retry_makes_one_order(
 
 def test_the_success_page_does_not_mark_the_order_paid(client, fake_stripe):
     client.post("/cart/add/", {"plan": make_plan("Oral Metformin ER", 2200).pk})
-    client.post("/checkout/", answers(metformin_alcohol="no"))
+    client.post("/checkout/", answers(biguanide_alcohol="no"))
     order = Order.objects.get()
 
     # Anyone can type the success URL: only the signed webhook may say the order is paid.

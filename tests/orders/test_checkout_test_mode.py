@@ -19,7 +19,8 @@ ADDRESS = {
 def checkout(client, amount_cents=2200):
     plan = make_plan("Oral Metformin ER", amount_cents)
     client.post("/cart/add/", {"plan": plan.pk})
-    response = client.post("/checkout/", answers(metformin_alcohol="yes"))
+    # She lives where the test-mode address ships: Austin, Texas.
+    response = client.post("/checkout/", answers(biguanide_alcohol="yes", state="TX"))
     order = Order.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/checkout/test-mode/{order.public_id}/"
@@ -49,7 +50,7 @@ def test_pay_runs_the_checkout_completed_handler(client, django_capture_on_commi
     assert order.events.get(kind="paid").actor_label == "Test-mode checkout"
     assert order.payments.get().amount_cents == 2200
     assert order.questionnaire.flags == [
-        {"key": "metformin_alcohol", "message": "Heavy alcohol use (metformin requested)."}
+        {"key": "biguanide_alcohol", "message": "Heavy alcohol use (metformin requested)."}
     ]
     assert [m.subject for m in mail.outbox] == [f"We received your order {order.reference}"]
     assert WebhookEvent.objects.count() == 0  # no Stripe involved

@@ -52,7 +52,7 @@ def test_every_patient_form_refuses_a_post_without_the_token(browser):
     posts = [
         ("/cart/add/", {"plan": plan.pk}),
         ("/cart/remove/", {"plan": plan.pk}),
-        ("/checkout/", answers(metformin_alcohol="no")),
+        ("/checkout/", answers(biguanide_alcohol="no")),
         (f"/checkout/test-mode/{paid.public_id}/", {"action": "pay", **ADDRESS}),
     ]
     for path, data in posts:
@@ -73,7 +73,7 @@ def test_the_whole_journey_works_with_the_tokens_its_pages_carry(browser):
 
     token = token_from(browser, "/checkout/")
     response = browser.post(
-        "/checkout/", {**answers(metformin_alcohol="no"), "csrfmiddlewaretoken": token}
+        "/checkout/", {**answers(biguanide_alcohol="no"), "csrfmiddlewaretoken": token}
     )
     assert response.status_code == 302
     order = Order.objects.get()

@@ -70,7 +70,8 @@ def test_an_old_session_that_cannot_be_expired_does_not_stop_a_new_one(client, f
     old = Order.objects.get().stripe_checkout_session_id
     fake_stripe.objects[old]["status"] = "expired"  # Stripe expired it after 24 hours
     client.post("/cart/add/", {"plan": make_plan("Spironolactone", 1400).pk})
-    response = start_checkout(client)  # a third plan, and the questionnaire again
+    # a third plan, and the questionnaire again
+    response = start_checkout(client, make_plan("Oral Minoxidil", 2500))
     assert response.status_code == 302
     assert Order.objects.get().stripe_checkout_session_id != old
 
@@ -79,7 +80,7 @@ def test_in_test_mode_a_changed_cart_opens_a_new_local_checkout(client, test_mod
     start_checkout(client, make_plan("Oral Metformin ER", 2200))
     first = Order.objects.get().stripe_checkout_session_id
     client.post("/cart/add/", {"plan": make_plan("Spironolactone", 1400).pk})
-    response = start_checkout(client)
+    response = start_checkout(client, make_plan("Oral Minoxidil", 2500))
     order = Order.objects.get()
     assert order.stripe_checkout_session_id != first
     assert response["Location"] == f"/checkout/test-mode/{order.public_id}/"
@@ -95,7 +96,7 @@ def test_in_test_mode_a_changed_cart_opens_a_new_local_checkout(client, test_mod
         },
     )
     order.refresh_from_db()
-    assert order.status == S.AWAITING_REVIEW and order.total_cents == 5800  # three plans
+    assert order.status == S.AWAITING_REVIEW and order.total_cents == 6100  # three plans
 
 
 def test_a_session_that_charged_another_amount_is_refunded(client, fake_stripe):

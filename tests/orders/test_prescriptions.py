@@ -24,8 +24,8 @@ S = Order.Status
 @pytest.fixture
 def clinician():
     user = staff("clinician", "dr_lee")
-    user.first_name, user.last_name = "Ana", "Lee"
-    user.save()
+    user.clinician_profile.display_name = "Dr. Ana Lee"
+    user.clinician_profile.save()
     return user
 
 
@@ -41,24 +41,24 @@ def test_a_routine_approval_prescribes_each_medicine_from_its_defaults(client, c
     assert page.status_code == 302
     sign_in(client, clinician)
     form = client.get(f"/admin/orders/order/{order.pk}/approve/").content.decode()
-    assert "Oral Metformin ER (Oral Metformin ER): strength" in form
+    assert "Metformin ER (Oral Metformin ER): strength" in form
     assert 'value="500 mg"' in form and "Take one tablet daily with dinner." in form
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = post_approve(client, order, clinician)
     assert response.status_code == 302
     [rx] = Prescription.objects.all()
-    assert (rx.order, rx.medicine, rx.medicine_name) == (order, medicine, "Oral Metformin ER")
+    assert (rx.order, rx.medicine, rx.medicine_name) == (order, medicine, "Metformin ER")
     assert (rx.strength, rx.directions) == ("500 mg", "Take one tablet daily with dinner.")
     assert (rx.quantity, rx.quantity_unit, rx.refills, rx.refills_used) == (30, "tablets", 5, 0)
-    assert (rx.prescriber, rx.prescriber_name) == (clinician, "Ana Lee")
+    assert (rx.prescriber, rx.prescriber_name) == (clinician, "Dr. Ana Lee, MD")
     assert rx.refills_left == 5
     assert (rx.expires_at - rx.written_at).days == 365
     [email] = [m for m in mail.outbox if "approved" in m.subject]
     assert "Your treatment plan" in email.body
     assert (
-        "- Oral Metformin ER 500 mg: Take one tablet daily with dinner. (30 tablets a month, "
-        "5 refills). Prescribed by Ana Lee." in email.body
+        "- Metformin ER 500 mg: Take one tablet daily with dinner. (30 tablets a month, "
+        "5 refills). Prescribed by Dr. Ana Lee, MD." in email.body
     )
 
 
@@ -131,7 +131,7 @@ def test_a_draft_for_another_order_is_refused():
 
 
 def test_a_pack_is_one_line_with_a_prescription_per_medicine():
-    pack = make_plan("PCOS Pack", 6900, medicine=False)
+    pack = make_plan("PCOS Pack", 6900, medicines=[])
     for slug, name in [("met", "Metformin ER"), ("spiro", "Spironolactone")]:
         pack.treatment.medicines.add(
             Medicine.objects.create(
@@ -158,9 +158,7 @@ def test_a_declined_line_gets_no_prescription(settings):
     approve_order(
         order, by=staff("clinician"), declined_lines=[declined], decline_reason="Potassium."
     )
-    assert list(Prescription.objects.values_list("medicine_name", flat=True)) == [
-        "Oral Metformin ER"
-    ]
+    assert list(Prescription.objects.values_list("medicine_name", flat=True)) == ["Metformin ER"]
 
 
 def test_she_sees_her_plan_on_her_order_page(client, clinician):
@@ -169,11 +167,11 @@ def test_she_sees_her_plan_on_her_order_page(client, clinician):
     approve_order(order, by=clinician)
     sign_in_patient(client, order)
     page = client.get(order.get_absolute_url()).content.decode()
-    assert "Oral Metformin ER 500 mg" in page
+    assert "Metformin ER 500 mg" in page
     assert "Take one tablet daily with dinner." in page
     assert "30 tablets" in page
     assert "5 of 5" in page  # refills left
-    assert "Ana Lee" in page
+    assert "Dr. Ana Lee, MD" in page
     assert "<strong>What to watch for:</strong> Upset stomach." in page
 
 
@@ -183,13 +181,13 @@ def test_fulfillment_packs_from_the_pick_list(client, clinician):
     shipment = order.shipments.get()
     sign_in(client, staff("fulfillment"))
     page = client.get(f"/admin/orders/shipment/{shipment.pk}/change/").content.decode()
-    assert "Oral Metformin ER 500 mg: 30 tablets" in page
+    assert "Metformin ER 500 mg: 30 tablets" in page
     ship = client.get(f"/admin/orders/shipment/{shipment.pk}/ship/").content.decode()
-    assert "Oral Metformin ER 500 mg: 30 tablets" in ship
+    assert "Metformin ER 500 mg: 30 tablets" in ship
 
 
 def test_a_treatment_without_medicines_says_to_ask_before_packing(client):
-    order = make_paid_order(make_plan("Old catalog item", 2200, medicine=False))
+    order = make_paid_order(make_plan("Old catalog item", 2200, medicines=[]))
     approve_order(order, by=staff("clinician"))
     shipment = order.shipments.get()
     sign_in(client, staff("fulfillment"))
@@ -197,3 +195,12 @@ def test_a_treatment_without_medicines_says_to_ask_before_packing(client):
     assert "No prescription on file: ask the prescribing clinician before packing." in page
     ship = client.get(f"/admin/orders/shipment/{shipment.pk}/ship/").content.decode()
     assert "No prescription on file: ask the prescribing clinician." in ship
+
+
+def test_a_superuser_without_a_clinician_profile_signs_with_her_name():
+    order = make_paid_order(make_plan("Oral Metformin ER", 2200))
+    boss = staff("superuser", "boss")
+    boss.first_name, boss.last_name = "Maria", "Ionescu"
+    boss.save()
+    approve_order(order, by=boss)
+    assert Prescription.objects.get().prescriber_name == "Maria Ionescu"

@@ -37,8 +37,9 @@ def test_cart_page(client, lines):
 @pytest.mark.parametrize("lines", [1, 5])
 def test_questionnaire_page(client, lines):
     fill_cart(client, lines)
-    # session, plans with treatment and category
-    assert len(queries_for(client, "/checkout/")) == 2
+    # session, plans with treatment and category, their medicines, the states we serve, the
+    # legal documents she agrees to
+    assert len(queries_for(client, "/checkout/")) == 5
 
 
 @pytest.mark.parametrize("lines", [1, 5])
@@ -48,29 +49,31 @@ def test_questionnaire_post_with_errors(client, lines):
     with CaptureQueriesContext(connection) as queries:
         response = client.post("/checkout/", {"email": "jane@example.com"})
     assert response.status_code == 400
-    # session, plans, session saved in a savepoint (the answers kept for the re-render)
-    assert len(queries) == 5, [q["sql"] for q in queries]
+    # session, plans, medicines, states served, legal documents, session saved in a savepoint
+    # (the answers kept for the re-render)
+    assert len(queries) == 8, [q["sql"] for q in queries]
 
 
 @pytest.mark.parametrize("lines", [1, 5])
 def test_placing_the_order(client, lines):
     """Lines are inserted in one statement, however many there are."""
     fill_cart(client, lines)
-    data = answers(metformin_alcohol="no")
+    data = answers(biguanide_alcohol="no")
     with CaptureQueriesContext(connection) as queries:
         response = client.post("/checkout/", data)
     assert response.status_code == 302
     assert Order.objects.get().lines.count() == lines
-    # session, plans; the order, its event, lines and answers; the checkout attempt taken
-    # under the order's row lock; the live session stored; the session saved.
-    assert len(queries) == 22, "\n".join(q["sql"][:90] for q in queries)
+    # session, plans, medicines, states served, legal documents; the order, its event, lines,
+    # consents and answers; the checkout attempt taken under the order's row lock; the live
+    # session stored; the session saved.
+    assert len(queries) == 26, "\n".join(q["sql"][:90] for q in queries)
     assert len([q for q in queries if 'INSERT INTO "orders_orderline"' in q["sql"]]) == 1
 
 
 @pytest.mark.parametrize("lines", [1, 5])
 def test_test_mode_payment_page(client, lines):
     fill_cart(client, lines)
-    client.post("/checkout/", answers(metformin_alcohol="no"))
+    client.post("/checkout/", answers(biguanide_alcohol="no"))
     order = Order.objects.get()
     # session, order, lines
     assert len(queries_for(client, f"/checkout/test-mode/{order.public_id}/")) == 3

@@ -119,11 +119,11 @@ def test_payment_sessions_are_limited_per_email_and_no_order_is_made(client, set
     for n in range(2):
         shopper = client.__class__(REMOTE_ADDR=f"198.51.100.{n}")
         shopper.post("/cart/add/", {"plan": plan.pk})
-        response = shopper.post("/checkout/", answers(metformin_alcohol="no"))
+        response = shopper.post("/checkout/", answers(biguanide_alcohol="no"))
         assert response.status_code == 302, response.content.decode()[:500]
     shopper = client.__class__(REMOTE_ADDR="198.51.100.77")
     shopper.post("/cart/add/", {"plan": plan.pk})
-    response = shopper.post("/checkout/", answers(metformin_alcohol="no"))
+    response = shopper.post("/checkout/", answers(biguanide_alcohol="no"))
     assert response.status_code == 429
     assert Order.objects.count() == 2
 
@@ -192,11 +192,11 @@ def test_payment_limit_recovers_when_its_window_ends(client, settings, test_mode
     limit(settings, payment="1/1s")
     client.post("/cart/add/", {"plan": make_plan().pk})
     fresh_window(1)
-    assert client.post("/checkout/", answers(metformin_alcohol="no")).status_code == 302
-    response = client.post("/checkout/", answers(metformin_alcohol="no"))
+    assert client.post("/checkout/", answers(biguanide_alcohol="no")).status_code == 302
+    response = client.post("/checkout/", answers(biguanide_alcohol="no"))
     assert response.status_code == 429
     wait_for_the_next_window(response)
-    assert client.post("/checkout/", answers(metformin_alcohol="no")).status_code == 302
+    assert client.post("/checkout/", answers(biguanide_alcohol="no")).status_code == 302
 
 
 @pytest.mark.parametrize(

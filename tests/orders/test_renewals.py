@@ -206,4 +206,4 @@ def test_clinicians_see_every_prescription_on_the_order_page(client, fake_stripe
     sign_in(client, staff("clinician"))
     page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert "Prescriptions (a renewal replaces them)" in page
-    assert "Oral Metformin ER 500 mg" in page  # the row's name
+    assert "Metformin ER 500 mg" in page  # the row's name

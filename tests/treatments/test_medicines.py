@@ -151,6 +151,7 @@ def test_catalog_manager_reads_medicines_but_cannot_change_them(client, catalog)
     html = html.content.decode()
     assert medicine_url("eflornithine-cream") in html
     assert "Ornithine-decarboxylase inhibitor" in html
+    assert "Yes: its page says so and the questionnaire stops it" in html
     assert 'name="medicines"' not in html
 
 
@@ -194,7 +195,9 @@ def test_treatment_page_says_when_it_has_no_medicines(client, catalog):
     treatment = Treatment.objects.get(slug="spironolactone")
     treatment.medicines.clear()
     html = client.get(reverse("admin:treatments_treatment_change", args=[treatment.pk]))
-    assert "No medicines yet: a clinician adds them under Medicines." in html.content.decode()
+    html = html.content.decode()
+    assert "No medicines yet: a clinician adds them under Medicines." in html
+    assert "No (from its medicines&#x27; drug classes)" in html
     html = client.get(reverse("admin:treatments_treatment_add")).content.decode()
     assert "Clinicians add the medicines under Medicines once the treatment is saved." in html
 
@@ -207,3 +210,47 @@ def test_clinician_adds_a_medicine(client, catalog):
     assert client.post(add, data).status_code == 302
     medicine = Medicine.objects.get(slug="metformin-ir")
     assert medicine.drug_classes == ["biguanide"] and not medicine.treatments.exists()
+
+
+# --- Product pages and questions agree ----------------------------------------------------------
+
+
+def test_copy_migration_updates_the_seed_text_only_where_nobody_edited_it():
+    migration = importlib.import_module("treatments.migrations.0005_pages_agree_with_questions")
+    load_catalog()
+    # A database seeded before: the old text everywhere, one page edited by staff.
+    for slug, text in migration.OLD.items():
+        Treatment.objects.filter(slug=slug).update(who_should_not_use=text)
+    Treatment.objects.filter(slug="spironolactone").update(who_should_not_use="Edited by staff.")
+    migration.update_copy(apps, None)
+    texts = dict(Treatment.objects.values_list("slug", "who_should_not_use"))
+    assert texts["spironolactone"] == "Edited by staff."
+    assert texts["oral-minoxidil"] == migration.NEW["oral-minoxidil"]
+    assert texts["oral-minoxidil"].startswith("Not for people with a pheochromocytoma")
+    # The catalog says the same as the migration, so new databases agree too.
+    catalog = {t["slug"]: t["who_should_not_use"] for t in read_catalog()["treatments"]}
+    assert catalog == migration.NEW
+    migration.restore_copy(apps, None)
+    assert (
+        Treatment.objects.get(slug="oral-minoxidil").who_should_not_use
+        == (migration.OLD["oral-minoxidil"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("slug", "stops"),
+    [
+        ("oral-glp-1-metformin-pack", ["medullary thyroid cancer", "pancreatitis", "pregnant"]),
+        ("oral-minoxidil", ["pheochromocytoma", "pregnant"]),
+        ("oral-metformin-er", ["eGFR below 30"]),
+        ("metformin-hcl-lotion-20", ["eGFR below 30"]),
+        ("topical-spironolactone", ["pregnant"]),
+        ("eflornithine-12", ["pregnant"]),
+    ],
+)
+def test_each_page_names_its_hard_stops_under_not_for(slug, stops):
+    text = next(t for t in read_catalog()["treatments"] if t["slug"] == slug)
+    not_for = text["who_should_not_use"].split("Tell your clinician")[0]
+    assert not_for.startswith("Not for")
+    for stop in stops:
+        assert stop in not_for

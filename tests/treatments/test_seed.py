@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from treatments.models import Category, Plan, PriceChange, Treatment
+from treatments.models import PREGNANCY_UNSAFE, Category, Plan, PriceChange, Treatment
 from treatments.models import Testimonial as PatientQuote
 from treatments.seed import load_catalog, read_catalog
 from treatments.services import categories_with_prices, change_plan_amount
@@ -12,6 +12,15 @@ from treatments.services import categories_with_prices, change_plan_amount
 pytestmark = pytest.mark.django_db
 
 TREATMENTS = read_catalog()["treatments"]
+_MEDICINES = {m["slug"]: m for m in read_catalog()["medicines"]}
+UNSAFE_IN_PREGNANCY = {
+    t["slug"]: any(
+        _MEDICINES[m]["route"] in PREGNANCY_UNSAFE.get(c, ())
+        for m in t["medicines"]
+        for c in _MEDICINES[m]["drug_classes"]
+    )
+    for t in TREATMENTS
+}
 
 # DESIGN.md, "Catalog (seed data)": category, treatment, dollars per month.
 DESIGN_CATALOG = [
@@ -78,7 +87,8 @@ def test_hairless_hype_is_a_pack_of_its_components():
 
 def test_pregnancy_flags_follow_prescribing_caution():
     load_catalog()
-    unsafe = set(Treatment.objects.filter(unsafe_in_pregnancy=True).values_list("slug", flat=True))
+    # From the medicines' drug classes, never typed (treatments.models.PREGNANCY_UNSAFE).
+    unsafe = {t.slug for t in Treatment.objects.all() if t.unsafe_in_pregnancy}
     assert unsafe == {
         "metformin-spironolactone-pack",
         "oral-glp-1-metformin-pack",
@@ -175,7 +185,7 @@ def test_patient_information_makes_no_claims_of_its_own(data):
 def test_patient_information_carries_each_medicines_cautions(data):
     ingredients = data["active_ingredients"].lower()
     not_for = data["who_should_not_use"].lower()
-    if data["unsafe_in_pregnancy"]:
+    if UNSAFE_IN_PREGNANCY.get(data["slug"]):
         assert "pregnant" in not_for and "breastfeeding" in not_for
     if "spironolactone" in ingredients:
         assert "potassium" in not_for and "kidney" in not_for

@@ -1,5 +1,6 @@
 """Load the seed content and catalog. Safe to run any number of times."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -22,3 +23,13 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS(load_catalog()))
         self.stdout.write(self.style.SUCCESS(load_articles(refresh=refresh_articles)))
+        from legal.seed import seed_legal_documents
+
+        if seed_legal_documents():
+            self.stdout.write("Legal documents: first versions (templates for the lawyer) added.")
+        if settings.DEBUG:
+            # Development only: a fictional clinician licensed everywhere, so checkout works.
+            from orders.clinicians import seed_demo_clinician
+
+            if seed_demo_clinician():
+                self.stdout.write("Development: added a fictional demo clinician (every state).")
