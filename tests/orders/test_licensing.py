@@ -6,7 +6,7 @@ from django.contrib.messages import get_messages
 from orders.models import ClinicianProfile, Order
 from orders.services import OrderError
 from orders.services.review import approve_order
-from tests.orders.clinic import order_to_review
+from tests.orders.clinic import approve_form, order_to_review
 from tests.orders.factories import licensed_clinician
 from tests.staff import sign_in, staff
 
@@ -59,7 +59,7 @@ def test_the_admin_says_why_and_leaves_the_order_waiting(client):
     licensed_clinician(["CA"])
     order = from_state("CA")
     sign_in(client, clinician_in("NY"))
-    response = client.post(f"/admin/orders/order/{order.pk}/approve/", {"note": ""})
+    response = client.post(f"/admin/orders/order/{order.pk}/approve/", approve_form(order))
     assert response.status_code == 302
     messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert any("only a clinician licensed in California can approve" in m for m in messages)

@@ -239,12 +239,12 @@ def test_lines_of_orders_decided_before_the_migration_take_their_orders_decision
     from django.db.migrations.executor import MigrationExecutor
 
     before, after = ("orders", "0008_drop_plain_health_data"), ("orders", "0009_line_decisions")
+    plan = make_plan("Oral Metformin ER", 2200)  # with today's tables (a clinician profile)
     executor = MigrationExecutor(connection)
     executor.migrate([before])
     try:
         old = executor.loader.project_state([before]).apps
         OldOrder, OldLine = old.get_model("orders", "Order"), old.get_model("orders", "OrderLine")
-        plan = make_plan("Oral Metformin ER", 2200)
         now = "2026-01-01T00:00:00Z"
         orders = {
             "approved": OldOrder.objects.create(status="shipped", reviewed_at=now),

@@ -67,7 +67,7 @@ def test_the_review_page_reads_in_the_clinicians_order(client):
 
 
 def test_a_first_order_says_so_and_old_orders_still_show(client):
-    order = pay(make_order(make_plan("Treatment without medicines", 1000)))
+    order = pay(make_order(make_plan("Treatment without medicines", 1000, medicines=[])))
     sign_in(client, staff("clinician", "dr_lee"))
     html = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert "None: her first order." in html

@@ -17,10 +17,10 @@ SNAPSHOT_QUERIES = 3
 # catalog and category pages: the snapshot.
 CATALOG_QUERIES = 3
 CATEGORY_QUERIES = 3
-# treatment: the treatment (with category and price) + its plans, components and
-# testimonials (prefetched) + when the next scheduled article goes live + its published
-# related articles.
-DETAIL_QUERIES = 6
+# treatment: the treatment (with category and price) + its plans, medicines (its pregnancy
+# notice), components and testimonials (prefetched) + when the next scheduled article goes
+# live + its published related articles.
+DETAIL_QUERIES = 7
 # home, the catalog's share: the snapshot.
 HOME_CATALOG_QUERIES = 3
 OPTIONS_TABLE_QUERIES = 3
