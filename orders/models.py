@@ -78,6 +78,12 @@ class AddressFields(models.Model):
         return {name: getattr(self, name) for name in self.ADDRESS_FIELDS}
 
 
+def lifecycle_targets(table, action, state):
+    """Where ``action`` may lead from ``state`` in a lifecycle ``table`` of (action, before,
+    after) rows (``Order.LIFECYCLE``, ``OrderLine.LIFECYCLE``); empty: not allowed."""
+    return [after for name, before, after in table if (name, before) == (action, state)]
+
+
 class OrderQuerySet(models.QuerySet):
     @staticmethod
     def in_review_queue():
@@ -313,9 +319,7 @@ class Order(AddressFields):
     @classmethod
     def targets(cls, action, status):
         """The statuses ``action`` may lead to from ``status`` (empty: not allowed)."""
-        return [
-            after for name, before, after in cls.LIFECYCLE if (name, before) == (action, status)
-        ]
+        return lifecycle_targets(cls.LIFECYCLE, action, status)
 
     def allows(self, action):
         return bool(self.targets(action, self.status))
@@ -422,11 +426,7 @@ class OrderLine(models.Model):
 
     def decide(self, action):
         """Move the line along its ``LIFECYCLE`` by ``action`` (not saved)."""
-        targets = [
-            after
-            for name, before, after in self.LIFECYCLE
-            if (name, before) == (action, self.decision)
-        ]
+        targets = lifecycle_targets(self.LIFECYCLE, action, self.decision)
         if not targets:
             raise ValueError(f"A line {self.get_decision_display().lower()} cannot be {action}d.")
         self.decision = targets[0]
