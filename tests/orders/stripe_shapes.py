@@ -13,8 +13,9 @@ Documented exceptions, kept here and nowhere else:
   example leaves it out;
 - an event's ``data.previous_attributes`` (sent with ``*.updated`` events);
 - ``metadata`` holds whatever keys we put there;
-- ``charge.refunds`` is refused even though the old example still has it: Stripe stopped
-  sending a charge's refunds in API 2022-11-15 (list them with ``refunds.list(charge=...)``).
+- ``charge.refunds`` and the event example's ``plan.aggregate_usage`` are left out of
+  ``examples.json``: Stripe no longer sends them (list a charge's refunds with
+  ``refunds.list(charge=...)``).
 """
 
 import json
@@ -27,7 +28,6 @@ ALLOWED_EXTRA = {
     ("invoice_payment", "payment"): {"payment_intent"},
     ("event", "data"): {"previous_attributes"},
 }
-REFUSED = {("charge",): {"refunds"}}
 # Containers of other objects, checked through what they contain.
 CONTAINERS = {"list", "search_result"}
 # Maps whose keys are ours to choose (Stripe stores them as given).
@@ -61,8 +61,6 @@ def _against(obj, example, path, where):
     allowed = set(example) | ALLOWED_EXTRA.get(path, set())
     for key in sorted(set(obj) - allowed):
         problems.append(f"{where}: '{key}' is not in Stripe's example of {'.'.join(path)}")
-    for key in sorted(set(obj) & REFUSED.get(path, set())):
-        problems.append(f"{where}: '{key}' is no longer sent by Stripe ({'.'.join(path)})")
     for key, value in obj.items():
         nested = example.get(key)
         # A nested object the example spells out (not another resource, not a list of them).
