@@ -115,8 +115,7 @@ def ask_patient(order, *, by, question):
             "asked",
             message="Your clinician has a question before deciding. Please answer it from "
             "your account: nothing is charged or ships until you do.",
-            actor=by,
-            data={"question": question},
+            actor=by,  # the question itself is in the medical thread, encrypted
         )
         thread = order.threads.filter(topic=Thread.Topic.MEDICAL).first() or Thread.objects.create(
             order=order, topic=Thread.Topic.MEDICAL

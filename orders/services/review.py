@@ -120,12 +120,13 @@ def approve_order(order, *, by, note="", declined_lines=(), decline_reason="", p
             message = (
                 f"A clinician approved your order without {_names(declined)}: "
                 f"{format_money_exact(sum(r.amount_cents for r in refunds))} is being refunded "
-                f"and your monthly total is now {format_money_exact(order.total_cents)}. "
-                f"Reason: {decline_reason}"
+                f"and your monthly total is now {format_money_exact(order.total_cents)}; "
+                "your clinician's reason is with your treatments."
             )
         if note:
-            message = f"{message} Note from your clinician: {note}"
-        data = {"note": note}
+            message = f"{message} Your clinician left you a note in your treatment plan."
+        # The note and the reasons stay in their encrypted fields: the timeline is plain text.
+        data = {"note": bool(note)}
         if declined:
             data |= {
                 "declined_lines": [line.pk for line in declined],
@@ -183,7 +184,7 @@ def _take_off(order, declined, *, reason, by):
             order,
             payment,
             amount_cents=min(share, payment.refundable_cents()),
-            reason=f"Declined by clinician ({_names(declined)}): {reason}",
+            reason=f"Declined by clinician: {_names(declined)}",
             by=by,
             email_patient=False,
         )
@@ -260,7 +261,7 @@ def decline_order(order, *, by, reason):
                 code="wrong_status",
             )
         refunds = refund_every_payment(
-            order, reason=f"Declined by clinician: {reason}", by=by, email_patient=False
+            order, reason="Declined by clinician", by=by, email_patient=False
         )
         order.reviewed_by = by
         order.reviewed_at = timezone.now()
@@ -274,7 +275,7 @@ def decline_order(order, *, by, reason):
             message="Your order was not approved, so nothing will ship. "
             "Everything you paid is being refunded and you will not be charged again.",
             actor=by,
-            data={"reason": reason, "refunds": [r.pk for r in refunds], "amount": back},
+            data={"refunds": [r.pk for r in refunds], "amount": back},
         )
         if order.stripe_subscription_id and order.subscription_status != "canceled":
             cancel_subscription_later(order, order.stripe_subscription_id)

@@ -242,3 +242,100 @@ def test_the_review_queue_filters_and_sorts_on_red_flags_never_on_answers(client
     # Answers are never searched or filtered.
     assert flagged.reference not in client.get(url + "?q=Penicillin").content.decode()
     assert client.get(url + "?answers__icontains=Pen").status_code == 400
+
+
+def plain_text_of_the_timeline_and_refunds(order):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT message, data FROM orders_orderevent WHERE order_id = %s", [order.pk]
+        )
+        rows = [f"{message} {data}" for message, data in cursor.fetchall()]
+        cursor.execute("SELECT reason FROM orders_refund WHERE order_id = %s", [order.pk])
+        rows += [reason for (reason,) in cursor.fetchall()]
+    return "\n".join(rows)
+
+
+def test_a_clinicians_words_never_reach_the_plain_timeline_or_refunds(settings):
+    from orders.services.messages import ask_patient
+    from orders.services.review import decline_order
+    from tests.orders.factories import make_paid_order, make_plan
+
+    settings.STRIPE_TEST_MODE = True
+    clinician = staff("clinician")
+    asked = order_to_review()
+    ask_patient(asked, by=clinician, question="Has your potassium been checked since May?")
+    declined = order_to_review(email="d@example.com")
+    decline_order(declined, by=clinician, reason="Your kidney results rule it out.")
+    approved = make_paid_order(
+        make_plan("Oral Metformin ER", 2200), make_plan("Spironolactone", 3000), email="a@x.io"
+    )
+    approve_order(
+        approved,
+        by=clinician,
+        note="Start with half a tablet.",
+        declined_lines=[approved.lines.get(treatment_name="Spironolactone")],
+        decline_reason="Lisinopril raises potassium.",
+    )
+    for order, words in [
+        (asked, "potassium been checked"),
+        (declined, "kidney results"),
+        (approved, "half a tablet"),
+        (approved, "Lisinopril raises"),
+    ]:
+        assert words not in plain_text_of_the_timeline_and_refunds(order)
+    assert Order.objects.get(pk=approved.pk).review_note == "Start with half a tablet."
+    assert approved.lines.get(treatment_name="Spironolactone").decline_reason == (
+        "Lisinopril raises potassium."
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_takes_a_clinicians_words_out_of_existing_timelines():
+    before = ("orders", "0014_hold_state_mismatch")
+    after = ("orders", "0015_health_data_out_of_the_timeline")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    try:
+        old = executor.loader.project_state([before]).apps
+        OldOrder = old.get_model("orders", "Order")
+        OldEvent = old.get_model("orders", "OrderEvent")
+        OldRefund = old.get_model("orders", "Refund")
+        order = OldOrder.objects.create(email="a@example.com", full_name="A")
+        approved = OldEvent.objects.create(
+            order=order,
+            kind="approved",
+            message="A clinician approved your order. Note from your clinician: Half a tablet.",
+            data={"note": "Half a tablet."},
+        )
+        declined = OldEvent.objects.create(
+            order=order, kind="declined", data={"reason": "Kidneys.", "amount": 2200}
+        )
+        asked = OldEvent.objects.create(order=order, kind="asked", data={"question": "BP?"})
+        requested = OldEvent.objects.create(
+            order=order, kind="refund_requested", data={"reason": "Declined by clinician: Kidneys."}
+        )
+        goodwill = OldEvent.objects.create(
+            order=order, kind="refund_requested", data={"reason": "Parcel arrived damaged"}
+        )
+        refund = OldRefund.objects.create(
+            order=order, amount_cents=2200, reason="Declined by clinician: Kidneys."
+        )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate([after])
+
+        from orders.models import OrderEvent, Refund
+
+        def event(pk):
+            found = OrderEvent.objects.get(pk=pk)
+            return found.message, found.data
+
+        assert event(approved.pk) == ("A clinician approved your order.", {"note": True})
+        assert event(declined.pk) == ("", {"amount": 2200})
+        assert event(asked.pk) == ("", {})
+        assert event(requested.pk)[1] == {"reason": "Declined by clinician"}
+        assert event(goodwill.pk)[1] == {"reason": "Parcel arrived damaged"}
+        assert Refund.objects.get(pk=refund.pk).reason == "Declined by clinician"
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

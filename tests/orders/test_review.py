@@ -45,7 +45,9 @@ def test_approve_creates_the_first_shipment_and_emails_the_patient(
         S.AWAITING_REVIEW,
         S.APPROVED,
     )
-    assert event.data == {"note": "Take it with dinner."}
+    # That there is a note, not the note: it is kept encrypted on the order.
+    assert event.data == {"note": True}
+    assert order.review_note == "Take it with dinner."
     [email] = mail.outbox
     assert email.to == ["jane@example.com"]
     assert "is approved" in email.subject
@@ -92,7 +94,9 @@ def test_decline_refunds_in_full_cancels_and_emails_once(
     assert refund.payment == order.payments.get()
     event = order.events.get(kind="declined")
     assert event.actor == clinician
-    assert event.data["reason"] == "Your potassium needs checking first."
+    # The reason is kept encrypted on the order, never copied into the plain timeline.
+    assert "reason" not in event.data
+    assert order.review_note == "Your potassium needs checking first."
     [email] = mail.outbox
     assert "everything you paid is refunded" in email.subject
     assert "$32.00" in email.body
