@@ -6,7 +6,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
-        from treatments.cache import watch
+        from core.cache import watch
 
         # Every change to an article, its FAQs or topics retires what public pages cached.
         watch(self)

@@ -3,7 +3,7 @@ alone may open a draft or scheduled article, which then shows a preview notice.
 
 What the public sees (the list without a search, each article with its related articles)
 is cached until an article or the catalog changes or the next scheduled article goes live
-(``treatments.cache``); searches and staff previews are always read from the database."""
+(``core.cache``); searches and staff previews are always read from the database."""
 
 from django import forms
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from treatments.cache import cached, public_page
+from core.cache import cached, public_page
 
 from . import structured_data
 from .models import Article, Topic

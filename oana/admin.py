@@ -9,24 +9,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from core.admin import ReadOnlyModelAdmin
+
 from .models import FailedTask, ScheduledJob
 from .retries import retry_now
 from .scheduler import schedule
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(FailedTask)
-class FailedTaskAdmin(ReadOnlyAdmin):
+class FailedTaskAdmin(ReadOnlyModelAdmin):
     list_display = ["task_path", "arguments", "attempts", "error", "enqueued_at", "finished_at"]
     list_filter = ["task_path"]
     fields = [
@@ -97,7 +88,7 @@ class FailedTaskAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ScheduledJob)
-class ScheduledJobAdmin(ReadOnlyAdmin):
+class ScheduledJobAdmin(ReadOnlyModelAdmin):
     list_display = ["task_path", "every", "last_enqueued_at", "last_task_id"]
 
     @admin.display(description="every")

@@ -2,7 +2,7 @@
 
 Django's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` on every cache call, and
 each one fills a table of some 170 response callbacks: about a tenth of a millisecond, paid on
-every request that reads the content version (treatments/cache.py), which is nearly every public
+every request that reads the content version (core/cache.py), which is nearly every public
 page. A ``redis.Redis`` is safe to share between threads, and its connection pool notices a
 fork (gunicorn's workers) and starts afresh, so one per pool is enough. Settings select this
 class whenever ``CACHE_URL`` selects Django's Redis backend.

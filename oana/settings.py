@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     # tasks page and the schedule exist whatever TASKS_BACKEND says.
     "django_tasks_db",
     "oana.apps.OanaConfig",
+    "core",
     "articles",
     "treatments",
     "legal",
@@ -152,6 +153,9 @@ TEMPLATES = [
                 "oana.context_processors.site",
                 "oana.context_processors.patient",
             ],
+            # Money is shown on nearly every page: its filters (|money, |money_exact) need
+            # no {% load %}.
+            "builtins": ["core.templatetags.money"],
         },
     }
 ]
@@ -383,7 +387,7 @@ STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_MINUTES", default=30) *
 STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_HOURS", default=12) * 3600
 
 # Rate limits ("count/period", per client address and per email where there is one; see
-# orders/ratelimit.py), counted in the cache: set CACHE_URL=redis://... in production so that
+# core/ratelimit.py), counted in the cache: set CACHE_URL=redis://... in production so that
 # every process shares the counts. A request over a limit gets a 429 page with Retry-After.
 RATE_LIMITS = {
     # Adding to or removing from the cart.
@@ -399,7 +403,7 @@ RATE_LIMITS = {
 }
 
 # Health data at rest (questionnaire answers, clinician notes): Fernet keys, comma-separated,
-# the first encrypts and all decrypt (orders/encryption.py). Never derived from SECRET_KEY.
+# the first encrypts and all decrypt (core/encryption.py). Never derived from SECRET_KEY.
 # With DEBUG on and none set, a fixed development key (public, in this file) is used; with
 # DEBUG off a system check refuses to start without real keys or with that one.
 DEVELOPMENT_FIELD_ENCRYPTION_KEY = "b2FuYS1kZXZlbG9wbWVudC1vbmx5LWtleS0wMDAwMDA="

@@ -13,9 +13,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from articles.models import Article
+from core.cache import cached, public_page
+from core.ratelimit import rate_limit
 from legal.models import LegalDocument
-from orders.ratelimit import rate_limit
-from treatments.cache import cached, public_page
 from treatments.services import home_catalog
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ CSP_REPORT_FIELDS = {
 def home(request):
     # The featured article (the latest published one) and the catalog's snapshot (categories
     # with live starting prices, a few treatments, testimonials) are cached until either
-    # changes (treatments.cache): no query at all then, and four when they are built.
+    # changes (core.cache): no query at all then, and four when they are built.
     featured_article = cached(
         "featured-article",
         lambda: (

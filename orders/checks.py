@@ -62,7 +62,7 @@ def health_data_keys(app_configs, **kwargs):
 
 @register("oana")
 def rate_limits_are_rates(app_configs, **kwargs):
-    from .ratelimit import Rate
+    from core.ratelimit import Rate
 
     errors = []
     for scope, text in settings.RATE_LIMITS.items():

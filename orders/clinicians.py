@@ -3,8 +3,9 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from core.us_states import US_STATES
+
 from .models import ClinicianProfile
-from .us_states import US_STATES
 
 DEMO_USERNAME = "demo-clinician"
 

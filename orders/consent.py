@@ -8,8 +8,8 @@ what an earlier order agreed to.
 
 from django import forms
 
+from core.money import format_money
 from legal.models import LegalDocument
-from treatments.money import format_money
 
 from .models import OrderConsent
 

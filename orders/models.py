@@ -14,7 +14,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 
-from .encryption import EncryptedJSONField, EncryptedTextField
+from core.encryption import EncryptedJSONField, EncryptedTextField
 
 
 def new_public_id():
@@ -842,7 +842,7 @@ class ClinicianProfile(models.Model):
         return f"{self.display_name}, {self.credentials}"
 
     def clean(self):
-        from .us_states import STATE_NAMES
+        from core.us_states import STATE_NAMES
 
         states = self.licensed_states
         if not isinstance(states, list) or any(s not in STATE_NAMES for s in states):

@@ -33,11 +33,11 @@ from datetime import date
 from django import forms
 from django.db.models import prefetch_related_objects
 
+from core.us_states import STATE_NAMES, US_STATES
 from treatments.models import PREGNANCY_UNSAFE, DrugClass, Medicine
 
 from .clinicians import served_states
 from .interactions import find_interactions
-from .us_states import STATE_NAMES, US_STATES
 
 MINIMUM_AGE = 18
 MEDICINE_ROWS = 5

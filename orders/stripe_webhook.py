@@ -9,8 +9,9 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.ratelimit import rate_limit
+
 from .gateways import PaymentProviderError
-from .ratelimit import rate_limit
 from .services.stripe_events import receive_event
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from treatments.cache import public_page
+from core.cache import public_page
+from core.ratelimit import RateLimited, check, rate_limit, too_many_requests
 from treatments.models import Plan
 
 from .cart import Cart
@@ -30,7 +31,6 @@ from .gateways import (
 )
 from .models import Order
 from .questionnaire import QuestionnaireForm
-from .ratelimit import RateLimited, check, rate_limit, too_many_requests
 from .services import OrderError
 from .services.checkout import place_order, start_payment
 from .services.payments import record_payment_failure

@@ -13,9 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from .cache import content_changed
+from core.admin import ReadOnlyModelAdmin
+from core.cache import content_changed
+from core.money import DollarField, cents_from_dollars, format_money
+
 from .models import Category, DrugClass, Medicine, Plan, PriceChange, Testimonial, Treatment
-from .money import DollarField, cents_from_dollars, format_money
 from .services import change_plan_amount, record_new_plan
 
 MAX_PRICE = Decimal("2000.00")
@@ -344,7 +346,7 @@ class MedicineAdmin(admin.ModelAdmin):
 
 
 @admin.register(PriceChange)
-class PriceChangeAdmin(admin.ModelAdmin):
+class PriceChangeAdmin(ReadOnlyModelAdmin):
     """The price history, read only: rows are written by the service, never by hand."""
 
     list_display = ["changed_at", "plan", "old_price", "new_price", "changed_by"]
@@ -360,15 +362,6 @@ class PriceChangeAdmin(admin.ModelAdmin):
     @admin.display(description="New price", ordering="new_amount_cents")
     def new_price(self, obj):
         return format_money(obj.new_amount_cents)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Testimonial)

@@ -6,7 +6,7 @@ class TreatmentsConfig(AppConfig):
     verbose_name = "Treatments catalog"
 
     def ready(self):
-        from .cache import watch
+        from core.cache import watch
 
         # Every change to the catalog retires what the public pages cached of it.
         watch(self)

@@ -8,7 +8,8 @@ treatments. Every function here runs a fixed number of queries, however big the 
 from django.db import transaction
 from django.db.models import Count, Max, Min, Prefetch, Q
 
-from .cache import cached, content_changed
+from core.cache import cached, content_changed
+
 from .models import Category, Plan, PriceChange, Testimonial, Treatment
 
 # Testimonials on the home page (the snapshot keeps these).

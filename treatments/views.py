@@ -1,5 +1,5 @@
 """Public catalog pages. Each runs a fixed number of queries, however many treatments exist,
-and none at all once the catalog is cached (``treatments.cache``): the catalog and category
+and none at all once the catalog is cached (``core.cache``): the catalog and category
 pages read the cached snapshot, a treatment page its cached treatment."""
 
 import json
@@ -8,10 +8,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from core.cache import cached, public_page
+from core.money import decimal_amount
+
 from . import services
-from .cache import cached, public_page
 from .models import Treatment
-from .money import decimal_amount
 
 
 @require_safe

@@ -6,7 +6,7 @@ treatments); a treatment page asks for its further reading through this tag inst
 
 from django import template
 
-from treatments.cache import cached
+from core.cache import cached
 
 from ..models import Article
 

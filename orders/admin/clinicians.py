@@ -7,8 +7,9 @@ the states where checkout is open.
 from django import forms
 from django.contrib import admin
 
+from core.us_states import US_STATES
+
 from ..models import ClinicianProfile
-from ..us_states import US_STATES
 
 
 class ClinicianProfileForm(forms.ModelForm):

@@ -1,15 +1,11 @@
 """Helpers shared by the clinic's admin modules: money, Stripe links, questionnaire
-answers (and the log of who was shown them), tracking links, read-only admin bases.
+answers (and the log of who was shown them), tracking links (the read-only admin bases are in ``core.admin``).
 """
 
 from django.conf import settings
-from django.contrib import admin
-from django.db.models.constants import LOOKUP_SEP
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-
-from treatments.money import format_money_exact
 
 from ..models import QuestionnaireAccess
 
@@ -46,10 +42,6 @@ def log_answers_viewed(request, orders, where):
         QuestionnaireAccess(order_id=order.pk, user=user, username=user.get_username(), where=where)
         for order in orders
     )
-
-
-def dollars(cents):
-    return format_money_exact(cents)
 
 
 def stripe_link(kind, object_id, *, test_order=False):
@@ -129,42 +121,3 @@ def tracking_link(shipment):
             shipment.tracking_number,
         )
     return shipment.tracking_number or "-"
-
-
-class OfferedFiltersOnly:
-    """URL lookups only on the filters the admin offers (its ``list_filter`` and date bar).
-
-    Django's default also lets any lookup on a local field through, so ``?answers__...=Yes``
-    would filter every patient's health answers without showing (or logging) them. Anything
-    else is refused with a 400 (``DisallowedModelAdminLookup``).
-    """
-
-    def lookup_allowed(self, lookup, value, request):
-        offered = {self.date_hierarchy}
-        for item in self.get_list_filter(request):
-            if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
-                offered.add(item.parameter_name)
-            else:
-                offered.add(item[0] if isinstance(item, (list, tuple)) else item)
-        return lookup.split(LOOKUP_SEP)[0] in offered
-
-
-class ReadOnlyModelAdmin(OfferedFiltersOnly, admin.ModelAdmin):
-    """Records written only by ``orders/services`` (or Stripe): staff look, never edit."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class SuperuserOnlyReadOnlyAdmin(ReadOnlyModelAdmin):
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser

@@ -5,17 +5,16 @@ from decimal import Decimal
 
 from django import forms
 
+from core.money import DollarField, cents_from_dollars, format_money_exact
 from treatments.models import MAX_REFILLS
-from treatments.money import DollarField, cents_from_dollars
 
 from ..services.fulfilment import CARRIERS
 from ..services.prescriptions import drafts_for, renewal_drafts
-from .common import dollars
 
 
 class LineChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, line):
-        return f"{line} - {dollars(line.line_total_cents)}/month"
+        return f"{line} - {format_money_exact(line.line_total_cents)}/month"
 
 
 class PrescriptionFields:
@@ -151,12 +150,16 @@ class RefundForm(forms.Form):
     def __init__(self, *args, left_cents=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.left_cents = left_cents
-        self.fields["amount"].help_text = f"At most {dollars(left_cents)} is left to refund."
+        self.fields[
+            "amount"
+        ].help_text = f"At most {format_money_exact(left_cents)} is left to refund."
 
     def clean_amount(self):
         cents = cents_from_dollars(self.cleaned_data["amount"])
         if cents > self.left_cents:
-            raise forms.ValidationError(f"Only {dollars(self.left_cents)} is left to refund.")
+            raise forms.ValidationError(
+                f"Only {format_money_exact(self.left_cents)} is left to refund."
+            )
         return cents
 
 

@@ -9,10 +9,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.admin import ReadOnlyModelAdmin
+
 from ..models import Shipment
 from ..services import OrderError
 from ..services.fulfilment import mark_many_shipped, mark_shipped
-from .common import ReadOnlyModelAdmin, tracking_link
+from .common import tracking_link
 from .forms import BulkShipForm, ShipForm
 
 

@@ -13,9 +13,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyModelAdmin
+
 from ..models import Order, Thread
 from ..services.messages import mark_read_by_care_team, post_staff_message
-from .common import ReadOnlyModelAdmin, log_answers_viewed
+from .common import log_answers_viewed
 from .forms import ReplyForm
 
 

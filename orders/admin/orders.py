@@ -16,6 +16,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
+from core.admin import ReadOnlyModelAdmin
+from core.money import format_money_exact
+
 from ..models import (
     Hold,
     Order,
@@ -31,9 +34,7 @@ from ..services.messages import ask_patient
 from ..services.refunds import refund_order
 from ..services.review import approve_order, decline_order
 from .common import (
-    ReadOnlyModelAdmin,
     can_read_answers,
-    dollars,
     log_answers_viewed,
     render_answers,
     render_flags,
@@ -45,7 +46,7 @@ from .forms import ApproveForm, AskForm, DeclineForm, RefundForm, RenewForm
 
 def refund_outcome(refund):
     """(message, level) telling staff what Stripe answered about ``refund`` so far."""
-    amount = dollars(refund.amount_cents)
+    amount = format_money_exact(refund.amount_cents)
     if refund.status == Refund.Status.SUCCEEDED:
         return f"Refunded {amount}; the patient was emailed.", messages.SUCCESS
     if refund.status == Refund.Status.FAILED:
@@ -110,7 +111,7 @@ class OrderLineInline(ReadOnlyInline):
 
     @admin.display(description="unit price")
     def unit_price(self, line):
-        return dollars(line.unit_amount_cents)
+        return format_money_exact(line.unit_amount_cents)
 
 
 class PaymentInline(ReadOnlyInline):
@@ -119,7 +120,7 @@ class PaymentInline(ReadOnlyInline):
 
     @admin.display(description="amount")
     def amount(self, payment):
-        return dollars(payment.amount_cents)
+        return format_money_exact(payment.amount_cents)
 
     @admin.display(description="Stripe invoice")
     def invoice(self, payment):
@@ -138,7 +139,7 @@ class RefundInline(ReadOnlyInline):
 
     @admin.display(description="amount")
     def amount(self, refund):
-        return dollars(refund.amount_cents)
+        return format_money_exact(refund.amount_cents)
 
     @admin.display(description="Stripe refund")
     def stripe_refund(self, refund):
@@ -320,23 +321,23 @@ class OrderAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="total / month", ordering="total_cents")
     def total(self, order):
-        return dollars(order.total_cents)
+        return format_money_exact(order.total_cents)
 
     @admin.display(description="subtotal")
     def subtotal(self, order):
-        return dollars(order.subtotal_cents)
+        return format_money_exact(order.subtotal_cents)
 
     @admin.display(description="shipping")
     def shipping(self, order):
         return (
-            f"{dollars(order.shipping_cents)} (free shipping)"
+            f"{format_money_exact(order.shipping_cents)} (free shipping)"
             if order.is_free_shipping
-            else dollars(order.shipping_cents)
+            else format_money_exact(order.shipping_cents)
         )
 
     @admin.display(description="left to refund")
     def refundable(self, order):
-        return dollars(order.refundable_cents())
+        return format_money_exact(order.refundable_cents())
 
     @admin.display(description="patient's order page")
     def patient_page(self, order):

@@ -8,9 +8,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyModelAdmin
+from core.money import format_money_exact
+
 from ..models import Hold, Payment, Refund, WebhookEvent
 from ..services.payments import release_hold
-from .common import ReadOnlyModelAdmin, dollars
 
 # --- money and Stripe records (read-only) ---------------------------------------------------
 
@@ -25,7 +27,7 @@ class PaymentAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, payment):
-        return dollars(payment.amount_cents)
+        return format_money_exact(payment.amount_cents)
 
 
 @admin.register(Refund)
@@ -46,7 +48,7 @@ class RefundAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, refund):
-        return dollars(refund.amount_cents)
+        return format_money_exact(refund.amount_cents)
 
 
 @admin.register(WebhookEvent)

@@ -10,6 +10,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
+from core.admin import ReadOnlyModelAdmin, SuperuserOnlyReadOnlyAdmin
+
 from ..models import (
     Order,
     OrderEvent,
@@ -21,8 +23,6 @@ from ..models import (
 from ..services.review import CANCELLED_BEFORE_REVIEW
 from .common import (
     GLANCE_KEYS,
-    ReadOnlyModelAdmin,
-    SuperuserOnlyReadOnlyAdmin,
     age_in_years,
     can_read_answers,
     log_answers_viewed,

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from treatments.money import format_money_exact
+from core.money import format_money_exact
+from core.us_states import STATE_NAMES, US_STATES
 
 from ..emails import queue_order_email
 from ..models import Hold, Order, Payment, QuestionnaireResponse, Shipment
-from ..us_states import STATE_NAMES, US_STATES
 from . import lock_order, record_event, transition
 from .subscriptions import current_period_end
 

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from treatments.money import format_money_exact
+from core.money import format_money_exact
 
 from ..emails import queue_order_email
 from ..gateways import PaymentProviderError, PaymentProviderUnreachable, gateway_for

@@ -23,12 +23,12 @@ from functools import partial
 from django.tasks import task
 from django.utils import timezone
 
-from treatments.money import format_money_exact
+from core.money import format_money_exact
+from core.us_states import STATE_NAMES
 
 from ..emails import queue_order_email
 from ..gateways import PaymentProviderError, gateway_for
 from ..models import ClinicianProfile, Order, OrderLine, Payment, Shipment
-from ..us_states import STATE_NAMES
 from . import OrderError, lock_order, record_event, transaction, transition
 from .prescriptions import drafts_for, write_prescriptions
 from .refunds import cancel_subscription_later, refund_every_payment, request_refund

@@ -1,4 +1,4 @@
-"""Public pages are cached (treatments.cache) and always right.
+"""Public pages are cached (core.cache) and always right.
 
 Warm, every anonymous public page runs at most three queries (none, in fact), and a pinned
 number cold. Whatever staff save shows at once on every page; a draft, a scheduled article
@@ -250,7 +250,7 @@ def test_a_query_string_is_always_rendered(client, seeded, query):
 
 
 def test_the_stored_pages_are_bounded(client, seeded, monkeypatch):
-    from treatments import cache as public_cache
+    from core import cache as public_cache
 
     monkeypatch.setattr(public_cache, "MAX_PAGES", 2)
     monkeypatch.setattr(public_cache, "_pages", {})

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from core.encryption import UndecryptableValue, decrypt, encrypt
 from orders.checks import health_data_keys
-from orders.encryption import UndecryptableValue, decrypt, encrypt
 from orders.models import Message, Order, QuestionnaireResponse, Thread
 from orders.services.review import approve_order
 from tests.orders.clinic import ANSWERS, FLAGS, order_to_review
@@ -83,7 +83,7 @@ def test_encrypted_columns_cannot_be_searched_only_asked_whether_set():
 
 
 def test_a_null_stays_null():
-    from orders.encryption import EncryptedTextField
+    from core.encryption import EncryptedTextField
 
     field = EncryptedTextField(null=True)
     assert field.get_prep_value(None) is None

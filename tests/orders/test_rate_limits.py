@@ -9,9 +9,9 @@ import time
 import pytest
 from django.core.cache import cache
 
+from core.ratelimit import Rate
 from orders.checks import rate_limits_are_rates, rate_limits_are_shared
 from orders.models import Order
-from orders.ratelimit import Rate
 from tests.orders.factories import answers, make_plan
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_the_default_webhook_limit_outlasts_a_stripe_retry_storm(settings):
 
 
 def test_a_cache_that_does_not_answer_lets_requests_through(client, settings, caplog):
-    plan = make_plan()  # before the cache goes: a catalog change needs it (treatments.cache)
+    plan = make_plan()  # before the cache goes: a catalog change needs it (core.cache)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens there once closed
@@ -157,7 +157,7 @@ def test_a_cache_that_does_not_answer_lets_requests_through(client, settings, ca
         }
     }
     limit(settings, cart="1/h")
-    with caplog.at_level(logging.ERROR, logger="orders.ratelimit"):
+    with caplog.at_level(logging.ERROR, logger="core.ratelimit"):
         for _ in range(2):
             assert client.post("/cart/add/", {"plan": plan.pk}).status_code == 302
     assert "Rate limit cart not counted: the cache did not answer" in caplog.text

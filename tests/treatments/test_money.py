@@ -6,7 +6,7 @@ from django.template import Context, Template
 from treatments.models import Plan, PriceChange, Treatment
 from treatments.seed import load_catalog
 from treatments.services import PriceError, change_plan_amount
-from treatments.templatetags.catalog import format_money
+from core.money import format_money
 
 
 @pytest.mark.parametrize(

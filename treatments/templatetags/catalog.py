@@ -1,17 +1,12 @@
-"""Money formatting and live-catalog snippets for any template ({% load catalog %})."""
+"""Live-catalog snippets for any template ({% load catalog %}); money filters are builtins."""
 
 from django import template
 
-from ..money import format_money
+from core.money import format_money
+
 from ..services import catalog_sections
 
 register = template.Library()
-
-
-@register.filter
-def money(cents):
-    """``{{ plan.amount_cents|money }}``: whole dollars without cents, otherwise two decimals."""
-    return format_money(cents)
 
 
 @register.simple_tag

@@ -4,7 +4,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from orders.encryption import is_encrypted_field
+from core.encryption import is_encrypted_field
 
 BATCH = 500
 

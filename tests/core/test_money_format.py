@@ -2,7 +2,7 @@
 
 import pytest
 
-from treatments.money import decimal_amount, format_money, format_money_exact
+from core.money import decimal_amount, format_money, format_money_exact
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """``{% cachedfragment "name" part ... %}...{% endcachedfragment %}``: a piece of a public page
-rendered once per content version and shared by every visitor (see ``treatments.cache``).
+rendered once per content version and shared by every visitor (see ``core.cache``).
 
 Inside the block the per-visitor names (the request, the user, the CSRF token, the CSP
 nonce, messages, the cart count) are blank, so nothing of one visitor can end up in what
@@ -8,7 +8,7 @@ another is served: a fragment that needed them would render without them, visibl
 
 from django import template
 
-from ..cache import cached
+from core.cache import cached
 
 register = template.Library()
 

@@ -15,8 +15,8 @@ This is the part of it we need, in one small module.
 If the cache cannot be reached the request is let through and the failure logged: a Redis
 outage must not stop patients from paying or Stripe from delivering events.
 
-The limiter lives in ``orders`` because the apps may not import the project package
-(DESIGN.md); ``oana`` uses it for the CSP report endpoint.
+The limiter lives in ``core`` (imports no app, every app may import it): checkout, sign-in,
+the webhook and ``oana``'s CSP report endpoint share it.
 """
 
 import hashlib

@@ -1,9 +1,9 @@
-"""The money filters of order pages and emails ({% load orders_tags %})."""
+"""The money filters every template has without {% load %} (core.templatetags.money)."""
 
 import pytest
 from django.template import Context, Template
 
-TEMPLATE = Template("{% load orders_tags %}[{{ cents|dollars }}|{{ cents|dollars_exact }}]")
+TEMPLATE = Template("[{{ cents|money }}|{{ cents|money_exact }}]")
 
 
 @pytest.mark.parametrize("cents, shown", [(2250, "[$22.50|$22.50]"), (2200, "[$22|$22.00]")])

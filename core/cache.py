@@ -23,8 +23,8 @@ Per-visitor parts never enter a shared value: fragments are rendered with the pe
 names blank (``templatetags/public_cache.py``), and a visitor with a session (a cart, a
 sign-in, a message) always gets her page rendered for her, around the cached data.
 
-It lives in ``treatments`` because that app is the bottom of the dependency graph (DESIGN.md:
-articles and orders may import treatments, treatments imports neither).
+It lives in ``core``, the bottom layer every app may import and that imports no app
+(docs/architecture.md): the content apps hand it their app configs from their ``ready()``.
 
 With several processes the cache must be shared (``CACHE_URL=redis://...``, as production
 requires: oana.W001); the local-memory default is per process, right for ``make run`` alone.

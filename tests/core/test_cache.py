@@ -1,4 +1,4 @@
-"""treatments.cache: one content version in the cache, bumped by every change, in every key."""
+"""core.cache: one content version in the cache, bumped by every change, in every key."""
 
 from datetime import timedelta
 
@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.template import Context, Template, TemplateSyntaxError
 from django.utils import timezone
 
-from treatments.cache import VERSION_KEY, cache_key, cached, current_version
+from core.cache import VERSION_KEY, cache_key, cached, current_version
 from treatments.models import Category, Plan, Treatment
 from treatments.seed import load_catalog
 

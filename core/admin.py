@@ -1,0 +1,46 @@
+"""The one read-only admin base: records written by services (or by Stripe, or the worker)
+that staff look at and never edit."""
+
+from django.contrib import admin
+from django.db.models.constants import LOOKUP_SEP
+
+
+class OfferedFiltersOnly:
+    """URL lookups only on the filters the admin offers (its ``list_filter`` and date bar).
+
+    Django's default also lets any lookup on a local field through, so ``?answers__...=Yes``
+    would filter every patient's health answers without showing (or logging) them. Anything
+    else is refused with a 400 (``DisallowedModelAdminLookup``).
+    """
+
+    def lookup_allowed(self, lookup, value, request):
+        offered = {self.date_hierarchy} - {None}
+        for item in self.get_list_filter(request):
+            if isinstance(item, type) and issubclass(item, admin.SimpleListFilter):
+                offered.add(item.parameter_name)
+            else:
+                offered.add(item[0] if isinstance(item, (list, tuple)) else item)
+        return any(lookup == name or lookup.startswith(name + LOOKUP_SEP) for name in offered)
+
+
+class ReadOnlyModelAdmin(OfferedFiltersOnly, admin.ModelAdmin):
+    """Staff look, never add, edit or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SuperuserOnlyReadOnlyAdmin(ReadOnlyModelAdmin):
+    """Read only, and shown to superusers alone (audit logs)."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
