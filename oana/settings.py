@@ -105,6 +105,9 @@ INSTALLED_APPS = [
     "treatments",
     "legal",
     "orders",
+    "payments",
+    "clinic",
+    "patients",
 ]
 
 MIDDLEWARE = [
@@ -201,9 +204,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Patients sign in with a code emailed to them (django-allauth's "login by code"): no
 # password, no sign-up step. Staff keep the admin's own sign-in page; a code requested for a
-# staff email is answered as for an unknown one (orders/accounts.py).
-ACCOUNT_ADAPTER = "orders.accounts.PatientAccountAdapter"
-ACCOUNT_FORMS = {"request_login_code": "orders.accounts.RequestPatientCodeForm"}
+# staff email is answered as for an unknown one (patients/accounts.py).
+ACCOUNT_ADAPTER = "patients.accounts.PatientAccountAdapter"
+ACCOUNT_FORMS = {"request_login_code": "patients.accounts.RequestPatientCodeForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
 ACCOUNT_UNIQUE_EMAIL = True

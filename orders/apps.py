@@ -6,4 +6,4 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self):
-        from . import accounts, checks  # noqa: F401  (registers the sign-in receiver, checks)
+        from orders import checks  # noqa: F401  (registers the system checks)

@@ -10,8 +10,7 @@ from django import forms
 
 from core.money import format_money
 from legal.models import LegalDocument
-
-from .models import OrderConsent
+from orders.models import OrderConsent
 
 CLOSED = (
     "We cannot take orders right now: our terms are being updated. Please try again later, "

@@ -22,6 +22,8 @@ from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
 
+from orders.models import Order
+
 logger = logging.getLogger(__name__)
 
 SUBJECTS = {
@@ -58,8 +60,6 @@ def queue_order_email(order, kind, **extra):
 @task
 def send_order_email(order_id, kind, extra=None):
     """Render and send one order email (runs as a background task)."""
-    from .models import Order
-
     order = (
         Order.objects.prefetch_related("lines", "shipments", "refunds", "prescriptions")
         .filter(pk=order_id)

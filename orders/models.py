@@ -807,7 +807,7 @@ class ClinicianProfile(models.Model):
     """A licensed clinician: who signs prescriptions, and in which states she may treat.
 
     The states Oana serves are the union of the active clinicians' ``licensed_states``
-    (``orders.clinicians.served_states``)."""
+    (``clinic.clinicians.served_states``)."""
 
     class Credentials(models.TextChoices):
         MD = "MD", "MD"

@@ -6,9 +6,9 @@ import time
 from django.conf import settings
 from django.tasks import task
 
-from .gateways import get_gateway
-from .services.messages import follow_up_unanswered
-from .services.reconcile import reconcile
+from patients.services.messages import follow_up_unanswered
+from payments.gateways import get_gateway
+from payments.services.reconcile import reconcile
 
 
 @task

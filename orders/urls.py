@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import account_views, stripe_webhook, views
+from orders import views
+from patients import views as account_views
+from payments import webhook as stripe_webhook
 
 app_name = "orders"
 

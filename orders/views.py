@@ -14,14 +14,16 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from clinic.questionnaire import QuestionnaireForm
 from core.cache import public_page
 from core.ratelimit import RateLimited, check, rate_limit, too_many_requests
-from treatments.models import Plan
-
-from .cart import Cart
-from .consent import ConsentForm
-from .forms import AddressForm
-from .gateways import (
+from orders.cart import Cart
+from orders.consent import ConsentForm
+from orders.forms import AddressForm
+from orders.models import Order
+from orders.services import OrderError
+from orders.services.checkout import place_order, start_payment
+from payments.gateways import (
     PROVIDER_DOWN,
     PaymentProviderError,
     TestModeGateway,
@@ -29,12 +31,9 @@ from .gateways import (
     get_gateway,
     test_mode_session,
 )
-from .models import Order
-from .questionnaire import QuestionnaireForm
-from .services import OrderError
-from .services.checkout import place_order, start_payment
-from .services.payments import record_payment_failure
-from .services.stripe_events import checkout_session_completed
+from payments.services.payments import record_payment_failure
+from payments.services.stripe_events import checkout_session_completed
+from treatments.models import Plan
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Patients signed in, the way her code sign-in leaves her: the order's email proven, her
 orders in her account. (The sign-in itself is tested in tests/orders/test_account_sign_in.py.)"""
 
-from orders.accounts import patient_user_for
+from patients.accounts import patient_user_for
 
 
 def sign_in_patient(client, order):

@@ -1,35 +1,24 @@
-"""The clinic's admin: orders, the clinician review queue, shipments, refunds, audit log.
+"""The orders admin: the order page (with the clinician's and Support's actions), shipments.
 
 Who sees what comes from the groups in ``oana/roles.py``. Everything about money, Stripe
 and status is read-only here: state changes happen only through the forms and actions
-in these modules, which call the verb functions in ``orders/services/`` and show their
+in these modules, which call the verb functions of the services and show their
 ``OrderError`` message instead of failing.
 
 Questionnaire answers are health data: they are shown only to users holding
 ``orders.view_questionnaire`` (Clinicians, superusers), and each time they are shown a
 ``QuestionnaireAccess`` row records who looked at which order, where.
 
-The admin is split by concern, one small module each:
+- ``common``: shared helpers (Stripe links, answers and the log of who saw them, tracking
+  links); the read-only ``ModelAdmin`` bases are in ``core.admin``;
+- ``forms``: the approve, decline, refund, ask, renew, ship and reply forms;
+- ``orders``: the order page, its read-only inlines and its action views;
+- ``fulfilment``: shipments and marking them shipped.
 
-- ``common``: shared helpers (money, Stripe links, answers and the log of who saw them,
-  tracking links) and the read-only ``ModelAdmin`` bases;
-- ``forms``: the approve, decline, refund and ship forms;
-- ``orders``: the order page, its read-only inlines and its approve/decline/refund views;
-- ``review``: health data: the review queue, questionnaire answers and their audit log;
-- ``fulfilment``: shipments and marking them shipped;
-- ``payments``: payments, refunds and Stripe webhook events (read-only), and holds;
-- ``messages``: the care team's inbox and replies to patients.
-- ``clinicians``: clinician profiles (credentials, NPI, licensed states), superusers only.
-
-Django's admin autodiscovery imports ``orders.admin``; importing the modules below is
-what registers their ``ModelAdmin`` classes.
+The other apps register their own admins: ``clinic.admin`` (review queue, answers and their
+audit log, clinician profiles), ``payments.admin`` (payments, refunds, Stripe events,
+holds), ``patients.admin`` (the care team's inbox). Django's admin autodiscovery imports
+``orders.admin``; importing the modules below is what registers their ``ModelAdmin`` classes.
 """
 
-from . import (  # noqa: F401  (registers the admins)
-    clinicians,
-    fulfilment,
-    messages,
-    orders,
-    payments,
-    review,
-)
+from orders.admin import fulfilment, orders  # noqa: F401  (registers the admins)

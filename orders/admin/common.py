@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from ..models import QuestionnaireAccess
+from orders.models import QuestionnaireAccess
 
 READ_ANSWERS = "orders.view_questionnaire"
 # Answers a clinician wants at a glance in the queue (the full set is on the order page).

@@ -5,11 +5,10 @@ from decimal import Decimal
 
 from django import forms
 
+from clinic.services.prescriptions import drafts_for, renewal_drafts
 from core.money import DollarField, cents_from_dollars, format_money_exact
+from orders.services.fulfilment import CARRIERS
 from treatments.models import MAX_REFILLS
-
-from ..services.fulfilment import CARRIERS
-from ..services.prescriptions import drafts_for, renewal_drafts
 
 
 class LineChoiceField(forms.ModelMultipleChoiceField):

@@ -10,12 +10,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from core.admin import ReadOnlyModelAdmin
-
-from ..models import Shipment
-from ..services import OrderError
-from ..services.fulfilment import mark_many_shipped, mark_shipped
-from .common import tracking_link
-from .forms import BulkShipForm, ShipForm
+from orders.admin.common import tracking_link
+from orders.admin.forms import BulkShipForm, ShipForm
+from orders.models import Shipment
+from orders.services import OrderError
+from orders.services.fulfilment import mark_many_shipped, mark_shipped
 
 
 class QueueFilter(admin.SimpleListFilter):

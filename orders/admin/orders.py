@@ -16,10 +16,20 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
+from clinic.services import prescriptions
+from clinic.services.review import approve_order, decline_order
 from core.admin import ReadOnlyModelAdmin
 from core.money import format_money_exact
-
-from ..models import (
+from orders.admin.common import (
+    can_read_answers,
+    log_answers_viewed,
+    render_answers,
+    render_flags,
+    stripe_link,
+    tracking_link,
+)
+from orders.admin.forms import ApproveForm, AskForm, DeclineForm, RefundForm, RenewForm
+from orders.models import (
     Hold,
     Order,
     OrderEvent,
@@ -29,19 +39,9 @@ from ..models import (
     Refund,
     Shipment,
 )
-from ..services import OrderError, prescriptions
-from ..services.messages import ask_patient
-from ..services.refunds import refund_order
-from ..services.review import approve_order, decline_order
-from .common import (
-    can_read_answers,
-    log_answers_viewed,
-    render_answers,
-    render_flags,
-    stripe_link,
-    tracking_link,
-)
-from .forms import ApproveForm, AskForm, DeclineForm, RefundForm, RenewForm
+from orders.services import OrderError
+from patients.services.messages import ask_patient
+from payments.services.refunds import refund_order
 
 
 def refund_outcome(refund):

@@ -7,20 +7,20 @@ with a message a patient or staff member can read when it is not, and moves the 
 only through ``transition``, which writes an ``OrderEvent`` to the order's timeline (who,
 what, data).
 
-Modules, by concern:
+Verbs, by concern (each app keeps its own ``services``):
 
-- ``checkout``: turning a cart and questionnaire answers into a pending order;
-- ``payments``: what Stripe (or the test-mode gateway) tells us: paid, renewal paid,
-  payment failed, subscription changed or cancelled, refunded;
-- ``stripe_events``: Stripe events, stored once and dispatched to ``payments``;
-- ``review``: a clinician approves or declines;
-- ``fulfilment``: shipments go out;
-- ``refunds``: money back, started by staff.
+- ``orders.services.checkout``: a cart and questionnaire answers become a pending order;
+- ``orders.services.fulfilment``: shipments go out;
+- ``orders.services.holds``: reasons an order may not ship, opened and released;
+- ``payments.services``: what Stripe (or the test-mode gateway) tells us and what we ask of
+  it: payments, Stripe events, refunds, subscriptions, reconciliation;
+- ``clinic.services``: a clinician reviews (approves, declines, asks), prescribes, renews;
+- ``patients.services``: messages between her and the care team.
 """
 
 from django.db import transaction
 
-from ..models import Order, OrderEvent
+from orders.models import Order, OrderEvent
 
 
 class OrderError(Exception):
@@ -83,6 +83,21 @@ ACTION_WORDS = {
 }
 
 
+def refuse_unless(allowed, order, action, *, doing=None):
+    """Raise the lifecycle's ``OrderError`` for ``action`` unless ``allowed``, the answer of
+    the order's named predicate (``order.can_refund()``, ``order.can_ask()``...).
+
+    Verbs ask the predicate, not the status: a predicate also says what the table cannot
+    (money left to refund, a decision already made). ``doing`` words the action where
+    ``ACTION_WORDS`` does not fit (a partial refund is not "refunded in full")."""
+    if not allowed:
+        raise OrderError(
+            f"This order cannot be {doing or ACTION_WORDS[action]} now: it is "
+            f"{order.get_status_display().lower()}.",
+            code="wrong_status",
+        )
+
+
 def transition(order, action, kind, *, to=None, message="", actor=None, actor_label="", data=None):
     """Move a locked ``order`` along ``Order.LIFECYCLE`` by ``action``; save and record it.
 
@@ -117,6 +132,7 @@ __all__ = [
     "OrderError",
     "lock_order",
     "record_event",
+    "refuse_unless",
     "transition",
     "transaction",
 ]

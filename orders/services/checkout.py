@@ -9,9 +9,9 @@ import logging
 
 from django.db import transaction
 
-from ..gateways import PaymentProviderError, PaymentProviderUnreachable, params_digest
-from ..models import Order, OrderConsent, OrderLine, QuestionnaireResponse
-from . import OrderError, lock_order, record_event
+from orders.models import Order, OrderConsent, OrderLine, QuestionnaireResponse
+from orders.services import OrderError, lock_order, record_event
+from payments.gateways import PaymentProviderError, PaymentProviderUnreachable, params_digest
 
 logger = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ parcel; refills keep it shipped and only add to the timeline.
 
 from django.utils import timezone
 
-from ..emails import queue_order_email
-from ..models import Order, Shipment
-from . import OrderError, lock_order, transaction, transition
-from .prescriptions import use_refill
+from clinic.services.prescriptions import use_refill
+from orders.emails import queue_order_email
+from orders.models import Order, Shipment
+from orders.services import OrderError, lock_order, transaction, transition
 
 S = Order.Status
 CARRIERS = tuple(Shipment.TRACKING_URLS)

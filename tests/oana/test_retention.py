@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from oana.retention import prune
 from orders.models import QuestionnaireAccess, WebhookEvent
-from orders.services.stripe_events import receive_event
+from payments.services.stripe_events import receive_event
 from tests.orders.clinic import order_to_review
 from tests.staff import staff
 

@@ -40,9 +40,9 @@ def main():
     from django.db import connection
     from django.test import Client
 
-    from orders.gateways import TestModeGateway
     from orders.models import Order
     from orders.services.checkout import start_payment
+    from payments.gateways import TestModeGateway
     from tests.orders.factories import make_order, make_plan
 
     call_command("migrate", verbosity=0)

@@ -12,10 +12,10 @@ from django.tasks import task_backends
 from django.test import TestCase
 from django_tasks_db.backend import DatabaseBackend
 
+from clinic.services.review import approve_order
 from orders.emails import send_order_email
 from orders.models import Refund
-from orders.services.refunds import refund_order, submit_refund
-from orders.services.review import approve_order
+from payments.services.refunds import refund_order, submit_refund
 from tests.orders.clinic import order_to_review
 from tests.staff import staff
 from tests.tasks import queued, run_worker

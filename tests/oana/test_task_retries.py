@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from clinic.services.review import approve_order
 from oana.models import FailedTask, ScheduledJob
 from oana.scheduler import enqueue_due
 from orders.emails import send_order_email
-from orders.services.review import approve_order
 from tests.orders.clinic import order_to_review
 from tests.staff import sign_in, staff
 from tests.tasks import queued, run_worker

@@ -319,7 +319,7 @@ def test_two_nodes_one_database_under_a_mixed_load(cluster):
     run(
         "shell",
         "-c",
-        "from orders.models import Order; from orders.services.review import approve_order; "
+        "from orders.models import Order; from clinic.services.review import approve_order; "
         "from orders.models import ClinicianProfile; "
         "clinician = ClinicianProfile.objects.first().user; "
         f"[approve_order(o, by=clinician) for o in Order.objects.order_by('pk')[:{APPROVED}]]",

@@ -6,12 +6,12 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.text import slugify
 
+from clinic.questionnaire import QUESTION_SETS
 from legal.seed import seed_legal_documents
 from orders.cart import Cart
 from orders.models import ClinicianProfile, Order
-from orders.questionnaire import QUESTION_SETS
 from orders.services.checkout import place_order
-from orders.services.payments import PaidInvoice, complete_checkout
+from payments.services.payments import PaidInvoice, complete_checkout
 from treatments.models import Category, Medicine, Plan, Treatment
 
 _seq = itertools.count(1)

@@ -14,19 +14,19 @@ from django.contrib.auth.models import Group
 from django.db.models import F
 from django.test import TestCase
 
+from clinic.services.prescriptions import renew_prescriptions, submit_renewal
+from clinic.services.review import approve_order, decline_order
 from oana.roles import GROUP_NAMES
 from orders.models import Order
 from orders.services.fulfilment import mark_shipped
-from orders.services.messages import ask_patient, post_patient_message
-from orders.services.payments import (
+from patients.services.messages import ask_patient, post_patient_message
+from payments.services.payments import (
     cancel_order,
     mark_past_due,
     record_renewal_payment,
     update_subscription,
 )
-from orders.services.prescriptions import renew_prescriptions, submit_renewal
-from orders.services.refunds import refund_order
-from orders.services.review import approve_order, decline_order
+from payments.services.refunds import refund_order
 from tests.orders.factories import licensed_clinician, make_order, paid_invoice_for, pay
 
 S = Order.Status

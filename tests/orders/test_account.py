@@ -11,9 +11,9 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from orders.accounts import link_orders
 from orders.models import Order, QuestionnaireAccess, Refund, Shipment, Thread
-from orders.services.messages import follow_up_unanswered, post_staff_message
+from patients.accounts import link_orders
+from patients.services.messages import follow_up_unanswered, post_staff_message
 from tests.orders.clinic import order_to_review
 from tests.orders.factories import make_paid_order, make_plan
 from tests.orders.lifecycle import order_in, perform
@@ -385,8 +385,8 @@ def test_an_answered_or_closed_order_is_not_sent_back(client, test_mode):
 
 def test_the_services_refuse_what_the_forms_would(test_mode):
     from orders.services import OrderError
-    from orders.services.messages import start_thread
-    from orders.services.subscriptions import cancel_at_period_end, pause_refills
+    from patients.services.messages import start_thread
+    from payments.services.subscriptions import cancel_at_period_end, pause_refills
 
     order = perform(order_to_review(), "approve")
     with pytest.raises(OrderError, match="choose what your message is about"):
@@ -406,7 +406,7 @@ def test_the_services_refuse_what_the_forms_would(test_mode):
 
 def test_who_wrote_a_message_as_she_reads_it(test_mode):
     from orders.models import Message
-    from orders.services.messages import post_staff_message, start_thread
+    from patients.services.messages import post_staff_message, start_thread
 
     order = order_to_review()
     thread = start_thread(order, topic="order", body="Hello", by=None)

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from clinic.services.review import approve_order
+from clinic.templatetags.clinic_admin import clinic_numbers
 from orders.models import Hold, Order, Payment, Refund
-from orders.services.messages import ask_patient, start_thread
-from orders.services.review import approve_order
-from orders.templatetags.clinic_admin import clinic_numbers
+from patients.services.messages import ask_patient, start_thread
 from tests.orders.clinic import order_to_review
 from tests.orders.factories import make_order
 from tests.orders.lifecycle import order_in

@@ -3,8 +3,8 @@
 import pytest
 
 from articles.models import Article
+from clinic.services.review import approve_order
 from orders.models import QuestionnaireAccess, Refund, Shipment
-from orders.services.review import approve_order
 from tests.orders.clinic import order_to_review
 from tests.orders.factories import make_plan
 from tests.staff import sign_in, staff

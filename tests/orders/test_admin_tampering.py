@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from clinic.services.review import approve_order
 from orders.models import Order, Shipment
-from orders.services.review import approve_order
 from tests.orders.clinic import approve_form, order_to_review
 from tests.orders.lifecycle import order_in
 from tests.staff import sign_in, staff

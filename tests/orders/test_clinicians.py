@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
+from clinic.clinicians import DEMO_USERNAME, seed_demo_clinician, served_states
 from core.us_states import US_STATES
-from orders.clinicians import DEMO_USERNAME, seed_demo_clinician, served_states
 from orders.models import ClinicianProfile
 from tests.orders.factories import licensed_clinician
 from tests.staff import sign_in, staff

@@ -10,10 +10,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from clinic.services.review import approve_order
 from core.encryption import UndecryptableValue, decrypt, encrypt
 from orders.checks import health_data_keys
 from orders.models import Message, Order, QuestionnaireResponse, Thread
-from orders.services.review import approve_order
 from tests.orders.clinic import ANSWERS, FLAGS, order_to_review
 from tests.staff import staff
 
@@ -256,8 +256,8 @@ def plain_text_of_the_timeline_and_refunds(order):
 
 
 def test_a_clinicians_words_never_reach_the_plain_timeline_or_refunds(settings):
-    from orders.services.messages import ask_patient
-    from orders.services.review import decline_order
+    from clinic.services.review import decline_order
+    from patients.services.messages import ask_patient
     from tests.orders.factories import make_paid_order, make_plan
 
     settings.STRIPE_TEST_MODE = True

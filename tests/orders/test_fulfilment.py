@@ -4,11 +4,11 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
 
+from clinic.services.review import approve_order, decline_order
 from orders.models import Order, Shipment
 from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
-from orders.services.payments import record_renewal_payment
-from orders.services.review import approve_order, decline_order
+from payments.services.payments import record_renewal_payment
 from tests.orders.clinic import order_to_review
 from tests.orders.factories import paid_invoice_for
 from tests.patients import sign_in_patient

@@ -3,9 +3,9 @@
 import pytest
 from django.contrib.messages import get_messages
 
+from clinic.services.review import approve_order
 from orders.models import ClinicianProfile, Order
 from orders.services import OrderError
-from orders.services.review import approve_order
 from tests.orders.clinic import approve_form, order_to_review
 from tests.orders.factories import licensed_clinician
 from tests.staff import sign_in, staff

@@ -7,9 +7,9 @@ from django.contrib.messages import get_messages
 from django.core import mail
 from django.test import TestCase
 
+from clinic.services.review import approve_order, remove_declined_items
 from orders.models import Order, OrderLine, Refund
 from orders.services import OrderError
-from orders.services.review import approve_order, remove_declined_items
 from tests.orders.clinic import approve_form
 from tests.orders.factories import make_paid_order, make_plan
 from tests.orders.stripe_world import paid_order, send

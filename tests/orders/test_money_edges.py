@@ -8,7 +8,7 @@ from orders.models import Hold, Order, Payment, Refund, Shipment, WebhookEvent
 from orders.services import OrderError
 from orders.services.checkout import place_order
 from orders.services.fulfilment import mark_shipped
-from orders.services.refunds import refund_order, request_refund
+from payments.services.refunds import refund_order, request_refund
 from tests.orders.factories import FakeSession, answers, make_order, make_paid_order, make_plan
 from tests.orders.fake_stripe import A_MONTHLY_PRICE
 from tests.orders.lifecycle import perform

@@ -7,10 +7,10 @@ import pytest
 from django.core import mail
 from django.test import TestCase
 
+from clinic.services.prescriptions import drafts_for
+from clinic.services.review import approve_order
 from orders.models import Order, Prescription
 from orders.services import OrderError
-from orders.services.prescriptions import drafts_for
-from orders.services.review import approve_order
 from tests.orders.clinic import approve_form
 from tests.orders.factories import make_paid_order, make_plan
 from tests.patients import sign_in_patient

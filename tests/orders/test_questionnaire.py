@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
+from clinic.questionnaire import QUESTION_SETS, QuestionnaireForm, bmi
 from orders.models import ClinicianProfile, Order
-from orders.questionnaire import QUESTION_SETS, QuestionnaireForm, bmi
 from tests.orders.factories import answers, licensed_clinician, make_plan
 from treatments.models import Treatment
 

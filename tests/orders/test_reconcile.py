@@ -69,7 +69,7 @@ def test_a_changed_subscription_is_brought_in_line(client, fake_stripe):
 def test_refunds_stripe_never_confirmed_are_retried_with_their_key(client, fake_stripe):
     order = paid_order(client, fake_stripe)
     fake_stripe.fail_next("POST", r"^/v1/refunds$", "lost")  # never reached Stripe
-    from orders.services.refunds import refund_order
+    from payments.services.refunds import refund_order
 
     refund = refund_order(order, by=None, amount_cents=2200, reason="Goodwill")
     assert refund.status == Refund.Status.PENDING

@@ -9,10 +9,10 @@ from django.contrib.messages import get_messages
 from django.core import mail
 from django.test import TestCase
 
+from clinic.services.review import approve_order
 from orders.models import Hold, Order, Refund, Shipment
 from orders.services import OrderError
-from orders.services.refunds import cancel_subscription, retry_unsent_refunds, submit_refund
-from orders.services.review import approve_order
+from payments.services.refunds import cancel_subscription, retry_unsent_refunds, submit_refund
 from tests.orders.factories import answers, make_plan
 from tests.orders.fake_stripe import A_MONTHLY_PRICE
 from tests.orders.lifecycle import perform

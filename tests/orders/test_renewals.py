@@ -10,12 +10,12 @@ from django.core import mail
 from django.test import TestCase
 from django.utils import timezone
 
+from clinic.services.prescriptions import drafts_for, end_treatment, renew_prescriptions
+from clinic.services.review import approve_order
 from orders.models import Order, Prescription, RenewalResponse
 from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
-from orders.services.prescriptions import drafts_for, end_treatment, renew_prescriptions
-from orders.services.review import approve_order
-from orders.services.subscriptions import pause_refills, resume_refills
+from payments.services.subscriptions import pause_refills, resume_refills
 from tests.orders.factories import make_plan
 from tests.orders.lifecycle import RENEWAL_ANSWERS
 from tests.orders.stripe_world import paid_order, send

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
 
+from clinic.services.review import approve_order, decline_order
 from orders.models import Order, OrderEvent, QuestionnaireResponse, Refund, Shipment
 from orders.services import OrderError
-from orders.services.review import approve_order, decline_order
 from tests.orders.clinic import approve_form, order_to_review
 from tests.orders.factories import make_order
 from tests.orders.lifecycle import order_in

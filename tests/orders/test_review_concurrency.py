@@ -2,9 +2,9 @@
 
 import pytest
 
+from clinic.services.review import approve_order, decline_order
 from orders.models import Order, Refund, Shipment
 from orders.services import OrderError
-from orders.services.review import approve_order, decline_order
 from tests.orders.clinic import order_to_review
 from tests.orders.concurrency import at_once
 from tests.staff import staff

@@ -4,8 +4,8 @@ takes, the treatments ordered with their medicines, her earlier orders, then eve
 import pytest
 from django.urls import reverse
 
+from clinic.services.review import decline_order
 from orders.models import Order
-from orders.services.review import decline_order
 from tests.orders.factories import answers, make_order, make_plan, pay
 from tests.staff import sign_in, staff
 from treatments.models import Medicine

@@ -4,13 +4,13 @@ import pytest
 
 from orders.models import Order
 from orders.services import OrderError
-from orders.services.payments import (
+from payments.services.payments import (
     cancel_order,
     complete_checkout,
     mark_past_due,
     record_renewal_payment,
 )
-from orders.services.refunds import request_refund
+from payments.services.refunds import request_refund
 from tests.orders.factories import make_order, make_paid_order, make_plan, paid_invoice_for, pay
 from tests.orders.lifecycle import order_in
 from tests.orders.stripe_helpers import completed_session

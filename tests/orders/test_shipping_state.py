@@ -2,8 +2,8 @@
 
 import pytest
 
+from clinic.services.review import approve_order
 from orders.models import Hold, Order, Shipment
-from orders.services.review import approve_order
 from tests.orders.factories import answers, make_plan
 from tests.staff import staff
 

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from orders.checks import stripe_keys_in_production
-from orders.gateways import StripeGateway, get_gateway
+from payments.gateways import StripeGateway, get_gateway
 from tests.commands import run
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,10 +3,10 @@
 import pytest
 from django.template import Context, Template
 
+from core.money import format_money
 from treatments.models import Plan, PriceChange, Treatment
 from treatments.seed import load_catalog
 from treatments.services import PriceError, change_plan_amount
-from core.money import format_money
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ class Command(BaseCommand):
             self.stdout.write("Legal documents: first versions (templates for the lawyer) added.")
         if settings.DEBUG:
             # Development only: a fictional clinician licensed everywhere, so checkout works.
-            from orders.clinicians import seed_demo_clinician
+            from clinic.clinicians import seed_demo_clinician
 
             if seed_demo_clinician():
                 self.stdout.write("Development: added a fictional demo clinician (every state).")

@@ -1,0 +1,44 @@
+"""Holds: a reason an order may not ship until someone deals with it (a dispute, a fraud
+warning, a failed refund, shipping to another state). Each ``Hold.Kind`` names who may
+release it (``orders.models``); ``can_ship()`` refuses while any hold is open."""
+
+from django.utils import timezone
+
+from orders.models import Hold
+from orders.services import record_event
+
+
+def open_hold(order, kind, reason, *, stripe_object_id="", actor_label="Stripe webhook"):
+    """Put ``order`` on hold for Support (once per Stripe object); nothing ships meanwhile."""
+    hold, created = Hold.objects.get_or_create(
+        order=order,
+        kind=kind,
+        stripe_object_id=stripe_object_id,
+        defaults={"reason": reason},
+    )
+    if created:
+        record_event(
+            order,
+            "hold",
+            actor_label=actor_label,
+            data={"hold": hold.pk, "kind": kind, "reason": reason},
+        )
+    return hold
+
+
+def release_hold(hold, *, outcome, by=None, actor_label=""):
+    """Close ``hold`` with its ``outcome``; the order may ship again if nothing else holds it."""
+    if not hold.is_open:
+        return False
+    hold.released_at = timezone.now()
+    hold.released_by = by if getattr(by, "pk", None) else None
+    hold.outcome = outcome
+    hold.save(update_fields=["released_at", "released_by", "outcome"])
+    record_event(
+        hold.order,
+        "hold_released",
+        actor=by,
+        actor_label=actor_label,
+        data={"hold": hold.pk, "kind": hold.kind, "outcome": outcome},
+    )
+    return True
