@@ -113,7 +113,7 @@ worker: install
 
 # The public pages under gunicorn, started by `make serve` itself on PostgreSQL and Redis,
 # against a trivial view on the same stack and a minimal Django project, measured with wrk
-# (bench/run.py; README, Performance). Installs wrk (Debian's package) if it is missing.
+# (bench/run.py; docs/performance.md). Installs wrk (Debian's package) if it is missing.
 bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
 bench: export CACHE_URL ?= redis://127.0.0.1:6379/7
 bench: install

@@ -13,7 +13,7 @@ import sys
 os.environ["OANA_PRODUCTION"] = "1"
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-# Measured with wrk (README, Performance: "The server as shipped"): sync workers (one request
+# Measured with wrk (docs/performance.md, "The server as shipped"): sync workers (one request
 # at a time per process, so an idle worker always takes the next request) kept p99 under
 # 100 ms at 16 connections where two threads per worker let requests queue behind a busy
 # thread (p99 90-670 ms). GUNICORN_THREADS=2 or more switches to gthread, for sites whose
@@ -61,7 +61,7 @@ def on_starting(server):
         print(
             f"Oana refuses to start in production: {error}\n"
             "Production reads its settings from the environment only, never from .env "
-            "(README, Deployment).",
+            "(docs/operations.md, Deployment).",
             file=sys.stderr,
             flush=True,
         )

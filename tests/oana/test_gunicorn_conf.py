@@ -1,4 +1,5 @@
-"""gunicorn.conf.py ships the settings README's "The server as shipped" measured and chose."""
+"""gunicorn.conf.py ships the settings docs/performance.md's "The server as shipped" measured
+and chose."""
 
 import runpy
 from pathlib import Path

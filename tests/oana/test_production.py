@@ -1,5 +1,6 @@
 """The production setup, run for real: collectstatic into a fresh STATIC_ROOT, then gunicorn
-(gunicorn.conf.py) serving the site with DEBUG off, as README's Deployment section says."""
+(gunicorn.conf.py) serving the site with DEBUG off, as docs/operations.md's Deployment section
+says."""
 
 import http.client
 import json

@@ -265,7 +265,7 @@ def test_wrong_codes_lock_out_too_and_a_superuser_unlocks_with_axes_reset_userna
     response = client.post(VERIFY, {"otp_token": app_code(device)})
     assert response.status_code == 429 and LOCKED in response.content.decode()
     assert password_step(Client(REMOTE_ADDR="192.0.2.9"), user.username).status_code == 429
-    # Unlocking (README, Security) lets her in again.
+    # Unlocking (docs/security.md, Lockout) lets her in again.
     call_command("axes_reset_username", user.username)
     call_command("axes_reset_ip", "127.0.0.1")
     sign_in(Client(), user)

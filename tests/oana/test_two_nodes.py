@@ -1,6 +1,6 @@
-"""Two app nodes, one database, one Redis, one worker: the deployment README describes, run
-for real with production settings (DEBUG off) and a bounded mixed load through both nodes at
-once, then an audit of the database and the mail.
+"""Two app nodes, one database, one Redis, one worker: the deployment docs/operations.md
+describes ("More than one machine"), run for real with production settings (DEBUG off) and a
+bounded mixed load through both nodes at once, then an audit of the database and the mail.
 
 - Stripe is the tests' fake Stripe server; the nodes reach it over HTTP.
 - Email goes to a small SMTP sink in this process.
