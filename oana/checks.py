@@ -33,7 +33,7 @@ def periodic_tasks_are_tasks(app_configs, **kwargs):
                 Error(
                     f"PERIODIC_TASKS: {path!r} every {seconds!r} seconds is not a task "
                     "(a function decorated with @task) with a positive interval.",
-                    hint="See oana/settings.py and README, Background work.",
+                    hint="See oana/settings.py and docs/operations.md, Background work.",
                     id="oana.E007",
                 )
             )

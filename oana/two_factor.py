@@ -211,7 +211,7 @@ def enrol(request, site):
     if user is None:
         return HttpResponseRedirect(reverse("admin:login"))
     if has_authenticator(user):
-        # Replacing an authenticator takes a superuser (README: a lost phone).
+        # Replacing an authenticator takes a superuser (docs/security.md: a lost phone).
         return HttpResponseRedirect(reverse("admin:staff_verify"))
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     if device is None:

@@ -32,7 +32,7 @@ def health_data_keys(app_configs, **kwargs):
                 "FIELD_ENCRYPTION_KEYS is not set: questionnaire answers and clinicians' notes "
                 "cannot be encrypted or read.",
                 hint="Set FIELD_ENCRYPTION_KEYS in the environment (see .env.example and "
-                "README, Security). Keep the keys with the backups, but apart from them.",
+                "docs/security.md). Keep the keys with the backups, but apart from them.",
                 id="oana.E002",
             )
         ]
@@ -53,7 +53,7 @@ def health_data_keys(app_configs, **kwargs):
         errors.append(
             Error(
                 "FIELD_ENCRYPTION_KEYS contains the development key, which is public.",
-                hint="Use keys of your own in production (README, Security: rotating keys).",
+                hint="Use keys of your own in production (docs/security.md: rotating the key).",
                 id="oana.E004",
             )
         )
@@ -86,7 +86,7 @@ def rate_limits_are_shared(app_configs, **kwargs):
                 "The default cache is not shared between processes: rate limits would be "
                 "counted per process (and the dummy cache counts nothing), and a price saved "
                 "in one process would leave the other processes' cached pages stale.",
-                hint="Set CACHE_URL=redis://host:6379/1 (README, Security).",
+                hint="Set CACHE_URL=redis://host:6379/1 (docs/security.md).",
                 id="oana.W001",
             )
         ]

@@ -1,7 +1,7 @@
 """The seed catalog: four categories, ten treatments, their monthly plans and four testimonials.
 
 The data (and the patient information prose) lives in ``content/catalog.toml``, the way
-articles keep their seed as Markdown; this module only loads it. Prices come from the catalog table in DESIGN.md; where the source only gave a category range the
+articles keep their seed as Markdown; this module only loads it. Prices come from the catalog table in docs/design.md; where the source only gave a category range the
 individual price is a placeholder inside that range. The patient information is deliberately sober:
 what a medicine is, how it helps, how it is used, common side effects and who should not use it,
 with no statistics or claims of our own.

@@ -3,7 +3,7 @@
 ``tests/data/magnesium-and-insulin-resistance.txt`` is a verbatim copy of the source the
 article was written from. Every line of it (paragraph, list item, table row, FAQ question
 and answer) must appear, whitespace aside, in the text of the rendered page's ``<main>``,
-and in the source's order; only the page chrome DESIGN.md lists is left out.
+and in the source's order; only the page chrome docs/design.md lists is left out.
 """
 
 from html.parser import HTMLParser
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 SOURCE = Path(__file__).resolve().parents[1] / "data" / "magnesium-and-insulin-resistance.txt"
 URL = "/articles/magnesium-and-insulin-resistance/"
 
-# Page chrome of the page the text was copied from (DESIGN.md, "Not part of the article").
+# Page chrome of the page the text was copied from (docs/design.md, "Not part of the article").
 CHROME = {
     "Free shipping on all treatments. See treatments",
     "The ONLY MINERAL that Lowers Insulin Resistance (pretty quick)",

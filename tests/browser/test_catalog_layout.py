@@ -51,7 +51,7 @@ LAYOUT_PROBLEMS = """() => {
 
 
 # WCAG AA contrast of every piece of text in <main> against the background behind it
-# (a gradient counts as its darker end, the blush; the palette is in DESIGN.md).
+# (a gradient counts as its darker end, the blush; the palette is in docs/design.md).
 CONTRAST_PROBLEMS = """() => {
   const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
   const lum = ([r, g, b]) => {

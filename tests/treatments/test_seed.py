@@ -1,4 +1,4 @@
-"""The seed catalog matches DESIGN.md and can be loaded again without undoing staff edits."""
+"""The seed catalog matches docs/design.md and can be loaded again without undoing staff edits."""
 
 import re
 
@@ -22,7 +22,7 @@ UNSAFE_IN_PREGNANCY = {
     for t in TREATMENTS
 }
 
-# DESIGN.md, "Catalog (seed data)": category, treatment, dollars per month.
+# docs/design.md, "Catalog (seed data)": category, treatment, dollars per month.
 DESIGN_CATALOG = [
     ("Insulin Sensitizers", "Oral Metformin ER", 22),
     ("Insulin Sensitizers", "Metformin & Spironolactone pack", 32),
@@ -45,7 +45,7 @@ def test_seed_matches_the_design_catalog():
         .select_related("treatment__category")
         .order_by("treatment__category__order", "treatment__display_order")
     ]
-    # Integer cents: no float ever stands between DESIGN.md's dollars and the database.
+    # Integer cents: no float ever stands between docs/design.md's dollars and the database.
     assert rows == [(category, name, dollars * 100) for category, name, dollars in DESIGN_CATALOG]
     assert Treatment.objects.public().count() == 10
     assert all(p.name == "Monthly" and p.interval == "month" for p in Plan.objects.all())

@@ -1,4 +1,4 @@
-"""Move every encrypted value to the first key of FIELD_ENCRYPTION_KEYS (README, Security)."""
+"""Move every encrypted value to the first key of FIELD_ENCRYPTION_KEYS (docs/security.md)."""
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
