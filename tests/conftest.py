@@ -3,16 +3,16 @@
 - ``stripe_api``: the real ``stripe`` library pointed at a local HTTP server;
 - ``fake_stripe``: that server playing Stripe, with Stripe's shapes and idempotency rules;
 - ``test_mode``: the local test-mode checkout instead of Stripe;
-- ``webhook_secret``: the endpoint secret that ``tests.orders.stripe_helpers`` signs with;
-- ``admin_user``/``admin_client``: pytest-django's, but a superuser made by ``tests.staff``
-  and signed in through ``tests.staff.sign_in`` (password and second factor);
+- ``webhook_secret``: the endpoint secret that ``tests.support.stripe_helpers`` signs with;
+- ``admin_user``/``admin_client``: pytest-django's, but a superuser made by ``tests.support.staff``
+  and signed in through ``tests.support.staff.sign_in`` (password and second factor);
 - every test starts with an empty cache (rate-limit counts) and a fast password hasher.
 """
 
 import pytest
 from django.db import connection
 
-from tests.orders.stripe_helpers import WEBHOOK_SECRET
+from tests.support.stripe_helpers import WEBHOOK_SECRET
 
 
 def pytest_collection_modifyitems(config, items):
@@ -49,11 +49,11 @@ def stripe_api(settings, httpserver, webhook_secret):
 
 @pytest.fixture
 def fake_stripe(stripe_api, settings):
-    """A stateful fake of Stripe's API (tests/orders/fake_stripe.py) behind ``stripe_api``.
+    """A stateful fake of Stripe's API (tests/support/fake_stripe.py) behind ``stripe_api``.
 
     Every object it answers with must have Stripe's shape: checked after the test.
     """
-    from tests.orders.fake_stripe import FakeStripe
+    from tests.support.fake_stripe import FakeStripe
 
     # Long enough that a loaded CI machine never times out by accident; the fake's "timeout"
     # answers come a second later than that.
@@ -83,7 +83,7 @@ def _isolated(settings):
 
 @pytest.fixture
 def admin_user(db):
-    from tests.staff import staff
+    from tests.support.staff import staff
 
     return staff("superuser", "admin")
 
@@ -93,7 +93,7 @@ def admin_client(db, admin_user):
     """A client of its own (the ``client`` fixture stays anonymous), signed in as a superuser."""
     from django.test import Client
 
-    from tests.staff import sign_in
+    from tests.support.staff import sign_in
 
     return sign_in(Client(), admin_user)
 
@@ -101,7 +101,7 @@ def admin_client(db, admin_user):
 @pytest.fixture
 def task_queue(settings, monkeypatch):
     """Production's tasks backend (django-tasks-db's queue in the database) instead of the
-    immediate one: an enqueued task waits for ``tests.tasks.run_worker``. The schedule is
+    immediate one: an enqueued task waits for ``tests.support.tasks.run_worker``. The schedule is
     empty unless the test sets ``settings.PERIODIC_TASKS``."""
     settings.TASKS = {"default": {"BACKEND": settings.TASKS_DATABASE_BACKEND}}
     settings.PERIODIC_TASKS = []

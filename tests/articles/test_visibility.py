@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Article, Topic
-from tests.staff import sign_in
+from tests.support.staff import sign_in
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ def staff_sign_in(page, user, password=None, *, expect_panel=True):
     """Sign ``user`` in through the browser as staff do: the password on the admin's sign-in
     page, then the code from her authenticator app (set up for her if she has none; the code
     is computed from its secret), on the second-factor page. The one way browser tests sign
-    staff in (``tests.staff.sign_in`` is the same for the test client)."""
-    from tests.staff import PASSWORD, app_code, authenticator
+    staff in (``tests.support.staff.sign_in`` is the same for the test client)."""
+    from tests.support.staff import PASSWORD, app_code, authenticator
 
     password = password or PASSWORD
     device = authenticator(user)

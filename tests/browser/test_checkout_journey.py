@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from orders.models import Order
 from tests.browser.helpers import answer_questionnaire
-from tests.orders.factories import make_plan
+from tests.support.factories import make_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from orders.models import Order, QuestionnaireAccess, Shipment
 from tests.browser.helpers import patient_sign_in, staff_sign_in
-from tests.orders.clinic import order_to_review
-from tests.staff import staff
+from tests.support.clinic import order_to_review
+from tests.support.staff import staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

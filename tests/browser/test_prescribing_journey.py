@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from orders.models import Order, Prescription, Refund
 from tests.browser.helpers import answer_questionnaire, patient_sign_in, staff_sign_in
-from tests.orders.factories import make_plan
-from tests.staff import staff
+from tests.support.factories import make_plan
+from tests.support.staff import staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

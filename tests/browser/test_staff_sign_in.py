@@ -10,8 +10,8 @@ from django_otp.oath import totp
 from playwright.sync_api import expect
 
 from orders.models import QuestionnaireAccess
-from tests.orders.clinic import order_to_review
-from tests.staff import PASSWORD, staff
+from tests.support.clinic import order_to_review
+from tests.support.staff import PASSWORD, staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

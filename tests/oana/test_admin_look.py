@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 
-from tests.orders.clinic import order_to_review
-from tests.staff import sign_in, staff
+from tests.support.clinic import order_to_review
+from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
 CSS = Path(settings.BASE_DIR) / "static" / "css" / "clinic-admin.css"

@@ -15,9 +15,9 @@ from django.urls import reverse
 
 from oana.roles import ROLES
 from orders.models import Order, QuestionnaireResponse
-from tests.orders.clinic import FLAGS, order_to_review
-from tests.orders.lifecycle import every_transition, order_in
-from tests.staff import sign_in, staff
+from tests.support.clinic import FLAGS, order_to_review
+from tests.support.lifecycle import every_transition, order_in
+from tests.support.staff import sign_in, staff
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 

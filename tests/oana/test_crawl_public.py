@@ -123,8 +123,8 @@ def test_every_public_link_opens_with_get_and_head(client, settings):
 
 def test_every_link_a_signed_in_patient_sees_opens(client, settings, test_mode):
     """Her account, her orders in every state, their messages: no 5xx, no 404 links."""
-    from tests.orders.lifecycle import every_transition
-    from tests.patients import sign_in_patient
+    from tests.support.lifecycle import every_transition
+    from tests.support.patients import sign_in_patient
 
     orders = [order for _, order in every_transition()]
     for order in orders:

@@ -13,7 +13,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from tests.commands import run
+from tests.support.commands import run
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands import run
+from tests.support.commands import run
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 MAKE = shutil.which("make")

@@ -13,8 +13,8 @@ from django.utils import timezone
 from oana.retention import prune
 from orders.models import QuestionnaireAccess, WebhookEvent
 from payments.services.stripe_events import receive_event
-from tests.orders.clinic import order_to_review
-from tests.staff import staff
+from tests.support.clinic import order_to_review
+from tests.support.staff import staff
 
 pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)

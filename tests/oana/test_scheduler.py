@@ -15,8 +15,8 @@ from oana.models import ScheduledJob
 from oana.scheduler import enqueue_due
 from oana.tasks import prune_retention
 from orders.models import WebhookEvent
-from tests.orders.concurrency import at_once
-from tests.tasks import queued, stop_the_worker, waits
+from tests.support.concurrency import at_once
+from tests.support.tasks import queued, stop_the_worker, waits
 
 pytestmark = [pytest.mark.usefixtures("task_queue"), pytest.mark.django_db]
 

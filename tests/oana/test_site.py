@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
-from tests.commands import run
+from tests.support.commands import run
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 

@@ -43,7 +43,7 @@ def main():
     from orders.models import Order
     from orders.services.checkout import start_payment
     from payments.gateways import TestModeGateway
-    from tests.orders.factories import make_order, make_plan
+    from tests.support.factories import make_order, make_plan
 
     call_command("migrate", verbosity=0)
     orders = [make_order(make_plan(f"Treatment {n}")) for n in range(WRITERS)]

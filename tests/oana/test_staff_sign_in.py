@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from oana.middleware import STAFF_SEEN, STAFF_STARTED
 from oana.two_factor import FRESH_CODES, PENDING, PENDING_SECONDS, new_recovery_codes
 from tests.oana.test_site import PRODUCTION_ENV, run_manage
-from tests.staff import PASSWORD, app_code, authenticator, sign_in, staff
+from tests.support.staff import PASSWORD, app_code, authenticator, sign_in, staff
 
 pytestmark = pytest.mark.django_db
 

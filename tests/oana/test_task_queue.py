@@ -16,15 +16,15 @@ from clinic.services.review import approve_order
 from orders.emails import send_order_email
 from orders.models import Refund
 from payments.services.refunds import refund_order, submit_refund
-from tests.orders.clinic import order_to_review
-from tests.staff import staff
-from tests.tasks import queued, run_worker
+from tests.support.clinic import order_to_review
+from tests.support.staff import staff
+from tests.support.tasks import queued, run_worker
 
 pytestmark = pytest.mark.usefixtures("test_mode", "task_queue")
 
 
 def test_production_defaults_to_the_database_queue_and_local_runs_to_the_immediate_backend():
-    from tests.commands import BASE_DIR, run
+    from tests.support.commands import BASE_DIR, run
 
     code = "from django.conf import settings; print(settings.TASKS['default']['BACKEND'])"
     local = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "oana.settings", "DEBUG": "true"}

@@ -15,9 +15,9 @@ from clinic.services.review import approve_order
 from oana.models import FailedTask, ScheduledJob
 from oana.scheduler import enqueue_due
 from orders.emails import send_order_email
-from tests.orders.clinic import order_to_review
-from tests.staff import sign_in, staff
-from tests.tasks import queued, run_worker
+from tests.support.clinic import order_to_review
+from tests.support.staff import sign_in, staff
+from tests.support.tasks import queued, run_worker
 
 pytestmark = [pytest.mark.usefixtures("test_mode", "task_queue"), pytest.mark.django_db]
 

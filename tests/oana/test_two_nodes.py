@@ -29,9 +29,9 @@ from django.db import connection
 
 from tests.oana.test_production_start import BASE_DIR, BIN, free_port, start, stop
 from tests.oana.test_site import PRODUCTION_ENV
-from tests.orders.factories import answers
-from tests.orders.fake_stripe import FakeStripe
-from tests.orders.stripe_helpers import WEBHOOK_SECRET, event, signed_header
+from tests.support.factories import answers
+from tests.support.fake_stripe import FakeStripe
+from tests.support.stripe_helpers import WEBHOOK_SECRET, event, signed_header
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db]
 

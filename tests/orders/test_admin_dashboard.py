@@ -9,10 +9,10 @@ from clinic.services.review import approve_order
 from clinic.templatetags.clinic_admin import clinic_numbers
 from orders.models import Hold, Order, Payment, Refund
 from patients.services.messages import ask_patient, start_thread
-from tests.orders.clinic import order_to_review
-from tests.orders.factories import make_order
-from tests.orders.lifecycle import order_in
-from tests.staff import sign_in, staff
+from tests.support.clinic import order_to_review
+from tests.support.factories import make_order
+from tests.support.lifecycle import order_in
+from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
 

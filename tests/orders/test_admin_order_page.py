@@ -5,8 +5,8 @@ import re
 import pytest
 
 from orders.models import WebhookEvent
-from tests.orders.factories import make_order
-from tests.staff import sign_in, staff
+from tests.support.factories import make_order
+from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ import pytest
 from articles.models import Article
 from clinic.services.review import approve_order
 from orders.models import QuestionnaireAccess, Refund, Shipment
-from tests.orders.clinic import order_to_review
-from tests.orders.factories import make_plan
-from tests.staff import sign_in, staff
+from tests.support.clinic import order_to_review
+from tests.support.factories import make_plan
+from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
 

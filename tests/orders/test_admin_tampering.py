@@ -7,9 +7,9 @@ from django.test import Client
 
 from clinic.services.review import approve_order
 from orders.models import Order, Shipment
-from tests.orders.clinic import approve_form, order_to_review
-from tests.orders.lifecycle import order_in
-from tests.staff import sign_in, staff
+from tests.support.clinic import approve_form, order_to_review
+from tests.support.lifecycle import order_in
+from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
 S = Order.Status

@@ -14,8 +14,8 @@ import pytest
 from django.test import Client
 
 from orders.models import Order, OrderEvent, Payment, WebhookEvent
-from tests.orders.factories import answers, make_plan
-from tests.orders.stripe_helpers import (
+from tests.support.factories import answers, make_plan
+from tests.support.stripe_helpers import (
     WEBHOOK_SECRET,
     completed_session,
     deliver,

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.orders.factories import make_plan
+from tests.support.factories import make_plan
 from treatments.models import Plan
 
 pytestmark = pytest.mark.django_db

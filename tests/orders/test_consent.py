@@ -7,8 +7,8 @@ from django.utils import timezone
 from legal.models import LegalDocument
 from legal.seed import seed_legal_documents
 from orders.models import Order, OrderConsent
-from tests.orders.factories import answers, make_plan
-from tests.staff import sign_in, staff
+from tests.support.factories import answers, make_plan
+from tests.support.staff import sign_in, staff
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from orders.models import Order
-from tests.orders.factories import answers, make_paid_order, make_plan
+from tests.support.factories import answers, make_paid_order, make_plan
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from orders.emails import queue_order_email, send_order_email
 from orders.models import Order
 from payments.services.payments import cancel_order, mark_past_due
 from payments.services.refunds import refund_order
-from tests.orders.factories import make_order, make_paid_order, make_plan, pay
-from tests.orders.lifecycle import order_in
+from tests.support.factories import make_order, make_paid_order, make_plan, pay
+from tests.support.lifecycle import order_in
 
 S = Order.Status
 

@@ -9,10 +9,10 @@ from orders.models import Order, Shipment
 from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
 from payments.services.payments import record_renewal_payment
-from tests.orders.clinic import order_to_review
-from tests.orders.factories import paid_invoice_for
-from tests.patients import sign_in_patient
-from tests.staff import sign_in, staff
+from tests.support.clinic import order_to_review
+from tests.support.factories import paid_invoice_for
+from tests.support.patients import sign_in_patient
+from tests.support.staff import sign_in, staff
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 S = Order.Status

@@ -5,7 +5,7 @@ import pytest
 
 from orders.models import Order, Shipment
 from orders.services import OrderError, transition
-from tests.orders.lifecycle import DRIVERS, every_transition, order_in, perform
+from tests.support.lifecycle import DRIVERS, every_transition, order_in, perform
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 S = Order.Status

@@ -13,9 +13,9 @@ from orders.models import Order, Refund
 from orders.services import OrderError
 from patients.services.messages import ask_patient
 from payments.services.refunds import refund_order
-from tests.orders.clinic import order_to_review
-from tests.orders.lifecycle import perform
-from tests.staff import sign_in, staff
+from tests.support.clinic import order_to_review
+from tests.support.lifecycle import perform
+from tests.support.staff import sign_in, staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_mode")]
 

@@ -3,9 +3,9 @@
 import pytest
 
 from orders.models import Order
-from tests.orders.factories import make_order, make_paid_order, make_plan
-from tests.orders.lifecycle import order_in
-from tests.patients import sign_in_patient
+from tests.support.factories import make_order, make_paid_order, make_plan
+from tests.support.lifecycle import order_in
+from tests.support.patients import sign_in_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_the_success_page_names_her_only_in_her_own_browser(client, test_mode):
     order = make_paid_order()
     html = client.get(f"/checkout/success/?order={order.public_id}").content.decode()
     assert "Thank you</h1>" in html and "Jane Patient" not in html and order.email not in html
-    from tests.patients import sign_in_patient
+    from tests.support.patients import sign_in_patient
 
     sign_in_patient(client, order)
     html = client.get(f"/checkout/success/?order={order.public_id}").content.decode()

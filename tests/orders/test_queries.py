@@ -5,9 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orders.models import Order, Shipment
-from tests.orders.factories import answers, make_paid_order, make_plan
-from tests.orders.lifecycle import order_in
-from tests.patients import sign_in_patient
+from tests.support.factories import answers, make_paid_order, make_plan
+from tests.support.lifecycle import order_in
+from tests.support.patients import sign_in_patient
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 

@@ -11,9 +11,9 @@ from payments.services.payments import (
     record_renewal_payment,
 )
 from payments.services.refunds import request_refund
-from tests.orders.factories import make_order, make_paid_order, make_plan, paid_invoice_for, pay
-from tests.orders.lifecycle import order_in
-from tests.orders.stripe_helpers import completed_session
+from tests.support.factories import make_order, make_paid_order, make_plan, paid_invoice_for, pay
+from tests.support.lifecycle import order_in
+from tests.support.stripe_helpers import completed_session
 
 pytestmark = pytest.mark.django_db
 S = Order.Status

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from orders.checks import stripe_keys_in_production
 from payments.gateways import StripeGateway, get_gateway
-from tests.commands import run
+from tests.support.commands import run
 
 ROOT = Path(__file__).resolve().parents[2]
 

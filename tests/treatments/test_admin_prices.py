@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from articles.seed import load_articles
-from tests.staff import sign_in
+from tests.support.staff import sign_in
 from treatments.models import Plan, PriceChange, Treatment
 from treatments.seed import load_catalog
 

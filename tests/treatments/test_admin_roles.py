@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.staff import sign_in, staff
+from tests.support.staff import sign_in, staff
 from tests.treatments.test_admin_prices import change_url, form_data, post_plan_price
 from treatments.models import Category, Plan, PriceChange, Treatment
 from treatments.seed import load_catalog

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from tests.staff import sign_in, staff
+from tests.support.staff import sign_in, staff
 from treatments.models import DrugClass, Medicine, Treatment
 from treatments.seed import link_medicines, load_catalog, read_catalog
 

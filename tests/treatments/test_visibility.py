@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from articles.seed import load_articles
 from orders.models import Order
-from tests.orders.factories import make_order
-from tests.patients import sign_in_patient
-from tests.staff import sign_in
+from tests.support.factories import make_order
+from tests.support.patients import sign_in_patient
+from tests.support.staff import sign_in
 from treatments.models import Plan, Treatment
 from treatments.seed import load_catalog
 from treatments.services import change_plan_amount
