@@ -302,7 +302,8 @@ PERIODIC_TASKS = [
     ("orders.tasks.follow_up_questions", 60 * 60),
     # prune_retention: expired sessions, old webhook payloads, the old access log.
     ("oana.tasks.prune_retention", 24 * 60 * 60),
-    # The queue's own finished rows (TASK_RESULT_RETENTION_DAYS, FAILED_TASK_RETENTION_DAYS).
+    # The queue's own finished rows (TASK_RESULT_RETENTION_DAYS, FAILED_TASK_RETENTION_DAYS),
+    # by django-tasks-db's prune_db_task_results.
     ("oana.tasks.prune_task_results", 24 * 60 * 60),
 ]
 STRIPE_RECONCILE_WINDOW_SECONDS = env.int("STRIPE_RECONCILE_WINDOW_SECONDS", default=2 * 86400)

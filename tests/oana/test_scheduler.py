@@ -133,10 +133,21 @@ def test_the_periodic_tasks_do_their_jobs(settings, fake_stripe):
     settings.STRIPE_TEST_MODE = True
     assert reconcile_with_stripe.call() == {"skipped": "no Stripe keys (local test mode)"}
     assert follow_up_questions.call() == {"reminded": [], "declined": []}
-    stop_the_worker.enqueue()
-    old = timezone.now() - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS + 1)
-    DBTaskResult.objects.update(status="SUCCESSFUL", finished_at=old)
-    stop_the_worker.enqueue()
-    DBTaskResult.objects.filter(finished_at=None).update(status="FAILED", finished_at=old)
-    assert prune_task_results.call() == {"successful deleted": 1, "failed deleted": 0}
-    assert [row.status for row in queued()] == ["FAILED"]
+    now = timezone.now()
+    old = now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS + 1)
+    very_old = now - timedelta(days=settings.FAILED_TASK_RETENTION_DAYS + 1)
+    for status, finished_at in [
+        ("SUCCESSFUL", old),  # deleted
+        ("SUCCESSFUL", now),
+        ("FAILED", old),  # still listed for staff
+        ("FAILED", very_old),  # deleted
+        ("READY", None),
+    ]:
+        stop_the_worker.enqueue()
+        DBTaskResult.objects.filter(status="READY").update(status=status, finished_at=finished_at)
+    prune_task_results.call()  # django-tasks-db's prune_db_task_results
+    assert sorted((row.status, row.finished_at) for row in queued() if row.finished_at) == [
+        ("FAILED", old),
+        ("SUCCESSFUL", now),
+    ]
+    assert len(queued()) == 3
