@@ -1,4 +1,5 @@
-"""Periodic jobs of the project itself, run by the worker (``settings.PERIODIC_TASKS``)."""
+"""Periodic jobs of the project itself, enqueued by the scheduler (``settings.PERIODIC_TASKS``)
+and run by the worker."""
 
 from django.conf import settings
 from django.core.management import call_command
