@@ -29,13 +29,14 @@ FIND_PYTHON = for c in $(PYTHON_CANDIDATES); do \
 	    command -v $$c; exit 0; fi; done; exit 1
 NO_PYTHON = echo "Oana needs Python 3.12 or newer; none of: $(PYTHON_CANDIDATES) is. Install Python 3.12+ and try again." >&2; exit 1
 
-.PHONY: help run serve worker bench test test-postgres lint seed migrate clean install install-test which-python lock
+.PHONY: help run serve worker scheduler bench test test-postgres lint seed migrate clean install install-test which-python lock
 
 help:
 	@echo "make run     - create .venv, install, migrate, load seed content, serve http://$(HOST):$(PORT)"
 	@echo "make test    - install test dependencies and run the whole suite"
 	@echo "make serve   - production: deploy checks, collectstatic, migrate, gunicorn (settings from the environment, never .env)"
-	@echo "make worker  - production: the task worker (emails, refunds, the schedule, retries), beside make serve"
+	@echo "make worker  - production: the task worker (emails, refunds, retries), beside make serve"
+	@echo "make scheduler - production: enqueues the periodic jobs for the worker, beside make serve"
 	@echo "make lint    - ruff check, ruff format --check, missing-migration check"
 	@echo "make bench   - public pages under gunicorn (as make serve) vs two trivial views, with wrk"
 	@echo "make lock    - re-resolve pyproject's ranges into uv.lock and requirements/*.txt"
@@ -102,14 +103,24 @@ serve: install
 	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py oana.wsgi
 
-# Production's task worker, beside `make serve` (as many as you like, on any machine that reaches
-# the database): the same environment handling and deployment checks, then the queue's worker,
-# which also enqueues the periodic jobs (settings.PERIODIC_TASKS) and retries failed tasks. It
-# does not migrate: `make serve` does.
+# Production's background work, beside `make serve`, with the same environment handling and
+# deployment checks (neither migrates: `make serve` does). Two targets, one long-running process
+# each, so that a supervisor starts, stops and restarts each on its own, with no shell script
+# between them passing signals on. Stop either with SIGTERM to its process group (as systemd
+# does; make itself does not pass SIGTERM on): the worker finishes the task at hand.
+# - worker: django-tasks-db's own worker (db_worker) runs the queue; a failed task is retried
+#   (oana/retries.py). As many as you like, on any machine that reaches the database.
+# - scheduler: enqueues the periodic jobs (settings.PERIODIC_TASKS) when they are due. Run one
+#   (more are safe: each run is enqueued once); without it nothing periodic happens.
 worker: export OANA_PRODUCTION := 1
 worker: install
 	$(PY) manage.py check --deploy --fail-level WARNING
-	$(PY) manage.py run_worker
+	$(PY) manage.py db_worker
+
+scheduler: export OANA_PRODUCTION := 1
+scheduler: install
+	$(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) manage.py run_scheduler
 
 # The public pages under gunicorn, started by `make serve` itself on PostgreSQL and Redis,
 # against a trivial view on the same stack and a minimal Django project, measured with wrk

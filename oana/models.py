@@ -9,8 +9,8 @@ from django_tasks_db.models import DBTaskResult
 class ScheduledJob(models.Model):
     """When a periodic task (``settings.PERIODIC_TASKS``) was last put on the queue.
 
-    One row per task path. The worker that enqueues a due task updates its row in the same
-    transaction, with the row locked, so two workers never enqueue the same run (see
+    One row per task path. The scheduler that enqueues a due task updates its row in the same
+    transaction, with the row locked, so two schedulers never enqueue the same run (see
     ``oana.scheduler``).
     """
 

@@ -1,11 +1,12 @@
 """Retries of the queue's failed tasks: automatic with backoff, then by staff.
 
-django-tasks-db marks a task that raised as failed and never runs it again. Here, when the
-worker reports a failed task (Django's ``task_finished`` signal), the row goes back on the
-queue to run after TASK_RETRY_BACKOFF_SECONDS, then twice that, and so on, until it has been
-tried TASK_MAX_ATTEMPTS times (its attempts are the workers that claimed it). Then it stays
-failed, with its traceback, and is listed in the admin (Oana > Failed tasks) for superusers
-and Support, whose *Retry* gives it one more attempt at once.
+django-tasks-db marks a task that raised as failed and never runs it again. Here, when its
+worker (``db_worker``, `make worker`) reports a failed task (Django's ``task_finished``
+signal), the row goes back on the queue to run after TASK_RETRY_BACKOFF_SECONDS, then twice
+that, and so on, until it has been tried TASK_MAX_ATTEMPTS times (its attempts are the
+workers that claimed it). Then it stays failed, with its traceback, and is listed in the
+admin (Oana > Failed tasks) for superusers and Support, whose *Retry* gives it one more
+attempt at once.
 
 Every task must therefore be safe to run again (ours are: a refund reuses its idempotency
 key, an email is sent only by an attempt that did not raise before sending). The immediate

@@ -1,14 +1,16 @@
-"""The worker's schedule: each task of ``settings.PERIODIC_TASKS`` is enqueued when its
-interval has passed since any worker last enqueued it.
+"""The schedule: each task of ``settings.PERIODIC_TASKS`` is enqueued when its interval has
+passed since it was last enqueued (by any scheduler: ``manage.py run_scheduler``, `make
+scheduler`); django-tasks-db's worker runs it like any other task.
 
 ``settings.PERIODIC_TASKS`` is a list of (task path, interval in seconds). Each task has a
-row in ``ScheduledJob`` saying when it was last enqueued. ``enqueue_due()`` (which the worker
+row in ``ScheduledJob`` saying when it was last enqueued. ``enqueue_due()`` (which the scheduler
 calls every few seconds) reads the rows, and for those that are due takes the rows' locks,
-reads them again (another worker may have enqueued one meanwhile), enqueues and records it in one
-transaction: the queue is a table of the same database, so the task's row and the schedule's
-row commit together or not at all. On PostgreSQL the rows are locked (``SELECT ... FOR
-UPDATE``, skipping rows another worker holds); SQLite lets one writer in at a time. Either
-way a run is enqueued once, however many workers ask.
+reads them again (another scheduler may have enqueued one meanwhile), enqueues and records it
+in one transaction: the queue is a table of the same database, so the task's row and the
+schedule's row commit together or not at all. On PostgreSQL the rows are locked (``SELECT ...
+FOR UPDATE``, skipping rows another scheduler holds); SQLite lets one writer in at a time
+(``transaction_mode`` IMMEDIATE). Either way a run is enqueued once, however many schedulers
+ask.
 """
 
 from datetime import timedelta
@@ -46,7 +48,7 @@ def enqueue_due(now=None):
         return []
     enqueued = []
     with transaction.atomic():
-        # Read again with the lock: a row another worker is enqueuing is skipped (PostgreSQL
+        # Read again with the lock: a row another scheduler is enqueuing is skipped (PostgreSQL
         # re-reads a row it waited for; SQLite's transaction starts with the write lock).
         for job in ScheduledJob.objects.select_for_update(skip_locked=True).filter(due):
             result = import_string(job.task_path).enqueue()

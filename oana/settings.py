@@ -300,8 +300,8 @@ TASKS = {
 # the last it stays failed and is listed in the admin (Oana > Failed tasks) with a Retry action.
 TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
 TASK_RETRY_BACKOFF_SECONDS = env.int("TASK_RETRY_BACKOFF_SECONDS", default=30)
-# The worker's schedule (oana/scheduler.py): (task, seconds between runs). A task is enqueued
-# when that long has passed since any worker last enqueued it; each is also a command.
+# The schedule (oana/scheduler.py, `make scheduler`): (task, seconds between runs). A task is
+# enqueued when that long has passed since any scheduler last enqueued it; each is also a command.
 PERIODIC_TASKS = [
     # stripe_reconcile over the last STRIPE_RECONCILE_WINDOW_SECONDS.
     ("orders.tasks.reconcile_with_stripe", 60 * 60),
@@ -309,7 +309,8 @@ PERIODIC_TASKS = [
     ("orders.tasks.follow_up_questions", 60 * 60),
     # prune_retention: expired sessions, old webhook payloads, the old access log.
     ("oana.tasks.prune_retention", 24 * 60 * 60),
-    # The queue's own finished rows (TASK_RESULT_RETENTION_DAYS, FAILED_TASK_RETENTION_DAYS).
+    # The queue's own finished rows (TASK_RESULT_RETENTION_DAYS, FAILED_TASK_RETENTION_DAYS),
+    # by django-tasks-db's prune_db_task_results.
     ("oana.tasks.prune_task_results", 24 * 60 * 60),
 ]
 STRIPE_RECONCILE_WINDOW_SECONDS = env.int("STRIPE_RECONCILE_WINDOW_SECONDS", default=2 * 86400)

@@ -1,11 +1,9 @@
-"""Periodic jobs of the project itself, run by the worker (``settings.PERIODIC_TASKS``)."""
-
-from datetime import timedelta
+"""Periodic jobs of the project itself, enqueued by the scheduler (``settings.PERIODIC_TASKS``)
+and run by the worker."""
 
 from django.conf import settings
-from django.tasks import TaskResultStatus, task
-from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
+from django.core.management import call_command
+from django.tasks import task
 
 from . import retention
 
@@ -18,15 +16,12 @@ def prune_retention():
 
 @task
 def prune_task_results():
-    """Delete the queue's finished rows: successful ones after TASK_RESULT_RETENTION_DAYS,
+    """The queue's finished rows, deleted by django-tasks-db's own command
+    (``prune_db_task_results``, every queue): successful ones after TASK_RESULT_RETENTION_DAYS,
     failed ones (listed for staff) after FAILED_TASK_RETENTION_DAYS."""
-    now = timezone.now()
-    successful, _ = DBTaskResult.objects.filter(
-        status=TaskResultStatus.SUCCESSFUL,
-        finished_at__lt=now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS),
-    ).delete()
-    failed, _ = DBTaskResult.objects.filter(
-        status=TaskResultStatus.FAILED,
-        finished_at__lt=now - timedelta(days=settings.FAILED_TASK_RETENTION_DAYS),
-    ).delete()
-    return {"successful deleted": successful, "failed deleted": failed}
+    call_command(
+        "prune_db_task_results",
+        queue_name="*",
+        min_age_days=settings.TASK_RESULT_RETENTION_DAYS,
+        failed_min_age_days=settings.FAILED_TASK_RETENTION_DAYS,
+    )

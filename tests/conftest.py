@@ -105,7 +105,11 @@ def task_queue(settings, monkeypatch):
     empty unless the test sets ``settings.PERIODIC_TASKS``."""
     settings.TASKS = {"default": {"BACKEND": settings.TASKS_DATABASE_BACKEND}}
     settings.PERIODIC_TASKS = []
-    # The worker closes stale database connections between tasks, as Django does between
-    # requests; like Django's test client, the tests keep the test's connection (and its
-    # transaction) open instead.
-    monkeypatch.setattr("oana.management.commands.run_worker.close_old_connections", lambda: None)
+    # The worker and the scheduler close stale database connections between tasks and looks,
+    # as Django does between requests; like Django's test client, the tests keep the test's
+    # connection (and its transaction) open instead.
+    for module in (
+        "django_tasks_db.management.commands.db_worker",
+        "oana.management.commands.run_scheduler",
+    ):
+        monkeypatch.setattr(f"{module}.close_old_connections", lambda: None)

@@ -1,6 +1,7 @@
-"""Two app nodes, one database, one Redis, one worker: the deployment docs/operations.md
-describes ("More than one machine"), run for real with production settings (DEBUG off) and a
-bounded mixed load through both nodes at once, then an audit of the database and the mail.
+"""Two app nodes, one database, one Redis, one worker and the scheduler: the deployment
+docs/operations.md describes ("More than one machine"), run for real with production settings
+(DEBUG off) and a bounded mixed load through both nodes at once, then an audit of the database
+and the mail.
 
 - Stripe is the tests' fake Stripe server; the nodes reach it over HTTP.
 - Email goes to a small SMTP sink in this process.
@@ -178,8 +179,8 @@ def database():
 
 @pytest.fixture
 def cluster(database, httpserver, tmp_path):
-    """Two gunicorn nodes and one worker on one database and one Redis; the fake Stripe;
-    the SMTP sink."""
+    """Two gunicorn nodes, one worker and one scheduler on one database and one Redis; the
+    fake Stripe; the SMTP sink."""
     fake = FakeStripe(httpserver, timeout_seconds=10)
     sink = SmtpSink()
     threading.Thread(target=sink.serve_forever, daemon=True).start()
@@ -218,7 +219,9 @@ def cluster(database, httpserver, tmp_path):
         )
         for port in ports
     ]
-    processes.append(start([sys.executable, "manage.py", "run_worker"], env))
+    # The task worker (django-tasks-db's db_worker, as `make worker`) and the scheduler.
+    processes.append(start([sys.executable, "manage.py", "db_worker"], env))
+    processes.append(start([sys.executable, "manage.py", "run_scheduler"], env))
     try:
         for port, process in zip(ports, processes, strict=False):
             wait_for(port, process)

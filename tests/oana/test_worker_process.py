@@ -1,8 +1,11 @@
-"""`make worker` for real: a production start (no .env, DEBUG off, the deployment checks),
-then the worker runs what the site enqueued and the schedule, and stops on SIGTERM."""
+"""`make worker` and `make scheduler` for real: production starts (no .env, DEBUG off, the
+deployment checks), then django-tasks-db's worker runs what the site enqueued and what the
+scheduler enqueued, and both stop on SIGTERM. A worker killed outright and started again
+still runs what was queued; several schedulers at once enqueue each periodic task once."""
 
 import json
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +15,13 @@ import pytest
 
 from tests.oana.test_production_start import BASE_DIR, BIN, environment, free_port, start, stop
 from tests.oana.test_site import PRODUCTION_ENV
+
+PERIODIC_TASKS = [
+    "oana.tasks.prune_retention",
+    "oana.tasks.prune_task_results",
+    "orders.tasks.follow_up_questions",
+    "orders.tasks.reconcile_with_stripe",
+]
 
 
 def manage(*args, env):
@@ -28,29 +38,61 @@ def manage(*args, env):
 def rows(database):
     with sqlite3.connect(database) as db:
         return db.execute(
-            "SELECT task_path, status FROM django_tasks_database_dbtaskresult ORDER BY task_path"
+            "SELECT task_path, status FROM django_tasks_database_dbtaskresult "
+            "ORDER BY task_path, status"
         ).fetchall()
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_worker_runs_the_queue_and_the_schedule_then_stops_on_sigterm(tmp_path):
-    env = environment(
+def wait_for(expected, database, seconds=60):
+    deadline = time.monotonic() + seconds
+    while rows(database) != expected and time.monotonic() < deadline:
+        time.sleep(0.3)
+    return rows(database)
+
+
+def production_env(tmp_path):
+    return environment(
         tmp_path,
         **PRODUCTION_ENV,
         # Stripe is asked by the hourly reconciliation: here, a local port where nothing
         # listens (the task fails and waits for its retry), never Stripe itself.
         STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}",
     )
-    assert manage("migrate", "--noinput", env=env).returncode == 0
-    enqueued = manage(
-        "shell", "-c", "from oana.tasks import prune_retention; prune_retention.enqueue()", env=env
-    )
+
+
+def enqueue_prune_retention(env, times=1):
+    code = f"from oana.tasks import prune_retention as t\nfor _ in range({times}): t.enqueue()"
+    enqueued = manage("shell", "-c", code, env=env)
     assert enqueued.returncode == 0, enqueued.stderr
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    """A production database, migrated once for the module, with prune_retention enqueued
+    (as the site would)."""
+    directory = tmp_path_factory.mktemp("migrated")
+    env = production_env(directory)
+    assert manage("migrate", "--noinput", env=env).returncode == 0
+    enqueue_prune_retention(env)
+    return directory / "db.sqlite3"
+
+
+@pytest.fixture
+def production(tmp_path, migrated):
+    """This test's environment and its copy of the migrated database."""
     database = tmp_path / "db.sqlite3"
+    with sqlite3.connect(migrated) as source, sqlite3.connect(database) as copy:
+        source.backup(copy)
+    return production_env(tmp_path), database
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_worker_and_make_scheduler_run_the_queue_and_the_schedule_then_stop(production):
+    env, database = production
     assert rows(database) == [("oana.tasks.prune_retention", "READY")]
 
     venv = BIN.parent
-    command = ["make", "--no-print-directory", f"VENV={venv}", "-o", f"{venv}/.installed", "worker"]
+    make = ["make", "--no-print-directory", f"VENV={venv}", "-o", f"{venv}/.installed"]
     # What the site enqueued runs, and so does the schedule: each periodic task once; Stripe
     # cannot be reached, so the reconciliation failed its first attempt and waits to retry.
     expected = [
@@ -60,20 +102,69 @@ def test_make_worker_runs_the_queue_and_the_schedule_then_stops_on_sigterm(tmp_p
         ("orders.tasks.follow_up_questions", "SUCCESSFUL"),
         ("orders.tasks.reconcile_with_stripe", "READY"),
     ]
-    worker = start(command, env)
+    worker = start([*make, "worker"], env)
+    scheduler = start([*make, "scheduler"], env)
     try:
-        deadline = time.monotonic() + 60
-        while rows(database) != expected and time.monotonic() < deadline:
-            time.sleep(0.5)
+        wait_for(expected, database)
         time.sleep(1)  # nothing more happens
     finally:
-        stdout, stderr = stop(worker)
+        worker_out, worker_err = stop(worker)
+        scheduler_out, scheduler_err = stop(scheduler)
     assert rows(database) == expected
     with sqlite3.connect(database) as db:
         [(attempts,)] = db.execute(
             "SELECT worker_ids FROM django_tasks_database_dbtaskresult WHERE status = 'READY'"
         ).fetchall()
-    assert len(json.loads(attempts)) == 1
-    assert "manage.py check --deploy" in stdout
-    assert "Enqueued periodic task orders.tasks.reconcile_with_stripe" in stderr
-    assert "shutting down gracefully" in stderr
+    assert len(json.loads(attempts)) == 1  # retried later (oana/retries.py)
+    assert "manage.py check --deploy" in worker_out and "manage.py db_worker" in worker_out
+    assert "shutting down gracefully" in worker_err
+    assert "manage.py check --deploy" in scheduler_out
+    assert "Enqueued periodic task orders.tasks.reconcile_with_stripe" in scheduler_err
+    assert "Received Terminated: the scheduler stops" in scheduler_err
+    assert "Traceback" not in scheduler_err
+
+
+def test_a_worker_killed_outright_and_started_again_runs_what_was_queued(production):
+    env, database = production
+    worker_command = [sys.executable, "manage.py", "db_worker", "--no-startup-delay"]
+    worker = start(worker_command, env)
+    try:
+        assert wait_for([("oana.tasks.prune_retention", "SUCCESSFUL")], database) == [
+            ("oana.tasks.prune_retention", "SUCCESSFUL")
+        ]
+    finally:
+        worker.send_signal(signal.SIGKILL)  # a lost machine, an OOM kill
+        worker.communicate(timeout=30)
+    assert worker.returncode == -signal.SIGKILL
+    enqueue_prune_retention(env, times=2)  # while no worker runs
+    waiting = [("oana.tasks.prune_retention", "READY")] * 2
+    assert rows(database) == [*waiting, ("oana.tasks.prune_retention", "SUCCESSFUL")]
+
+    worker = start(worker_command, env)
+    try:
+        done = wait_for([("oana.tasks.prune_retention", "SUCCESSFUL")] * 3, database)
+    finally:
+        _, stderr = stop(worker)
+    assert done == [("oana.tasks.prune_retention", "SUCCESSFUL")] * 3
+    assert worker.returncode == 0, stderr
+
+
+def test_several_schedulers_at_once_enqueue_each_periodic_task_once(production):
+    env, database = production
+    command = [sys.executable, "manage.py", "run_scheduler", "--interval", "0.05"]
+    schedulers = [start(command, env) for _ in range(3)]
+    expected = sorted(
+        [*((path, "READY") for path in PERIODIC_TASKS), ("oana.tasks.prune_retention", "READY")]
+    )
+    try:
+        wait_for(expected, database)
+        time.sleep(1)  # each of them looks at the schedule twenty more times
+    finally:
+        outputs = [stop(scheduler) for scheduler in schedulers]
+    assert rows(database) == expected
+    for scheduler, (_, stderr) in zip(schedulers, outputs, strict=True):
+        assert scheduler.returncode == 0, stderr
+        assert "Traceback" not in stderr
+    enqueued = "".join(stderr for _, stderr in outputs)
+    for path in PERIODIC_TASKS:
+        assert enqueued.count(f"Enqueued periodic task {path}") == 1

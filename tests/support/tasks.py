@@ -1,22 +1,20 @@
 """The task queue in tests: what is waiting in it, and the worker that empties it.
 
 Use with the ``task_queue`` fixture (production's database queue instead of the immediate
-backend). ``run_worker()`` is the worker `make worker` runs, in this process, until nothing
-is ready; ``queued(task)`` lists a task's rows.
+backend). ``run_worker()`` is the worker `make worker` runs (django-tasks-db's ``db_worker``),
+in this process, until nothing is ready; ``queued(task)`` lists a task's rows.
 """
 
 import os
 import signal
 
 from django.tasks import task
+from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
-
-from oana.management.commands.run_worker import Worker
 
 
 def run_worker():
-    """Run every task that is ready (and the periodic ones due), as the production worker
-    does; return how many ran."""
+    """Run every task that is ready, as the production worker does; return how many ran."""
     worker = Worker(
         queue_names=["default"],
         interval=0,
@@ -42,9 +40,3 @@ def stop_the_worker():
     """A task during which the worker is told to stop (SIGTERM, as a deploy does)."""
     os.kill(os.getpid(), signal.SIGTERM)
     return "finished anyway"
-
-
-@task
-def waits():
-    """A task that does nothing (enqueued to run later)."""
-    return "ran"
