@@ -1,0 +1,81 @@
+"""Orders: what a patient bought, what she paid, what a clinician decided and what shipped.
+
+Every change of ``Order.status`` goes through a verb function of the services, which also
+writes an ``OrderEvent`` (the timeline). Money is always an integer number of cents; order
+lines keep a snapshot of the price charged, so later catalog edits never change an existing
+order.
+
+One module per concern (as pretix splits ``base/models/``); every table belongs to the
+``orders`` app label, so the apps that own the code (``payments``, ``clinic``, ``patients``)
+share one migration history:
+
+- ``order``: Order (and its lifecycle), OrderLine, OrderEvent, OrderConsent;
+- ``payments``: Payment, Refund, WebhookEvent;
+- ``holds``: Hold; ``shipments``: Shipment; ``address``: the address fields they share;
+- ``clinic``: QuestionnaireResponse, ClinicianProfile, Prescription, RenewalResponse, the
+  review queue's proxy, QuestionnaireAccess;
+- ``patients``: PatientAccount, Thread, Message.
+"""
+
+from orders.models.address import AddressFields
+from orders.models.clinic import (
+    ClinicianProfile,
+    ClinicianProfileQuerySet,
+    Prescription,
+    QuestionnaireAccess,
+    QuestionnaireResponse,
+    QuestionnaireResponseQuerySet,
+    RenewalResponse,
+    ReviewQueueOrder,
+)
+from orders.models.holds import Hold, HoldQuerySet
+from orders.models.order import (
+    Order,
+    OrderConsent,
+    OrderEvent,
+    OrderLine,
+    OrderQuerySet,
+    lifecycle_targets,
+    new_public_id,
+)
+from orders.models.patients import Message, PatientAccount, Thread, ThreadQuerySet
+from orders.models.payments import (
+    Payment,
+    PaymentQuerySet,
+    Refund,
+    RefundQuerySet,
+    WebhookEvent,
+)
+from orders.models.shipments import Shipment, ShipmentQuerySet
+
+__all__ = [
+    "AddressFields",
+    "ClinicianProfile",
+    "ClinicianProfileQuerySet",
+    "Hold",
+    "HoldQuerySet",
+    "Message",
+    "Order",
+    "OrderConsent",
+    "OrderEvent",
+    "OrderLine",
+    "OrderQuerySet",
+    "PatientAccount",
+    "Payment",
+    "PaymentQuerySet",
+    "Prescription",
+    "QuestionnaireAccess",
+    "QuestionnaireResponse",
+    "QuestionnaireResponseQuerySet",
+    "Refund",
+    "RefundQuerySet",
+    "RenewalResponse",
+    "ReviewQueueOrder",
+    "Shipment",
+    "ShipmentQuerySet",
+    "Thread",
+    "ThreadQuerySet",
+    "WebhookEvent",
+    "lifecycle_targets",
+    "new_public_id",
+]

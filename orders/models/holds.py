@@ -1,0 +1,53 @@
+"""Holds: reasons an order may not ship until someone deals with them."""
+
+from django.conf import settings
+from django.db import models
+
+
+class HoldQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(released_at__isnull=True)
+
+
+class Hold(models.Model):
+    """Something Support must look at before anything more ships: a flag beside the order's
+    status (never a status that overwrites "approved" or "shipped"). ``Order.can_ship`` and
+    the shipping queue skip orders with an open hold."""
+
+    class Kind(models.TextChoices):
+        DISPUTE = "dispute", "Payment disputed"
+        FRAUD_WARNING = "fraud_warning", "Early fraud warning"
+        REFUND_FAILED = "refund_failed", "Refund failed"
+        AMOUNT_MISMATCH = "amount_mismatch", "Charged amount differs from the order"
+        STATE_MISMATCH = "state_mismatch", "Ships to another state than she lives in"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="holds")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reason = models.TextField(help_text="What happened, for Support.")
+    stripe_object_id = models.CharField(max_length=255, blank=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.TextField(blank=True, help_text="How it ended (dispute won, refunded...).")
+
+    objects = HoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        permissions = [("release_hold", "Can release a hold after dealing with it")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "stripe_object_id"],
+                condition=~models.Q(stripe_object_id=""),
+                name="hold_once_per_stripe_object",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.order.reference}"
+
+    @property
+    def is_open(self):
+        return self.released_at is None

@@ -1,0 +1,429 @@
+"""The order, its lines, its timeline and the consents she gave, with the order lifecycle
+(``Order.LIFECYCLE``) and its named predicates."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from core.encryption import EncryptedTextField
+from orders.models.address import AddressFields
+from orders.models.holds import Hold
+
+
+def new_public_id():
+    """A long random id for the patient's order URL: knowing it is what grants access."""
+    return secrets.token_urlsafe(24)
+
+
+def lifecycle_targets(table, action, state):
+    """Where ``action`` may lead from ``state`` in a lifecycle ``table`` of (action, before,
+    after) rows (``Order.LIFECYCLE``, ``OrderLine.LIFECYCLE``); empty: not allowed."""
+    return [after for name, before, after in table if (name, before) == (action, state)]
+
+
+class OrderQuerySet(models.QuerySet):
+    @staticmethod
+    def in_review_queue():
+        """What a clinician must decide on: paid orders awaiting review, and orders the
+        patient cancelled before review whose automatic refund has not gone through."""
+        cancelled_unrefunded = models.Q(
+            status=Order.Status.CANCELLED, paid_at__isnull=False, reviewed_at__isnull=True
+        )
+        return (
+            models.Q(status__in=[Order.Status.AWAITING_REVIEW, Order.Status.RENEWAL_REVIEW])
+            | cancelled_unrefunded
+        )
+
+    def review_queue(self):
+        return self.filter(self.in_review_queue())
+
+    def unanswered_since(self, moment):
+        """Orders whose clinician's question has waited for her answer since ``moment``."""
+        return self.filter(status=Order.Status.NEEDS_INFORMATION, asked_at__lte=moment)
+
+    @staticmethod
+    def shippable():
+        """The row-level rule of ``Order.can_ship`` as a filter (see ``Shipment.objects``)."""
+        return models.Q(
+            status__in=Order.statuses_allowing("ship"),
+            reviewed_at__isnull=False,
+        ) & ~models.Q(holds__in=Hold.objects.open())
+
+
+class Order(AddressFields):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Waiting for payment"
+        AWAITING_REVIEW = "awaiting_review", "Awaiting clinician review"
+        APPROVED = "approved", "Approved, preparing to ship"
+        DECLINED = "declined", "Not approved (refunded)"
+        SHIPPED = "shipped", "Shipped"
+        PAST_DUE = "past_due", "Payment failed, please update your card"
+        CANCELLED = "cancelled", "Subscription cancelled"
+        REFUNDED = "refunded", "Refunded"
+        NEEDS_INFORMATION = "needs_information", "Your clinician has a question"
+        RENEWAL_DUE = "renewal_due", "Prescription to renew: a few questions for you"
+        RENEWAL_REVIEW = "renewal_review", "Renewal awaiting clinician review"
+
+    # The order lifecycle, the one table of what may happen to an order:
+    # (action, status before, status after). Services change an order's status only through
+    # ``orders.services.transition``, which refuses any move not listed here; the named
+    # predicates below (``can_approve()``, ``can_ship()``...), the admin's buttons and the
+    # dashboard's counts all read it. A new state or action is a new row, never a new rule.
+    LIFECYCLE = (
+        ("pay", Status.PENDING_PAYMENT, Status.AWAITING_REVIEW),
+        ("approve", Status.AWAITING_REVIEW, Status.APPROVED),
+        ("decline", Status.AWAITING_REVIEW, Status.DECLINED),
+        ("decline", Status.PAST_DUE, Status.DECLINED),  # a renewal failed before review
+        ("decline", Status.REFUNDED, Status.DECLINED),  # refunded at Stripe before review
+        ("decline", Status.CANCELLED, Status.DECLINED),  # cancelled first, refund not through
+        ("ship", Status.APPROVED, Status.SHIPPED),
+        ("ship", Status.SHIPPED, Status.SHIPPED),  # refills
+        ("ship", Status.PAST_DUE, Status.PAST_DUE),  # a month she already paid for
+        ("ship", Status.CANCELLED, Status.CANCELLED),  # the last month she paid for
+        ("fail_payment", Status.AWAITING_REVIEW, Status.PAST_DUE),
+        ("fail_payment", Status.APPROVED, Status.PAST_DUE),
+        ("fail_payment", Status.SHIPPED, Status.PAST_DUE),
+        ("recover_payment", Status.PAST_DUE, Status.AWAITING_REVIEW),
+        ("recover_payment", Status.PAST_DUE, Status.APPROVED),
+        ("recover_payment", Status.PAST_DUE, Status.SHIPPED),
+        ("cancel", Status.AWAITING_REVIEW, Status.CANCELLED),
+        ("cancel", Status.APPROVED, Status.CANCELLED),
+        ("cancel", Status.SHIPPED, Status.CANCELLED),
+        ("cancel", Status.PAST_DUE, Status.CANCELLED),
+        ("refund", Status.AWAITING_REVIEW, Status.REFUNDED),
+        ("refund", Status.APPROVED, Status.REFUNDED),
+        ("refund", Status.SHIPPED, Status.REFUNDED),
+        ("refund", Status.PAST_DUE, Status.REFUNDED),
+        ("refund", Status.CANCELLED, Status.REFUNDED),
+        # The clinician asks before deciding; collection pauses until she answers.
+        ("ask", Status.AWAITING_REVIEW, Status.NEEDS_INFORMATION),
+        ("answer", Status.NEEDS_INFORMATION, Status.AWAITING_REVIEW),
+        ("decline", Status.NEEDS_INFORMATION, Status.DECLINED),
+        ("cancel", Status.NEEDS_INFORMATION, Status.CANCELLED),
+        ("refund", Status.NEEDS_INFORMATION, Status.REFUNDED),
+        # Refills end: when the last one ships (or the prescription is about to expire),
+        # collection pauses and she answers a few questions; a clinician renews (collection
+        # resumes) or ends the treatment (a cancellation).
+        ("renewal_due", Status.SHIPPED, Status.RENEWAL_DUE),
+        ("answer_renewal", Status.RENEWAL_DUE, Status.RENEWAL_REVIEW),
+        ("renew", Status.RENEWAL_REVIEW, Status.SHIPPED),
+        ("cancel", Status.RENEWAL_DUE, Status.CANCELLED),
+        ("cancel", Status.RENEWAL_REVIEW, Status.CANCELLED),
+        ("refund", Status.RENEWAL_DUE, Status.REFUNDED),
+        ("refund", Status.RENEWAL_REVIEW, Status.REFUNDED),
+    )
+
+    public_id = models.CharField(max_length=64, unique=True, default=new_public_id, editable=False)
+    email = models.EmailField()
+    full_name = models.CharField("legal name", max_length=200)
+    date_of_birth = models.DateField(null=True, blank=True)
+    residence_state = models.CharField(
+        "state of residence",
+        max_length=2,
+        blank=True,
+        help_text="Two-letter code, from the questionnaire: the clinician must be licensed there.",
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True
+    )
+
+    currency = models.CharField(max_length=3, default="usd")
+    subtotal_cents = models.PositiveIntegerField(default=0)
+    shipping_cents = models.PositiveIntegerField(default=0, help_text="Shipping is always free.")
+    total_cents = models.PositiveIntegerField(default=0, help_text="Charged every month.")
+
+    stripe_checkout_session_id = models.CharField(
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text="The one live Checkout Session: any other one that completes is refunded.",
+    )
+    checkout_attempt = models.PositiveIntegerField(
+        default=0,
+        help_text="Numbers the Checkout Session requests, so a new one gets a new idempotency key.",
+    )
+    checkout_digest = models.CharField(
+        max_length=64, blank=True, help_text="What the current attempt asked Stripe for."
+    )
+    stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True, db_index=True)
+    subscription_status = models.CharField(
+        max_length=40, blank=True, help_text="As Stripe last reported it, e.g. active, past_due."
+    )
+    is_test_mode = models.BooleanField(
+        default=False, help_text="Paid through the local test-mode gateway, not Stripe."
+    )
+
+    # Clinician review (issue 5 fills these through services).
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviewed_orders",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = EncryptedTextField(
+        blank=True,
+        default="",
+        help_text="Approval note or decline reason, shown to the patient (encrypted at rest).",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    # Her account: set once she proved this order's email with a sign-in code.
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="patient_orders",
+    )
+    current_period_end = models.DateTimeField(
+        null=True, blank=True, help_text="When the month she paid for ends (Stripe's word)."
+    )
+    patient_pause_until = models.DateTimeField(
+        null=True, blank=True, help_text="She paused her refills until this date."
+    )
+    cancel_at_period_end = models.BooleanField(
+        default=False, help_text="She cancelled: no charge after the current month."
+    )
+    asked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a clinician asked her a question, unanswered."
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    total_cents=models.F("subtotal_cents") + models.F("shipping_cents")
+                ),
+                name="order_total_is_subtotal_plus_shipping",
+            ),
+        ]
+        # Staff verbs beyond the default add/change/delete/view (oana/roles.py assigns them).
+        permissions = [
+            ("review_order", "Can approve or decline orders (clinician review)"),
+            ("ship_order", "Can mark shipments shipped"),
+            ("refund_order", "Can refund orders"),
+        ]
+
+    def __str__(self):
+        return f"Order {self.reference} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("orders:detail", kwargs={"public_id": self.public_id})
+
+    @property
+    def reference(self):
+        """A short reference a patient can read out on the phone (not a secret)."""
+        return f"OA-{self.pk:06d}" if self.pk else "OA-new"
+
+    @property
+    def status_tone(self):
+        """The badge colour for the status: success, warning, danger or neutral."""
+        return {
+            self.Status.AWAITING_REVIEW: "neutral",
+            self.Status.APPROVED: "success",
+            self.Status.SHIPPED: "success",
+            self.Status.PENDING_PAYMENT: "warning",
+            self.Status.PAST_DUE: "danger",
+            self.Status.DECLINED: "danger",
+            self.Status.CANCELLED: "neutral",
+            self.Status.REFUNDED: "neutral",
+            self.Status.NEEDS_INFORMATION: "warning",
+            self.Status.RENEWAL_DUE: "warning",
+        }.get(self.status, "neutral")
+
+    @property
+    def is_free_shipping(self):
+        return self.shipping_cents == 0
+
+    # --- the lifecycle's predicates ---------------------------------------------------------
+
+    @classmethod
+    def statuses_allowing(cls, action):
+        """The statuses from which ``action`` may happen (from ``LIFECYCLE``)."""
+        return sorted({before for name, before, _ in cls.LIFECYCLE if name == action})
+
+    @classmethod
+    def targets(cls, action, status):
+        """The statuses ``action`` may lead to from ``status`` (empty: not allowed)."""
+        return lifecycle_targets(cls.LIFECYCLE, action, status)
+
+    def allows(self, action):
+        return bool(self.targets(action, self.status))
+
+    @property
+    def was_approved(self):
+        """A clinician approved it (whatever happened since: shipped, cancelled, past due)."""
+        return self.reviewed_at is not None and self.status != self.Status.DECLINED
+
+    @property
+    def cancelled_before_review(self):
+        """Paid, then cancelled by the patient before any clinician decided."""
+        return (
+            self.status == self.Status.CANCELLED
+            and self.paid_at is not None
+            and self.reviewed_at is None
+        )
+
+    def can_approve(self):
+        return self.allows("approve") and self.reviewed_at is None
+
+    def can_ask(self):
+        return self.allows("ask") and self.reviewed_at is None
+
+    def can_decline(self):
+        return self.allows("decline") and self.reviewed_at is None and self.paid_at is not None
+
+    def can_ship(self):
+        """Shipments go out only for an approved order that has not been closed by a refund
+        or decline, and is not on hold. A patient who cancels after approval still gets the
+        month she paid for."""
+        return self.allows("ship") and self.was_approved and not self.holds.open().exists()
+
+    def can_refund(self):
+        """Staff may refund money that is left on a paid order that is still open."""
+        return self.allows("refund") and self.refundable_cents() > 0
+
+    def paid_cents(self):
+        return self.payments.aggregate(total=models.Sum("amount_cents"))["total"] or 0
+
+    def refundable_cents(self):
+        """Everything paid minus the refunds that count (pending or succeeded)."""
+        return self.paid_cents() - self.refunds.live().total_cents()
+
+    def is_fully_refunded(self):
+        """Every month she paid for is refunded (Stripe confirmed each refund)."""
+        payments = list(self.payments.for_months())
+        return bool(payments) and all(payment.is_refunded() for payment in payments)
+
+
+class OrderLine(models.Model):
+    """One treatment in an order, with the price snapshot it was charged at.
+
+    A clinician decides per line (a pack is one line, so it is approved or declined whole);
+    the order's own status follows ``Order.LIFECYCLE``: its "approve" is the approval of at
+    least one line, its "decline" the decline of every line.
+    """
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Awaiting review"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    # The line's part of the lifecycle: decided once, with its order's approval.
+    LIFECYCLE = (
+        ("approve", Decision.PENDING, Decision.APPROVED),
+        ("decline", Decision.PENDING, Decision.DECLINED),
+    )
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    plan = models.ForeignKey(
+        "treatments.Plan", on_delete=models.PROTECT, related_name="order_lines"
+    )
+    treatment_name = models.CharField(max_length=150)
+    treatment_slug = models.SlugField(max_length=150, blank=True)
+    plan_name = models.CharField(max_length=100)
+    unit_amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    interval = models.CharField(max_length=10, default="month")
+    quantity = models.PositiveSmallIntegerField(default=1)
+    decision = models.CharField(
+        max_length=10, choices=Decision.choices, default=Decision.PENDING, editable=False
+    )
+    decline_reason = EncryptedTextField(
+        blank=True, default="", help_text="Why a clinician declined it (encrypted at rest)."
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "plan"], name="orderline_one_per_plan"),
+        ]
+
+    def __str__(self):
+        return f"{self.treatment_name} ({self.plan_name}) x{self.quantity}"
+
+    @property
+    def line_total_cents(self):
+        return self.unit_amount_cents * self.quantity
+
+    @property
+    def is_declined(self):
+        return self.decision == self.Decision.DECLINED
+
+    def decide(self, action):
+        """Move the line along its ``LIFECYCLE`` by ``action`` (not saved)."""
+        targets = lifecycle_targets(self.LIFECYCLE, action, self.decision)
+        if not targets:
+            raise ValueError(f"A line {self.get_decision_display().lower()} cannot be {action}d.")
+        self.decision = targets[0]
+
+
+class OrderEvent(models.Model):
+    """One entry of an order's timeline: who did what, when, and why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40, help_text="e.g. created, paid, payment_failed.")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="order_events",
+    )
+    actor_label = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='Who, when not a staff user: "Stripe webhook", "patient".',
+    )
+    message = models.TextField(blank=True, help_text="Shown in the patient's timeline.")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"])]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.kind}"
+
+    @property
+    def who(self):
+        if self.actor_id:
+            return self.actor.get_full_name() or self.actor.get_username()
+        return self.actor_label
+
+
+class OrderConsent(models.Model):
+    """What she agreed to before paying: the statement as shown and the document version."""
+
+    class Kind(models.TextChoices):
+        TELEHEALTH = "telehealth", "Telehealth care"
+        RENEWAL = "renewal", "Monthly auto-renewal and terms"
+        PRIVACY = "privacy", "Privacy notice"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    document = models.ForeignKey("legal.LegalDocument", on_delete=models.PROTECT, related_name="+")
+    statement = models.TextField(help_text="The words she ticked, as shown to her.")
+    agreed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.document})"

@@ -1,0 +1,151 @@
+"""Money as Stripe (or the test-mode gateway) reported it: payments, refunds, and each Stripe
+event stored once."""
+
+from django.conf import settings
+from django.db import models
+
+
+class PaymentQuerySet(models.QuerySet):
+    def for_months(self):
+        """The payments for months of treatment (not a stray checkout refunded on arrival)."""
+        return self.exclude(kind=Payment.Kind.STRAY)
+
+
+class Payment(models.Model):
+    """Money received for an order: the first month, then one per renewal.
+
+    Every row knows the Stripe invoice, payment intent and charge it came from (fetched from
+    Stripe, never guessed from an event), so it can be refunded and a refund, dispute or
+    fraud warning about its charge finds it.
+    """
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "First month"
+        RENEWAL = "renewal", "Renewal"
+        STRAY = "stray", "Stray checkout (refunded)"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="payments")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    stripe_invoice_id = models.CharField(
+        max_length=255, unique=True, help_text="Stripe invoice (test mode: a local test id)."
+    )
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=255, blank=True)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    paid_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["paid_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount_cents} {self.currency} ({self.stripe_invoice_id})"
+
+    def refundable_cents(self):
+        return self.amount_cents - self.refunds.live().total_cents()
+
+    def is_refunded(self):
+        """Stripe confirmed refunds for all of it."""
+        return self.refunds.succeeded().total_cents() >= self.amount_cents
+
+
+class RefundQuerySet(models.QuerySet):
+    def live(self):
+        """Refunds that count: money that went back, or is on its way (not failed/canceled)."""
+        return self.exclude(status__in=[Refund.Status.FAILED, Refund.Status.CANCELED])
+
+    def succeeded(self):
+        return self.filter(status=Refund.Status.SUCCEEDED)
+
+    def unsent(self):
+        """Recorded, but Stripe has not confirmed it yet (never asked, or no answer)."""
+        return self.filter(status=Refund.Status.PENDING, stripe_refund_id="")
+
+    def total_cents(self):
+        return self.aggregate(total=models.Sum("amount_cents"))["total"] or 0
+
+
+class Refund(models.Model):
+    """Money going back to the patient, recorded before Stripe is asked.
+
+    A row is written (pending, with its idempotency key) and committed first; then a task
+    asks Stripe, and Stripe's answer, its ``charge.refunded``/``refund.updated`` webhook or a
+    reconciliation settles it. A timeout leaves it pending: the outcome is unknown, and the
+    retry uses the same key, so Stripe never refunds it twice. The unique Stripe refund id
+    means a refund is counted once, whichever of these arrives first.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="refunds")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="refunds"
+    )
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    reason = models.TextField()
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure_message = models.TextField(blank=True)
+    email_patient = models.BooleanField(
+        default=True, help_text="Email her when it goes through (a decline's email says it)."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RefundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"],
+                condition=~models.Q(stripe_refund_id=""),
+                name="refund_unique_stripe_id",
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="refund_unique_idempotency_key",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="refund_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Refund {self.amount_cents} {self.currency} for {self.order.reference}"
+
+
+class WebhookEvent(models.Model):
+    """Each Stripe event id once: the unique constraint is what makes delivery idempotent."""
+
+    stripe_event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    livemode = models.BooleanField(default=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=255, blank=True, help_text="What handling it did.")
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.type} {self.stripe_event_id}"

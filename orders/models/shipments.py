@@ -1,0 +1,99 @@
+"""Shipments: one box a month, with what goes in it and where it went."""
+
+from django.conf import settings
+from django.db import models
+
+from orders.models.address import AddressFields
+from orders.models.clinic import Prescription
+from orders.models.order import Order, OrderQuerySet
+
+
+class ShipmentQuerySet(models.QuerySet):
+    def for_packing(self):
+        """With what a pick list reads (``pick_list``), in constant queries."""
+        return self.select_related("order").prefetch_related(
+            models.Prefetch(
+                "order__prescriptions",
+                queryset=Prescription.objects.filter(replaced_at=None),
+                to_attr="current_prescriptions",
+            )
+        )
+
+    def to_ship(self):
+        """Fulfilment's queue: pending shipments of orders that may ship (``Order.can_ship``)."""
+        return self.filter(
+            status=Shipment.Status.PENDING,
+            order__in=Order.objects.filter(OrderQuerySet.shippable()),
+        )
+
+
+class Shipment(AddressFields):
+    """A box to send: one when an order is approved, one per renewal after that."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "First shipment"
+        REFILL = "refill", "Monthly refill"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "To ship"
+        SHIPPED = "shipped", "Shipped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="shipments")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    payment = models.OneToOneField(
+        "orders.Payment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="shipment",
+        help_text="The month it is for: refunding that payment cancels the box if unsent.",
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    carrier = models.CharField(max_length=50, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ShipmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.order.reference}"
+
+    @property
+    def pick_list(self):
+        """What to pack: each medicine prescribed, its strength and a month's quantity
+        ("Metformin ER 500 mg: 60 tablets"). Read through ``Shipment.objects.for_packing()``."""
+        return [
+            f"{rx.medicine_name} {rx.strength}: {rx.quantity} {rx.quantity_unit}"
+            for rx in self.order.current_prescriptions
+        ]
+
+    TRACKING_URLS = {
+        "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
+        "UPS": "https://www.ups.com/track?tracknum={}",
+        "FedEx": "https://www.fedex.com/fedextrack/?trknbr={}",
+        "DHL": "https://www.dhl.com/us-en/home/tracking.html?tracking-id={}",
+    }
+
+    @property
+    def tracking_url(self):
+        """The carrier's public tracking page for this parcel, if we know the carrier."""
+        pattern = self.TRACKING_URLS.get(self.carrier)
+        if not (pattern and self.tracking_number):
+            return ""
+        from urllib.parse import quote
+
+        return pattern.format(quote(self.tracking_number))
