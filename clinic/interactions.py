@@ -1,6 +1,6 @@
 """The interaction table: medicines a patient types that interact with a drug class she orders.
 
-Reviewed like the questions (``clinic/questionnaire.py``): a clinician signs off any change.
+Reviewed like the questions (``clinic/questions.py``): a clinician signs off any change.
 Each row names a drug class we prescribe, the names (generic and common brand names, lower
 case, matched as whole words in what she typed) of medicines that interact with it, and the
 reason the clinician reads. A match is flagged even when she answered "no" to the matching

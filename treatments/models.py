@@ -15,7 +15,7 @@ MAX_REFILLS = 11  # a prescription lasts at most a year: the first fill and 11 r
 
 
 class DrugClass(models.TextChoices):
-    """The drug classes the questionnaire screens for (``clinic/questionnaire.py``).
+    """The drug classes the questionnaire screens for (``clinic/questions.py``).
 
     Questions, stops and the interaction table are keyed by these values, never by names:
     adding a class here does nothing until a clinician adds its questions there.
@@ -31,7 +31,7 @@ class DrugClass(models.TextChoices):
 
 # Not during pregnancy, breastfeeding or trying to conceive: drug class -> the routes it
 # applies to. The one rule behind the product page's notice (``Treatment.unsafe_in_pregnancy``)
-# and the questionnaire's pregnancy stop (clinic/questionnaire.py), so they cannot disagree.
+# and the questionnaire's pregnancy stop (clinic/questions.py), so they cannot disagree.
 # A clinical rule: a clinician reviews any change.
 PREGNANCY_UNSAFE = {
     DrugClass.ANTIANDROGEN: ("oral", "topical"),  # spironolactone, tablets or scalp solution

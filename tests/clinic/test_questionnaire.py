@@ -5,7 +5,8 @@ from datetime import date
 
 import pytest
 
-from clinic.questionnaire import QUESTION_SETS, QuestionnaireForm, bmi
+from clinic.questionnaire import QuestionnaireForm, bmi
+from clinic.questions import QUESTION_SETS
 from orders.models import ClinicianProfile, Order
 from tests.support.factories import answers, licensed_clinician, make_plan
 from treatments.models import Treatment

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.text import slugify
 
-from clinic.questionnaire import QUESTION_SETS
+from clinic.questions import QUESTION_SETS
 from legal.seed import seed_legal_documents
 from orders.cart import Cart
 from orders.models import ClinicianProfile, Order
