@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from orders.emails import queue_order_email
 from orders.models import ClinicianProfile, Order, Prescription, RenewalResponse, Shipment
-from orders.services import OrderError, lock_order, transition
+from orders.services import OrderError, lock_order, refuse_unless, transition
 from payments.services.refunds import cancel_subscription_later
 from payments.services.subscriptions import push_collection_pause
 from treatments.models import MAX_REFILLS
@@ -215,12 +215,7 @@ def renew_prescriptions(order, *, by, prescriptions=None):
     resumes (unless she paused it herself)."""
     with transaction.atomic():
         order = lock_order(order)
-        if not order.allows("renew"):
-            raise OrderError(
-                "Only a renewal she has answered can be renewed: this order is "
-                f"{order.get_status_display().lower()}.",
-                code="wrong_status",
-            )
+        refuse_unless(order.can_renew(), order, "renew")
         drafts = renewal_drafts(order) if prescriptions is None else prescriptions
         current(order).update(replaced_at=timezone.now())
         write_prescriptions(order, drafts, by=by)
@@ -244,17 +239,12 @@ def end_treatment(order, *, by, reason):
         raise OrderError("Please give a reason: it is sent to the patient.", code="reason_required")
     with transaction.atomic():
         order = lock_order(order)
-        if order.status != Order.Status.RENEWAL_REVIEW:
-            raise OrderError(
-                "Only a renewal awaiting review can be ended here: this order is "
-                f"{order.get_status_display().lower()}.",
-                code="wrong_status",
-            )
+        refuse_unless(order.can_end_treatment(), order, "end_treatment")
         order.review_note = reason
         order.cancelled_at = timezone.now()
         transition(
             order,
-            "cancel",
+            "end_treatment",
             "renewal_declined",
             message="Your clinician did not renew your prescription, so your subscription "
             "has ended: you will not be charged again.",

@@ -111,6 +111,7 @@ class Order(AddressFields):
         ("renew", Status.RENEWAL_REVIEW, Status.SHIPPED),
         ("cancel", Status.RENEWAL_DUE, Status.CANCELLED),
         ("cancel", Status.RENEWAL_REVIEW, Status.CANCELLED),
+        ("end_treatment", Status.RENEWAL_REVIEW, Status.CANCELLED),  # a clinician does not renew
         ("refund", Status.RENEWAL_DUE, Status.REFUNDED),
         ("refund", Status.RENEWAL_REVIEW, Status.REFUNDED),
     )
@@ -291,6 +292,12 @@ class Order(AddressFields):
         or decline, and is not on hold. A patient who cancels after approval still gets the
         month she paid for."""
         return self.allows("ship") and self.was_approved and not self.holds.open().exists()
+
+    def can_renew(self):
+        return self.allows("renew")
+
+    def can_end_treatment(self):
+        return self.allows("end_treatment")
 
     def can_refund(self):
         """Staff may refund money that is left on a paid order that is still open."""

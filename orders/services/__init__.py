@@ -80,6 +80,7 @@ ACTION_WORDS = {
     "renewal_due": "paused for a renewal",
     "answer_renewal": "sent for renewal",
     "renew": "renewed",
+    "end_treatment": "ended",
 }
 
 

@@ -5,6 +5,8 @@ when its transaction commits; the worker (`make worker`) sends the email or asks
 change that rolls back leaves nothing in the queue, so nothing runs.
 """
 
+import sys
+
 import pytest
 from django.core import mail
 from django.db import transaction
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.usefixtures("test_mode", "task_queue")
 
 
 def test_production_defaults_to_the_database_queue_and_local_runs_to_the_immediate_backend():
-    from tests.support.commands import BASE_DIR, run
+    from tests.support.commands import run
 
     code = "from django.conf import settings; print(settings.TASKS['default']['BACKEND'])"
     local = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "oana.settings", "DEBUG": "true"}
@@ -43,7 +45,7 @@ def test_production_defaults_to_the_database_queue_and_local_runs_to_the_immedia
         (local, "django.tasks.backends.immediate.ImmediateBackend"),
     ]:
         python = [
-            str(BASE_DIR / ".venv/bin/python"),
+            sys.executable,
             "-c",
             f"import django; django.setup(); {code}",
         ]

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.db.models import F
 from django.test import TestCase
 
-from clinic.services.prescriptions import renew_prescriptions, submit_renewal
+from clinic.services.prescriptions import end_treatment, renew_prescriptions, submit_renewal
 from clinic.services.review import approve_order, decline_order
 from oana.roles import GROUP_NAMES
 from orders.models import Order
@@ -120,6 +120,10 @@ def _renew(order, to):
     renew_prescriptions(order, by=_staff("clinician"))
 
 
+def _end_treatment(order, to):
+    end_treatment(order, by=_staff("clinician"), reason="Not a good fit any more.")
+
+
 RENEWAL_ANSWERS = {
     "new_medicines": "none",
     "pregnant": "no",
@@ -132,6 +136,7 @@ DRIVERS = {
     "renewal_due": _renewal_due,
     "answer_renewal": _answer_renewal,
     "renew": _renew,
+    "end_treatment": _end_treatment,
     "ask": _ask,
     "answer": _answer,
     "pay": _pay,
