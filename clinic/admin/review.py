@@ -12,6 +12,7 @@ from django.utils.timesince import timesince
 
 from clinic.services.review import CANCELLED_BEFORE_REVIEW
 from core.admin import ReadOnlyModelAdmin, SuperuserOnlyReadOnlyAdmin
+from orders.admin.actions import ACTIONS
 from orders.admin.common import (
     GLANCE_KEYS,
     age_in_years,
@@ -176,32 +177,31 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="decide")
     def decide(self, order):
+        """The queue's actions of ``orders.admin.actions`` that the order allows now (the queue
+        is shown only to those who may review, so no second role check). Each form comes back
+        here when done."""
         queue = reverse("admin:orders_reviewqueueorder_changelist")
-        if order.cancelled_before_review:
-            return format_html(
-                '<a class="button clinic-danger" href="{}?next={}">Decline and refund</a>',
-                reverse("admin:orders_order_decline", args=[order.pk]),
-                queue,
-            )
-        if order.allows("renew"):
-            return format_html(
-                '<a class="button" href="{}">Read her renewal answers</a> '
-                '<a class="button" href="{}?next={}">Renew</a>',
-                reverse("admin:orders_order_change", args=[order.pk]),
-                reverse("admin:orders_order_renew", args=[order.pk]),
-                queue,
-            )
-        return format_html(
-            '<a class="button" href="{}?next={}">Approve</a> '
-            '<a class="button" href="{}?next={}">Ask the patient</a> '
-            '<a class="button clinic-danger" href="{}?next={}">Decline</a>',
-            reverse("admin:orders_order_approve", args=[order.pk]),
-            queue,
-            reverse("admin:orders_order_ask", args=[order.pk]),
-            queue,
-            reverse("admin:orders_order_decline", args=[order.pk]),
-            queue,
+        buttons = format_html_join(
+            " ",
+            '<a class="button{}" href="{}?next={}">{}</a>',
+            (
+                (
+                    " clinic-danger" if action.danger else "",
+                    reverse(f"admin:orders_order_{action.name}", args=[order.pk]),
+                    queue,
+                    action.button,
+                )
+                for action in ACTIONS
+                if action.in_queue and action.allowed(order)
+            ),
         )
+        if order.can_renew():
+            return format_html(
+                '<a class="button" href="{}">Read her renewal answers</a> {}',
+                reverse("admin:orders_order_change", args=[order.pk]),
+                buttons,
+            )
+        return buttons
 
 
 # --- questionnaire answers and their audit log --------------------------------------------

@@ -1,7 +1,8 @@
-"""The order admin: read-only inlines, the order page and its approve/decline/refund views."""
+"""The order admin: read-only inlines, the order page, and the one view of its actions
+(``orders.admin.actions``)."""
 
-import uuid
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -17,9 +18,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
 from clinic.services import prescriptions
-from clinic.services.review import approve_order, decline_order
 from core.admin import ReadOnlyModelAdmin
 from core.money import format_money_exact
+from orders.admin.actions import ACTIONS, actions_for
 from orders.admin.common import (
     can_read_answers,
     log_answers_viewed,
@@ -28,7 +29,6 @@ from orders.admin.common import (
     stripe_link,
     tracking_link,
 )
-from orders.admin.forms import ApproveForm, AskForm, DeclineForm, RefundForm, RenewForm
 from orders.models import (
     Hold,
     Order,
@@ -40,28 +40,6 @@ from orders.models import (
     Shipment,
 )
 from orders.services import OrderError
-from patients.services.messages import ask_patient
-from payments.services.refunds import refund_order
-
-
-def refund_outcome(refund):
-    """(message, level) telling staff what Stripe answered about ``refund`` so far."""
-    amount = format_money_exact(refund.amount_cents)
-    if refund.status == Refund.Status.SUCCEEDED:
-        return f"Refunded {amount}; the patient was emailed.", messages.SUCCESS
-    if refund.status == Refund.Status.FAILED:
-        return (
-            f"Stripe refused the refund of {amount}, so nothing was refunded: "
-            f"{refund.failure_message}",
-            messages.ERROR,
-        )
-    return (
-        f"The refund of {amount} is recorded and on its way to Stripe, which has not "
-        "confirmed it yet. Do not refund again: it is retried with the same key (never twice) "
-        "and the order page shows when it goes through.",
-        messages.WARNING,
-    )
-
 
 # --- inlines: read-only, shown to whoever may view the order --------------------------------
 
@@ -303,12 +281,6 @@ class OrderAdmin(ReadOnlyModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reviewed_by", "questionnaire")
 
-    def has_review_permission(self, request, obj=None):
-        return request.user.has_perm("orders.review_order") and can_read_answers(request.user)
-
-    def has_refund_permission(self, request, obj=None):
-        return request.user.has_perm("orders.refund_order")
-
     # display ------------------------------------------------------------------------------
 
     @admin.display(description="status", ordering="status")
@@ -493,29 +465,25 @@ class OrderAdmin(ReadOnlyModelAdmin):
         if order is None:
             return {}
         return {
-            "can_approve": self.has_review_permission(request) and order.can_approve(),
-            "can_decline": self.has_review_permission(request) and order.can_decline(),
-            "can_ask": self.has_review_permission(request) and order.can_ask(),
-            "can_refund": self.has_refund_permission(request) and order.can_refund(),
-            "can_renew": self.has_review_permission(request) and order.allows("renew"),
+            "order_actions": [
+                (action, reverse(f"admin:orders_order_{action.name}", args=[order.pk]))
+                for action in actions_for(request.user, order)
+            ]
         }
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path("<int:pk>/approve/", wrap(self.approve_view), name="orders_order_approve"),
-            path("<int:pk>/decline/", wrap(self.decline_view), name="orders_order_decline"),
-            path("<int:pk>/renew/", wrap(self.renew_view), name="orders_order_renew"),
-            path("<int:pk>/end/", wrap(self.end_view), name="orders_order_end"),
-            path("<int:pk>/ask/", wrap(self.ask_view), name="orders_order_ask"),
-            path("<int:pk>/refund/", wrap(self.refund_view), name="orders_order_refund"),
+            *(
+                path(
+                    f"<int:pk>/{action.name}/",
+                    wrap(partial(self.action_view, action=action)),
+                    name=f"orders_order_{action.name}",
+                )
+                for action in ACTIONS
+            ),
             *super().get_urls(),
         ]
-
-    def _order_or_403(self, request, pk, permission):
-        if not permission(request):
-            raise PermissionDenied
-        return get_object_or_404(Order.objects.select_related("questionnaire"), pk=pk)
 
     def _form_page(
         self, request, order, form, *, title, button, danger=False, status=200, intro=""
@@ -542,184 +510,29 @@ class OrderAdmin(ReadOnlyModelAdmin):
             target = reverse("admin:orders_order_change", args=[order.pk])
         return HttpResponseRedirect(target)
 
-    def approve_view(self, request, pk):
-        order = self._order_or_403(request, pk, self.has_review_permission)
-        form = ApproveForm(request.POST or None, order=order)
+    def action_view(self, request, pk, *, action):
+        """Any row of ``ACTIONS``: its form on GET, the verb on a valid POST. Whether the order
+        allows it is the verb's to say (under the row lock), with a message, not a 500."""
+        if not action.may(request.user):
+            raise PermissionDenied
+        order = get_object_or_404(Order.objects.select_related("questionnaire"), pk=pk)
+        form = action.form(request.POST or None, order)
         status = 200
         if request.method == "POST":
             if form.is_valid():
-                declined = form.cleaned_data.get("declined_lines") or []
                 try:
-                    approve_order(
-                        order,
-                        by=request.user,
-                        note=form.cleaned_data["note"],
-                        declined_lines=declined,
-                        decline_reason=form.cleaned_data.get("decline_reason", ""),
-                        prescriptions=form.prescriptions(),
-                    )
+                    message, level = action.run(order, request.user, form)
                 except OrderError as error:
                     return self._done(request, order, error.message, messages.ERROR)
-                done = "the first shipment is queued for Fulfillment and the patient was emailed"
-                if declined:
-                    done = f"{len(declined)} treatment(s) declined and their share refunded; {done}"
-                return self._done(request, order, f"{order.reference} approved: {done}.")
+                return self._done(request, order, message, level)
             status = 400
         return self._form_page(
             request,
             order,
             form,
-            title=f"Approve {order.reference}",
-            button="Approve order",
+            title=action.title.format(reference=order.reference),
+            button=action.submit,
+            danger=action.danger,
             status=status,
-            intro="Approving sends the order to Fulfillment and emails the patient.",
-        )
-
-    def renew_view(self, request, pk):
-        order = self._order_or_403(request, pk, self.has_review_permission)
-        form = RenewForm(request.POST or None, order=order)
-        status = 200
-        if request.method == "POST":
-            if form.is_valid():
-                try:
-                    prescriptions.renew_prescriptions(
-                        order, by=request.user, prescriptions=form.prescriptions()
-                    )
-                except OrderError as error:
-                    return self._done(request, order, error.message, messages.ERROR)
-                return self._done(
-                    request,
-                    order,
-                    f"{order.reference} renewed: billing and refills resume, and the patient "
-                    "was emailed.",
-                )
-            status = 400
-        return self._form_page(
-            request,
-            order,
-            form,
-            title=f"Renew the prescription of {order.reference}",
-            button="Renew",
-            status=status,
-            intro="Read her renewal answers on the order page first. Renewing writes new "
-            "prescriptions and resumes her monthly billing.",
-        )
-
-    def end_view(self, request, pk):
-        order = self._order_or_403(request, pk, self.has_review_permission)
-        form = DeclineForm(request.POST or None)
-        form.fields["reason"].help_text = "Ending cancels her subscription; nothing is refunded."
-        status = 200
-        if request.method == "POST":
-            if form.is_valid():
-                try:
-                    prescriptions.end_treatment(
-                        order, by=request.user, reason=form.cleaned_data["reason"]
-                    )
-                except OrderError as error:
-                    return self._done(request, order, error.message, messages.ERROR)
-                return self._done(
-                    request,
-                    order,
-                    f"{order.reference}: treatment ended, the subscription cancelled and the "
-                    "patient emailed.",
-                )
-            status = 400
-        return self._form_page(
-            request,
-            order,
-            form,
-            title=f"End the treatment of {order.reference}",
-            button="End the treatment",
-            danger=True,
-            status=status,
-            intro="Not renewing ends her subscription and emails her your reason.",
-        )
-
-    def ask_view(self, request, pk):
-        order = self._order_or_403(request, pk, self.has_review_permission)
-        form = AskForm(request.POST or None)
-        status = 200
-        if request.method == "POST":
-            if form.is_valid():
-                try:
-                    ask_patient(order, by=request.user, question=form.cleaned_data["question"])
-                except OrderError as error:
-                    return self._done(request, order, error.message, messages.ERROR)
-                return self._done(
-                    request,
-                    order,
-                    f"Question sent for {order.reference}: it leaves the queue until she "
-                    "answers, and her subscription is paused meanwhile.",
-                )
-            status = 400
-        return self._form_page(
-            request,
-            order,
-            form,
-            title=f"Ask the patient about {order.reference}",
-            button="Send the question",
-            status=status,
-            intro="Ask what you need before deciding: she reads it in her account.",
-        )
-
-    def decline_view(self, request, pk):
-        order = self._order_or_403(request, pk, self.has_review_permission)
-        form = DeclineForm(request.POST or None)
-        status = 200
-        if request.method == "POST":
-            if form.is_valid():
-                try:
-                    decline_order(order, by=request.user, reason=form.cleaned_data["reason"])
-                except OrderError as error:
-                    return self._done(request, order, error.message, messages.ERROR)
-                return self._done(
-                    request,
-                    order,
-                    f"{order.reference} declined: everything she paid is being refunded, the "
-                    "subscription cancelled, and the patient was emailed.",
-                )
-            status = 400
-        return self._form_page(
-            request,
-            order,
-            form,
-            title=f"Decline {order.reference}",
-            button="Decline and refund",
-            danger=True,
-            status=status,
-            intro="Declining refunds everything she paid, cancels the subscription and "
-            "emails the patient your reason. Nothing ships.",
-        )
-
-    def refund_view(self, request, pk):
-        order = self._order_or_403(request, pk, self.has_refund_permission)
-        left = order.refundable_cents()
-        form = RefundForm(
-            request.POST or None, left_cents=left, initial={"token": uuid.uuid4().hex}
-        )
-        status = 200
-        if request.method == "POST":
-            if form.is_valid():
-                try:
-                    refund = refund_order(
-                        order,
-                        by=request.user,
-                        amount_cents=form.cleaned_data["amount"],
-                        reason=form.cleaned_data["reason"],
-                        idempotency_key=f"refund-form-{form.cleaned_data['token']}",
-                    )
-                except OrderError as error:
-                    return self._done(request, order, error.message, messages.ERROR)
-                return self._done(request, order, *refund_outcome(refund))
-            status = 400
-        return self._form_page(
-            request,
-            order,
-            form,
-            title=f"Refund {order.reference}",
-            button="Refund",
-            danger=True,
-            status=status,
-            intro="The refund goes to the patient's card through Stripe; she is emailed.",
+            intro=action.intro,
         )

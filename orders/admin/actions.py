@@ -1,0 +1,235 @@
+"""What staff may do to an order from the admin: one table, read by the order page's buttons,
+the review queue's column and the one view that shows and handles every action's form.
+
+Each row names who may do it (a clinician reviews, Support refunds), the lifecycle predicate
+that says when (``Order.can_approve()``...), its form, and the verb it calls. The verb asks the
+same predicate again under its row lock, so a form sent from a page that went stale (or built
+by hand) is refused with the verb's message: a button that is not shown cannot be pressed.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+
+from clinic.services.prescriptions import end_treatment, renew_prescriptions
+from clinic.services.review import approve_order, decline_order
+from core.money import format_money_exact
+from orders.admin.common import can_read_answers
+from orders.admin.forms import ApproveForm, AskForm, DeclineForm, RefundForm, RenewForm
+from orders.models import Order, Refund
+from patients.services.messages import ask_patient
+from payments.services.refunds import refund_order
+
+
+def can_review(user):
+    """Clinicians (and superusers): decide on orders, reading the answers they decide on."""
+    return user.has_perm("orders.review_order") and can_read_answers(user)
+
+
+def can_refund(user):
+    """Support (and superusers): give money back."""
+    return user.has_perm("orders.refund_order")
+
+
+@dataclass(frozen=True)
+class OrderAction:
+    name: str  # the URL's last part and the URL name's (admin:orders_order_<name>)
+    button: str  # the link on the order page and in the queue
+    submit: str  # the form's button
+    title: str  # the form page's title; {reference} is the order's
+    intro: str
+    may: Callable  # (user) -> bool: the role that may do it
+    allowed: Callable  # (order) -> bool: the lifecycle predicate
+    form: Callable  # (data, order) -> a bound or unbound form
+    run: Callable  # (order, user, form) -> (message, level): calls the verb
+    danger: bool = False  # the form's button is red
+    link_class: str = ""  # the order page's link: clinic-approve (green), clinic-decline (red)
+    in_queue: bool = False  # offered in the review queue too
+
+
+def _approve(order, user, form):
+    declined = form.cleaned_data.get("declined_lines") or []
+    approve_order(
+        order,
+        by=user,
+        note=form.cleaned_data["note"],
+        declined_lines=declined,
+        decline_reason=form.cleaned_data.get("decline_reason", ""),
+        prescriptions=form.prescriptions(),
+    )
+    done = "the first shipment is queued for Fulfillment and the patient was emailed"
+    if declined:
+        done = f"{len(declined)} treatment(s) declined and their share refunded; {done}"
+    return f"{order.reference} approved: {done}.", messages.SUCCESS
+
+
+def _ask(order, user, form):
+    ask_patient(order, by=user, question=form.cleaned_data["question"])
+    return (
+        f"Question sent for {order.reference}: it leaves the queue until she answers, and her "
+        "subscription is paused meanwhile.",
+        messages.SUCCESS,
+    )
+
+
+def _decline(order, user, form):
+    decline_order(order, by=user, reason=form.cleaned_data["reason"])
+    return (
+        f"{order.reference} declined: everything she paid is being refunded, the subscription "
+        "cancelled, and the patient was emailed.",
+        messages.SUCCESS,
+    )
+
+
+def _renew(order, user, form):
+    renew_prescriptions(order, by=user, prescriptions=form.prescriptions())
+    return (
+        f"{order.reference} renewed: billing and refills resume, and the patient was emailed.",
+        messages.SUCCESS,
+    )
+
+
+def _end_form(data, order):
+    form = DeclineForm(data)
+    form.fields["reason"].help_text = "Ending cancels her subscription; nothing is refunded."
+    return form
+
+
+def _end(order, user, form):
+    end_treatment(order, by=user, reason=form.cleaned_data["reason"])
+    return (
+        f"{order.reference}: treatment ended, the subscription cancelled and the patient emailed.",
+        messages.SUCCESS,
+    )
+
+
+def _refund_form(data, order):
+    return RefundForm(
+        data, left_cents=order.refundable_cents(), initial={"token": uuid.uuid4().hex}
+    )
+
+
+def _refund(order, user, form):
+    refund = refund_order(
+        order,
+        by=user,
+        amount_cents=form.cleaned_data["amount"],
+        reason=form.cleaned_data["reason"],
+        # The form's one-time token: the same form sent twice is one refund, never two.
+        idempotency_key=f"refund-form-{form.cleaned_data['token']}",
+    )
+    return refund_outcome(refund)
+
+
+def refund_outcome(refund):
+    """(message, level) telling staff what Stripe answered about ``refund`` so far."""
+    amount = format_money_exact(refund.amount_cents)
+    if refund.status == Refund.Status.SUCCEEDED:
+        return f"Refunded {amount}; the patient was emailed.", messages.SUCCESS
+    if refund.status == Refund.Status.FAILED:
+        return (
+            f"Stripe refused the refund of {amount}, so nothing was refunded: "
+            f"{refund.failure_message}",
+            messages.ERROR,
+        )
+    return (
+        f"The refund of {amount} is recorded and on its way to Stripe, which has not "
+        "confirmed it yet. Do not refund again: it is retried with the same key (never twice) "
+        "and the order page shows when it goes through.",
+        messages.WARNING,
+    )
+
+
+ACTIONS = (
+    OrderAction(
+        name="approve",
+        button="Approve",
+        submit="Approve order",
+        title="Approve {reference}",
+        intro="Approving sends the order to Fulfillment and emails the patient.",
+        may=can_review,
+        allowed=Order.can_approve,
+        form=lambda data, order: ApproveForm(data, order=order),
+        run=_approve,
+        link_class="clinic-approve",
+        in_queue=True,
+    ),
+    OrderAction(
+        name="ask",
+        button="Ask the patient",
+        submit="Send the question",
+        title="Ask the patient about {reference}",
+        intro="Ask what you need before deciding: she reads it in her account.",
+        may=can_review,
+        allowed=Order.can_ask,
+        form=lambda data, order: AskForm(data),
+        run=_ask,
+        in_queue=True,
+    ),
+    OrderAction(
+        name="decline",
+        button="Decline and refund",
+        submit="Decline and refund",
+        title="Decline {reference}",
+        intro="Declining refunds everything she paid, cancels the subscription and emails the "
+        "patient your reason. Nothing ships.",
+        may=can_review,
+        allowed=Order.can_decline,
+        form=lambda data, order: DeclineForm(data),
+        run=_decline,
+        link_class="clinic-decline",
+        danger=True,
+        in_queue=True,
+    ),
+    OrderAction(
+        name="renew",
+        button="Renew prescription",
+        submit="Renew",
+        title="Renew the prescription of {reference}",
+        intro="Read her renewal answers on the order page first. Renewing writes new "
+        "prescriptions and resumes her monthly billing.",
+        may=can_review,
+        allowed=Order.can_renew,
+        form=lambda data, order: RenewForm(data, order=order),
+        run=_renew,
+        link_class="clinic-approve",
+        in_queue=True,
+    ),
+    OrderAction(
+        name="end",
+        button="End the treatment",
+        submit="End the treatment",
+        title="End the treatment of {reference}",
+        intro="Not renewing ends her subscription and emails her your reason.",
+        may=can_review,
+        allowed=Order.can_end_treatment,
+        form=_end_form,
+        run=_end,
+        link_class="clinic-decline",
+        danger=True,
+    ),
+    OrderAction(
+        name="refund",
+        button="Refund",
+        submit="Refund",
+        title="Refund {reference}",
+        intro="The refund goes to the patient's card through Stripe; she is emailed.",
+        may=can_refund,
+        allowed=Order.can_refund,
+        form=_refund_form,
+        run=_refund,
+        danger=True,
+    ),
+)
+ACTIONS_BY_NAME = {action.name: action for action in ACTIONS}
+
+
+def actions_for(user, order, *, queue=False):
+    """The actions ``user`` may take on ``order`` now (those of the review queue if ``queue``)."""
+    return [
+        action
+        for action in ACTIONS
+        if (action.in_queue or not queue) and action.may(user) and action.allowed(order)
+    ]
