@@ -26,15 +26,11 @@ def lifecycle_targets(table, action, state):
 class OrderQuerySet(models.QuerySet):
     @staticmethod
     def in_review_queue():
-        """What a clinician must decide on: paid orders awaiting review, and orders the
-        patient cancelled before review whose automatic refund has not gone through."""
+        """``Order.awaits_clinician`` as a filter (tested equal in every state)."""
         cancelled_unrefunded = models.Q(
             status=Order.Status.CANCELLED, paid_at__isnull=False, reviewed_at__isnull=True
         )
-        return (
-            models.Q(status__in=[Order.Status.AWAITING_REVIEW, Order.Status.RENEWAL_REVIEW])
-            | cancelled_unrefunded
-        )
+        return models.Q(status__in=Order.decision_statuses()) | cancelled_unrefunded
 
     def review_queue(self):
         return self.filter(self.in_review_queue())
@@ -263,6 +259,16 @@ class Order(AddressFields):
 
     def allows(self, action):
         return bool(self.targets(action, self.status))
+
+    @classmethod
+    def decision_statuses(cls):
+        """Where a clinician decides: a first review (approve) or a renewal (renew)."""
+        return sorted({*cls.statuses_allowing("approve"), *cls.statuses_allowing("renew")})
+
+    def awaits_clinician(self):
+        """In the review queue: a first review or a renewal to decide, or an order she
+        cancelled before review whose automatic refund has not gone through."""
+        return self.status in self.decision_statuses() or self.cancelled_before_review
 
     @property
     def was_approved(self):

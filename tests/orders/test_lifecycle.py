@@ -3,7 +3,7 @@ services, the predicates read it, and anything else is refused with the domain e
 
 import pytest
 
-from orders.models import Order, Shipment
+from orders.models import Hold, Order, OrderQuerySet, Shipment
 from orders.services import OrderError, transition
 from tests.support.lifecycle import DRIVERS, every_transition, order_in, perform
 
@@ -71,3 +71,25 @@ def test_every_action_reads_well_in_the_domain_error():
     from orders.services import ACTION_WORDS
 
     assert set(ACTION_WORDS) == {action for action, _, _ in Order.LIFECYCLE}
+
+
+def orders_in_every_state():
+    """One order per row of the table (just moved by it), and one held approved order."""
+    orders = [order for _, order in every_transition()]
+    held = order_in(S.APPROVED)
+    Hold.objects.create(order=held, kind=Hold.Kind.DISPUTE, reason="Disputed")
+    return [*orders, Order.objects.get(pk=held.pk)]
+
+
+def test_each_queryset_twin_agrees_with_its_predicate_in_every_state():
+    """The filters the queue, the fulfilment page and the reminders use say what the
+    predicates say, for an order in every state of the table."""
+    orders = orders_in_every_state()
+    assert {order.status for order in orders} == set(S.values) - {S.PENDING_PAYMENT}
+    shippable = set(Order.objects.filter(OrderQuerySet.shippable()).values_list("pk", flat=True))
+    in_queue = set(Order.objects.review_queue().values_list("pk", flat=True))
+    for order in orders:
+        assert (order.pk in shippable) == order.can_ship(), order.status
+        assert (order.pk in in_queue) == order.awaits_clinician(), order.status
+    assert shippable and in_queue  # both answers occur
+    assert any(not order.can_ship() for order in orders if order.was_approved)  # the hold
