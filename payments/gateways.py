@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import reverse
@@ -59,6 +60,20 @@ def absolute_url(path):
 def params_digest(params):
     """A short fingerprint of what we ask for: a changed request needs a new attempt key."""
     return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SubscriptionState:
+    """A subscription's collection as the provider has it now (neutral: no Stripe JSON).
+
+    ``paused``: invoices are voided (Stripe's ``pause_collection.behavior`` "void"), until
+    ``resumes_at`` (unix seconds) if set; ``cancel_at_period_end``: no charge after this month.
+    """
+
+    status: str
+    paused: bool = False
+    resumes_at: int | None = None
+    cancel_at_period_end: bool = False
 
 
 class Gateway:
@@ -250,6 +265,30 @@ class StripeGateway(Gateway):
             options={"idempotency_key": idempotency_key},
         )
 
+    def subscription_state(self, subscription_id):
+        """What Stripe has now for the subscription's collection (read before changing it)."""
+        subscription = self.refresh({"object": "subscription", "id": subscription_id})
+        pause = subscription.get("pause_collection") or {}
+        return SubscriptionState(
+            status=subscription.get("status") or "",
+            paused=bool(pause),
+            resumes_at=int(pause["resumes_at"]) if pause.get("resumes_at") else None,
+            cancel_at_period_end=bool(subscription.get("cancel_at_period_end")),
+        )
+
+    def set_collection(self, subscription_id, changes, *, idempotency_key):
+        """Apply ``changes`` (``paused``, ``resumes_at``, ``cancel_at_period_end``: only the
+        keys given) to the subscription, in Stripe's words."""
+        params = {}
+        if "paused" in changes:
+            pause = {"behavior": "void"} if changes["paused"] else ""
+            if changes["paused"] and changes.get("resumes_at"):
+                pause["resumes_at"] = changes["resumes_at"]
+            params["pause_collection"] = pause
+        if "cancel_at_period_end" in changes:
+            params["cancel_at_period_end"] = changes["cancel_at_period_end"]
+        self.update_subscription(subscription_id, params, idempotency_key=idempotency_key)
+
     def update_subscription(self, subscription_id, params, *, idempotency_key):
         return self._call(
             f"update {subscription_id}",
@@ -366,8 +405,12 @@ class TestModeGateway(Gateway):
     def cancel_subscription(self, subscription_id, *, idempotency_key):
         return {"id": subscription_id, "object": "subscription", "status": "canceled"}
 
-    def update_subscription(self, subscription_id, params, *, idempotency_key):
-        return {"id": subscription_id, "object": "subscription", **params}
+    def subscription_state(self, subscription_id):
+        # Nothing is kept locally: every sync sends what the order needs (a no-op here).
+        return SubscriptionState(status="active")
+
+    def set_collection(self, subscription_id, changes, *, idempotency_key):
+        return None
 
     def remove_subscription_items(self, subscription_id, plan_ids, *, idempotency_key):
         return {"id": subscription_id, "object": "subscription"}

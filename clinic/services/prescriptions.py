@@ -23,7 +23,7 @@ from orders.emails import queue_order_email
 from orders.models import ClinicianProfile, Order, Prescription, RenewalResponse, Shipment
 from orders.services import OrderError, lock_order, refuse_unless, transition
 from payments.services.refunds import cancel_subscription_later
-from payments.services.subscriptions import push_collection_pause
+from payments.services.subscriptions import sync_billing_later
 from treatments.models import MAX_REFILLS
 
 
@@ -155,7 +155,7 @@ def start_renewal(order):
         "clinician can renew it; nothing is charged until then.",
         actor_label="Oana",
     )
-    push_collection_pause(order, reason="renewal")  # a shipped order has its subscription
+    sync_billing_later(order)  # a shipped order has its subscription
     queue_order_email(order, "renewal_due")
 
 
@@ -226,7 +226,7 @@ def renew_prescriptions(order, *, by, prescriptions=None):
             message="Your clinician renewed your prescription: refills continue as before.",
             actor=by,
         )
-        push_collection_pause(order, reason="renewed")
+        sync_billing_later(order)
         queue_order_email(order, "renewed")
     return order
 

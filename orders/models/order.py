@@ -190,6 +190,12 @@ class Order(AddressFields):
     cancel_at_period_end = models.BooleanField(
         default=False, help_text="She cancelled: no charge after the current month."
     )
+    billing_sync_requested_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A change to her billing (a pause, a cancellation) waits to reach Stripe "
+        "since then; cleared once Stripe has it.",
+    )
     asked_at = models.DateTimeField(
         null=True, blank=True, help_text="When a clinician asked her a question, unanswered."
     )

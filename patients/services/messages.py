@@ -23,7 +23,7 @@ from clinic.services.review import decline_order
 from orders.emails import queue_order_email
 from orders.models import Message, Order, Thread
 from orders.services import OrderError, lock_order, record_event, refuse_unless, transition
-from payments.services.subscriptions import push_collection_pause
+from payments.services.subscriptions import sync_billing_later
 
 S = Order.Status
 MAX_LENGTH = 5000
@@ -100,7 +100,7 @@ def _answered_if_asked(thread, by):
         message="Thank you: your answer is with your clinician, who reviews your order next.",
         actor=by,
     )
-    push_collection_pause(order, reason="answered")
+    sync_billing_later(order)
 
 
 def ask_patient(order, *, by, question):
@@ -123,7 +123,7 @@ def ask_patient(order, *, by, question):
             order=order, topic=Thread.Topic.MEDICAL
         )
         _add(thread, question, by=by, from_patient=False)
-        push_collection_pause(order, reason=f"asked-{order.asked_at.timestamp():.0f}")
+        sync_billing_later(order)
         queue_order_email(order, "question")
     return order
 

@@ -5,14 +5,21 @@ wrongly) and Stripe's answers can time out. ``reconcile(since)`` lists what Stri
 recently: invoices, refunds, disputes and subscriptions (and the checkout sessions of orders
 still waiting for payment); compares each with the database; records what is missing through
 the very handlers the webhook uses (so it is idempotent: a second run finds nothing); retries
-refunds Stripe never confirmed (same keys); and cancels subscriptions still running for
-orders that are closed. It returns one line per difference found.
+refunds Stripe never confirmed (same keys); sends the billing changes (pauses, cancellations)
+still waiting to reach Stripe; and cancels subscriptions still running for orders that are
+closed. It returns one line per difference found.
 """
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from orders.models import Order, Payment, Refund
+from payments.gateways import PaymentProviderError
 from payments.services import stripe_events
 from payments.services.payments import from_timestamp
 from payments.services.refunds import cancel_subscription, retry_unsent_refunds
+from payments.services.subscriptions import sync_billing
 
 CLOSED = (Order.Status.DECLINED, Order.Status.REFUNDED)
 
@@ -26,6 +33,7 @@ def reconcile(gateway, *, since):
     differences += _disputes(gateway, since)
     differences += _subscriptions(gateway, since)
     differences += _unsent_refunds()
+    differences += _billing_waiting()
     return differences
 
 
@@ -104,6 +112,22 @@ def _subscriptions(gateway, since):
                 f"{order.reference}: subscription {status}, we had "
                 f"{order.subscription_status or 'nothing'}"
             )
+    return found
+
+
+def _billing_waiting(older_than=timedelta(minutes=5)):
+    """Billing changes whose task has not got them to Stripe yet (Stripe down for longer than
+    the task's retries): sent again now, each read first so nothing is sent twice."""
+    found = []
+    waiting = Order.objects.filter(
+        billing_sync_requested_at__lt=timezone.now() - older_than
+    ).values_list("pk", flat=True)
+    for order_id in waiting:
+        try:
+            outcome = sync_billing.call(order_id)
+        except PaymentProviderError as error:
+            outcome = f"still waiting ({error.message})"
+        found.append(f"{Order(pk=order_id).reference}: billing change {outcome}")
     return found
 
 

@@ -1,8 +1,13 @@
 """What a patient does with her subscription from her account: pause, resume, cancel at the
 end of the month, change the address of future refills, open Stripe's Customer Portal.
 
-Each is a verb that asks Stripe first (through the gateway, so test mode does the same
-locally), then records the change in the order's timeline and emails her.
+Each is a verb that records the change (and the intent to tell Stripe) in one transaction,
+then tells Stripe after the commit from a task, ``sync_billing``: no network call is made while
+the order row is locked, and nothing she did is lost when Stripe fails or times out. The task
+reads what Stripe has now and sends only what is still missing, each attempt with its own
+idempotency key (a saved 500 would be replayed to the same key, and reading first makes a new
+key safe). It is retried with backoff by the worker; ``billing_sync_requested_at`` stays set
+until Stripe has it, and the hourly reconciliation sends what is still waiting.
 
 Collection can be paused by her (for one or two months) or by the clinic (a clinician asked
 her a question, see ``services.messages``). Stripe has one ``pause_collection`` per
@@ -10,9 +15,12 @@ subscription, so ``collection_pause`` works out what it must be from both; her "
 clears only her own pause and never lifts the clinic's.
 """
 
+import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from django.db import transaction
+from django.tasks import task
 from django.utils import timezone
 
 from orders.emails import queue_order_email
@@ -50,18 +58,52 @@ def collection_pause(order):
     return ""
 
 
-def push_collection_pause(order, *, reason):
-    """Tell Stripe the pause ``order`` needs now (a paid order always has a subscription)."""
-    pause = collection_pause(order)
-    gateway_for(order).update_subscription(
-        order.stripe_subscription_id,
-        {"pause_collection": pause},
-        idempotency_key=f"pause-{order.stripe_subscription_id}-{reason}-{_stamp(pause)}",
+def sync_billing_later(order):
+    """Record (in the caller's transaction, on the locked ``order``) that Stripe must be told
+    the collection ``order`` needs now, and tell it after the commit."""
+    order.billing_sync_requested_at = timezone.now()
+    Order.objects.filter(pk=order.pk).update(
+        billing_sync_requested_at=order.billing_sync_requested_at
     )
+    transaction.on_commit(partial(sync_billing.enqueue, order.pk))
 
 
-def _stamp(pause):
-    return pause.get("resumes_at", "on") if pause else "off"
+def wanted_collection(order):
+    """(paused, resumes_at, cancel_at_period_end) as the order needs them now."""
+    pause = collection_pause(order)
+    return bool(pause), (pause or {}).get("resumes_at"), order.cancel_at_period_end
+
+
+@task
+def sync_billing(order_id):
+    """Bring Stripe's subscription in line with the order: read, then send what is missing.
+
+    Raises when Stripe fails or does not answer (the task is retried, and the request stays
+    recorded on the order until Stripe has it)."""
+    order = Order.objects.filter(pk=order_id, billing_sync_requested_at__isnull=False).first()
+    if order is None:
+        return "nothing waiting"
+    requested = order.billing_sync_requested_at
+    gateway = gateway_for(order)
+    now = gateway.subscription_state(order.stripe_subscription_id)
+    paused, resumes_at, cancelling = wanted_collection(order)
+    changes = {}
+    if now.status != "canceled":
+        if (now.paused, now.resumes_at) != (paused, resumes_at):
+            changes.update(paused=paused, resumes_at=resumes_at)
+        if cancelling and not now.cancel_at_period_end:
+            changes["cancel_at_period_end"] = True
+    if changes:
+        gateway.set_collection(
+            order.stripe_subscription_id,
+            changes,
+            idempotency_key=f"billing-{order.stripe_subscription_id}-{uuid.uuid4().hex}",
+        )
+    # A change made meanwhile keeps its own request (and its own task).
+    Order.objects.filter(pk=order.pk, billing_sync_requested_at=requested).update(
+        billing_sync_requested_at=None
+    )
+    return "sent" if changes else "in step"
 
 
 def _running(order, action):
@@ -86,8 +128,8 @@ def pause_refills(order, *, months, by):
         _running(order, "paused")
         start = order.current_period_end or timezone.now()
         order.patient_pause_until = start + timedelta(days=30 * months)
-        push_collection_pause(order, reason=f"patient-{months}")
         order.save(update_fields=["patient_pause_until", "updated_at"])
+        sync_billing_later(order)
         until = timezone.localtime(order.patient_pause_until)
         record_event(
             order,
@@ -107,8 +149,8 @@ def resume_refills(order, *, by):
         if not order.patient_pause_until:
             raise OrderError("Your refills are not paused.", code="not_paused")
         order.patient_pause_until = None
-        push_collection_pause(order, reason="patient-resume")
         order.save(update_fields=["patient_pause_until", "updated_at"])
+        sync_billing_later(order)
         message = "You resumed your refills: the next one is charged and ships as usual."
         if clinic_pause(order):
             message = (
@@ -125,13 +167,9 @@ def cancel_at_period_end(order, *, by):
     with transaction.atomic():
         order = lock_order(order)
         _running(order, "cancelled")
-        gateway_for(order).update_subscription(
-            order.stripe_subscription_id,
-            {"cancel_at_period_end": True},
-            idempotency_key=f"cancel-at-end-{order.stripe_subscription_id}",
-        )
         order.cancel_at_period_end = True
         order.save(update_fields=["cancel_at_period_end", "updated_at"])
+        sync_billing_later(order)
         record_event(
             order,
             "cancel_requested",
