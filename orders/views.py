@@ -260,7 +260,7 @@ def test_mode_payment(request, public_id):
     if not settings.STRIPE_TEST_MODE:
         raise Http404("Test mode is off.")
     order = _order_or_404(Order.objects.prefetch_related("lines"), public_id)
-    if order.status != Order.Status.PENDING_PAYMENT:
+    if not order.awaits_payment():
         return redirect(order)
     if request.method != "POST":
         form = AddressForm(

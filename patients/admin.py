@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from core.admin import ReadOnlyModelAdmin
 from orders.admin.common import log_answers_viewed
 from orders.admin.forms import ReplyForm
-from orders.models import Order, Thread
+from orders.models import Thread
 from patients.services.messages import mark_read_by_care_team, post_staff_message
 
 
@@ -97,9 +97,7 @@ class ThreadAdmin(ReadOnlyModelAdmin):
             "messages_in_thread": thread.messages.select_related("author"),
             "form": form,
             "order_url": reverse("admin:orders_order_change", args=[thread.order_id]),
-            "waiting_since": thread.order.asked_at
-            if thread.order.status == Order.Status.NEEDS_INFORMATION
-            else None,
+            "waiting_since": thread.order.asked_at if thread.order.allows("answer") else None,
         }
         return TemplateResponse(
             request,

@@ -151,8 +151,8 @@ def order_detail(request, public_id):
         "events": events,
         "pause_form": PauseForm(),
         "address_form": AddressForm(initial=_address_initial(order)),
-        "can_control": order.status in subscriptions.RUNNING and not order.cancel_at_period_end,
-        "renewal_form": RenewalForm() if order.status == Order.Status.RENEWAL_DUE else None,
+        "can_control": order.can_change_billing(),
+        "renewal_form": RenewalForm() if order.can_answer_renewal() else None,
     }
     return render(request, "orders/order_detail.html", context)
 

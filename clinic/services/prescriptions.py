@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders.emails import queue_order_email
-from orders.models import ClinicianProfile, Order, Prescription, RenewalResponse, Shipment
+from orders.models import ClinicianProfile, Prescription, RenewalResponse, Shipment
 from orders.services import OrderError, lock_order, refuse_unless, transition
 from payments.services.refunds import cancel_subscription_later
 from payments.services.subscriptions import sync_billing_later
@@ -173,7 +173,7 @@ def submit_renewal(order, answers, *, by):
     """She answers the renewal questions: they go to the clinicians' review queue."""
     with transaction.atomic():
         order = lock_order(order)
-        if order.status != Order.Status.RENEWAL_DUE:
+        if not order.can_answer_renewal():
             raise OrderError(
                 "This order has no renewal waiting for your answers.", code="wrong_status"
             )

@@ -43,7 +43,7 @@ CANCELLED_BEFORE_REVIEW = "Cancelled by the patient before review"
 
 def _not_twice(order, action):
     if order.reviewed_at is not None:
-        verb = "approved" if order.status != S.DECLINED else "declined"
+        verb = "approved" if order.was_approved else "declined"
         raise OrderError(
             f"This order was already {verb} by {_who(order)} on "
             f"{timezone.localtime(order.reviewed_at):%b %d, %Y}; it cannot be {action} now.",

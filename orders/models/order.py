@@ -112,6 +112,12 @@ class Order(AddressFields):
         ("refund", Status.RENEWAL_REVIEW, Status.REFUNDED),
     )
 
+    # Her billing, beside the table: collecting every month, held by the clinic (a question,
+    # a renewal; she is never charged for a month that cannot ship), or closed for good.
+    COLLECTING = (Status.AWAITING_REVIEW, Status.APPROVED, Status.SHIPPED)
+    CLINIC_HOLDS_BILLING = (Status.NEEDS_INFORMATION, Status.RENEWAL_DUE, Status.RENEWAL_REVIEW)
+    CLOSED = (Status.DECLINED, Status.REFUNDED, Status.CANCELLED)
+
     public_id = models.CharField(max_length=64, unique=True, default=new_public_id, editable=False)
     email = models.EmailField()
     full_name = models.CharField("legal name", max_length=200)
@@ -304,6 +310,32 @@ class Order(AddressFields):
         or decline, and is not on hold. A patient who cancels after approval still gets the
         month she paid for."""
         return self.allows("ship") and self.was_approved and not self.holds.open().exists()
+
+    def awaits_payment(self):
+        return self.allows("pay")
+
+    def is_past_due(self):
+        return self.allows("recover_payment")
+
+    def is_closed(self):
+        """Declined, refunded or cancelled: nothing more is charged or sent."""
+        return self.status in self.CLOSED
+
+    def clinic_holds_billing(self):
+        """The clinic holds collection: a question waits for her, or her renewal."""
+        return self.status in self.CLINIC_HOLDS_BILLING
+
+    def can_change_billing(self):
+        """She may pause her refills or cancel at the end of the month (the services and
+        the buttons on her order page both ask this)."""
+        collecting = self.status in self.COLLECTING or self.clinic_holds_billing()
+        return collecting and not self.cancel_at_period_end
+
+    def can_change_address(self):
+        return not self.is_closed()
+
+    def can_answer_renewal(self):
+        return self.allows("answer_renewal")
 
     def can_renew(self):
         return self.allows("renew")

@@ -59,7 +59,7 @@ def place_order(
         order = None
         if pending is not None:
             order = lock_order(pending)
-            if order.status != Order.Status.PENDING_PAYMENT:
+            if not order.awaits_payment():
                 order = None
         if order is None:
             order = Order.objects.create(**fields)

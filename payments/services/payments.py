@@ -313,7 +313,7 @@ def mark_past_due(order, *, reason="", actor=None, actor_label="Stripe webhook",
     """
     with transaction.atomic():
         order = lock_order(order)
-        if order.status == S.PAST_DUE:
+        if order.is_past_due():
             return False
         transition(
             order,
@@ -343,7 +343,7 @@ def record_payment_failure(
             return mark_past_due(
                 order, reason=reason, actor=actor, actor_label=actor_label, data=data
             )
-        if order.status == S.PENDING_PAYMENT:
+        if order.awaits_payment():
             record_event(
                 order,
                 "payment_declined",
@@ -366,9 +366,7 @@ def update_subscription(order, *, subscription, actor=None, actor_label="Stripe 
     status = subscription.get("status") or ""
     with transaction.atomic():
         order = lock_order(order)
-        if order.status == S.PENDING_PAYMENT or subscription.get("id") != (
-            order.stripe_subscription_id
-        ):
+        if order.awaits_payment() or subscription.get("id") != (order.stripe_subscription_id):
             return False
         order.subscription_status = status
         order.current_period_end = current_period_end(subscription) or order.current_period_end

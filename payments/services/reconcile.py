@@ -21,8 +21,6 @@ from payments.services.payments import from_timestamp
 from payments.services.refunds import cancel_subscription, retry_unsent_refunds
 from payments.services.subscriptions import sync_billing
 
-CLOSED = (Order.Status.DECLINED, Order.Status.REFUNDED)
-
 
 def reconcile(gateway, *, since):
     """Compare Stripe's objects created since ``since`` (Unix time) with ours; fix and report."""
@@ -103,7 +101,7 @@ def _subscriptions(gateway, since):
         if order is None:
             continue
         status = subscription.get("status")
-        if order.status in CLOSED and status not in ("canceled", "incomplete_expired"):
+        if order.is_closed() and status not in ("canceled", "incomplete_expired"):
             cancel_subscription.call(order.pk, subscription["id"])
             found.append(f"{order.reference}: subscription {subscription['id']} still {status}")
         elif status != order.subscription_status:

@@ -336,7 +336,7 @@ def refund_order(order, *, by, amount_cents, reason, idempotency_key=""):
         raise OrderError("A refund must be more than $0.00.", code="bad_amount")
     with transaction.atomic():
         order = lock_order(order)
-        if order.status == S.PENDING_PAYMENT:
+        if order.awaits_payment():
             raise OrderError("This order has not been paid, so there is nothing to refund.")
         left = order.refundable_cents()
         if left > 0:  # nothing left: the amount check below says so with the figure

@@ -28,9 +28,6 @@ from orders.models import Order
 from orders.services import OrderError, lock_order, record_event
 from payments.gateways import gateway_for
 
-S = Order.Status
-# While running, a patient may pause, cancel or move her refills.
-RUNNING = (S.AWAITING_REVIEW, S.APPROVED, S.SHIPPED)
 MAX_PAUSE_MONTHS = 2
 
 
@@ -46,7 +43,7 @@ def current_period_end(subscription):
 def clinic_pause(order):
     """The clinic holds collection while a question to her is unanswered, and while her
     prescription waits to be renewed (she is never charged for a month that cannot ship)."""
-    return order.status in (S.NEEDS_INFORMATION, S.RENEWAL_DUE, S.RENEWAL_REVIEW)
+    return order.clinic_holds_billing()
 
 
 def collection_pause(order):
@@ -107,16 +104,17 @@ def sync_billing(order_id):
 
 
 def _running(order, action):
-    if order.status not in RUNNING and not clinic_pause(order):
-        raise OrderError(
-            f"Your subscription cannot be {action}: the order is "
-            f"{order.get_status_display().lower()}.",
-            code="wrong_status",
-        )
-    if order.cancel_at_period_end:
+    """Refuse what ``Order.can_change_billing()`` refuses, saying why."""
+    if order.can_change_billing():
+        return
+    if order.cancel_at_period_end and not order.is_closed():
         raise OrderError(
             "Your subscription is already set to end after this month.", code="cancelling"
         )
+    raise OrderError(
+        f"Your subscription cannot be {action}: the order is {order.get_status_display().lower()}.",
+        code="wrong_status",
+    )
 
 
 def pause_refills(order, *, months, by):
@@ -185,7 +183,7 @@ def change_address(order, *, address, by):
     """Her refills go to ``address`` from now on (boxes already sent are not recalled)."""
     with transaction.atomic():
         order = lock_order(order)
-        if order.status in (S.DECLINED, S.REFUNDED, S.CANCELLED):
+        if not order.can_change_address():
             raise OrderError("This order has no more refills to send.", code="closed")
         for name, value in address.items():
             setattr(order, name, value)

@@ -93,3 +93,25 @@ def test_each_queryset_twin_agrees_with_its_predicate_in_every_state():
         assert (order.pk in in_queue) == order.awaits_clinician(), order.status
     assert shippable and in_queue  # both answers occur
     assert any(not order.can_ship() for order in orders if order.was_approved)  # the hold
+
+
+def test_her_billing_controls_and_the_service_agree_in_every_state():
+    """Her order page offers pause and cancel exactly when the service accepts them (they
+    used to disagree while a clinician's question or a renewal held her billing)."""
+    from django.db import transaction
+
+    from payments.services.subscriptions import cancel_at_period_end, pause_refills
+
+    for order in orders_in_every_state():
+        for change in (
+            lambda o: pause_refills(o, months=1, by=None),
+            lambda o: cancel_at_period_end(o, by=None),
+        ):
+            try:
+                with transaction.atomic():
+                    change(order)
+                    transaction.set_rollback(True)
+                accepted = True
+            except OrderError:
+                accepted = False
+            assert accepted == order.can_change_billing(), order.status

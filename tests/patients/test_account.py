@@ -468,3 +468,12 @@ def test_a_signed_in_patients_first_stripe_checkout_gives_her_account_its_custom
     assert order.patient is not None
     order = pay_checkout(client, fake_stripe, order)
     assert PatientAccount.objects.get().stripe_customer_id == order.stripe_customer_id != ""
+
+
+def test_while_a_question_waits_she_is_offered_the_pause_the_service_accepts(client, test_mode):
+    order = perform(order_to_review(), "ask")
+    sign_in_patient(client, order)
+    html = text(client.get(order.get_absolute_url()))
+    assert f'action="/orders/{order.public_id}/pause/"' in html
+    post(client, f"/orders/{order.public_id}/pause/", {"months": "1"})
+    assert Order.objects.get(pk=order.pk).patient_pause_until is not None
