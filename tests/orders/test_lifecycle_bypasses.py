@@ -73,3 +73,11 @@ def test_ask_patient_refuses_what_can_ask_refuses():
     order.refresh_from_db()
     assert order.status == S.AWAITING_REVIEW and order.asked_at is None
     assert not order.threads.exists()
+
+
+def test_a_refund_of_an_order_with_nothing_left_says_how_much_is_left():
+    order = perform(order_to_review(), "approve")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        refund_order(order, by=None, amount_cents=2200, reason="All of it")
+    with pytest.raises(OrderError, match=r"Only \$0.00 of this order is left to refund"):
+        refund_order(order, by=None, amount_cents=100, reason="More")
