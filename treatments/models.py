@@ -126,7 +126,7 @@ class TreatmentQuerySet(models.QuerySet):
         """
         return self.filter(
             is_active=True,
-            pk__in=Plan.objects.filter(is_active=True).values("treatment_id"),
+            pk__in=Plan.objects.active().values("treatment_id"),
         )
 
 

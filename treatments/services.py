@@ -103,7 +103,7 @@ def treatment_for_page(treatment_slug):
     return (
         public_treatments()
         .prefetch_related(
-            Prefetch("plans", queryset=Plan.objects.filter(is_active=True), to_attr="active_plans"),
+            Prefetch("plans", queryset=Plan.objects.active(), to_attr="active_plans"),
             "medicines",  # its pregnancy notice follows them
             Prefetch(
                 "components",
