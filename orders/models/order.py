@@ -196,6 +196,11 @@ class Order(AddressFields):
     cancel_at_period_end = models.BooleanField(
         default=False, help_text="She cancelled: no charge after the current month."
     )
+    status_before_past_due = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="Where the order goes back to when her failed payment goes through.",
+    )
     billing_sync_requested_at = models.DateTimeField(
         null=True,
         blank=True,

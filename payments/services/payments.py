@@ -315,6 +315,7 @@ def mark_past_due(order, *, reason="", actor=None, actor_label="Stripe webhook",
         order = lock_order(order)
         if order.is_past_due():
             return False
+        order.status_before_past_due = order.status
         transition(
             order,
             "fail_payment",
@@ -420,15 +421,15 @@ def cancel_order(order, *, actor=None, actor_label="", reason=""):
 
 
 def _resume_after_past_due(order, *, actor=None, actor_label=""):
-    """Back to the status the order had before its payment failed."""
-    last = order.events.filter(to_status=S.PAST_DUE).order_by("-created_at", "-id").first()
+    """Back to the status the order had before its payment failed (kept on the order)."""
     resumable = order.targets("recover_payment", order.status)
-    previous = last.from_status if last and last.from_status in resumable else S.AWAITING_REVIEW
+    previous = order.status_before_past_due
+    order.status_before_past_due = ""
     transition(
         order,
         "recover_payment",
         "payment_recovered",
-        to=previous,
+        to=previous if previous in resumable else S.AWAITING_REVIEW,
         message="Your payment went through: your subscription is running again.",
         actor=actor,
         actor_label=actor_label,
