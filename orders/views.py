@@ -114,7 +114,9 @@ def _pending_order(request):
     public_id = request.session.get(PENDING_KEY)
     if not isinstance(public_id, str):
         return None
-    return Order.objects.filter(public_id=public_id, status=Order.Status.PENDING_PAYMENT).first()
+    return Order.objects.filter(
+        public_id=public_id, status__in=Order.statuses_allowing("pay")
+    ).first()
 
 
 def _keep_answers(request, form, data):

@@ -251,7 +251,7 @@ def decline_order(order, *, by, reason):
         raise OrderError("Please give a reason for declining.", code="reason_required")
     with transaction.atomic():
         order = lock_order(order)
-        if order.status == S.DECLINED:
+        if order.status == S.DECLINED:  # said apart from "already reviewed": nothing was done
             raise OrderError(
                 "This order is already declined and refunded: nothing more was done.",
                 code="already_declined",

@@ -18,7 +18,7 @@ def clinic_numbers(now=None, user=None):
     since = (now or timezone.now()) - timedelta(days=30)
     counts = Order.objects.aggregate(
         awaiting_review=Count("pk", filter=OrderQuerySet.in_review_queue()),
-        past_due=Count("pk", filter=Q(status=Order.Status.PAST_DUE)),
+        past_due=Count("pk", filter=Q(status__in=Order.statuses_allowing("recover_payment"))),
     )
     counts["on_hold"] = Hold.objects.open().values("order").distinct().count()
     counts["unanswered"] = Order.objects.unanswered_since(

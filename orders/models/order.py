@@ -37,7 +37,7 @@ class OrderQuerySet(models.QuerySet):
 
     def unanswered_since(self, moment):
         """Orders whose clinician's question has waited for her answer since ``moment``."""
-        return self.filter(status=Order.Status.NEEDS_INFORMATION, asked_at__lte=moment)
+        return self.filter(status__in=Order.statuses_allowing("answer"), asked_at__lte=moment)
 
     @staticmethod
     def shippable():

@@ -131,7 +131,9 @@ def ask_patient(order, *, by, question):
 def follow_up_unanswered(now=None):
     """Remind her after a while, then decline. Returns (reminded, declined) order ids."""
     now = now or timezone.now()
-    waiting = Order.objects.filter(status=S.NEEDS_INFORMATION, asked_at__isnull=False)
+    waiting = Order.objects.filter(
+        status__in=Order.statuses_allowing("answer"), asked_at__isnull=False
+    )
     decline_before = now - timedelta(days=settings.QUESTION_DECLINE_DAYS)
     remind_before = now - timedelta(days=settings.QUESTION_REMINDER_DAYS)
     declined = []

@@ -38,7 +38,7 @@ def reconcile(gateway, *, since):
 def _sessions(gateway, since):
     """Orders still waiting for payment whose live session Stripe has as paid."""
     found = []
-    waiting = Order.objects.filter(status=Order.Status.PENDING_PAYMENT).exclude(
+    waiting = Order.objects.filter(status__in=Order.statuses_allowing("pay")).exclude(
         stripe_checkout_session_id=""
     )
     for order in waiting.filter(created_at__gte=from_timestamp(since)):
