@@ -170,3 +170,13 @@ def test_the_last_refill_ships_and_a_renewal_is_signed_while_stripe_fails(client
     assert sync_billing.call(order.pk) == "in step"  # the timed-out call did it
     assert at_stripe(fake_stripe, order).get("pause_collection") is None
     assert not waiting(order)
+
+
+def test_a_subscription_already_cancelled_at_stripe_is_left_alone(client, fake_stripe):
+    order = paid_order(client, fake_stripe)
+    sign_in_patient(client, order)
+    at_stripe(fake_stripe, order)["status"] = "canceled"  # ended at Stripe meanwhile
+    response = post(client, f"/orders/{order.public_id}/pause/", {"months": "1"})
+    assert any(message.startswith("Paused until") for message in shown(response))
+    assert not waiting(order)  # read, nothing to send to an ended subscription
+    assert updates(fake_stripe) == []
