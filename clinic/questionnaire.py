@@ -33,6 +33,7 @@ from django import forms
 from django.db.models import prefetch_related_objects
 
 from clinic.clinicians import served_states
+from clinic.flags import Grade, make_flag
 from clinic.interactions import find_interactions
 from clinic.questions import (
     ALLERGY_ROWS,
@@ -428,7 +429,11 @@ class QuestionnaireForm(forms.Form):
         if data.get("contraception") == "drospirenone":
             typed.append("Drospirenone pill (contraception)")
         for name, interaction in find_interactions(typed, self.drug_classes):
-            self._flag("interaction", f"Interaction: takes {name}. {interaction.reason}")
+            self._flag(
+                "interaction",
+                f"Interaction: takes {name}. {interaction.reason}",
+                Grade.INTERACTION,
+            )
 
     def _changed_after_stop(self, data):
         """An answer that stopped checkout earlier, now changed: the first red flag."""
@@ -439,13 +444,12 @@ class QuestionnaireForm(forms.Form):
             if now != before:
                 self.flags.insert(
                     0,
-                    {
-                        "key": "changed_after_stop",
-                        "message": (
-                            f"Answer changed after a stop: “{self.fields[key].label}” was "
-                            f"{self._shown(key, before)}, now {self._shown(key, now)}."
-                        ),
-                    },
+                    make_flag(
+                        "changed_after_stop",
+                        f"Answer changed after a stop: “{self.fields[key].label}” was "
+                        f"{self._shown(key, before)}, now {self._shown(key, now)}.",
+                        Grade.CONTRAINDICATION,
+                    ),
                 )
 
     def _shown(self, key, raw):
@@ -470,8 +474,8 @@ class QuestionnaireForm(forms.Form):
         )
         self.add_error(keys[0], f"{why} {stop.instead}")
 
-    def _flag(self, key, message):
-        self.flags.append({"key": key, "message": message})
+    def _flag(self, key, message, grade=Grade.CAUTION):
+        self.flags.append(make_flag(key, message, grade))
 
     # --- what is stored --------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from clinic.flags import grade_of, ranked
 from orders.models import QuestionnaireAccess
 
 READ_ANSWERS = "orders.view_questionnaire"
@@ -76,8 +77,11 @@ def render_flags(questionnaire):
         '<ul class="clinic-flags">{}</ul>',
         format_html_join(
             "",
-            "<li><strong>Red flag:</strong> {}</li>",
-            ((f.get("message") or f.get("key"),) for f in flags),
+            '<li class="flag-{}"><strong>{}:</strong> {}</li>',
+            (
+                (grade_of(f), grade_of(f).label, f.get("message") or f.get("key"))
+                for f in ranked(flags)
+            ),
         ),
     )
 

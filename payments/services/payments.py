@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.flags import Grade, make_flag
 from clinic.services.review import refund_cancelled_before_review
 from core.money import format_money_exact
 from core.us_states import STATE_NAMES, US_STATES
@@ -159,7 +160,7 @@ def _hold_if_shipping_elsewhere(order, actor_label):
     open_hold(order, Hold.Kind.STATE_MISMATCH, reason, actor_label=actor_label)
     # Every order has its answers (placed with them): the flag goes first.
     questionnaire = QuestionnaireResponse.objects.get(order=order)
-    flag = {"key": "shipping_state", "message": f"Shipping state differs: {reason}"}
+    flag = make_flag("shipping_state", f"Shipping state differs: {reason}", Grade.CONTRAINDICATION)
     questionnaire.flags = [flag, *questionnaire.flags]
     questionnaire.save(update_fields=["flags", "updated_at"])
 

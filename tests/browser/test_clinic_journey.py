@@ -30,7 +30,7 @@ def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screen
     page.get_by_test_id("awaiting-review").click()
     page.wait_for_url("**/admin/orders/reviewqueueorder/")
     row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
-    expect(row).to_contain_text("Red flag:")
+    expect(row).to_contain_text("Caution:")
     expect(row).to_contain_text("Penicillin")
     expect(row.locator(".clinic-flags li")).to_have_css("background-color", "rgb(253, 236, 236)")
     screenshot(page, "clinic-review-queue-desktop")

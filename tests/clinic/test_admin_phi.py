@@ -153,7 +153,7 @@ def test_the_queue_shows_age_flags_and_glance_answers(client):
     born, today = date(1990, 4, 12), timezone.localdate()
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     assert f"Jane Patient<br><small>age {age}</small>" in html
-    assert "Red flag:</strong> Takes a potassium-raising medicine" in html
+    assert "Caution:</strong> Takes a potassium-raising medicine" in html
     assert "<dt>Allergies to medicines?</dt><dd>Penicillin</dd>" in html
     assert order.reference in html
 

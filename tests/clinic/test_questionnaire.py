@@ -159,7 +159,9 @@ def test_an_unknown_state_is_a_bad_choice():
 def test_sex_assigned_at_birth_other_than_female_is_flagged():
     form = form_for([make_plan()], sex_at_birth="male")
     assert form.is_valid()
-    assert form.flags == [{"key": "sex_at_birth", "message": "Sex assigned at birth: Male."}]
+    assert form.flags == [
+        {"key": "sex_at_birth", "message": "Sex assigned at birth: Male.", "grade": "caution"}
+    ]
 
 
 @pytest.mark.parametrize("key", ["pregnant", "breastfeeding", "trying_to_conceive"])
@@ -190,8 +192,12 @@ def test_breastfeeding_and_trying_are_separate_answers_both_kept():
     form = form_for([safe], breastfeeding="yes", trying_to_conceive="yes")
     assert form.is_valid(), form.errors
     assert form.flags == [
-        {"key": "breastfeeding", "message": "Are you breastfeeding? Yes."},
-        {"key": "trying_to_conceive", "message": "Are you trying to conceive? Yes."},
+        {"key": "breastfeeding", "message": "Are you breastfeeding? Yes.", "grade": "caution"},
+        {
+            "key": "trying_to_conceive",
+            "message": "Are you trying to conceive? Yes.",
+            "grade": "caution",
+        },
     ]
     assert form.answers()["breastfeeding"]["answer"] == "Yes"
     assert form.answers()["trying_to_conceive"]["answer"] == "Yes"
@@ -241,13 +247,13 @@ def test_blood_pressure_both_numbers_or_neither():
 def test_low_and_high_blood_pressure_are_flagged(systolic, diastolic, message):
     form = form_for([make_plan()], bp_systolic=systolic, bp_diastolic=diastolic)
     assert form.is_valid()
-    assert form.flags == [{"key": "blood_pressure", "message": message}]
+    assert form.flags == [{"key": "blood_pressure", "message": message, "grade": "caution"}]
 
 
 def test_underweight_is_flagged_and_impossible_measures_are_refused():
     form = form_for([make_plan()], height_feet="5", height_inches="10", weight_lb="120")
     assert form.is_valid()
-    assert form.flags == [{"key": "bmi", "message": "Underweight: BMI 17.2."}]
+    assert form.flags == [{"key": "bmi", "message": "Underweight: BMI 17.2.", "grade": "caution"}]
     form = form_for([make_plan()], height_feet="12", weight_lb="5")
     assert {"height_feet", "weight_lb"} <= set(form.errors)
 
@@ -283,7 +289,11 @@ def test_allergies_are_flagged_only_when_relevant_to_the_medicines_ordered():
     )
     assert form.is_valid(), form.errors
     assert form.flags == [
-        {"key": "allergies", "message": "Allergy to a medicine ordered: metformin."}
+        {
+            "key": "allergies",
+            "message": "Allergy to a medicine ordered: metformin.",
+            "grade": "caution",
+        }
     ]
     assert form.answers()["medicine_allergies"]["answer"] == (
         "Penicillin, hives; metformin; Cream base"
@@ -314,7 +324,11 @@ def test_liver_disease_is_flagged_with_its_severity():
     form = form_for([make_plan()], liver="severe")
     assert form.is_valid()
     assert form.flags == [
-        {"key": "liver", "message": "Liver disease: Yes, cirrhosis or liver failure."}
+        {
+            "key": "liver",
+            "message": "Liver disease: Yes, cirrhosis or liver failure.",
+            "grade": "caution",
+        }
     ]
 
 
@@ -489,11 +503,13 @@ def test_an_answer_changed_after_a_stop_is_the_first_red_flag():
             "key": "changed_after_stop",
             "message": "Answer changed after a stop: “Which state do you live in?” was "
             "Wyoming, now New York.",
+            "grade": "contraindication",
         },
         {
             "key": "changed_after_stop",
             "message": "Answer changed after a stop: “Do you have a pheochromocytoma (a tumour "
             "of the adrenal gland)?” was Yes, now No.",
+            "grade": "contraindication",
         },
     ]
     assert form.flags[-1]["key"] == "vasodilator_heart_failure"
@@ -569,6 +585,7 @@ def test_changing_a_stopped_answer_on_the_page_places_the_order_with_the_red_fla
     assert flags[0] == {
         "key": "changed_after_stop",
         "message": "Answer changed after a stop: “Are you pregnant?” was Yes, now No.",
+        "grade": "contraindication",
     }
     # Placed: the next order starts clean.
     assert "checkout_answers" not in client.session

@@ -40,9 +40,11 @@ def test_removing_the_stopped_treatment_from_the_stop_box_lets_her_go_on(client)
     assert response.status_code == 302
     order = Order.objects.get()
     assert [line.treatment_name for line in order.lines.all()] == ["Metformin HCL Lotion 20%"]
-    assert {"key": "breastfeeding", "message": "Are you breastfeeding? Yes."} in (
-        order.questionnaire.flags
-    )
+    assert {
+        "key": "breastfeeding",
+        "message": "Are you breastfeeding? Yes.",
+        "grade": "caution",
+    } in (order.questionnaire.flags)
 
 
 def test_under_18_is_told_kindly_why_and_what_to_do(client):

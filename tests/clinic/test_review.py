@@ -221,7 +221,7 @@ def test_review_queue_lists_oldest_first_with_red_flags_and_answers(client, clin
     html = client.get("/admin/orders/reviewqueueorder/").content.decode()
     assert html.index(older.reference) < html.index(newer.reference)
     assert shipped.reference not in html
-    assert "Red flag:" in html and "potassium-raising" in html
+    assert "Caution:</strong> Takes a potassium-raising" in html
     assert "Penicillin" in html and "Lisinopril 10 mg" in html
     assert "clinic-late" in html  # the two-day-old order stands out
     assert "2\xa0days" in html

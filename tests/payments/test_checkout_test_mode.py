@@ -50,7 +50,11 @@ def test_pay_runs_the_checkout_completed_handler(client, django_capture_on_commi
     assert order.events.get(kind="paid").actor_label == "Test-mode checkout"
     assert order.payments.get().amount_cents == 2200
     assert order.questionnaire.flags == [
-        {"key": "biguanide_alcohol", "message": "Heavy alcohol use (metformin requested)."}
+        {
+            "key": "biguanide_alcohol",
+            "message": "Heavy alcohol use (metformin requested).",
+            "grade": "caution",
+        }
     ]
     assert [m.subject for m in mail.outbox] == [f"We received your order {order.reference}"]
     assert WebhookEvent.objects.count() == 0  # no Stripe involved
