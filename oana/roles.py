@@ -49,6 +49,9 @@ ROLES = {
             "orders.view_thread",
             "orders.read_medical_messages",
             "orders.read_order_messages",
+            # where she is treated decides whose licence applies: clinicians release it
+            "orders.view_hold",
+            "orders.release_clinical_hold",
             "treatments.view_medicine",
             "treatments.add_medicine",
             "treatments.change_medicine",

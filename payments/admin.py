@@ -90,7 +90,7 @@ class HoldAdmin(ReadOnlyModelAdmin):
         return hold.is_open
 
     def has_release_permission(self, request):
-        return request.user.has_perm("orders.release_hold")
+        return any(request.user.has_perm(p) for p in Hold.RELEASE_PERMISSION.values())
 
     @admin.action(
         description="Release selected holds (record what was done)", permissions=["release"]
@@ -98,11 +98,21 @@ class HoldAdmin(ReadOnlyModelAdmin):
     def release_selected(self, request, queryset):
         form = ReleaseForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
+            holds = list(queryset.select_related("order"))
+            mine = [hold for hold in holds if hold.may_be_released_by(request.user)]
             released = sum(
                 release_hold(hold, outcome=form.cleaned_data["outcome"], by=request.user)
-                for hold in queryset.select_related("order")
+                for hold in mine
             )
             self.message_user(request, f"{released} hold(s) released.", messages.SUCCESS)
+            for hold in holds:
+                if hold not in mine:
+                    self.message_user(
+                        request,
+                        f"{hold.get_kind_display()} on {hold.order.reference} was not released: "
+                        f"only {hold.releaser.label} may release it.",
+                        messages.WARNING,
+                    )
             return None
         context = {
             **self.admin_site.each_context(request),

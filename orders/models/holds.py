@@ -10,9 +10,17 @@ class HoldQuerySet(models.QuerySet):
 
 
 class Hold(models.Model):
-    """Something Support must look at before anything more ships: a flag beside the order's
+    """Something someone must look at before anything more ships: a flag beside the order's
     status (never a status that overwrites "approved" or "shipped"). ``Order.can_ship`` and
-    the shipping queue skip orders with an open hold."""
+    the shipping queue skip orders with an open hold.
+
+    Each kind names who may release it (``RELEASED_BY``): Support for money holds, a
+    clinician for clinical and state-of-treatment holds (where she is treated decides which
+    licence applies, so Support may not wave it through)."""
+
+    class Releaser(models.TextChoices):
+        SUPPORT = "support", "Support"
+        CLINICIAN = "clinician", "a clinician"
 
     class Kind(models.TextChoices):
         DISPUTE = "dispute", "Payment disputed"
@@ -32,11 +40,26 @@ class Hold(models.Model):
     )
     outcome = models.TextField(blank=True, help_text="How it ended (dispute won, refunded...).")
 
+    RELEASED_BY = {
+        Kind.DISPUTE: Releaser.SUPPORT,
+        Kind.FRAUD_WARNING: Releaser.SUPPORT,
+        Kind.REFUND_FAILED: Releaser.SUPPORT,
+        Kind.AMOUNT_MISMATCH: Releaser.SUPPORT,
+        Kind.STATE_MISMATCH: Releaser.CLINICIAN,
+    }
+    RELEASE_PERMISSION = {
+        Releaser.SUPPORT: "orders.release_hold",
+        Releaser.CLINICIAN: "orders.release_clinical_hold",
+    }
+
     objects = HoldQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at", "-id"]
-        permissions = [("release_hold", "Can release a hold after dealing with it")]
+        permissions = [
+            ("release_hold", "Can release a money hold (dispute, refund...) after dealing with it"),
+            ("release_clinical_hold", "Can release a clinical or state-of-treatment hold"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "stripe_object_id"],
@@ -51,3 +74,11 @@ class Hold(models.Model):
     @property
     def is_open(self):
         return self.released_at is None
+
+    @property
+    def releaser(self):
+        """Who may release this hold: ``Releaser.SUPPORT`` or ``Releaser.CLINICIAN``."""
+        return self.RELEASED_BY[self.kind]
+
+    def may_be_released_by(self, user):
+        return user.has_perm(self.RELEASE_PERMISSION[self.releaser])

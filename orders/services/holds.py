@@ -2,6 +2,7 @@
 warning, a failed refund, shipping to another state). Each ``Hold.Kind`` names who may
 release it (``orders.models``); ``can_ship()`` refuses while any hold is open."""
 
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from orders.models import Hold
@@ -27,7 +28,12 @@ def open_hold(order, kind, reason, *, stripe_object_id="", actor_label="Stripe w
 
 
 def release_hold(hold, *, outcome, by=None, actor_label=""):
-    """Close ``hold`` with its ``outcome``; the order may ship again if nothing else holds it."""
+    """Close ``hold`` with its ``outcome``; the order may ship again if nothing else holds it.
+
+    A person (``by``) may release only the kinds her role may (``Hold.may_be_released_by``);
+    the system (a webhook settling a dispute) releases without a person."""
+    if by is not None and not hold.may_be_released_by(by):
+        raise PermissionDenied(f"Only {hold.releaser.label} may release this hold.")
     if not hold.is_open:
         return False
     hold.released_at = timezone.now()
