@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from orders.cart import SESSION_KEY as CART_SESSION_KEY
+from orders.models import Thread, is_patient
 
 
 def site(request):
@@ -20,9 +21,8 @@ def site(request):
 def patient(request):
     """Her unread messages, for the header: one query, and none for anonymous visitors."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or user.is_staff:
+    if not is_patient(user):
         return {}
-    from orders.models import Thread
 
     return {
         "unread_messages": Thread.objects.unread_by_patient().filter(order__patient=user).count()

@@ -3,6 +3,8 @@
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from orders.models import is_patient
+
 
 class PatientsStayOutOfTheAdmin:
     def __init__(self, get_response):
@@ -10,10 +12,6 @@ class PatientsStayOutOfTheAdmin:
 
     def __call__(self, request):
         user = request.user
-        if (
-            user.is_authenticated
-            and not user.is_staff
-            and request.path.startswith(reverse("admin:index"))
-        ):
+        if request.path.startswith(reverse("admin:index")) and is_patient(user):
             return redirect("orders:account")
         return self.get_response(request)

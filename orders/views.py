@@ -20,7 +20,7 @@ from core.ratelimit import RateLimited, check, rate_limit, too_many_requests
 from orders.cart import Cart
 from orders.consent import ConsentForm
 from orders.forms import AddressForm
-from orders.models import Order
+from orders.models import Order, is_patient
 from orders.services import OrderError
 from orders.services.checkout import place_order, start_payment
 from payments.gateways import (
@@ -104,10 +104,7 @@ def cart_remove(request):
 
 def _signed_in_patient(request):
     """The signed-in patient (her orders join her account at once), or None."""
-    user = request.user
-    if user.is_authenticated and hasattr(user, "patient_account"):
-        return user
-    return None
+    return request.user if is_patient(request.user) else None
 
 
 def _pending_order(request):

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from clinic.services import prescriptions
 from orders.forms import AddressForm
-from orders.models import Order, OrderEvent, Prescription, Thread
+from orders.models import Order, OrderEvent, Prescription, Thread, is_patient
 from orders.services import OrderError
 from orders.views import PUBLIC_ID
 from patients.services import messages as care_messages
@@ -89,7 +89,7 @@ def patient_required(view):
 
     @login_required
     def wrapped(request, *args, **kwargs):
-        if request.user.is_staff or not hasattr(request.user, "patient_account"):
+        if not is_patient(request.user):
             raise Http404("Patients only.")
         return view(request, *args, **kwargs)
 

@@ -38,7 +38,7 @@ from orders.models.order import (
     lifecycle_targets,
     new_public_id,
 )
-from orders.models.patients import Message, PatientAccount, Thread, ThreadQuerySet
+from orders.models.patients import Message, PatientAccount, Thread, ThreadQuerySet, is_patient
 from orders.models.payments import (
     Payment,
     PaymentQuerySet,
@@ -75,6 +75,7 @@ __all__ = [
     "ShipmentQuerySet",
     "Thread",
     "ThreadQuerySet",
+    "is_patient",
     "WebhookEvent",
     "lifecycle_targets",
     "new_public_id",

@@ -20,6 +20,19 @@ class PatientAccount(models.Model):
         return self.user.email
 
 
+def is_patient(user):
+    """The one answer to "is this a patient?": signed in, not staff, with a patient account.
+
+    Staff never shop or read a patient's pages with their staff account, and a patient never
+    enters the admin."""
+    return (
+        user is not None
+        and user.is_authenticated
+        and not user.is_staff
+        and hasattr(user, "patient_account")
+    )
+
+
 class ThreadQuerySet(models.QuerySet):
     def for_staff(self, user):
         """The threads ``user`` may read: medical ones are health data, clinicians only."""

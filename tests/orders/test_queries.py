@@ -87,10 +87,10 @@ def test_order_page(client, lines):
         Shipment.objects.create(order=order, kind="refill")
     sign_in_patient(client, order)
     # session and user; the order; then her order with lines, shipments, threads and
-    # prescriptions (one per line here); timeline (with actors); her unread messages for
-    # the header
+    # prescriptions (one per line here); timeline (with actors); her patient account (is she
+    # a patient?) and her unread messages for the header
     assert order.prescriptions.count() == lines
-    assert len(queries_for(client, order.get_absolute_url())) == 10
+    assert len(queries_for(client, order.get_absolute_url())) == 11
 
 
 @pytest.mark.parametrize("lines", [1, 5])

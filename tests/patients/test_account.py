@@ -92,7 +92,9 @@ def test_account_pages_take_a_fixed_number_of_queries(client, test_mode, orders)
     pages = {
         # session, user, her account; orders with unread counts, lines, shipments; header
         "/account/": 7,
-        made[0].get_absolute_url(): 10,  # see tests/orders/test_queries.py (+ her prescriptions)
+        made[
+            0
+        ].get_absolute_url(): 11,  # see tests/orders/test_queries.py (+ her prescriptions, + is_patient)
         # session, user, her account; her order; its threads with counts; header
         f"/orders/{made[0].public_id}/messages/": 6,
         # session, user, her account; order; thread; messages with authors; marked read;
@@ -477,3 +479,21 @@ def test_while_a_question_waits_she_is_offered_the_pause_the_service_accepts(cli
     assert f'action="/orders/{order.public_id}/pause/"' in html
     post(client, f"/orders/{order.public_id}/pause/", {"months": "1"})
     assert Order.objects.get(pk=order.pk).patient_pause_until is not None
+
+
+def test_a_patient_is_signed_in_not_staff_and_has_an_account():
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import AnonymousUser
+
+    from orders.models import PatientAccount, is_patient
+    from patients.accounts import patient_user_for
+
+    patient = patient_user_for("jane@example.com")
+    assert is_patient(patient)
+    assert not is_patient(AnonymousUser()) and not is_patient(None)
+    assert not is_patient(get_user_model().objects.create_user("no-account"))
+    clerk = staff("support", "sue")
+    assert not is_patient(clerk)
+    # A staff user who somehow has a patient account is still staff.
+    PatientAccount.objects.create(user=clerk)
+    assert not is_patient(get_user_model().objects.get(pk=clerk.pk))
