@@ -2,6 +2,8 @@
 
 from django import forms
 
+from orders.models.address import ship_fields
+
 
 class AddressForm(forms.Form):
     """A US shipping address: what Stripe Checkout collects, and what she can change later."""
@@ -25,12 +27,4 @@ class AddressForm(forms.Form):
     def shipping_fields(self):
         """The address as the order's ``ship_*`` fields."""
         data = self.cleaned_data
-        return {
-            "ship_name": data["name"],
-            "ship_line1": data["line1"],
-            "ship_line2": data["line2"],
-            "ship_city": data["city"],
-            "ship_state": data["state"].upper(),
-            "ship_postal_code": data["postal_code"],
-            "ship_country": "US",
-        }
+        return ship_fields({**data, "state": data["state"].upper(), "country": "US"})

@@ -150,22 +150,11 @@ def order_detail(request, public_id):
         "order": order,
         "events": events,
         "pause_form": PauseForm(),
-        "address_form": AddressForm(initial=_address_initial(order)),
+        "address_form": AddressForm(initial=order.address_parts()),
         "can_control": order.can_change_billing(),
         "renewal_form": RenewalForm() if order.can_answer_renewal() else None,
     }
     return render(request, "orders/order_detail.html", context)
-
-
-def _address_initial(order):
-    return {
-        "name": order.ship_name,
-        "line1": order.ship_line1,
-        "line2": order.ship_line2,
-        "city": order.ship_city,
-        "state": order.ship_state,
-        "postal_code": order.ship_postal_code,
-    }
 
 
 def _subscription_action(request, public_id, act):

@@ -2,6 +2,23 @@
 
 from django.db import models
 
+# The one mapping between an address's parts, as Stripe, our forms and her pages name them,
+# and the ``ship_*`` fields orders and shipments store them in.
+ADDRESS_PARTS = {
+    "name": "ship_name",
+    "line1": "ship_line1",
+    "line2": "ship_line2",
+    "city": "ship_city",
+    "state": "ship_state",
+    "postal_code": "ship_postal_code",
+    "country": "ship_country",
+}
+
+
+def ship_fields(parts):
+    """``{"line1": ...}`` (missing or None parts blank) as ``{"ship_line1": ...}``."""
+    return {field: parts.get(part) or "" for part, field in ADDRESS_PARTS.items()}
+
 
 class AddressFields(models.Model):
     """A US shipping address (collected by Stripe Checkout, copied onto orders and shipments)."""
@@ -17,15 +34,7 @@ class AddressFields(models.Model):
     class Meta:
         abstract = True
 
-    ADDRESS_FIELDS = (
-        "ship_name",
-        "ship_line1",
-        "ship_line2",
-        "ship_city",
-        "ship_state",
-        "ship_postal_code",
-        "ship_country",
-    )
+    ADDRESS_FIELDS = tuple(ADDRESS_PARTS.values())
 
     @property
     def has_address(self):
@@ -57,3 +66,7 @@ class AddressFields(models.Model):
 
     def address_dict(self):
         return {name: getattr(self, name) for name in self.ADDRESS_FIELDS}
+
+    def address_parts(self):
+        """The address as ``{"name", "line1", ...}``: what the address form starts from."""
+        return {part: getattr(self, field) for part, field in ADDRESS_PARTS.items()}
