@@ -14,10 +14,31 @@ from django.db import connection
 
 from tests.support.stripe_helpers import WEBHOOK_SECRET
 
+# Fixtures that make a test an integration test: it talks over HTTP to the fake Stripe server
+# or a live server, or starts a process.
+INTEGRATION_FIXTURES = {"stripe_api", "fake_stripe", "live_server", "httpserver"}
+PROCESS_TESTS = ("test_production_start", "test_worker_process", "test_two_nodes", "test_makefile")
+
+
+def tier(item):
+    """``browser``, ``integration`` or ``unit``: every test is in exactly one tier."""
+    if "browser" in item.keywords:
+        return "browser"
+    if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())) or any(
+        name in item.nodeid for name in PROCESS_TESTS
+    ):
+        return "integration"
+    return "unit"
+
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked postgres_only are skipped, with the reason shown, on SQLite; tests marked
-    sqlite_only on PostgreSQL."""
+    """Each test gets its tier's marker (``make test PYTEST_ARGS="-m unit"`` runs the fast
+    tier). Tests marked postgres_only are skipped, with the reason shown, on SQLite; tests
+    marked sqlite_only on PostgreSQL."""
+    for item in items:
+        level = tier(item)
+        if level != "browser":
+            item.add_marker(getattr(pytest.mark, level))
     if connection.vendor == "postgresql":
         marker = "sqlite_only"
         skip = pytest.mark.skip(
