@@ -104,7 +104,7 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="")
     def ship(self, shipment):
-        if shipment.status != Shipment.Status.PENDING or not shipment.order.can_ship():
+        if not shipment.can_ship():
             return ""
         return format_html(
             '<a class="button" href="{}">Mark shipped</a>',

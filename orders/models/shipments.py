@@ -19,10 +19,14 @@ class ShipmentQuerySet(models.QuerySet):
             )
         )
 
+    def able_to_become(self, status):
+        """Shipments whose own lifecycle allows ``status`` next (``Shipment.NEXT``)."""
+        return self.filter(status__in=[s for s, later in Shipment.NEXT.items() if status in later])
+
     def to_ship(self):
-        """Fulfilment's queue: pending shipments of orders that may ship (``Order.can_ship``)."""
-        return self.filter(
-            status=Shipment.Status.PENDING,
+        """Fulfilment's queue: shipments that may ship, of orders that may ship
+        (``Shipment.can_ship``)."""
+        return self.able_to_become(Shipment.Status.SHIPPED).filter(
             order__in=Order.objects.filter(OrderQuerySet.shippable()),
         )
 
@@ -64,6 +68,9 @@ class Shipment(AddressFields):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # A box's own small lifecycle: one to ship is shipped or cancelled, and stays so.
+    NEXT = {Status.PENDING: {Status.SHIPPED, Status.CANCELLED}}
+
     objects = ShipmentQuerySet.as_manager()
 
     class Meta:
@@ -71,6 +78,13 @@ class Shipment(AddressFields):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.order.reference}"
+
+    def can_become(self, status):
+        return status in self.NEXT.get(self.status, ())
+
+    def can_ship(self):
+        """This box may be marked shipped: it is still to ship, and its order may ship."""
+        return self.can_become(self.Status.SHIPPED) and self.order.can_ship()
 
     @property
     def pick_list(self):

@@ -30,14 +30,17 @@ def mark_shipped(shipment, *, by, carrier, tracking_number):
     with transaction.atomic():
         order = lock_order(shipment.order)
         shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
-        if shipment.status == Shipment.Status.SHIPPED:
+        if not shipment.can_become(Shipment.Status.SHIPPED):
+            if shipment.status == Shipment.Status.SHIPPED:  # the message names the parcel
+                raise OrderError(
+                    f"This shipment was already marked shipped ({shipment.carrier} "
+                    f"{shipment.tracking_number}).",
+                    code="already_shipped",
+                )
             raise OrderError(
-                f"This shipment was already marked shipped ({shipment.carrier} "
-                f"{shipment.tracking_number}).",
-                code="already_shipped",
+                f"This shipment was {shipment.get_status_display().lower()} and cannot be "
+                "shipped."
             )
-        if shipment.status == Shipment.Status.CANCELLED:
-            raise OrderError("This shipment was cancelled and cannot be shipped.")
         if not order.can_ship():
             raise OrderError(
                 "Only approved orders can ship: this order is "

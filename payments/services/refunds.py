@@ -263,7 +263,7 @@ def _refunded(order, refund, *, actor_label):
 
 
 def _cancel_shipments(order, shipments, why):
-    count = shipments.filter(status=Shipment.Status.PENDING).update(
+    count = shipments.able_to_become(Shipment.Status.CANCELLED).update(
         status=Shipment.Status.CANCELLED
     )
     if count:

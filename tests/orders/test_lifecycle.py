@@ -115,3 +115,22 @@ def test_her_billing_controls_and_the_service_agree_in_every_state():
             except OrderError:
                 accepted = False
             assert accepted == order.can_change_billing(), order.status
+
+
+def test_a_box_to_ship_is_shipped_or_cancelled_and_stays_so():
+    """The shipment's own lifecycle (``Shipment.NEXT``), and the fulfilment queue is its
+    twin: every shipment in every order state is in ``to_ship()`` exactly when it
+    ``can_ship()``."""
+    boxes = []
+    for order in orders_in_every_state():
+        for status in Shipment.Status.values:
+            boxes.append(Shipment.objects.create(order=order, kind="refill", status=status))
+    queued = set(Shipment.objects.to_ship().values_list("pk", flat=True))
+    for box in boxes:
+        assert (box.pk in queued) == box.can_ship(), (box.order.status, box.status)
+    assert queued and len(queued) < len(boxes)
+    pending = Shipment(status=Shipment.Status.PENDING)
+    assert pending.can_become(Shipment.Status.SHIPPED)
+    assert pending.can_become(Shipment.Status.CANCELLED)
+    for done in (Shipment.Status.SHIPPED, Shipment.Status.CANCELLED):
+        assert not any(Shipment(status=done).can_become(s) for s in Shipment.Status.values)
