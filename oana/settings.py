@@ -5,9 +5,9 @@ test-mode payment gateway. Production is DEBUG off, where the secret key and all
 hosts must be set (the site refuses to start otherwise) and Stripe keys are required
 by a system check (see ``orders/checks.py``).
 
-``.env`` is for local development only. A production start (gunicorn through
-``gunicorn.conf.py``, or ``make serve``) sets ``OANA_PRODUCTION=1``: the file is then never
-read, and DEBUG on is refused.
+``.env`` is for local development only. A production start (the WSGI module gunicorn is
+given, ``oana.wsgi``; ``gunicorn.conf.py``; ``make serve``) sets ``OANA_PRODUCTION=1``: the
+file is then never read, and DEBUG on is refused.
 """
 
 import os
@@ -140,7 +140,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 ROOT_URLCONF = "oana.urls"
-WSGI_APPLICATION = "oana.wsgi.application"
+WSGI_APPLICATION = "oana.dev_wsgi.application"  # production: oana.wsgi
 
 TEMPLATES = [
     {

@@ -119,6 +119,42 @@ def test_gunicorn_refuses_to_start_on_the_development_dot_env(tmp_path, checkout
     assert "SECRET_KEY must be set when DEBUG is off" in stderr
 
 
+def test_gunicorn_without_its_config_file_still_refuses_the_development_dot_env(
+    tmp_path, checkout_with_dot_env
+):
+    """The defect: `gunicorn --chdir <checkout> oana.wsgi` from another directory found no
+    gunicorn.conf.py and served .env with DEBUG on. The WSGI module itself is a production
+    start now."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = environment(tmp_path)
+    command = [
+        str(BIN / "gunicorn"),
+        "--chdir",
+        str(checkout_with_dot_env),
+        "--bind",
+        env["GUNICORN_BIND"],
+        "--workers",
+        "1",
+        "oana.wsgi",
+    ]
+    status, stderr = refusal(command, env, cwd=elsewhere)
+    assert status != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in stderr  # .env was not read
+    assert "Booting worker" in stderr and "Worker failed to boot" in stderr
+
+
+def test_the_development_server_entry_reads_dot_env(tmp_path, checkout_with_dot_env):
+    """`make run` keeps working: runserver imports oana.dev_wsgi, which may read .env."""
+    env = environment(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", "import oana.dev_wsgi; from django.conf import settings; "
+         "print(settings.DEBUG, settings.WSGI_APPLICATION)"],
+        cwd=checkout_with_dot_env, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.stdout.split() == ["True", "oana.dev_wsgi.application"], result.stderr
+
+
 def get(port, path, **headers):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request("GET", path, headers={"Host": "oana.example", **headers})
