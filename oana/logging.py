@@ -9,7 +9,11 @@ access logs), goes through ``redact``:
   the ``?order=`` of the checkout success page;
 - ``/orders/<id>`` and ``/checkout/test-mode/<id>`` become ``/orders/[order]``;
 - anything shaped like an order's public id (32 URL-safe characters) becomes ``[id]``;
-- email addresses (also URL-encoded, ``%40``) become ``[email]``.
+- email addresses (also URL-encoded, ``%40``) become ``[email]``;
+- line breaks and other control characters in the message become visible escapes (``\\n``),
+  so a value someone sent (a CSP report, a header, a username) can never write a line of its
+  own into the log, such as a fake staff sign-in. One record is one line; only a traceback,
+  which we write, spans several.
 
 Tracebacks are redacted too (exception messages can carry values). Error reports sent to
 Sentry are scrubbed separately (``oana/sentry.py``).
@@ -24,6 +28,12 @@ QUERY_STRING = re.compile(r"(/[^\s?\"'<>]*)\?[^\s\"'<>]+")
 ORDER_PATH = re.compile(r"(/orders/|/checkout/test-mode/)[A-Za-z0-9_-]{8,}")
 PUBLIC_ID = re.compile(r"(?<![\w-])[A-Za-z0-9_-]{32}(?![\w-])")
 EMAIL = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match):
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 def redact(text):
@@ -34,6 +44,11 @@ def redact(text):
     return PUBLIC_ID.sub("[id]", text)
 
 
+def one_line(text):
+    """``text`` with control characters escaped: it can only ever be one log line."""
+    return CONTROL.sub(_escape, text)
+
+
 class RedactFilter(logging.Filter):
     """Rewrites each record's message (and traceback) through ``redact``; drops nothing."""
 
@@ -41,7 +56,7 @@ class RedactFilter(logging.Filter):
 
     def filter(self, record):
         message = record.getMessage()
-        redacted = redact(message)
+        redacted = one_line(redact(message))
         if redacted != message:
             record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:

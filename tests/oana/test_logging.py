@@ -2,6 +2,7 @@
 every log line (Django's and gunicorn's), tracebacks included."""
 
 import io
+import json
 import logging
 import sys
 from types import SimpleNamespace
@@ -114,3 +115,35 @@ def test_gunicorns_access_log_leaves_out_the_query_and_the_order_id(monkeypatch)
     line = buffer.getvalue()
     assert "198.51.100.7 - - [" in line and '"GET /orders/[order]/ HTTP/1.1" 200 512' in line
     assert PUBLIC_ID not in line and "email" not in line and "?" not in line
+
+
+@pytest.mark.django_db
+def test_a_csp_report_cannot_write_a_fake_line_into_the_log(client, console):
+    """The attack: line breaks in a report wrote a fake staff sign-in into the server log."""
+    forged = "https://x.example/\nINFO AXES: Successful login by {username: 'admin'}\r\u2028x"
+    report = {
+        "csp-report": {
+            "document-uri": "https://oana.example/",
+            "violated-directive": "script-src",
+            "blocked-uri": forged,
+        }
+    }
+    response = client.post(
+        "/csp-report/", json.dumps(report), content_type="application/csp-report"
+    )
+    assert response.status_code == 204
+    lines = console.getvalue().splitlines()
+    [line] = [line for line in lines if "CSP violation" in line]
+    assert "x.example/\\nINFO AXES: Successful login" in line and "\\r\\u2028x" in line
+    assert not any(line.startswith("INFO AXES") for line in lines)
+
+
+def test_every_log_line_escapes_control_characters_but_keeps_its_traceback(console):
+    logging.getLogger("orders").warning("user %s", "eve\n[fake] admin signed in\x1b[2K")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("orders").exception("failed")
+    output = console.getvalue()
+    assert "user eve\\n[fake] admin signed in\\x1b[2K\n" in output
+    assert "failed\nTraceback" in output  # the traceback still spans its lines
