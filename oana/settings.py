@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "oana.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "oana.middleware.SecurityHeadersMiddleware",
+    "core.middleware.RefuseNulInQueryString",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
