@@ -7,12 +7,28 @@ and no local variables of stack frames (they hold questionnaire answers and addr
 ``scrub_event`` takes out whatever else could carry them before anything leaves the server:
 request bodies, query strings, cookies and headers other than a few harmless ones; values
 under keys that name health or contact data; and order ids and email addresses in messages,
-exception values and breadcrumbs (``oana.logging.redact``).
+exception values and breadcrumbs (``oana.logging.redact``), and client addresses (IPv4 and
+IPv6) wherever they appear in text: sign-in lockout logs name the address that tried.
 """
 
 import re
 
-from .logging import redact
+from .logging import redact as _redact_log_text
+
+IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+# A run of hex digits and colons with "::" in it, or with at least five colons (a time such
+# as 12:30:05 has two).
+IPV6 = re.compile(
+    r"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:)*[0-9A-Fa-f]*::[0-9A-Fa-f:]*|(?:[0-9A-Fa-f]{1,4}:){5,7}[0-9A-Fa-f]{1,4})(?![\w:])"
+)
+
+
+def redact(text):
+    """What ``oana.logging.redact`` takes out, and client addresses too."""
+    text = _redact_log_text(text)
+    text = IPV4.sub("[address]", text)
+    return IPV6.sub("[address]", text)
+
 
 # Keys whose values never leave the server, wherever they appear in an event.
 SENSITIVE_KEY = re.compile(

@@ -155,3 +155,28 @@ def test_sentry_starts_only_with_a_dsn(settings):
     finally:
         sentry_sdk.init()  # no DSN: a client that sends nothing
     assert sentry_sdk.get_client().transport is None
+
+
+def test_client_addresses_never_reach_sentry():
+    """The defect: a lockout's log line, sent as an event, carried the client's address."""
+    event = scrub_event(
+        {
+            "logentry": {
+                "message": "AXES: Locked out %s",
+                "formatted": "AXES: Locked out {ip_address: '203.0.113.9'} and 2001:db8::7",
+            },
+            "exception": {"values": [{"value": "from 198.51.100.23 via ::1"}]},
+            "breadcrumbs": {"values": [{"message": "login failed for 203.0.113.9"}]},
+            "extra": {"client": "203.0.113.9"},
+        }
+    )
+    text = repr(event)
+    for address in ("203.0.113.9", "2001:db8::7", "198.51.100.23", "::1"):
+        assert address not in text, address
+    assert event["logentry"]["formatted"] == (
+        "AXES: Locked out {ip_address: '[address]'} and [address]"
+    )
+    # Version numbers and times are not addresses.
+    assert scrub_event({"message": "sentry-sdk 2.75.0 at 12:30:05"})["message"] == (
+        "sentry-sdk 2.75.0 at 12:30:05"
+    )
