@@ -155,8 +155,7 @@ class OrderEventInline(ReadOnlyInline):
 
     @admin.display(description="why")
     def why(self, event):
-        data = event.data or {}
-        return data.get("reason") or data.get("note") or ""
+        return event.note
 
 
 # --- orders ---------------------------------------------------------------------------------

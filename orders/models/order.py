@@ -448,6 +448,12 @@ class OrderEvent(models.Model):
     )
     message = models.TextField(blank=True, help_text="Shown in the patient's timeline.")
     data = models.JSONField(default=dict, blank=True)
+    note = EncryptedTextField(
+        blank=True,
+        default="",
+        help_text="Why, as someone typed it (a refund or cancellation reason): encrypted at "
+        "rest, never in the plain data.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,6 +4,8 @@ event stored once."""
 from django.conf import settings
 from django.db import models
 
+from core.encryption import EncryptedTextField
+
 
 class PaymentQuerySet(models.QuerySet):
     def for_months(self):
@@ -91,7 +93,7 @@ class Refund(models.Model):
     )
     amount_cents = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default="usd")
-    reason = models.TextField()
+    reason = EncryptedTextField(help_text="Why, as Support or the system wrote it (encrypted).")
     stripe_refund_id = models.CharField(max_length=255, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -51,8 +51,14 @@ def record_event(
     actor=None,
     actor_label="",
     data=None,
+    note="",
 ):
-    """Add one entry to the order's timeline."""
+    """Add one entry to the order's timeline.
+
+    A ``reason`` given in ``data`` (typed by Support, a clinician or the patient, or sent by
+    Stripe) is kept in the encrypted ``note``, never in the plain-text ``data``."""
+    data = dict(data or {})
+    note = note or str(data.pop("reason", "") or "")
     return OrderEvent.objects.create(
         order=order,
         kind=kind,
@@ -61,7 +67,8 @@ def record_event(
         to_status=to_status,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=actor_label,
-        data=data or {},
+        data=data,
+        note=note,
     )
 
 

@@ -323,8 +323,9 @@ def test_the_migration_takes_a_clinicians_words_out_of_existing_timelines():
 
         executor = MigrationExecutor(connection)
         executor.migrate([after])
-
-        from orders.models import OrderEvent, Refund
+        state = MigrationExecutor(connection).loader.project_state([after]).apps
+        OrderEvent = state.get_model("orders", "OrderEvent")
+        Refund = state.get_model("orders", "Refund")
 
         def event(pk):
             found = OrderEvent.objects.get(pk=pk)

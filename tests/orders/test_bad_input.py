@@ -152,7 +152,7 @@ CASES = {
     "success POST": ("post", "/checkout/success/?order={id}", {}, 405),
     "success no order": ("get", "/checkout/success/", {}, 404),
     "success unknown": ("get", f"/checkout/success/?order={UNKNOWN}", {}, 404),
-    "success NUL": ("get", "/checkout/success/?order=%00", {}, 404),
+    "success NUL": ("get", "/checkout/success/?order=%00", {}, 400),  # core/middleware.py
     "success overlong": ("get", f"/checkout/success/?order={'a' * 5000}", {}, 404),
     "order POST": ("post", "/orders/{id}/", {}, 405),
     "order unknown": ("get", f"/orders/{UNKNOWN}/", {}, 404),
