@@ -492,17 +492,10 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
                 )
 
     def raw_answer(self, key):
-        """What she sent for ``key``, as one string (several choices joined by commas)."""
-        if isinstance(self.fields[key], forms.MultipleChoiceField):
-            getlist = getattr(self.data, "getlist", None)
-            values = getlist(key) if getlist else self.data.get(key) or []
-            return ",".join(values)
         return self.data.get(key, "")
 
     def shown_answer(self, key, raw):
         choices = dict(getattr(self.fields[key], "choices", ()))
-        if isinstance(self.fields[key], forms.MultipleChoiceField):
-            return ", ".join(str(choices.get(v, v)) for v in raw.split(",") if v) or "(none)"
         return str(choices.get(raw, raw)) or "(no answer)"
 
     def _stop_answer(self, key):
