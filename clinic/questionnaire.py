@@ -134,8 +134,6 @@ def bmi(height_inches, weight_lb):
     return round(703 * weight_lb / height_inches**2, 1)
 
 
-
-
 # Words of a medicine's name too common to mean an allergy to it.
 _GENERIC_WORDS = {"oral", "tablet", "cream", "lotion", "solution", "scalp", "dose", "low", "gel"}
 

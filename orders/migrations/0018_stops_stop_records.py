@@ -9,27 +9,56 @@ import core.encryption
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0017_status_before_past_due'),
+        ("orders", "0017_status_before_past_due"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StopRecord',
+            name="StopRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('person_key', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('answer_key', core.encryption.EncryptedTextField(help_text='The questionnaire key of the answer.')),
-                ('question', core.encryption.EncryptedTextField()),
-                ('answer', core.encryption.EncryptedTextField(help_text='Her answer, as she read it.')),
-                ('stop', core.encryption.EncryptedTextField(help_text='Why checkout stopped, as she read it.')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('patient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='stop_records', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("person_key", models.CharField(blank=True, db_index=True, max_length=64)),
+                (
+                    "answer_key",
+                    core.encryption.EncryptedTextField(
+                        help_text="The questionnaire key of the answer."
+                    ),
+                ),
+                ("question", core.encryption.EncryptedTextField()),
+                (
+                    "answer",
+                    core.encryption.EncryptedTextField(help_text="Her answer, as she read it."),
+                ),
+                (
+                    "stop",
+                    core.encryption.EncryptedTextField(
+                        help_text="Why checkout stopped, as she read it."
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stop_records",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

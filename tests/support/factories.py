@@ -136,8 +136,7 @@ NO_CONCERNS = {
     question.key: "no"
     for question_set in QUESTION_SETS
     for question in question_set.questions
-    if not isinstance(question, Choice | Number)
-    or "no" in dict(getattr(question, "choices", ()))
+    if not isinstance(question, Choice | Number) or "no" in dict(getattr(question, "choices", ()))
 } | {
     # A GLP-1 for her type 2 diabetes: no BMI rule to meet.
     "glp1_indication": "type2_diabetes",
