@@ -32,26 +32,29 @@ Any change to this module is a clinical change: a clinician reviews it.
 
 import re
 from datetime import date
-from decimal import Decimal
 
 from django import forms
 from django.db.models import prefetch_related_objects
 
 from clinic.clinicians import served_states
+from clinic.fields import (
+    CONTRACEPTION_CHOICES,
+    GOAL_CHOICES,
+    KIDNEY_CHOICES,
+    KIDNEY_MEASURED_CHOICES,
+    LIVER_CHOICES,
+    SEX_CHOICES,
+    number_field,
+    question_field,
+    radio_field,
+    yes_no_field,
+)
 from clinic.flags import Grade, make_flag
 from clinic.interactions import find_interactions
-from clinic.questions import (
-    ALLERGY_ROWS,
-    MEDICINE_ROWS,
-    MINIMUM_AGE,
-    Choice,
-    Number,
-    question_sets_for,
-)
-from clinic.screening import ScreeningMixin, join_names
+from clinic.questions import ALLERGY_ROWS, MEDICINE_ROWS, MINIMUM_AGE, question_sets_for
+from clinic.screening import ScreeningMixin
 from clinic.stop_records import earlier_stop_flags
 from clinic.stops import (
-    DUPLICATE_STOP,
     RISK_ACKNOWLEDGEMENT,
     RISK_ACKNOWLEDGEMENT_HINT,
     STATE_STOP,
@@ -60,65 +63,6 @@ from clinic.stops import (
 from core.us_states import STATE_NAMES, US_STATES
 
 # --- The form ---------------------------------------------------------------------------------
-
-YES_NO = [("no", "No"), ("yes", "Yes")]
-SEX_CHOICES = [("female", "Female"), ("male", "Male"), ("intersex", "Intersex")]
-# Her latest eGFR band, as the labels draw their lines (CKD stages 1-2, 3a, 3b, 4-5).
-KIDNEY_CHOICES = [
-    ("60_plus", "60 or more"),
-    ("45_59", "45 to 59"),
-    ("30_44", "30 to 44"),
-    ("below_30", "Below 30"),
-    ("dialysis", "I am on dialysis"),
-    ("unknown", "I don't know, or I have never had a kidney blood test"),
-]
-KIDNEY_MEASURED_CHOICES = [
-    ("3_months", "In the last 3 months"),
-    ("12_months", "3 to 12 months ago"),
-    ("older", "More than 12 months ago"),
-]
-LIVER_CHOICES = [
-    ("no", "No"),
-    ("mild", "Yes, e.g. fatty liver or hepatitis"),
-    ("severe", "Yes, cirrhosis or liver failure"),
-    ("unsure", "I'm not sure"),
-]
-CONTRACEPTION_CHOICES = [
-    ("none", "None"),
-    ("drospirenone", "A pill with drospirenone (e.g. Yasmin, Yaz, Slynd)"),
-    ("combined", "Another pill, a patch or a ring"),
-    ("progestin", "A progestin-only pill, implant, shot or hormonal IUD"),
-    ("copper_iud", "A copper IUD"),
-    ("barrier", "Condoms or another barrier method"),
-    ("not_needed", "Not needed (e.g. not having sex that could lead to pregnancy, menopause)"),
-]
-GOAL_CHOICES = [
-    ("insulin_resistance", "Insulin resistance or blood sugar"),
-    ("pcos", "PCOS symptoms such as irregular periods"),
-    ("weight", "Weight"),
-    ("unwanted_hair", "Unwanted facial or body hair"),
-    ("hair_loss", "Thinning hair or hair loss"),
-    ("acne", "Acne"),
-]
-
-
-def _yes_no_field(label, hint=""):
-    return forms.ChoiceField(label=label, help_text=hint, choices=YES_NO, widget=forms.RadioSelect)
-
-
-def _radio(label, choices, hint=""):
-    return forms.ChoiceField(label=label, help_text=hint, choices=choices, widget=forms.RadioSelect)
-
-
-def _number(label, low, high, hint="", required=True):
-    return forms.IntegerField(
-        label=label,
-        help_text=hint,
-        min_value=low,
-        max_value=high,
-        required=required,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
 
 
 def _text(label, max_length=100, required=False):
@@ -136,31 +80,6 @@ def bmi(height_inches, weight_lb):
 
 # Words of a medicine's name too common to mean an allergy to it.
 _GENERIC_WORDS = {"oral", "tablet", "cream", "lotion", "solution", "scalp", "dose", "low", "gel"}
-
-
-def _question_field(question):
-    if isinstance(question, Number):
-        return forms.DecimalField(
-            label=question.label,
-            help_text=question.hint,
-            min_value=Decimal(question.low),
-            max_value=Decimal(question.high),
-            max_digits=3,
-            decimal_places=1,
-            required=False,
-            widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.1"}),
-        )
-    if isinstance(question, Choice) and question.multiple:
-        return forms.MultipleChoiceField(
-            label=question.label,
-            help_text=question.hint,
-            choices=question.choices,
-            required=question.required,
-            widget=forms.CheckboxSelectMultiple,
-        )
-    if isinstance(question, Choice):
-        return _radio(question.label, question.choices, question.hint)
-    return _yes_no_field(question.label, question.hint)
 
 
 class QuestionnaireForm(ScreeningMixin, forms.Form):
@@ -185,29 +104,31 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
         help_text="Your clinician must be licensed there, and your medicines ship there.",
         choices=[("", "Choose your state"), *US_STATES],
     )
-    sex_at_birth = _radio("Sex assigned at birth", SEX_CHOICES)
-    pregnant = _yes_no_field("Are you pregnant?")
-    breastfeeding = _yes_no_field("Are you breastfeeding?")
-    trying_to_conceive = _yes_no_field("Are you trying to conceive?")
-    contraception = _radio("Which contraception do you use?", CONTRACEPTION_CHOICES)
+    sex_at_birth = radio_field("Sex assigned at birth", SEX_CHOICES)
+    pregnant = yes_no_field("Are you pregnant?")
+    breastfeeding = yes_no_field("Are you breastfeeding?")
+    trying_to_conceive = yes_no_field("Are you trying to conceive?")
+    contraception = radio_field("Which contraception do you use?", CONTRACEPTION_CHOICES)
     goals = forms.MultipleChoiceField(
         label="What would you like treated?",
         help_text="Choose all that apply.",
         choices=GOAL_CHOICES,
         widget=forms.CheckboxSelectMultiple,
     )
-    height_feet = _number("Height: feet", 3, 7)
-    height_inches = _number("Height: inches", 0, 11)
-    weight_lb = _number("Weight in pounds", 60, 700)
-    bp_systolic = _number(
+    height_feet = number_field("Height: feet", 3, 7)
+    height_inches = number_field("Height: inches", 0, 11)
+    weight_lb = number_field("Weight in pounds", 60, 700)
+    bp_systolic = number_field(
         "Blood pressure, top number (systolic)",
         60,
         250,
         hint="If you know it from the last 6 months; leave both blank if not.",
         required=False,
     )
-    bp_diastolic = _number("Blood pressure, bottom number (diastolic)", 30, 150, required=False)
-    kidney = _radio(
+    bp_diastolic = number_field(
+        "Blood pressure, bottom number (diastolic)", 30, 150, required=False
+    )
+    kidney = radio_field(
         "Your latest kidney function result (eGFR)",
         KIDNEY_CHOICES,
         hint="eGFR is worked out from a creatinine blood test and is on most blood test "
@@ -220,7 +141,7 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
-    liver = _radio("Do you have liver disease?", LIVER_CHOICES)
+    liver = radio_field("Do you have liver disease?", LIVER_CHOICES)
     no_medicines = forms.BooleanField(
         label="I take no medicines, vitamins or supplements", required=False
     )
@@ -289,7 +210,7 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
         self.question_sets = question_sets_for(self.treatments)
         for question_set, _covered in self.question_sets:
             for question in question_set.questions:
-                self.fields[question.key] = _question_field(question)
+                self.fields[question.key] = question_field(question)
         if self.unsafe_in_pregnancy():
             self.fields["pregnancy_risk_acknowledged"] = forms.BooleanField(
                 label=RISK_ACKNOWLEDGEMENT, help_text=RISK_ACKNOWLEDGEMENT_HINT, required=False
@@ -416,26 +337,6 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
         if feet is None or inches is None or weight is None:
             return None
         return bmi(feet * 12 + inches, weight)
-
-    def _check_duplicates(self):
-        holders = {}
-        for treatment in self.treatments:
-            for medicine in treatment.medicines.all():
-                holders.setdefault(medicine.pk, (medicine, []))[1].append(treatment)
-        for medicine, treatments in holders.values():
-            if len(treatments) > 1:
-                names = [t.name for t in treatments]
-                self.stops.append(
-                    {
-                        "treatment": "",
-                        "treatment_ids": [t.pk for t in treatments],
-                        "why": DUPLICATE_STOP.why.format(
-                            medicine=medicine.name, treatments=join_names(names)
-                        ),
-                        "instead": DUPLICATE_STOP.instead,
-                    }
-                )
-                self.add_error(None, f"{medicine.name} is in {join_names(names)}: keep one.")
 
     def _rows(self, data, prefix, rows, second):
         return [

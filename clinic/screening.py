@@ -10,6 +10,7 @@ from clinic.flags import Grade
 from clinic.stops import (
     BREASTFEEDING,
     CONTRACEPTION_FLAG,
+    DUPLICATE_STOP,
     EGFR_HOLDS,
     EGFR_OLD,
     GLP1,
@@ -172,6 +173,28 @@ class ScreeningMixin:
                 GLP1_BMI_STOP,
                 bmi=index,
             )
+
+    # --- the same medicine twice ---------------------------------------------------------
+
+    def _check_duplicates(self):
+        holders = {}
+        for treatment in self.treatments:
+            for medicine in treatment.medicines.all():
+                holders.setdefault(medicine.pk, (medicine, []))[1].append(treatment)
+        for medicine, treatments in holders.values():
+            if len(treatments) > 1:
+                names = [t.name for t in treatments]
+                self.stops.append(
+                    {
+                        "treatment": "",
+                        "treatment_ids": [t.pk for t in treatments],
+                        "why": DUPLICATE_STOP.why.format(
+                            medicine=medicine.name, treatments=join_names(names)
+                        ),
+                        "instead": DUPLICATE_STOP.instead,
+                    }
+                )
+                self.add_error(None, f"{medicine.name} is in {join_names(names)}: keep one.")
 
     # --- the drug-class questions ---------------------------------------------------------
 
