@@ -467,3 +467,17 @@ def test_one_flag_per_earlier_answer_and_none_for_the_same_answer_again(client):
     )
     latest = Order.objects.latest("created_at").questionnaire.flags
     assert [f["key"] for f in latest] == ["trying_to_conceive"]
+
+
+def test_the_order_page_says_when_none_is_recorded_and_shows_stops_to_clinicians_only(client):
+    checkout(client, make_plan("Oral Metformin ER", 2200))
+    order = Order.objects.get()
+    reviewer = Client()
+    sign_in(reviewer, staff("clinician", "dr_lee"))
+    html = reviewer.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "Stops recorded for her" in html and "None recorded." in html
+    support = Client()
+    sign_in(support, staff("support", "sam"))
+    response = support.get(f"/admin/orders/order/{order.pk}/change/")
+    assert response.status_code == 200
+    assert "Stops recorded for her" not in response.content.decode()
