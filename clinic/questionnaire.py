@@ -6,12 +6,16 @@ A patient answers it once per order, for the treatments in her cart:
    age (18+), sex assigned at birth, pregnancy, breastfeeding and trying to conceive (three
    separate answers), contraception, and what she wants treated;
 2. **common** questions: height and weight (BMI), blood pressure if she knows it, the
-   medicines she takes (name and dose), allergies to medicines (name and reaction), kidney
-   and liver disease with their severity;
+   medicines she takes (name and dose), allergies to medicines (name and reaction), her
+   latest eGFR band and when it was measured, liver disease with its severity;
 3. the **QUESTION_SETS** (``clinic/questions.py``) of the drug classes (and routes) of the medicines in her cart. The
    questions are chosen from ``Medicine.drug_classes`` and ``Medicine.route``
    (``treatments/models.py``), which clinicians own in the admin, never from words in names
    that a catalog manager can edit.
+
+The clinical checks of these answers are ``clinic.screening`` (rules as data in
+``clinic.stops``); a stop is also recorded with the person (``clinic.stop_records``), so a
+later questionnaire in any browser shows it to the clinician.
 
 Two kinds of consequences:
 
@@ -33,76 +37,32 @@ from django import forms
 from django.db.models import prefetch_related_objects
 
 from clinic.clinicians import served_states
+from clinic.fields import (
+    CONTRACEPTION_CHOICES,
+    GOAL_CHOICES,
+    KIDNEY_CHOICES,
+    KIDNEY_MEASURED_CHOICES,
+    LIVER_CHOICES,
+    SEX_CHOICES,
+    number_field,
+    question_field,
+    radio_field,
+    yes_no_field,
+)
 from clinic.flags import Grade, make_flag
 from clinic.interactions import find_interactions
-from clinic.questions import (
-    ALLERGY_ROWS,
-    DUPLICATE_STOP,
-    KIDNEY_STOP,
-    KIDNEY_STOPS,
-    MEDICINE_ROWS,
-    MINIMUM_AGE,
-    PREGNANCY_STOP,
-    PREGNANCY_STOPS,
+from clinic.questions import ALLERGY_ROWS, MEDICINE_ROWS, MINIMUM_AGE, question_sets_for
+from clinic.screening import ScreeningMixin
+from clinic.stop_records import earlier_stop_flags
+from clinic.stops import (
+    RISK_ACKNOWLEDGEMENT,
+    RISK_ACKNOWLEDGEMENT_HINT,
     STATE_STOP,
     UNDER_AGE_STOP,
-    question_sets_for,
 )
 from core.us_states import STATE_NAMES, US_STATES
 
 # --- The form ---------------------------------------------------------------------------------
-
-YES_NO = [("no", "No"), ("yes", "Yes")]
-SEX_CHOICES = [("female", "Female"), ("male", "Male"), ("intersex", "Intersex")]
-KIDNEY_CHOICES = [
-    ("no", "No"),
-    ("mild", "Yes, mild or moderate"),
-    ("severe", "Yes, severe (eGFR below 30)"),
-    ("dialysis", "Yes, I am on dialysis"),
-    ("unsure", "I'm not sure"),
-]
-LIVER_CHOICES = [
-    ("no", "No"),
-    ("mild", "Yes, e.g. fatty liver or hepatitis"),
-    ("severe", "Yes, cirrhosis or liver failure"),
-    ("unsure", "I'm not sure"),
-]
-CONTRACEPTION_CHOICES = [
-    ("none", "None"),
-    ("drospirenone", "A pill with drospirenone (e.g. Yasmin, Yaz, Slynd)"),
-    ("combined", "Another pill, a patch or a ring"),
-    ("progestin", "A progestin-only pill, implant, shot or hormonal IUD"),
-    ("copper_iud", "A copper IUD"),
-    ("barrier", "Condoms or another barrier method"),
-    ("not_needed", "Not needed (e.g. not having sex that could lead to pregnancy, menopause)"),
-]
-GOAL_CHOICES = [
-    ("insulin_resistance", "Insulin resistance or blood sugar"),
-    ("pcos", "PCOS symptoms such as irregular periods"),
-    ("weight", "Weight"),
-    ("unwanted_hair", "Unwanted facial or body hair"),
-    ("hair_loss", "Thinning hair or hair loss"),
-    ("acne", "Acne"),
-]
-
-
-def _yes_no_field(label, hint=""):
-    return forms.ChoiceField(label=label, help_text=hint, choices=YES_NO, widget=forms.RadioSelect)
-
-
-def _radio(label, choices, hint=""):
-    return forms.ChoiceField(label=label, help_text=hint, choices=choices, widget=forms.RadioSelect)
-
-
-def _number(label, low, high, hint="", required=True):
-    return forms.IntegerField(
-        label=label,
-        help_text=hint,
-        min_value=low,
-        max_value=high,
-        required=required,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
 
 
 def _text(label, max_length=100, required=False):
@@ -118,15 +78,11 @@ def bmi(height_inches, weight_lb):
     return round(703 * weight_lb / height_inches**2, 1)
 
 
-def _join(names):
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 # Words of a medicine's name too common to mean an allergy to it.
 _GENERIC_WORDS = {"oral", "tablet", "cream", "lotion", "solution", "scalp", "dose", "low", "gel"}
 
 
-class QuestionnaireForm(forms.Form):
+class QuestionnaireForm(ScreeningMixin, forms.Form):
     email = forms.EmailField(
         label="Email",
         help_text="We send your order updates here.",
@@ -148,30 +104,44 @@ class QuestionnaireForm(forms.Form):
         help_text="Your clinician must be licensed there, and your medicines ship there.",
         choices=[("", "Choose your state"), *US_STATES],
     )
-    sex_at_birth = _radio("Sex assigned at birth", SEX_CHOICES)
-    pregnant = _yes_no_field("Are you pregnant?")
-    breastfeeding = _yes_no_field("Are you breastfeeding?")
-    trying_to_conceive = _yes_no_field("Are you trying to conceive?")
-    contraception = _radio("Which contraception do you use?", CONTRACEPTION_CHOICES)
+    sex_at_birth = radio_field("Sex assigned at birth", SEX_CHOICES)
+    pregnant = yes_no_field("Are you pregnant?")
+    breastfeeding = yes_no_field("Are you breastfeeding?")
+    trying_to_conceive = yes_no_field("Are you trying to conceive?")
+    contraception = radio_field("Which contraception do you use?", CONTRACEPTION_CHOICES)
     goals = forms.MultipleChoiceField(
         label="What would you like treated?",
         help_text="Choose all that apply.",
         choices=GOAL_CHOICES,
         widget=forms.CheckboxSelectMultiple,
     )
-    height_feet = _number("Height: feet", 3, 7)
-    height_inches = _number("Height: inches", 0, 11)
-    weight_lb = _number("Weight in pounds", 60, 700)
-    bp_systolic = _number(
+    height_feet = number_field("Height: feet", 3, 7)
+    height_inches = number_field("Height: inches", 0, 11)
+    weight_lb = number_field("Weight in pounds", 60, 700)
+    bp_systolic = number_field(
         "Blood pressure, top number (systolic)",
         60,
         250,
         hint="If you know it from the last 6 months; leave both blank if not.",
         required=False,
     )
-    bp_diastolic = _number("Blood pressure, bottom number (diastolic)", 30, 150, required=False)
-    kidney = _radio("Do you have kidney disease?", KIDNEY_CHOICES)
-    liver = _radio("Do you have liver disease?", LIVER_CHOICES)
+    bp_diastolic = number_field(
+        "Blood pressure, bottom number (diastolic)", 30, 150, required=False
+    )
+    kidney = radio_field(
+        "Your latest kidney function result (eGFR)",
+        KIDNEY_CHOICES,
+        hint="eGFR is worked out from a creatinine blood test and is on most blood test "
+        "reports, in mL/min/1.73m². If you are not sure, choose \u201cI don't know\u201d.",
+    )
+    kidney_measured = forms.ChoiceField(
+        label="When was it measured?",
+        help_text="Not needed if you don't know your result.",
+        choices=KIDNEY_MEASURED_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    liver = radio_field("Do you have liver disease?", LIVER_CHOICES)
     no_medicines = forms.BooleanField(
         label="I take no medicines, vitamins or supplements", required=False
     )
@@ -181,7 +151,13 @@ class QuestionnaireForm(forms.Form):
         ("About you", ("email", "full_name", "date_of_birth", "state", "sex_at_birth")),
         (
             "Pregnancy and contraception",
-            ("pregnant", "breastfeeding", "trying_to_conceive", "contraception"),
+            (
+                "pregnant",
+                "breastfeeding",
+                "trying_to_conceive",
+                "contraception",
+                "pregnancy_risk_acknowledged",
+            ),
         ),
         ("What you want treated", ("goals",)),
         (
@@ -193,6 +169,7 @@ class QuestionnaireForm(forms.Form):
                 "bp_systolic",
                 "bp_diastolic",
                 "kidney",
+                "kidney_measured",
                 "liver",
             ),
         ),
@@ -216,7 +193,7 @@ class QuestionnaireForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, treatments=(), today=None, stopped=None, **kwargs):
+    def __init__(self, *args, treatments=(), today=None, stopped=None, patient=None, **kwargs):
         super().__init__(*args, **kwargs)
         for i in range(1, MEDICINE_ROWS + 1):
             self.fields[f"medicine_{i}_name"] = _text(f"Medicine {i}: name")
@@ -229,25 +206,32 @@ class QuestionnaireForm(forms.Form):
         self.today = today or date.today()
         self.served = served_states()
         self.stopped = dict(stopped or {})  # answers that stopped checkout earlier: key -> raw
+        self.patient = patient  # signed in: her earlier stops are found by her account too
         self.question_sets = question_sets_for(self.treatments)
         for question_set, _covered in self.question_sets:
             for question in question_set.questions:
-                self.fields[question.key] = _yes_no_field(question.label, question.hint)
+                self.fields[question.key] = question_field(question)
+        if self.unsafe_in_pregnancy():
+            self.fields["pregnancy_risk_acknowledged"] = forms.BooleanField(
+                label=RISK_ACKNOWLEDGEMENT, help_text=RISK_ACKNOWLEDGEMENT_HINT, required=False
+            )
         for field in self.fields.values():
             field.error_messages["required"] = (
                 "Please answer this question."
                 if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
                 else "Please fill this in."
             )
-        self.stops = []  # [{"treatment", "treatment_ids", "why", "instead"}]
-        self.flags = []  # [{"key", "message"}]
+        self.stops = []  # [{"treatment", "treatment_ids", "why", "instead", "keys"}]
+        self.flags = []  # [{"key", "message", "grade"}]
         self.stop_answers = {}  # key -> the raw answer that stopped checkout
+        self.typed_date_of_birth = None  # kept even when it stops checkout (under 18)
 
     @property
     def sections(self):
         """(title, note, bound fields) for the template, in the order they are asked."""
         sections = [
-            (title, "", [self[name] for name in names]) for title, names in self.COMMON_SECTIONS
+            (title, "", [self[name] for name in names if name in self.fields])
+            for title, names in self.COMMON_SECTIONS
         ]
         for question_set, covered in self.question_sets:
             note = "For " + ", ".join(t.name for t in covered)
@@ -264,6 +248,7 @@ class QuestionnaireForm(forms.Form):
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
+        self.typed_date_of_birth = born
         if born > self.today:
             raise forms.ValidationError("Please check your date of birth: it is in the future.")
         if born.year < 1900:
@@ -271,7 +256,13 @@ class QuestionnaireForm(forms.Form):
         if _age(born, self.today) < MINIMUM_AGE:
             self._stop_answer("date_of_birth")
             self.stops.append(
-                {"treatment": "", "treatment_ids": [], "why": UNDER_AGE_STOP, "instead": ""}
+                {
+                    "treatment": "",
+                    "treatment_ids": [],
+                    "why": UNDER_AGE_STOP,
+                    "instead": "",
+                    "keys": ["date_of_birth"],
+                }
             )
             raise forms.ValidationError(UNDER_AGE_STOP)
         return born
@@ -281,7 +272,9 @@ class QuestionnaireForm(forms.Form):
         if state not in self.served:
             why = STATE_STOP.format(state=STATE_NAMES[state])
             self._stop_answer("state")
-            self.stops.append({"treatment": "", "treatment_ids": [], "why": why, "instead": ""})
+            self.stops.append(
+                {"treatment": "", "treatment_ids": [], "why": why, "instead": "", "keys": ["state"]}
+            )
             raise forms.ValidationError(why)
         return state
 
@@ -295,15 +288,9 @@ class QuestionnaireForm(forms.Form):
         self._check_kidney_liver(data)
         self._check_allergies(data)
         self._check_interactions(data)
-        for question_set, covered in self.question_sets:
-            for question in question_set.questions:
-                if data.get(question.key) != "yes":
-                    continue
-                if question.stop:
-                    for treatment in covered:
-                        self._stop(question.key, treatment, question.stop)
-                if question.flag:
-                    self._flag(question.key, question.flag)
+        self._check_class_questions(data)
+        self._check_glp1(data)
+        self._earlier_stops(data)
         return data
 
     def _check_lists(self, data):
@@ -331,9 +318,9 @@ class QuestionnaireForm(forms.Form):
         elif systolic is not None and diastolic is not None:
             if systolic <= diastolic:
                 self.add_error("bp_diastolic", "The bottom number is lower than the top number.")
-            elif systolic < 90 or diastolic < 60:
-                self._flag("blood_pressure", f"Low blood pressure: {systolic}/{diastolic}.")
-            elif systolic >= 140 or diastolic >= 90:
+            elif not self._check_low_blood_pressure(systolic, diastolic) and (
+                systolic >= 140 or diastolic >= 90
+            ):
                 self._flag("blood_pressure", f"High blood pressure: {systolic}/{diastolic}.")
         index = self.bmi(data)
         if index is not None and index < 18.5:
@@ -350,55 +337,6 @@ class QuestionnaireForm(forms.Form):
         if feet is None or inches is None or weight is None:
             return None
         return bmi(feet * 12 + inches, weight)
-
-    def _check_duplicates(self):
-        holders = {}
-        for treatment in self.treatments:
-            for medicine in treatment.medicines.all():
-                holders.setdefault(medicine.pk, (medicine, []))[1].append(treatment)
-        for medicine, treatments in holders.values():
-            if len(treatments) > 1:
-                names = [t.name for t in treatments]
-                self.stops.append(
-                    {
-                        "treatment": "",
-                        "treatment_ids": [t.pk for t in treatments],
-                        "why": DUPLICATE_STOP.why.format(
-                            medicine=medicine.name, treatments=_join(names)
-                        ),
-                        "instead": DUPLICATE_STOP.instead,
-                    }
-                )
-                self.add_error(None, f"{medicine.name} is in {_join(names)}: keep one.")
-
-    def _check_pregnancy(self, data):
-        answered = [
-            k for k in ("pregnant", "breastfeeding", "trying_to_conceive") if data.get(k) == "yes"
-        ]
-        unsafe = {t.pk: t for covers in PREGNANCY_STOPS for t in covers.treatments(self.treatments)}
-        if answered:
-            for treatment in unsafe.values():
-                self._stop(answered, treatment, PREGNANCY_STOP)
-            if len(unsafe) < len(self.treatments):
-                for key in answered:
-                    self._flag(key, f"{self.fields[key].label} Yes.")
-        elif unsafe and data.get("contraception") == "none":
-            names = _join([t.name for t in unsafe.values()])
-            self._flag(
-                "contraception",
-                f"No contraception while ordering {names}, which can harm a developing baby.",
-            )
-
-    def _check_kidney_liver(self, data):
-        kidney, liver = data.get("kidney"), data.get("liver")
-        if kidney in ("severe", "dialysis"):
-            for covers in KIDNEY_STOPS:
-                for treatment in covers.treatments(self.treatments):
-                    self._stop("kidney", treatment, KIDNEY_STOP)
-        if kidney not in (None, "no"):
-            self._flag("kidney", f"Kidney disease: {dict(KIDNEY_CHOICES)[kidney]}.")
-        if liver not in (None, "no"):
-            self._flag("liver", f"Liver disease: {dict(LIVER_CHOICES)[liver]}.")
 
     def _rows(self, data, prefix, rows, second):
         return [
@@ -440,39 +378,55 @@ class QuestionnaireForm(forms.Form):
         for key, before in self.stopped.items():
             if key not in self.fields:
                 continue
-            now = self.data.get(key, "")
+            now = self.raw_answer(key)
             if now != before:
                 self.flags.insert(
                     0,
                     make_flag(
                         "changed_after_stop",
                         f"Answer changed after a stop: “{self.fields[key].label}” was "
-                        f"{self._shown(key, before)}, now {self._shown(key, now)}.",
+                        f"{self.shown_answer(key, before)}, now {self.shown_answer(key, now)}.",
                         Grade.CONTRAINDICATION,
                     ),
                 )
 
-    def _shown(self, key, raw):
+    def raw_answer(self, key):
+        return self.data.get(key, "")
+
+    def shown_answer(self, key, raw):
         choices = dict(getattr(self.fields[key], "choices", ()))
         return str(choices.get(raw, raw)) or "(no answer)"
 
     def _stop_answer(self, key):
-        self.stop_answers[key] = self.data.get(key, "")
+        self.stop_answers[key] = self.raw_answer(key)
 
-    def _stop(self, keys, treatment, stop):
-        keys = [keys] if isinstance(keys, str) else keys
+    def _stop(self, keys, treatment, stop, **facts):
+        keys = [keys] if isinstance(keys, str) else list(keys)
         for key in keys:
             self._stop_answer(key)
-        why = stop.why.format(treatment=treatment.name)
+        why = stop.why.format(treatment=treatment.name, **facts)
         self.stops.append(
             {
                 "treatment": treatment.name,
                 "treatment_ids": [treatment.pk],
                 "why": why,
                 "instead": stop.instead,
+                "keys": keys,
             }
         )
         self.add_error(keys[0], f"{why} {stop.instead}")
+
+    def _earlier_stops(self, data):
+        """Stops recorded for her in other sessions or browsers (``clinic.stop_records``)."""
+        for flag in earlier_stop_flags(self, data):
+            self.flags.insert(0, flag)
+
+    def identity(self):
+        """(email, date of birth) as she typed them, once both are valid; else None."""
+        email = (getattr(self, "cleaned_data", {}) or {}).get("email")
+        if email and self.typed_date_of_birth:
+            return email, self.typed_date_of_birth
+        return None
 
     def _flag(self, key, message, grade=Grade.CAUTION):
         self.flags.append(make_flag(key, message, grade))
@@ -496,6 +450,10 @@ class QuestionnaireForm(forms.Form):
             value = data.get(name)
             if isinstance(value, date):
                 shown = value.isoformat()
+            elif isinstance(field, forms.BooleanField):
+                shown = "Yes" if value else "No"
+            elif isinstance(field, forms.DecimalField):
+                shown = "Not known" if value is None else str(value)
             elif isinstance(value, list):
                 shown = ", ".join(str(dict(field.choices)[v]) for v in value)
             else:  # what is left are choices: the clinician reads the choice's words

@@ -1,6 +1,7 @@
-"""The questionnaire's clinical content, as data a clinician reads and changes: the stops that
-rule a treatment out, and the questions asked for each drug class and route
-(``QUESTION_SETS``). The form that asks them is ``clinic.questionnaire``.
+"""The questionnaire's clinical content, as data a clinician reads and changes: the questions
+asked for each drug class and route (``QUESTION_SETS``), with the stops and flags of their
+answers. The stops of the common answers (pregnancy, kidney, blood pressure...) are in
+``clinic.stops``; the form that asks them all is ``clinic.questionnaire``.
 
 Keys are stored with each order's answers, so keep existing keys unchanged. Any change to this
 module is a clinical change: a clinician reviews it.
@@ -8,38 +9,13 @@ module is a clinical change: a clinician reviews it.
 
 from dataclasses import dataclass
 
-from treatments.models import PREGNANCY_UNSAFE, DrugClass, Medicine
+from clinic.flags import Grade
+from clinic.stops import ORAL, TOPICAL, WEIGHT_CONDITIONS, Covers, Stop
+from treatments.models import DrugClass
 
 MINIMUM_AGE = 18
 MEDICINE_ROWS = 5
 ALLERGY_ROWS = 3
-
-ORAL, TOPICAL = Medicine.Route.ORAL, Medicine.Route.TOPICAL
-ANY_ROUTE = (ORAL, TOPICAL)
-
-
-@dataclass(frozen=True)
-class Stop:
-    """An answer that rules the treatment out: why, and what the patient can do instead."""
-
-    why: str
-    instead: str
-
-
-@dataclass(frozen=True)
-class Covers:
-    """Which medicines a rule is for: a drug class (None: any class) by these routes."""
-
-    drug_class: str | None
-    routes: tuple = ANY_ROUTE
-
-    def medicine(self, medicine):
-        return medicine.route in self.routes and (
-            self.drug_class is None or self.drug_class in medicine.drug_classes
-        )
-
-    def treatments(self, treatments):
-        return [t for t in treatments if any(self.medicine(m) for m in t.medicines.all())]
 
 
 @dataclass(frozen=True)
@@ -49,6 +25,51 @@ class YesNo:
     hint: str = ""
     flag: str = ""  # shown to the clinician when the answer is "yes"
     stop: Stop | None = None  # rules the treatment out when the answer is "yes"
+    grade: str = Grade.CAUTION  # the flag's grade
+    stop_for: Covers | None = None  # the stop for these only; the flag for the others
+
+    def outcome(self, value):
+        """(stop, flag message, grade) for this answer."""
+        if value == "yes":
+            return self.stop, self.flag, self.grade
+        return None, "", self.grade
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer of several (``multiple``: any number of them). ``stops`` and ``flags`` map
+    an answer to its stop, or to (message for the clinician, grade)."""
+
+    key: str
+    label: str
+    choices: tuple
+    hint: str = ""
+    stops: tuple = ()  # ((value, Stop), ...)
+    flags: tuple = ()  # ((value, message, grade), ...)
+    multiple: bool = False
+    required: bool = True
+    stop_for: Covers | None = None  # the stop for these only; the flag for the others
+
+    def outcome(self, value):
+        if self.multiple:
+            return None, "", Grade.CAUTION  # read by the rules that need it (clinic.screening)
+        stop = dict(self.stops).get(value)
+        message, grade = {v: (m, g) for v, m, g in self.flags}.get(value, ("", Grade.CAUTION))
+        return stop, message, grade
+
+
+@dataclass(frozen=True)
+class Number:
+    """A measurement she may not know (left blank): e.g. her HbA1c in percent."""
+
+    key: str
+    label: str
+    low: float
+    high: float
+    hint: str = ""
+
+    def outcome(self, value):
+        return None, "", Grade.CAUTION
 
 
 @dataclass(frozen=True)
@@ -59,38 +80,15 @@ class QuestionSet:
     questions: tuple
 
 
-# --- Stops from the eligibility and common answers -------------------------------------------
-
-UNDER_AGE_STOP = (
-    "We can only treat adults: you need to be 18 or older to order. "
-    "Please talk to your own doctor or pediatrician about treatment."
-)
-STATE_STOP = (
-    "We cannot treat patients who live in {state} yet: none of our clinicians is licensed "
-    "there. We are sorry; please see a local clinician for now."
-)
-
-# Not during pregnancy, breastfeeding or trying to conceive: the classes and routes of
-# ``treatments.models.PREGNANCY_UNSAFE``, which the product pages' notice follows too.
-PREGNANCY_STOPS = tuple(Covers(c, routes) for c, routes in PREGNANCY_UNSAFE.items())
-PREGNANCY_STOP = Stop(
-    why="{treatment} is not safe during pregnancy or breastfeeding, or while trying to "
-    "conceive, because it can harm a developing baby.",
-    instead="Remove it from your cart to continue with your other treatments, and talk to "
-    "your obstetrician or our care team about options that are safe for you now.",
-)
-KIDNEY_STOPS = (Covers(DrugClass.BIGUANIDE),)
-KIDNEY_STOP = Stop(
-    why="{treatment} contains metformin, which must not be used with severe kidney disease "
-    "(eGFR below 30) or dialysis: it can build up in the blood and cause lactic acidosis.",
-    instead="Remove it from your cart; our care team can talk you through other options.",
-)
-DUPLICATE_STOP = Stop(
-    why="{medicine} is in {treatments}: ordering them together would double it.",
-    instead="Keep the one you want and remove the others from your cart.",
-)
-
 # --- Questions for drug classes --------------------------------------------------------------
+
+SPIRONOLACTONE_TABLETS = Covers(DrugClass.ANTIANDROGEN, (ORAL,))
+SPIRONOLACTONE_INSTEAD = (
+    "Remove it from your cart; our care team can talk you through other options."
+)
+MINOXIDIL_INSTEAD = (
+    "Remove it from your cart; our care team can talk you through other options for hair loss."
+)
 
 QUESTION_SETS = (
     QuestionSet(
@@ -130,12 +128,63 @@ QUESTION_SETS = (
             YesNo(
                 "antiandrogen_addisons",
                 "Do you have Addison's disease (adrenal insufficiency)?",
-                flag="Addison's disease (spironolactone requested).",
+                stop=Stop(
+                    why="{treatment} contains spironolactone tablets, which must not be used "
+                    "with Addison's disease: they can raise potassium to a dangerous level.",
+                    instead=SPIRONOLACTONE_INSTEAD,
+                ),
+                stop_for=SPIRONOLACTONE_TABLETS,
+                flag="Addison's disease (topical spironolactone requested): a contraindication "
+                "of the tablets (label 4).",
+                grade=Grade.CONTRAINDICATION,
             ),
-            YesNo(
+            Choice(
                 "antiandrogen_high_potassium",
                 "Have you ever been told your potassium level is high?",
-                flag="History of high potassium (spironolactone requested).",
+                choices=(
+                    ("no", "No"),
+                    ("recent", "Yes, now or in the last 12 months"),
+                    ("earlier", "Yes, more than 12 months ago"),
+                ),
+                stops=(
+                    (
+                        "recent",
+                        Stop(
+                            why="{treatment} contains spironolactone tablets, which must not "
+                            "be used with high potassium: they raise it further.",
+                            instead=SPIRONOLACTONE_INSTEAD,
+                        ),
+                    ),
+                ),
+                stop_for=SPIRONOLACTONE_TABLETS,
+                flags=(
+                    (
+                        "recent",
+                        "High potassium in the last 12 months (topical spironolactone "
+                        "requested): hyperkalemia is a contraindication of the tablets (label 4).",
+                        Grade.CONTRAINDICATION,
+                    ),
+                    (
+                        "earlier",
+                        "High potassium more than 12 months ago (spironolactone requested): "
+                        "hyperkalemia is a contraindication (label 4); check potassium first.",
+                        Grade.CONTRAINDICATION,
+                    ),
+                ),
+            ),
+            YesNo(
+                "antiandrogen_eplerenone",
+                "Do you take eplerenone (Inspra)?",
+                stop=Stop(
+                    why="{treatment} contains spironolactone tablets, which must not be taken "
+                    "with eplerenone: together they can raise potassium to a dangerous level.",
+                    instead="Remove it from your cart, and do not stop eplerenone without "
+                    "talking to the doctor who prescribed it.",
+                ),
+                stop_for=SPIRONOLACTONE_TABLETS,
+                flag="Takes eplerenone (topical spironolactone requested): a contraindication "
+                "of the tablets (label 4).",
+                grade=Grade.CONTRAINDICATION,
             ),
             YesNo(
                 "antiandrogen_potassium_medicines",
@@ -157,6 +206,60 @@ QUESTION_SETS = (
         title="About GLP-1 medicines",
         covers=Covers(DrugClass.GLP1),
         questions=(
+            Choice(
+                "glp1_indication",
+                "What would you like the GLP-1 medicine to treat?",
+                choices=(
+                    ("type2_diabetes", "Type 2 diabetes"),
+                    ("weight", "Weight"),
+                    ("pcos_insulin_resistance", "PCOS or insulin resistance"),
+                ),
+            ),
+            Choice(
+                "glp1_diabetes_type",
+                "Do you have diabetes?",
+                choices=(
+                    ("no", "No"),
+                    ("prediabetes", "Prediabetes (blood sugar above normal, not diabetes)"),
+                    ("type2", "Type 2 diabetes"),
+                    ("type1", "Type 1 diabetes"),
+                    ("other", "Another type, or I'm not sure which"),
+                ),
+                stops=(
+                    (
+                        "type1",
+                        Stop(
+                            why="GLP-1 medicines are not for type 1 diabetes: they do not "
+                            "replace insulin, and their labels do not cover it.",
+                            instead="Remove it from your cart, and talk to the doctor who "
+                            "looks after your diabetes.",
+                        ),
+                    ),
+                ),
+                flags=(
+                    (
+                        "other",
+                        "Diabetes of another or unknown type (GLP-1 requested).",
+                        Grade.CAUTION,
+                    ),
+                ),
+            ),
+            Number(
+                "glp1_hba1c",
+                "Your latest HbA1c (%), if you know it",
+                low=3,
+                high=20,
+                hint="A blood test of your average blood sugar, e.g. 5.9. Leave it blank if you "
+                "don't know it.",
+            ),
+            Choice(
+                "glp1_weight_conditions",
+                "Do you have any of these?",
+                choices=WEIGHT_CONDITIONS,
+                hint="Choose all that apply; leave them all unticked if none do.",
+                multiple=True,
+                required=False,
+            ),
             YesNo(
                 "glp1_thyroid_cancer",
                 "Have you or a close relative ever had medullary thyroid cancer, or do you have "
@@ -184,11 +287,6 @@ QUESTION_SETS = (
                 flag="Gallbladder disease or gallstones (GLP-1 requested).",
             ),
             YesNo(
-                "glp1_type1_diabetes",
-                "Do you have type 1 diabetes?",
-                flag="Type 1 diabetes (GLP-1 requested).",
-            ),
-            YesNo(
                 "glp1_insulin_sulfonylurea",
                 "Do you take insulin or a sulfonylurea (e.g. glipizide, glimepiride)?",
                 flag="Takes insulin or a sulfonylurea: risk of low blood sugar (GLP-1 requested).",
@@ -209,6 +307,43 @@ QUESTION_SETS = (
                 "Have you ever had an eating disorder, such as anorexia or bulimia?",
                 flag="Eating disorder history (GLP-1 requested).",
             ),
+            YesNo(
+                "glp1_depression",
+                "Are you being treated for depression, or have you been in the past year?",
+                flag="Depression (GLP-1 requested): labels of GLP-1 medicines for weight ask to "
+                "monitor for depression and changes in mood.",
+            ),
+            YesNo(
+                "glp1_suicidal_thoughts",
+                "In the past year, have you had thoughts of suicide or of harming yourself, or "
+                "attempted suicide?",
+                hint="If you have these thoughts now, call or text 988 (Suicide & Crisis "
+                "Lifeline), at any hour.",
+                flag="Suicidal thoughts or attempt in the past year (GLP-1 requested): the labels "
+                "of GLP-1 medicines for weight say to avoid them with active suicidal ideation "
+                "or a history of suicide attempts.",
+                grade=Grade.CONTRAINDICATION,
+            ),
+            YesNo(
+                "glp1_surgery_sedation",
+                "Do you have surgery, or a procedure with sedation or anaesthesia (such as an "
+                "endoscopy), coming up?",
+                flag="Surgery or sedation planned (GLP-1 requested): label: risk of pulmonary "
+                "aspiration under general anaesthesia or deep sedation.",
+            ),
+            YesNo(
+                "glp1_pregnancy_planned",
+                "Are you planning to become pregnant in the next 2 months?",
+                flag="Pregnancy planned within 2 months (GLP-1 requested): label: stop "
+                "semaglutide at least 2 months before a planned pregnancy.",
+                grade=Grade.CONTRAINDICATION,
+            ),
+            YesNo(
+                "glp1_severe_vomiting",
+                "Do you have severe or ongoing vomiting or diarrhoea?",
+                flag="Severe vomiting or diarrhoea (GLP-1 requested): label: dehydration can "
+                "cause acute kidney injury.",
+            ),
         ),
     ),
     QuestionSet(
@@ -227,8 +362,40 @@ QUESTION_SETS = (
             ),
             YesNo(
                 "vasodilator_heart_failure",
-                "Do you have heart failure, or have you had chest pain (angina) or a heart attack?",
-                flag="Heart failure or heart disease (oral minoxidil requested).",
+                "Do you have heart failure?",
+                stop=Stop(
+                    why="Oral minoxidil must not be used with heart failure: it makes the body "
+                    "hold salt and water, which strains the heart.",
+                    instead=MINOXIDIL_INSTEAD,
+                ),
+            ),
+            Choice(
+                "vasodilator_heart_attack_angina",
+                "Have you had a heart attack, or chest pain from your heart (angina)?",
+                choices=(
+                    ("no", "No"),
+                    ("recent", "Yes, in the last 12 months"),
+                    ("earlier", "Yes, more than 12 months ago"),
+                ),
+                stops=(
+                    (
+                        "recent",
+                        Stop(
+                            why="Oral minoxidil must not be used within 12 months of a heart "
+                            "attack or angina: it makes the heart beat faster and can bring "
+                            "chest pain back.",
+                            instead=MINOXIDIL_INSTEAD,
+                        ),
+                    ),
+                ),
+                flags=(
+                    (
+                        "earlier",
+                        "Heart attack or angina more than 12 months ago (oral minoxidil "
+                        "requested): label boxed warning: angina may be exacerbated.",
+                        Grade.CONTRAINDICATION,
+                    ),
+                ),
             ),
             YesNo(
                 "vasodilator_arrhythmia",
@@ -238,7 +405,11 @@ QUESTION_SETS = (
             YesNo(
                 "vasodilator_pericardial_effusion",
                 "Have you been told you have fluid around the heart (pericardial effusion)?",
-                flag="Pericardial effusion (oral minoxidil requested).",
+                stop=Stop(
+                    why="Oral minoxidil must not be used with fluid around the heart: it can "
+                    "make it worse, sometimes dangerously (its label's boxed warning).",
+                    instead=MINOXIDIL_INSTEAD,
+                ),
             ),
             YesNo(
                 "vasodilator_blood_pressure_medicines",

@@ -8,6 +8,8 @@
   is still recognised and refused.
 - The questionnaire access log (who was shown whose answers) is kept
   ``QUESTIONNAIRE_ACCESS_LOG_RETENTION_DAYS`` (six years), then deleted.
+- A stop recorded at checkout (``clinic.stop_records``) is kept
+  ``STOP_RECORD_RETENTION_DAYS`` (two years), then deleted.
 """
 
 from datetime import timedelta
@@ -16,7 +18,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from orders.models import QuestionnaireAccess, WebhookEvent
+from orders.models import QuestionnaireAccess, StopRecord, WebhookEvent
 
 
 def prune(now=None):
@@ -33,8 +35,12 @@ def prune(now=None):
     access_log, _ = QuestionnaireAccess.objects.filter(
         viewed_at__lt=now - timedelta(days=settings.QUESTIONNAIRE_ACCESS_LOG_RETENTION_DAYS)
     ).delete()
+    stops, _ = StopRecord.objects.filter(
+        created_at__lt=now - timedelta(days=settings.STOP_RECORD_RETENTION_DAYS)
+    ).delete()
     return {
         "expired sessions deleted": sessions,
         "webhook payloads blanked": payloads,
         "questionnaire access log rows deleted": access_log,
+        "stop records deleted": stops,
     }

@@ -423,6 +423,12 @@ WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", defau
 QUESTIONNAIRE_ACCESS_LOG_RETENTION_DAYS = env.int(
     "QUESTIONNAIRE_ACCESS_LOG_RETENTION_DAYS", default=6 * 365 + 2
 )
+# A stop recorded at checkout (clinic.stop_records) is kept this long (two years: long enough
+# for any order she places after it), then deleted.
+STOP_RECORD_RETENTION_DAYS = env.int("STOP_RECORD_RETENTION_DAYS", default=2 * 365)
+# The key of the hash that links a stop to the email and date of birth she typed (HMAC-SHA256);
+# empty: SECRET_KEY. Changing it (or SECRET_KEY, when empty) unlinks the stops recorded before.
+STOP_RECORD_HASH_KEY = env.str("STOP_RECORD_HASH_KEY", default="")
 
 # Every log line passes through oana.logging.RedactFilter: no order ids, email addresses or
 # query strings (staff searches) in the logs. Django's own loggers use the same handler.

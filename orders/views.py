@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.questionnaire import QuestionnaireForm
+from clinic.stop_records import record_stops
 from core.cache import public_page
 from core.ratelimit import RateLimited, check, rate_limit, too_many_requests
 from orders.cart import Cart
@@ -178,11 +179,13 @@ def checkout(request):
     gateway = get_gateway()
     treatments = current_cart.treatments
     context = {"cart": current_cart, "gateway": gateway}
+    patient = _signed_in_patient(request)
     if request.method != "POST":
         form = QuestionnaireForm(
             data=_saved_answers(request),
             treatments=treatments,
             stopped=_stopped_answers(request),
+            patient=patient,
         )
         if form.is_bound:
             form.is_valid()  # show where saved answers no longer fit the cart
@@ -190,7 +193,10 @@ def checkout(request):
         return render(request, "orders/checkout.html", {**context, "form": form})
 
     form = QuestionnaireForm(
-        data=request.POST, treatments=treatments, stopped=_stopped_answers(request)
+        data=request.POST,
+        treatments=treatments,
+        stopped=_stopped_answers(request),
+        patient=patient,
     )
     consent = context["consent"] = ConsentForm(
         data=request.POST, total_cents=current_cart.total_cents
@@ -198,6 +204,10 @@ def checkout(request):
     valid = form.is_valid()
     agreed = consent.is_valid()
     _keep_answers(request, form, request.POST)
+    if form.stops:
+        # Kept with her (account, or a keyed hash of email and date of birth), not only in
+        # this browser: a later questionnaire anywhere shows it to the clinician.
+        record_stops(form, patient)
     if not (valid and agreed):
         return render(request, "orders/checkout.html", {**context, "form": form}, status=400)
     if gateway is None:
@@ -209,7 +219,6 @@ def checkout(request):
         check(request, "payment", email=form.cleaned_data["email"])
     except RateLimited as error:
         return too_many_requests(request, error)
-    patient = _signed_in_patient(request)
     try:
         order = place_order(
             current_cart,

@@ -31,7 +31,7 @@ class DrugClass(models.TextChoices):
 
 # Not during pregnancy, breastfeeding or trying to conceive: drug class -> the routes it
 # applies to. The one rule behind the product page's notice (``Treatment.unsafe_in_pregnancy``)
-# and the questionnaire's pregnancy stop (clinic/questions.py), so they cannot disagree.
+# and the questionnaire's pregnancy stop (clinic/stops.py), so they cannot disagree.
 # A clinical rule: a clinician reviews any change.
 PREGNANCY_UNSAFE = {
     DrugClass.ANTIANDROGEN: ("oral", "topical"),  # spironolactone, tablets or scalp solution

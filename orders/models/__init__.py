@@ -14,7 +14,8 @@ share one migration history:
 - ``holds``: Hold; ``shipments``: Shipment; ``address``: the address fields they share;
 - ``clinic``: QuestionnaireResponse, ClinicianProfile, Prescription, RenewalResponse, the
   review queue's proxy, QuestionnaireAccess;
-- ``patients``: PatientAccount, Thread, Message.
+- ``patients``: PatientAccount, Thread, Message;
+- ``stops``: StopRecord (a stop kept with the person, not the browser).
 """
 
 from orders.models.address import AddressFields
@@ -47,6 +48,7 @@ from orders.models.payments import (
     WebhookEvent,
 )
 from orders.models.shipments import Shipment, ShipmentQuerySet
+from orders.models.stops import StopRecord
 
 __all__ = [
     "AddressFields",
@@ -73,6 +75,7 @@ __all__ = [
     "ReviewQueueOrder",
     "Shipment",
     "ShipmentQuerySet",
+    "StopRecord",
     "Thread",
     "ThreadQuerySet",
     "is_patient",

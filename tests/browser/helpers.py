@@ -81,6 +81,18 @@ def answer_questionnaire(page, *, email=None, full_name="Jane Patient", yes=(), 
         legend = group.locator("legend").inner_text()
         answer = "Yes" if any(re.search(pattern, legend) for pattern in yes) else "No"
         group.get_by_label(answer, exact=True).check()
+    kidney = page.get_by_role("group", name="Your latest kidney function result (eGFR)")
+    kidney.get_by_label("60 or more").check()
+    page.get_by_role("group", name="When was it measured?").get_by_label(
+        "In the last 3 months"
+    ).check()
+    # A GLP-1 for her type 2 diabetes (no BMI rule to meet), when one is in the cart.
+    indication = page.get_by_role("group", name="What would you like the GLP-1 medicine to treat?")
+    if indication.count():
+        indication.get_by_label("Type 2 diabetes").check()
+        page.get_by_role("group", name="Do you have diabetes?").get_by_label(
+            "Type 2 diabetes"
+        ).check()
     page.get_by_label(re.compile("I agree to receive care by telehealth")).check()
     page.get_by_label(re.compile("I agree to the terms")).check()
     page.get_by_label(re.compile("I have read the privacy notice")).check()

@@ -63,10 +63,10 @@ def test_placing_the_order(client, lines):
         response = client.post("/checkout/", data)
     assert response.status_code == 302
     assert Order.objects.get().lines.count() == lines
-    # session, plans, medicines, states served, legal documents; the order, its event, lines,
-    # consents and answers; the checkout attempt taken under the order's row lock; the live
-    # session stored; the session saved.
-    assert len(queries) == 26, "\n".join(q["sql"][:90] for q in queries)
+    # session, plans, medicines, states served, legal documents, her earlier stop records
+    # (clinic.stop_records); the order, its event, lines, consents and answers; the checkout
+    # attempt taken under the order's row lock; the live session stored; the session saved.
+    assert len(queries) == 27, "\n".join(q["sql"][:90] for q in queries)
     assert len([q for q in queries if 'INSERT INTO "orders_orderline"' in q["sql"]]) == 1
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.text import slugify
 
-from clinic.questions import QUESTION_SETS
+from clinic.questions import QUESTION_SETS, Choice, Number
 from legal.seed import seed_legal_documents
 from orders.cart import Cart
 from orders.models import ClinicianProfile, Order
@@ -133,7 +133,15 @@ def make_plan(
 # "No" to every drug-class question (a form ignores those of medicines not ordered): the
 # answers of a patient with no concerns, shared by every checkout test.
 NO_CONCERNS = {
-    question.key: "no" for question_set in QUESTION_SETS for question in question_set.questions
+    question.key: "no"
+    for question_set in QUESTION_SETS
+    for question in question_set.questions
+    if not isinstance(question, Choice | Number) or "no" in dict(getattr(question, "choices", ()))
+} | {
+    # A GLP-1 for her type 2 diabetes: no BMI rule to meet.
+    "glp1_indication": "type2_diabetes",
+    "glp1_diabetes_type": "type2",
+    "glp1_hba1c": "",
 }
 
 
@@ -156,7 +164,8 @@ def answers(**overrides):
         "weight_lb": "160",
         "bp_systolic": "",
         "bp_diastolic": "",
-        "kidney": "no",
+        "kidney": "60_plus",
+        "kidney_measured": "12_months",
         "liver": "no",
         "no_medicines": "on",
         "no_allergies": "on",
