@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0018_stops_stop_records'),
-        ('orders', '0019_refund_reason_and_timeline_note_encrypted'),
+        ("orders", "0018_stops_stop_records"),
+        ("orders", "0019_refund_reason_and_timeline_note_encrypted"),
     ]
 
-    operations = [
-    ]
+    operations = []
