@@ -34,7 +34,7 @@ from django.db.models import prefetch_related_objects
 
 from clinic.clinicians import served_states
 from clinic.flags import Grade, make_flag
-from clinic.interactions import find_interactions
+from clinic.interactions import duplicate_therapy_flags, medicine_flags
 from clinic.questions import (
     ALLERGY_ROWS,
     DUPLICATE_STOP,
@@ -48,6 +48,7 @@ from clinic.questions import (
     UNDER_AGE_STOP,
     question_sets_for,
 )
+from clinic.vocabulary import MedicineNameInput
 from core.us_states import STATE_NAMES, US_STATES
 
 # --- The form ---------------------------------------------------------------------------------
@@ -220,6 +221,7 @@ class QuestionnaireForm(forms.Form):
         super().__init__(*args, **kwargs)
         for i in range(1, MEDICINE_ROWS + 1):
             self.fields[f"medicine_{i}_name"] = _text(f"Medicine {i}: name")
+            self.fields[f"medicine_{i}_name"].widget = MedicineNameInput(with_list=i == 1)
             self.fields[f"medicine_{i}_dose"] = _text(f"Medicine {i}: dose and how often")
         for i in range(1, ALLERGY_ROWS + 1):
             self.fields[f"allergy_{i}_name"] = _text(f"Allergy {i}: medicine")
@@ -352,6 +354,9 @@ class QuestionnaireForm(forms.Form):
         return bmi(feet * 12 + inches, weight)
 
     def _check_duplicates(self):
+        """The same medicine in two items of the cart is a stop; two medicines of one drug
+        class (oral and topical spironolactone, metformin tablets and lotion) are flagged as
+        duplicate therapy."""
         holders = {}
         for treatment in self.treatments:
             for medicine in treatment.medicines.all():
@@ -370,6 +375,7 @@ class QuestionnaireForm(forms.Form):
                     }
                 )
                 self.add_error(None, f"{medicine.name} is in {_join(names)}: keep one.")
+        self.flags.extend(duplicate_therapy_flags(holders.values()))
 
     def _check_pregnancy(self, data):
         answered = [
@@ -422,18 +428,14 @@ class QuestionnaireForm(forms.Form):
                 self._flag("allergies", f"Allergy to a medicine ordered: {shown}.")
 
     def _check_interactions(self, data):
-        typed = [
-            f"{name} {dose}".strip()
-            for name, dose in self._rows(data, "medicine", MEDICINE_ROWS, "dose")
-        ]
-        if data.get("contraception") == "drospirenone":
-            typed.append("Drospirenone pill (contraception)")
-        for name, interaction in find_interactions(typed, self.drug_classes):
-            self._flag(
-                "interaction",
-                f"Interaction: takes {name}. {interaction.reason}",
-                Grade.INTERACTION,
-            )
+        """What she takes, as ingredients and classes, against the rules of the classes
+        ordered; what the vocabulary does not know is flagged (``clinic/interactions.py``)."""
+        flags, self.rules_version = medicine_flags(
+            self._rows(data, "medicine", MEDICINE_ROWS, "dose"),
+            self.drug_classes,
+            drospirenone_pill=data.get("contraception") == "drospirenone",
+        )
+        self.flags.extend(flags)
 
     def _changed_after_stop(self, data):
         """An answer that stopped checkout earlier, now changed: the first red flag."""

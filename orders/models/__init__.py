@@ -14,6 +14,7 @@ share one migration history:
 - ``holds``: Hold; ``shipments``: Shipment; ``address``: the address fields they share;
 - ``clinic``: QuestionnaireResponse, ClinicianProfile, Prescription, RenewalResponse, the
   review queue's proxy, QuestionnaireAccess;
+- ``clinical_data``: InteractionRule and ClinicalDataChange (two-clinician review);
 - ``patients``: PatientAccount, Thread, Message.
 """
 
@@ -28,6 +29,7 @@ from orders.models.clinic import (
     RenewalResponse,
     ReviewQueueOrder,
 )
+from orders.models.clinical_data import ClinicalDataChange, InteractionRule, RuleGrade
 from orders.models.holds import Hold, HoldQuerySet
 from orders.models.order import (
     Order,
@@ -50,10 +52,12 @@ from orders.models.shipments import Shipment, ShipmentQuerySet
 
 __all__ = [
     "AddressFields",
+    "ClinicalDataChange",
     "ClinicianProfile",
     "ClinicianProfileQuerySet",
     "Hold",
     "HoldQuerySet",
+    "InteractionRule",
     "Message",
     "Order",
     "OrderConsent",
@@ -71,6 +75,7 @@ __all__ = [
     "RefundQuerySet",
     "RenewalResponse",
     "ReviewQueueOrder",
+    "RuleGrade",
     "Shipment",
     "ShipmentQuerySet",
     "Thread",
