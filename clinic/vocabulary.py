@@ -206,7 +206,7 @@ class Vocabulary:
             match = self._fuzzy(word)
             if match is not None:
                 matches.append(match)
-            elif len(word) >= 4 and not word.isdigit():
+            elif len(word) >= 4:
                 unknown.append(word)
         return Reading(typed, tuple(dict.fromkeys(matches)), tuple(unknown))
 

@@ -34,9 +34,9 @@ class ChangeForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in RULE_FIELDS:
+        # A removal carries the rule's own fields (the read-only page has no fields at all).
+        for field in set(RULE_FIELDS) & set(self.fields):
             self.fields[field].required = False
-        self.fields["ordered_class"].help_text = "For a removal, leave the rule's fields blank."
 
     def clean(self):
         data = super().clean()
