@@ -24,7 +24,7 @@ from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
 
-ABIRATERONE = {
+DIGOXIN_CAUTION = {
     "ordered_class": "potassium_sparing_antiandrogen",
     "taken": "digoxin",
     "grade": "caution",
@@ -68,9 +68,9 @@ def test_the_migration_seeded_the_files_rules_and_a_second_seed_changes_nothing(
 def test_a_rule_names_a_class_we_prescribe_and_a_class_or_ingredient_of_the_vocabulary(
     field, value, error
 ):
-    check_rule(ABIRATERONE)
+    check_rule(DIGOXIN_CAUTION)
     with pytest.raises(ValidationError) as raised:
-        check_rule({**ABIRATERONE, field: value})
+        check_rule({**DIGOXIN_CAUTION, field: value})
     assert error in raised.value.message_dict[field][0]
 
 
@@ -82,7 +82,7 @@ def test_a_proposal_changes_nothing_until_a_second_clinician_approves_it():
         action="change",
         rule=rule("digoxin"),
         why="Monitoring is enough: label 7.4.",
-        **ABIRATERONE,
+        **DIGOXIN_CAUTION,
     )
     assert rule("digoxin").grade == "interaction"
     with pytest.raises(PermissionDenied, match="you proposed this change"):
@@ -100,8 +100,8 @@ def test_a_clinic_with_one_clinician_names_a_medical_director_as_second_reviewer
     change = propose_change(
         staff("clinician", "dr_only"),
         action="add",
-        why="Abiraterone: label 7.7.",
-        **{**ABIRATERONE, "taken": "tacrolimus", "reason": "Tacrolimus raises potassium."},
+        why="Aldactone label 7.1: drugs increasing serum potassium.",
+        **{**DIGOXIN_CAUTION, "taken": "tacrolimus", "reason": "Tacrolimus raises potassium."},
     )
     with pytest.raises(PermissionDenied, match="Only a clinician or the medical director"):
         approve_change(change, staff("support"))
@@ -124,15 +124,15 @@ def test_a_removal_carries_the_rule_it_removes_and_a_rejection_changes_nothing()
 def test_proposals_that_cannot_apply_are_refused():
     dr_lee, director = staff("clinician", "dr_lee"), staff("medical-director")
     with pytest.raises(ValidationError, match="Choose the rule to change or remove"):
-        propose_change(dr_lee, action="change", why="x", **ABIRATERONE)
+        propose_change(dr_lee, action="change", why="x", **DIGOXIN_CAUTION)
     with pytest.raises(ValidationError, match="A new rule changes no existing rule"):
-        propose_change(dr_lee, action="add", rule=rule("lithium"), why="x", **ABIRATERONE)
+        propose_change(dr_lee, action="add", rule=rule("lithium"), why="x", **DIGOXIN_CAUTION)
     with pytest.raises(ValidationError, match="Say why"):
-        propose_change(dr_lee, action="add", why=" ", **ABIRATERONE)
-    twice = propose_change(dr_lee, action="add", why="Label 7.4.", **ABIRATERONE)
+        propose_change(dr_lee, action="add", why=" ", **DIGOXIN_CAUTION)
+    twice = propose_change(dr_lee, action="add", why="Label 7.4.", **DIGOXIN_CAUTION)
     with pytest.raises(ValidationError, match="A rule for this pair already exists"):
         approve_change(twice, director)
-    gone = propose_change(dr_lee, action="change", rule=rule("lithium"), why="x", **ABIRATERONE)
+    gone = propose_change(dr_lee, action="change", rule=rule("lithium"), why="x", **DIGOXIN_CAUTION)
     rule("lithium").delete()
     with pytest.raises(ValidationError, match="The rule it changes no longer exists"):
         approve_change(gone, director)
@@ -146,11 +146,11 @@ def test_in_the_admin_one_clinician_proposes_and_another_approves(client):
     url = reverse("admin:orders_clinicaldatachange_add")
     blank = client.post(url, {"why": ""}).content.decode()
     assert blank.count("This field is required.") == 2  # what to do, and why
-    refused = client.post(url, {"action": "change", **ABIRATERONE, "why": "Label 7.4."})
+    refused = client.post(url, {"action": "change", **DIGOXIN_CAUTION, "why": "Label 7.4."})
     assert "Choose the rule to change or remove." in refused.content.decode()
     response = client.post(
         url,
-        {"action": "change", "rule": rule("digoxin").pk, **ABIRATERONE, "why": "Label 7.4."},
+        {"action": "change", "rule": rule("digoxin").pk, **DIGOXIN_CAUTION, "why": "Label 7.4."},
     )
     assert response.status_code == 302
     change = ClinicalDataChange.objects.get()
