@@ -38,8 +38,8 @@ def find_interactions(readings, drug_classes, rules):
 
 def medicine_flags(typed, drug_classes, *, drospirenone_pill=False):
     """The flags of what she takes (``typed``: ``(name, dose)`` per medicine; the name is
-    read, both are shown) for the
-    ``drug_classes`` ordered, and the version of the rules they were checked against.
+    read, both are shown) for the ``drug_classes`` ordered, and the version of the rules they
+    were checked against.
 
     Each medicine the vocabulary does not know, wholly or in part, is an "unrecognised" flag;
     each rule that names one of her medicines' classes or ingredients is a flag of the rule's
