@@ -8,7 +8,8 @@ How a typed medicine is read (``Vocabulary.read``), most certain first:
 2. **exact**: the whole text is a generic name, a brand or a known misspelling;
 3. **phrases**: otherwise the text is scanned left to right for the longest names it
    contains ("Lantus insulin at night" reads as insulin glargine and insulin); words such as
-   "tablet", "daily" or "ER" are ignored;
+   "tablet", "daily" or "ER" are ignored, and so are the words after "for" ("Aleve for
+   cramps") unless they name a medicine;
 4. **fuzzy, conservative**: a word left over that has 6 letters or more matches a one-word
    name at edit distance 1 (2 for words of 9 letters or more), and only when every name at
    that distance is the same medicine ("lisinipril" reads as lisinopril). A reading found
@@ -36,11 +37,13 @@ LONGEST_NAME_WORDS = 6
 # Words that say how or when, not what: ignored when left over after reading.
 FILLER_WORDS = frozenset(
     """
-    a an and as at bedtime brand by cap caps capsule capsules counter cr cream daily day dose
-    dr drops ec evening every extended for gel generic hcl hydrochloride i in inhaler injection
-    inject lotion low mg mcg meq ml monthly morning my needed night of on once oral over patch
-    pen per pill pills plus prn release ring scalp shot solution spray sr tab tablet tablets
-    take the times to topical twice unit units week weekly when with xl xr
+    a an and as at bedtime brand by cap caps capsule capsules chewable compounded counter cr
+    cream daily day dose dr drops ec evening every extended eye gel generic gummies gummy hcl
+    hydrochloride i implant in inhaler injectable injection injections inject iud liquid lotion
+    low mg mcg meq ml monthly morning my nasal needed night occasionally of on once oral otc
+    over patch pen per pill pills plus powder prescription prn release ring rx scalp shot
+    sodium solution sometimes spray sr supplement supplements tab tablet tablets take the
+    times to topical twice unit units week weekly when with xl xr
     """.split()
 )
 
@@ -123,6 +126,20 @@ def edit_distance(a, b, limit):
     return previous[-1]
 
 
+def _reason_words(words):
+    """Positions of the words saying why she takes it ("Aleve for cramps"): from "for" to the
+    next "and", "plus", "with" or "also" (another medicine may follow)."""
+    positions, in_reason = set(), False
+    for position, word in enumerate(words):
+        if word == "for":
+            in_reason = True
+        elif word in ("and", "plus", "with", "also"):
+            in_reason = False
+        elif in_reason:
+            positions.add(position)
+    return positions
+
+
 def fuzzy_limit(word):
     """How far a word may be from a name and still be read as it: see the module docstring."""
     if len(word) >= 9:
@@ -187,6 +204,7 @@ class Vocabulary:
         if text in self.index:
             return Reading(typed, (Match(self.index[text], text),), ())
         words = text.split()
+        why = _reason_words(words)
         matches, left = [], []
         i = 0
         while i < len(words):
@@ -197,18 +215,21 @@ class Vocabulary:
                     i += n
                     break
             else:
-                left.append(words[i])
+                left.append((i, words[i]))
                 i += 1
         unknown = []
-        for word in left:
+        for position, word in left:
             if word in FILLER_WORDS:
                 continue
             match = self._fuzzy(word)
             if match is not None:
                 matches.append(match)
-            elif len(word) >= 4:
+            elif len(word) >= 4 and position not in why:
                 unknown.append(word)
-        return Reading(typed, tuple(dict.fromkeys(matches)), tuple(unknown))
+        once = {}
+        for match in matches:
+            once.setdefault(match.entry, match)
+        return Reading(typed, tuple(once.values()), tuple(unknown))
 
     def _fuzzy(self, word):
         limit = fuzzy_limit(word)

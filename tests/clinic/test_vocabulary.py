@@ -187,3 +187,20 @@ def test_an_invalid_file_is_refused_with_the_entry_and_why(data, error):
     assert Vocabulary(GOOD).read("Hyzaar").ingredients == {"losartan", "hydrochlorothiazide"}
     with pytest.raises(VocabularyError, match=re.escape(error)):
         Vocabulary(data)
+
+
+def test_a_salt_in_the_name_is_not_a_second_medicine():
+    # losartan potassium is losartan, not a potassium supplement (which would be flagged
+    # with spironolactone)
+    assert read("Losartan potassium 50 mg").ingredients == {"losartan"}
+    assert read("Naproxen sodium 220").ingredients == {"naproxen"}
+    assert read("Topiramate (Topamax)").matches[0].entry.name == "topiramate"
+    assert len(read("Topiramate (Topamax)").matches) == 1
+
+
+def test_why_she_takes_it_is_not_read_as_a_medicine():
+    assert read("Aleve for cramps").recognised
+    assert read("Vitamin B12 injections").recognised
+    reading = read("Advil for headache and Frobnicol")  # another medicine after "and"
+    assert reading.ingredients == {"ibuprofen"} and reading.unknown == ("frobnicol",)
+    assert read("Frobnicol for acne").unknown == ("frobnicol",)
