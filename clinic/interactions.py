@@ -1,204 +1,117 @@
-"""The interaction table: medicines a patient types that interact with a drug class she orders.
+"""Interactions and duplicates, computed on ingredients and classes, never on typed words.
 
-Reviewed like the questions (``clinic/questions.py``): a clinician signs off any change.
-Each row names a drug class we prescribe, the names (generic and common brand names, lower
-case, matched as whole words in what she typed) of medicines that interact with it, and the
-reason the clinician reads. A match is flagged even when she answered "no" to the matching
-question: people do not always know that lisinopril is an ACE inhibitor.
+What she takes is read by the vocabulary (``clinic.vocabulary``) into ingredients and
+classes; the rules (``orders.InteractionRule``, seeded from ``clinic/data/interactions.toml``
+and changed only through the two-clinician review of ``clinic.clinical_data``) say which of
+them matter for each drug class she orders, how much (the grade) and why (the reason and the
+label section). A match is flagged even when she answered "no" to the matching question:
+people do not always know that lisinopril is an ACE inhibitor.
 """
 
-import re
-from dataclasses import dataclass
+from dataclasses import replace
 
+from clinic.clinical_data import current_rules, rules_version
+from clinic.flags import Grade, make_flag
+from clinic.vocabulary import vocabulary
 from treatments.models import DrugClass
 
 
-@dataclass(frozen=True)
-class Interaction:
-    drug_class: str
-    names: tuple
-    reason: str
+def rule_matches(rule, reading):
+    return rule.taken in reading.classes or rule.taken in reading.ingredients
 
 
-ACE_INHIBITORS = (
-    "lisinopril",
-    "enalapril",
-    "ramipril",
-    "benazepril",
-    "captopril",
-    "quinapril",
-    "fosinopril",
-    "perindopril",
-    "trandolapril",
-    "zestril",
-    "prinivil",
-    "vasotec",
-    "altace",
-    "lotensin",
-)
-ARBS = (
-    "losartan",
-    "valsartan",
-    "irbesartan",
-    "candesartan",
-    "olmesartan",
-    "telmisartan",
-    "azilsartan",
-    "cozaar",
-    "diovan",
-    "benicar",
-    "entresto",
-    "sacubitril",
-)
-POTASSIUM = (
-    "potassium",
-    "k-dur",
-    "klor-con",
-    "salt substitute",
-    "lo salt",
-    "nu-salt",
-    "nosalt",
-    "amiloride",
-    "triamterene",
-    "eplerenone",
-    "trimethoprim",
-    "bactrim",
-)
-OTHER_BLOOD_PRESSURE = (
-    "amlodipine",
-    "nifedipine",
-    "diltiazem",
-    "verapamil",
-    "metoprolol",
-    "atenolol",
-    "propranolol",
-    "carvedilol",
-    "labetalol",
-    "hydrochlorothiazide",
-    "hctz",
-    "chlorthalidone",
-    "furosemide",
-    "clonidine",
-    "hydralazine",
-    "doxazosin",
-    "prazosin",
-    "terazosin",
-    "guanfacine",
-)
-
-INTERACTIONS = (
-    Interaction(
-        DrugClass.ANTIANDROGEN,
-        ACE_INHIBITORS + ARBS,
-        "ACE inhibitor or ARB with spironolactone: risk of high potassium.",
-    ),
-    Interaction(
-        DrugClass.ANTIANDROGEN,
-        POTASSIUM,
-        "Potassium supplement, salt substitute or potassium-sparing medicine with "
-        "spironolactone: risk of high potassium.",
-    ),
-    Interaction(
-        DrugClass.ANTIANDROGEN,
-        ("drospirenone", "yasmin", "yaz", "slynd", "beyaz", "safyral", "ocella", "syeda"),
-        "Drospirenone (a potassium-sparing progestin) with spironolactone: risk of high potassium.",
-    ),
-    Interaction(
-        DrugClass.ANTIANDROGEN,
-        ("lithium", "lithobid"),
-        "Lithium with spironolactone: lithium levels can rise.",
-    ),
-    Interaction(
-        DrugClass.ANTIANDROGEN,
-        (
-            "ibuprofen",
-            "naproxen",
-            "diclofenac",
-            "meloxicam",
-            "celecoxib",
-            "advil",
-            "motrin",
-            "aleve",
-        ),
-        "NSAID with spironolactone: risk of high potassium and kidney strain if taken daily.",
-    ),
-    Interaction(
-        DrugClass.GLP1,
-        (
-            "insulin",
-            "glargine",
-            "lantus",
-            "basaglar",
-            "toujeo",
-            "detemir",
-            "levemir",
-            "degludec",
-            "tresiba",
-            "lispro",
-            "humalog",
-            "aspart",
-            "novolog",
-            "humulin",
-            "novolin",
-            "glipizide",
-            "glyburide",
-            "glimepiride",
-            "glucotrol",
-            "amaryl",
-            "sulfonylurea",
-        ),
-        "Insulin or a sulfonylurea with a GLP-1: risk of low blood sugar.",
-    ),
-    Interaction(
-        DrugClass.GLP1,
-        (
-            "semaglutide",
-            "ozempic",
-            "wegovy",
-            "rybelsus",
-            "liraglutide",
-            "victoza",
-            "saxenda",
-            "tirzepatide",
-            "mounjaro",
-            "zepbound",
-            "dulaglutide",
-            "trulicity",
-            "exenatide",
-        ),
-        "Already takes a GLP-1 (or GLP-1/GIP) medicine: it would be doubled.",
-    ),
-    Interaction(
-        DrugClass.VASODILATOR,
-        ACE_INHIBITORS + ARBS + OTHER_BLOOD_PRESSURE,
-        "Blood-pressure medicine with oral minoxidil: blood pressure can drop too far.",
-    ),
-    Interaction(
-        DrugClass.BIGUANIDE,
-        ("topiramate", "topamax", "acetazolamide", "zonisamide", "dolutegravir", "cimetidine"),
-        "Raises metformin levels or the risk of lactic acidosis.",
-    ),
-    Interaction(
-        DrugClass.BIGUANIDE,
-        ("metformin", "glucophage", "glumetza", "fortamet"),
-        "Already takes metformin: it would be doubled.",
-    ),
-)
-
-
-def _mentions(text, name):
-    return re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", text) is not None
-
-
-def find_interactions(typed_names, drug_classes):
-    """Flags for each typed medicine that interacts with one of ``drug_classes``:
-    ``[(typed name, Interaction)]``, in the table's order."""
-    found = []
-    for interaction in INTERACTIONS:
-        if interaction.drug_class not in drug_classes:
+def find_interactions(readings, drug_classes, rules):
+    """``[(reading, rule)]`` for each medicine she takes that a rule names for a class
+    ordered; one flag per reading and reason (Zestoretic's two blood-pressure ingredients
+    give one "blood-pressure medicine" flag with oral minoxidil)."""
+    found, seen = [], set()
+    for rule in rules:
+        if rule.ordered_class not in drug_classes:
             continue
-        for typed in typed_names:
-            text = typed.lower()
-            if any(_mentions(text, name) for name in interaction.names):
-                found.append((typed, interaction))
+        for reading in readings:
+            key = (reading.typed, rule.reason)
+            if key not in seen and rule_matches(rule, reading):
+                seen.add(key)
+                found.append((reading, rule))
     return found
+
+
+def medicine_flags(typed, drug_classes, *, drospirenone_pill=False):
+    """The flags of what she takes (``typed``: ``(name, dose)`` per medicine; the name is
+    read, both are shown) for the ``drug_classes`` ordered, and the version of the rules they
+    were checked against.
+
+    Each medicine the vocabulary does not know, wholly or in part, is an "unrecognised" flag;
+    each rule that names one of her medicines' classes or ingredients is a flag of the rule's
+    grade. Reads the rules once (one query, whatever she typed)."""
+    words = vocabulary()
+    readings = [replace(words.read(name), typed=f"{name} {dose}".strip()) for name, dose in typed]
+    if drospirenone_pill:
+        readings.append(
+            replace(words.read("drospirenone"), typed="Drospirenone pill (contraception)")
+        )
+    flags = []
+    for reading in readings:
+        if not reading.matches:
+            message = (
+                f"“{reading.typed}”: not in our medicine list, so not checked for "
+                "interactions. Check it by hand."
+            )
+        elif reading.unknown:
+            message = (
+                f"“{reading.typed}”: read as {join([m.entry.name for m in reading.matches])}, "
+                f"but “{' '.join(reading.unknown)}” is not in our medicine list. Check it by hand."
+            )
+        else:
+            continue
+        flags.append(make_flag("medicine_not_recognised", message, Grade.UNRECOGNISED))
+    rules = current_rules()
+    if readings and not rules:
+        flags.append(
+            make_flag(
+                "interaction_rules_missing",
+                "No interaction rules are loaded: check every medicine she takes by hand.",
+                Grade.UNRECOGNISED,
+            )
+        )
+    for reading, rule in find_interactions(readings, drug_classes, rules):
+        fuzzy = reading.fuzzy_names
+        read_as = f" (read as {join(fuzzy)})" if fuzzy else ""
+        flags.append(
+            make_flag(
+                "interaction",
+                f"Interaction: takes {reading.typed}{read_as}. {rule.reason}",
+                Grade(rule.grade),
+            )
+        )
+    return flags, rules_version(rules)
+
+
+def duplicate_therapy_flags(held):
+    """Two medicines of one drug class in the cart (oral and topical spironolactone, metformin
+    tablets and lotion): one "duplicate therapy" flag per class. ``held``: ``(medicine,
+    [treatments containing it])`` for each distinct medicine of the cart."""
+    by_class = {}
+    for medicine, treatments in held:
+        for drug_class in medicine.drug_classes:
+            by_class.setdefault(drug_class, []).append((medicine, treatments))
+    labels = dict(DrugClass.choices)
+    flags = []
+    for drug_class, medicines in by_class.items():
+        if len(medicines) > 1:
+            names = join(
+                [f"{m.name} ({m.route}, in {join([t.name for t in ts])})" for m, ts in medicines]
+            )
+            flags.append(
+                make_flag(
+                    "duplicate_therapy",
+                    f"Duplicate therapy in the cart: {names}, each a "
+                    f"{labels.get(drug_class, drug_class).lower()}.",
+                    Grade.INTERACTION,
+                )
+            )
+    return flags
+
+
+def join(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -50,7 +50,7 @@ from clinic.fields import (
     yes_no_field,
 )
 from clinic.flags import Grade, make_flag
-from clinic.interactions import find_interactions
+from clinic.interactions import medicine_flags
 from clinic.questions import ALLERGY_ROWS, MEDICINE_ROWS, MINIMUM_AGE, question_sets_for
 from clinic.screening import ScreeningMixin
 from clinic.stop_records import earlier_stop_flags
@@ -60,6 +60,7 @@ from clinic.stops import (
     STATE_STOP,
     UNDER_AGE_STOP,
 )
+from clinic.vocabulary import MedicineNameInput
 from core.us_states import STATE_NAMES, US_STATES
 
 # --- The form ---------------------------------------------------------------------------------
@@ -197,6 +198,7 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
         super().__init__(*args, **kwargs)
         for i in range(1, MEDICINE_ROWS + 1):
             self.fields[f"medicine_{i}_name"] = _text(f"Medicine {i}: name")
+            self.fields[f"medicine_{i}_name"].widget = MedicineNameInput(with_list=i == 1)
             self.fields[f"medicine_{i}_dose"] = _text(f"Medicine {i}: dose and how often")
         for i in range(1, ALLERGY_ROWS + 1):
             self.fields[f"allergy_{i}_name"] = _text(f"Allergy {i}: medicine")
@@ -360,18 +362,14 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
                 self._flag("allergies", f"Allergy to a medicine ordered: {shown}.")
 
     def _check_interactions(self, data):
-        typed = [
-            f"{name} {dose}".strip()
-            for name, dose in self._rows(data, "medicine", MEDICINE_ROWS, "dose")
-        ]
-        if data.get("contraception") == "drospirenone":
-            typed.append("Drospirenone pill (contraception)")
-        for name, interaction in find_interactions(typed, self.drug_classes):
-            self._flag(
-                "interaction",
-                f"Interaction: takes {name}. {interaction.reason}",
-                Grade.INTERACTION,
-            )
+        """What she takes, as ingredients and classes, against the rules of the classes
+        ordered; what the vocabulary does not know is flagged (``clinic/interactions.py``)."""
+        flags, self.rules_version = medicine_flags(
+            self._rows(data, "medicine", MEDICINE_ROWS, "dose"),
+            self.drug_classes,
+            drospirenone_pill=data.get("contraception") == "drospirenone",
+        )
+        self.flags.extend(flags)
 
     def _changed_after_stop(self, data):
         """An answer that stopped checkout earlier, now changed: the first red flag."""

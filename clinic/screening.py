@@ -7,6 +7,7 @@ Any change to this module is a clinical change: a clinician reviews it.
 """
 
 from clinic.flags import Grade
+from clinic.interactions import duplicate_therapy_flags
 from clinic.stops import (
     BREASTFEEDING,
     CONTRACEPTION_FLAG,
@@ -177,6 +178,9 @@ class ScreeningMixin:
     # --- the same medicine twice ---------------------------------------------------------
 
     def _check_duplicates(self):
+        """The same medicine in two items of the cart is a stop; two medicines of one drug
+        class (oral and topical spironolactone, metformin tablets and lotion) are flagged as
+        duplicate therapy."""
         holders = {}
         for treatment in self.treatments:
             for medicine in treatment.medicines.all():
@@ -195,6 +199,7 @@ class ScreeningMixin:
                     }
                 )
                 self.add_error(None, f"{medicine.name} is in {join_names(names)}: keep one.")
+        self.flags.extend(duplicate_therapy_flags(holders.values()))
 
     # --- the drug-class questions ---------------------------------------------------------
 

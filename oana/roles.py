@@ -55,6 +55,21 @@ ROLES = {
             "treatments.view_medicine",
             "treatments.add_medicine",
             "treatments.change_medicine",
+            # the interaction rules: read them, propose a change, approve another's
+            "orders.view_interactionrule",
+            "orders.view_clinicaldatachange",
+            "orders.add_clinicaldatachange",
+            "orders.approve_clinicaldatachange",
+        ],
+    ),
+    # The second reviewer of clinical data in a clinic with one clinician (a medical
+    # director or pharmacist-in-charge): reads the rules and approves or rejects changes.
+    "medical-director": (
+        "Medical directors",
+        [
+            "orders.view_interactionrule",
+            "orders.view_clinicaldatachange",
+            "orders.approve_clinicaldatachange",
         ],
     ),
     "fulfillment": (

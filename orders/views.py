@@ -230,6 +230,7 @@ def checkout(request):
             consents=consent.agreements(),
             answers=form.answers(),
             flags=form.flags,
+            rules_version=form.rules_version,
             pending=_pending_order(request),
         )
     except OrderError as error:

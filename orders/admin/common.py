@@ -5,7 +5,6 @@ answers (and the log of who was shown them), tracking links (the read-only admin
 from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from clinic.flags import grade_of, ranked
 from orders.models import QuestionnaireAccess
@@ -70,11 +69,21 @@ def age_in_years(born):
 
 
 def render_flags(questionnaire):
+    """The flags, most serious first, and the version of the clinical rules they came from.
+    "No red flags" only when there are none: a medicine not recognised is a flag."""
     flags = getattr(questionnaire, "flags", None) or []
+    version = getattr(questionnaire, "rules_version", "")
+    checked = (
+        format_html(
+            '<p class="clinic-rules"><small>Checked against clinical rules {}</small></p>', version
+        )
+        if version
+        else ""
+    )
     if not flags:
-        return mark_safe('<span class="clinic-ok">No red flags</span>')
+        return format_html('<span class="clinic-ok">No red flags</span>{}', checked)
     return format_html(
-        '<ul class="clinic-flags">{}</ul>',
+        '<ul class="clinic-flags">{}</ul>{}',
         format_html_join(
             "",
             '<li class="flag-{}"><strong>{}:</strong> {}</li>',
@@ -83,6 +92,7 @@ def render_flags(questionnaire):
                 for f in ranked(flags)
             ),
         ),
+        checked,
     )
 
 

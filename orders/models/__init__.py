@@ -14,6 +14,7 @@ share one migration history:
 - ``holds``: Hold; ``shipments``: Shipment; ``address``: the address fields they share;
 - ``clinic``: QuestionnaireResponse, ClinicianProfile, Prescription, RenewalResponse, the
   review queue's proxy, QuestionnaireAccess;
+- ``clinical_data``: InteractionRule and ClinicalDataChange (two-clinician review);
 - ``patients``: PatientAccount, Thread, Message;
 - ``stops``: StopRecord (a stop kept with the person, not the browser).
 """
@@ -29,6 +30,7 @@ from orders.models.clinic import (
     RenewalResponse,
     ReviewQueueOrder,
 )
+from orders.models.clinical_data import ClinicalDataChange, InteractionRule, RuleGrade
 from orders.models.holds import Hold, HoldQuerySet
 from orders.models.order import (
     Order,
@@ -52,10 +54,12 @@ from orders.models.stops import StopRecord
 
 __all__ = [
     "AddressFields",
+    "ClinicalDataChange",
     "ClinicianProfile",
     "ClinicianProfileQuerySet",
     "Hold",
     "HoldQuerySet",
+    "InteractionRule",
     "Message",
     "Order",
     "OrderConsent",
@@ -73,6 +77,7 @@ __all__ = [
     "RefundQuerySet",
     "RenewalResponse",
     "ReviewQueueOrder",
+    "RuleGrade",
     "Shipment",
     "ShipmentQuerySet",
     "StopRecord",

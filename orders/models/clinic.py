@@ -33,6 +33,12 @@ class QuestionnaireResponse(models.Model):
     has_red_flags = models.BooleanField(
         default=False, db_index=True, editable=False, help_text="Derived from flags on save."
     )
+    rules_version = models.CharField(
+        "clinical rules version",
+        max_length=80,
+        blank=True,
+        help_text="The vocabulary and interaction rules her answers were checked against.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -28,8 +28,12 @@ def place_order(
     consents=(),
     pending=None,
     patient=None,
+    rules_version="",
 ):
     """Create (or refresh) the pending order for ``cart``; returns the Order.
+
+    ``rules_version`` is the version of the clinical rules her answers were checked against
+    (``clinic.clinical_data.rules_version``), kept with the answers for the clinician.
 
     ``consents`` are what she agreed to, ``[(kind, document, statement)]`` (see
     ``orders.consent``), stored with the order (replaced on a retry).
@@ -95,7 +99,8 @@ def place_order(
             for kind, document, statement in consents
         )
         QuestionnaireResponse.objects.update_or_create(
-            order=order, defaults={"answers": answers, "flags": flags}
+            order=order,
+            defaults={"answers": answers, "flags": flags, "rules_version": rules_version},
         )
     return order
 

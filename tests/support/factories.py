@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.text import slugify
 
+from clinic.clinical_data import seed_interaction_rules
 from clinic.questions import QUESTION_SETS, Choice, Number
 from legal.seed import seed_legal_documents
 from orders.cart import Cart
@@ -100,10 +101,12 @@ def make_plan(
     treatment's own name (no drug class), so that every treatment has a medicine as the
     catalog's do. ``medicines=[]``: none.
 
-    Also what any checkout needs: a licensed clinician, and the documents she agrees to (the
-    migration made them, but a transactional test empties the database)."""
+    Also what any checkout needs: a licensed clinician, the documents she agrees to and the
+    interaction rules (the migrations made them, but a transactional test empties the
+    database)."""
     licensed_clinician()
     seed_legal_documents()
+    seed_interaction_rules()
     n = next(_seq)
     category, _ = Category.objects.get_or_create(
         slug="test-category", defaults={"name": "Test category"}

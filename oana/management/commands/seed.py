@@ -23,6 +23,12 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS(load_catalog()))
         self.stdout.write(self.style.SUCCESS(load_articles(refresh=refresh_articles)))
+        from clinic.clinical_data import seed_interaction_rules
+
+        if seed_interaction_rules():
+            self.stdout.write(
+                "Interaction rules: first version, from clinic/data/interactions.toml."
+            )
         from legal.seed import seed_legal_documents
 
         if seed_legal_documents():
