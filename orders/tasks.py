@@ -7,7 +7,6 @@ from django.conf import settings
 from django.tasks import task
 
 from clinic.services.reports import follow_up_silent
-
 from patients.services.messages import follow_up_unanswered
 from payments.gateways import get_gateway
 from payments.services.reconcile import reconcile

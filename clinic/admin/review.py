@@ -22,9 +22,9 @@ from orders.admin.common import (
     render_flags,
 )
 from orders.models import (
+    Hold,
     Order,
     OrderEvent,
-    Hold,
     OrderLine,
     QuestionnaireAccess,
     QuestionnaireResponse,
