@@ -42,10 +42,9 @@ class ReportForm(forms.Form):
     kind = forms.ChoiceField(
         label="What do you want to tell us?", choices=reports.REPORT_KINDS, widget=forms.RadioSelect
     )
-    lines = forms.ModelMultipleChoiceField(
+    lines = forms.MultipleChoiceField(
         label="Which treatments is it about?",
         help_text="Leave all unticked if you are not sure: we hold them all.",
-        queryset=OrderLine.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -66,8 +65,15 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, order, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lines"].queryset = order.lines.filter(decision=OrderLine.Decision.APPROVED)
-        self.fields["lines"].label_from_instance = lambda line: line.treatment_name
+        # From the order's lines as the page prefetched them: no query of its own.
+        self.approved = [
+            line for line in order.lines.all() if line.decision == OrderLine.Decision.APPROVED
+        ]
+        self.fields["lines"].choices = [(line.pk, line.treatment_name) for line in self.approved]
+
+    def clean_lines(self):
+        chosen = self.cleaned_data["lines"]
+        return [line for line in self.approved if str(line.pk) in chosen]
 
     def body(self):
         data = self.cleaned_data
@@ -295,7 +301,7 @@ def report(request, public_id):
         return _order_page(request, order, status=400, report_form=form)
     data = form.cleaned_data
     reports.report_problem(
-        order, kind=data["kind"], lines=list(data["lines"]), body=form.body(), by=request.user
+        order, kind=data["kind"], lines=data["lines"], body=form.body(), by=request.user
     )
     if data["emergency_signs"]:
         messages.error(request, EMERGENCY)
