@@ -223,6 +223,12 @@ def renew_prescriptions(order, *, by, prescriptions=None):
         order = lock_order(order)
         refuse_unless(order.can_renew(), order, "renew")
         drafts = renewal_drafts(order) if prescriptions is None else prescriptions
+        if not drafts:  # every treatment was stopped (``clinic.services.stopping``)
+            raise OrderError(
+                "Nothing is left to renew: her answers ruled every treatment out. End the "
+                "treatment instead.",
+                code="nothing_to_renew",
+            )
         current(order).update(replaced_at=timezone.now())
         write_prescriptions(order, drafts, by=by)
         transition(

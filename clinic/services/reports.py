@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from clinic.renewal import EMERGENCY_SIGNS
 from clinic.services.prescriptions import submit_renewal
+from clinic.services.review import check_licensed
 from clinic.services.stopping import stop_lines
 from orders.emails import queue_order_email
 from orders.models import Hold, Order, OrderLine, Thread
@@ -115,6 +116,30 @@ def report_problem(order, *, kind, lines, body, by):
         )
         sync_billing_later(order)
     return hold
+
+
+def stop_treatment(order, *, lines, reason, by):
+    """A clinician, after her report, stops ``lines`` (licensed in her state, as for any
+    prescribing decision): she is emailed to stop taking them, their unshipped boxes are
+    refunded, and her report is closed (collection resumes for what is left)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError("Please give a reason: it is sent to the patient.", code="reason_required")
+    with transaction.atomic():
+        order = lock_order(order)
+        check_licensed(order, by)
+        stop_lines(
+            order,
+            lines,
+            reason=reason,
+            message="Your clinician stopped a treatment after your report: stop taking it. "
+            "Anything you paid for it that has not shipped is refunded.",
+            by=by,
+        )
+        for hold in order.holds.urgent():
+            release_hold(hold, outcome=f"Stopped: {reason}", by=by)
+        queue_order_email(order, "stop_medicine", lines=[line.pk for line in lines])
+    return order
 
 
 def report_body(kind, lines, answers, details, signs):

@@ -13,10 +13,19 @@ from django.test import TestCase
 from django.utils import timezone
 
 from clinic.renewal import EMERGENCY, RenewalForm
-from clinic.services.prescriptions import drafts_for
-from clinic.services.reports import follow_up_silent
+from clinic.services.prescriptions import drafts_for, renew_prescriptions
+from clinic.services.reports import follow_up_silent, report_problem, stop_treatment
 from clinic.services.review import approve_order
-from orders.models import Hold, Order, OrderLine, Refund, RenewalResponse, Shipment
+from orders.models import (
+    ClinicianProfile,
+    Hold,
+    Order,
+    OrderLine,
+    Refund,
+    RenewalResponse,
+    Shipment,
+)
+from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
 from patients.services.messages import post_staff_message
 from payments.services.subscriptions import sync_billing
@@ -232,3 +241,85 @@ def test_a_report_is_refused_on_an_order_with_nothing_running(client, fake_strip
     response = client.post(f"/orders/{order.public_id}/report/", {"kind": "side_effect"})
     assert "no treatment running" in said(response)[-1]
     assert not Hold.objects.exists()
+
+
+def test_nothing_is_renewed_once_her_answers_ruled_every_treatment_out(client, fake_stripe):
+    order = approved(client, fake_stripe, "Spironolactone", refills=0)
+    sign_in_patient(client, order)
+    post(client, f"/orders/{order.public_id}/renewal/", renewal_post(order, breastfeeding="yes"))
+    clinician = staff("clinician", "dr_renews")
+    with pytest.raises(OrderError, match="Nothing is left to renew"):
+        renew_prescriptions(order, by=clinician)
+    assert Order.objects.get(pk=order.pk).status == S.RENEWAL_REVIEW
+
+
+def test_the_clinician_stops_the_treatment_she_reported_about(client, fake_stripe):
+    order = paid_order(
+        client,
+        fake_stripe,
+        make_plan("Oral Minoxidil", 2500),
+        make_plan("Oral Metformin ER", 2200),
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        approve_order(order, by=staff("clinician", "dr_first"))
+        order = ship_next(order)
+    send(client, "invoice.paid", fake_stripe.renew(order.stripe_subscription_id))
+    minoxidil = order.lines.get(treatment_name="Oral Minoxidil")
+    metformin = order.lines.get(treatment_name="Oral Metformin ER")
+    sign_in_patient(client, order)
+    post(
+        client,
+        f"/orders/{order.public_id}/report/",
+        {"kind": "side_effect", "lines": [str(minoxidil.pk)], "severe": "yes"},
+    )
+    hold = Hold.objects.get()
+    assert list(hold.lines.all()) == [minoxidil]
+    assert "Does it stop you doing your usual daily activities? yes" in (
+        order.threads.get().messages.get().body
+    )
+
+    clinician = staff("clinician", "dr_stop")
+    sign_in(client, clinician)
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert f"/admin/orders/order/{order.pk}/stop/" in page
+    assert client.post(f"/admin/orders/order/{order.pk}/stop/", {}).status_code == 400
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            f"/admin/orders/order/{order.pk}/stop/",
+            {"lines": [str(minoxidil.pk)], "reason": "Your heart rate is too fast on it."},
+        )
+    assert response.status_code == 302
+    minoxidil.refresh_from_db()
+    assert minoxidil.decision == OrderLine.Decision.DECLINED
+    assert Refund.objects.get().amount_cents == 2500  # its share of the box not shipped
+    hold.refresh_from_db()
+    assert not hold.is_open
+    order = Order.objects.get(pk=order.pk)
+    assert order.total_cents == 2200 and order.can_ship()  # metformin ships on
+    [box] = Shipment.objects.for_packing().filter(order=order, status="pending")
+    assert [item.split(" ")[0] for item in box.pick_list] == ["Metformin"]
+    assert any("Please stop taking Oral Minoxidil now" in m.body for m in mail.outbox)
+    with pytest.raises(OrderError, match="give a reason"):
+        stop_treatment(order, lines=[metformin], reason=" ", by=clinician)
+
+
+def test_only_a_clinician_licensed_in_her_state_stops_a_treatment(client, fake_stripe):
+    order = approved(client, fake_stripe, "Oral Minoxidil", refills=3)
+    sign_in_patient(client, order)
+    post(client, f"/orders/{order.public_id}/report/", {"kind": "side_effect"})
+    unlicensed = staff("clinician", "dr_elsewhere")
+    ClinicianProfile.objects.filter(user=unlicensed).delete()
+    with pytest.raises(OrderError, match="only a clinician licensed"):
+        stop_treatment(order, lines=list(order.lines.all()), reason="No.", by=unlicensed)
+    assert Hold.objects.get().is_open
+
+
+def test_a_report_form_with_no_choice_comes_back_with_what_to_fix(client, fake_stripe):
+    order = approved(client, fake_stripe, "Oral Minoxidil", refills=3)
+    sign_in_patient(client, order)
+    response = client.post(f"/orders/{order.public_id}/report/", {"kind": "maybe"})
+    assert response.status_code == 400
+    assert "Select a valid choice." in response.content.decode()
+    with pytest.raises(OrderError, match="choose what you want to tell us"):
+        report_problem(order, kind="maybe", lines=[], body="x", by=None)
