@@ -117,7 +117,7 @@ def emergency_field():
 
 
 def emergency_flag(signs):
-    shown = ", ".join(str(dict(EMERGENCY_SIGNS)[sign]).lower() for sign in signs)
+    shown = ", ".join(label.lower() for sign, label in EMERGENCY_SIGNS if sign in signs)
     return make_flag(
         "emergency", f"Emergency signs reported: {shown}. Told to call 911.", Grade.CONTRAINDICATION
     )

@@ -265,10 +265,7 @@ def renewal(request, public_id):
     """Her renewal answers: a treatment they rule out is stopped, and she is told at once."""
     order = her_order(request, public_id)
     form = renewal_form(order, request.POST)
-    if not order.can_answer_renewal():
-        messages.error(request, "This order has no renewal waiting for your answers.")
-        return redirect(order)
-    if not form.is_valid():
+    if order.can_answer_renewal() and not form.is_valid():
         return _order_page(request, order, status=400, renewal_form=form)
     try:
         stopped = reports.answer_renewal(order, form, by=request.user)

@@ -28,7 +28,7 @@ from orders.emails import queue_order_email
 from orders.models import Hold, Order, OrderLine, Thread
 from orders.services import OrderError, lock_order, record_event, transition
 from orders.services.holds import open_hold, release_hold
-from patients.services.messages import start_thread
+from patients.services.messages import post_patient_message, start_thread
 from payments.services.subscriptions import sync_billing_later
 
 PREGNANT, SIDE_EFFECT = "pregnancy", "side_effect"
@@ -50,6 +50,11 @@ def answer_renewal(order, form, *, by):
     """Her valid renewal answers: stored with their flags and stops, sent for review. Returns
     the stopped lines (she is told on the page and by email to stop them)."""
     with transaction.atomic():
+        order = lock_order(order)
+        if not order.can_answer_renewal():  # before reading the answers: none may be valid
+            raise OrderError(
+                "This order has no renewal waiting for your answers.", code="wrong_status"
+            )
         order = submit_renewal(order, form.answers(), by=by, flags=form.flags, stops=form.stops)
         ruled_out = {pk for stop in form.stops for pk in stop["treatment_ids"]}
         lines = [
@@ -96,16 +101,20 @@ def report_problem(order, *, kind, lines, body, by):
         raise OrderError("Please choose what you want to tell us.", code="kind")
     with transaction.atomic():
         order = lock_order(order)
-        if not order.was_approved or order.is_closed():
+        approved = list(order.lines.filter(decision=OrderLine.Decision.APPROVED))
+        if not (order.was_approved and approved) or order.is_closed():
             raise OrderError(
                 "This order has no treatment running: write to your care team instead.",
                 code="wrong_status",
             )
-        approved = list(order.lines.filter(decision=OrderLine.Decision.APPROVED))
         chosen = [line for line in approved if line in lines] or approved
         hold = open_clinical_hold(order, HOLD_FOR[kind], HOLD_REASON, "Her report")
         hold.lines.add(*chosen)
-        start_thread(order, topic=Thread.Topic.MEDICAL, body=body, by=by)
+        thread = order.threads.filter(topic=Thread.Topic.MEDICAL).first()
+        if thread is None:
+            start_thread(order, topic=Thread.Topic.MEDICAL, body=body, by=by)
+        else:  # one conversation with her clinicians about this order
+            post_patient_message(thread, body=body, by=by)
         record_event(
             order,
             "reported",
@@ -127,6 +136,10 @@ def stop_treatment(order, *, lines, reason, by):
         raise OrderError("Please give a reason: it is sent to the patient.", code="reason_required")
     with transaction.atomic():
         order = lock_order(order)
+        if not order.holds.urgent().exists():
+            raise OrderError(
+                "She has no report open on this order: nothing was stopped.", code="no_report"
+            )
         check_licensed(order, by)
         stop_lines(
             order,
@@ -149,7 +162,7 @@ def report_body(kind, lines, answers, details, signs):
     parts = [f"Report: {shown} (about {names})."]
     if signs:
         parts.append(
-            "Emergency signs: " + ", ".join(str(dict(EMERGENCY_SIGNS)[s]) for s in signs) + "."
+            "Emergency signs: " + ", ".join(x for s, x in EMERGENCY_SIGNS if s in signs) + "."
         )
     parts += [f"{question} {answer}" for question, answer in answers]
     if details:

@@ -57,7 +57,7 @@ def stop_lines(order, lines, *, reason, message, by=None, actor_label=""):
     order.subtotal_cents -= share
     order.total_cents -= share
     order.save(update_fields=["subtotal_cents", "total_cents"])
-    if order.stripe_subscription_id and left:
+    if left:  # a paid order always has its subscription
         transaction.on_commit(
             partial(
                 remove_declined_items.enqueue,
@@ -66,7 +66,7 @@ def stop_lines(order, lines, *, reason, message, by=None, actor_label=""):
                 [line.plan_id for line in lines],
             )
         )
-    elif order.stripe_subscription_id:
+    else:
         cancel_subscription_later(order, order.stripe_subscription_id)
     record_event(
         order,

@@ -9,13 +9,15 @@ from datetime import timedelta
 import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
+from django.db import transaction
 from django.test import TestCase
 from django.utils import timezone
 
 from clinic.renewal import EMERGENCY, RenewalForm
-from clinic.services.prescriptions import drafts_for, renew_prescriptions
+from clinic.services.prescriptions import drafts_for, renew_prescriptions, submit_renewal
 from clinic.services.reports import follow_up_silent, report_problem, stop_treatment
 from clinic.services.review import approve_order
+from clinic.services.stopping import stop_lines
 from orders.models import (
     ClinicianProfile,
     Hold,
@@ -30,6 +32,7 @@ from orders.services.fulfilment import mark_shipped
 from patients.services.messages import post_staff_message
 from payments.services.subscriptions import sync_billing
 from tests.support.factories import make_plan
+from tests.support.lifecycle import RENEWAL_ANSWERS
 from tests.support.patients import sign_in_patient
 from tests.support.renewal import renewal_post
 from tests.support.staff import sign_in, staff
@@ -323,3 +326,51 @@ def test_a_report_form_with_no_choice_comes_back_with_what_to_fix(client, fake_s
     assert "Select a valid choice." in response.content.decode()
     with pytest.raises(OrderError, match="choose what you want to tell us"):
         report_problem(order, kind="maybe", lines=[], body="x", by=None)
+
+
+def test_an_emergency_sign_at_renewal_says_911_first_and_tops_the_queue(client, fake_stripe):
+    order = approved(client, fake_stripe, "Oral Metformin ER", refills=0)
+    sign_in_patient(client, order)
+    client.get(order.get_absolute_url())  # what checkout said is read
+    response = post(
+        client,
+        f"/orders/{order.public_id}/renewal/",
+        renewal_post(order, emergency_signs=["fainting", "breathing"], triage_stomach="yes"),
+    )
+    assert said(response)[0] == EMERGENCY
+    flags = RenewalResponse.objects.get().flags
+    assert flags[0]["message"] == (
+        "Emergency signs reported: trouble breathing, fainting or nearly fainting. "
+        "Told to call 911."
+    )
+    assert flags[1]["key"] == "triage_stomach"
+    assert Hold.objects.get().kind == Hold.Kind.PATIENT_REPORT
+    sign_in(client, staff("clinician", "dr_urgent"))
+    queue = client.get("/admin/orders/reviewqueueorder/").content.decode()
+    assert "Urgent: she reported a problem" in queue
+    assert "Read her renewal answers" in queue
+
+
+def test_renewal_answers_from_before_the_questionnaire_still_read(client, fake_stripe):
+    order = approved(client, fake_stripe, "Oral Metformin ER", refills=0)
+    submit_renewal(order, {**RENEWAL_ANSWERS, "pregnant": "yes"}, by=None)
+    sign_in(client, staff("clinician", "dr_old"))
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert '<p class="clinic-flag">Are you pregnant?: yes</p>' in page
+
+
+def test_a_second_report_adds_to_the_open_one_and_nothing_is_stopped_twice(client, fake_stripe):
+    order = approved(client, fake_stripe, "Oral Minoxidil", refills=3)
+    sign_in_patient(client, order)
+    post(client, f"/orders/{order.public_id}/report/", {"kind": "side_effect"})
+    post(client, f"/orders/{order.public_id}/report/", {"kind": "side_effect"})
+    assert Hold.objects.count() == 1
+    assert order.threads.get().messages.count() == 2
+    clinician = staff("clinician", "dr_twice")
+    stop_treatment(order, lines=list(order.lines.all()), reason="Too dizzy.", by=clinician)
+    with pytest.raises(OrderError, match="no report open"):
+        stop_treatment(order, lines=list(order.lines.all()), reason="Again.", by=clinician)
+    with transaction.atomic():
+        assert stop_lines(Order.objects.get(pk=order.pk), [], reason="-", message="-") == []
+    with pytest.raises(OrderError, match="no treatment running"):
+        report_problem(order, kind="side_effect", lines=[], body="x", by=None)
