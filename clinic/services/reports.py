@@ -36,6 +36,7 @@ REPORT_KINDS = [
     (PREGNANT, "I'm pregnant or planning to be"),
     (SIDE_EFFECT, "I have a side effect"),
 ]
+PREGNANCY_KEYS = ("pregnant", "breastfeeding", "trying_to_conceive")
 HOLD_FOR = {PREGNANT: Hold.Kind.PREGNANCY, SIDE_EFFECT: Hold.Kind.PATIENT_REPORT}
 # Plain text (Support sees holds): the report itself is in her medical messages, encrypted.
 HOLD_REASON = "She reported a problem: read her medical messages before anything more ships."
@@ -79,9 +80,6 @@ def answer_renewal(order, form, *, by):
             hold = open_clinical_hold(order, kind, STOPPED_AT_RENEWAL, "Renewal answers")
             hold.lines.add(*lines)
     return lines
-
-
-PREGNANCY_KEYS = ("pregnant", "breastfeeding", "trying_to_conceive")
 
 
 def open_clinical_hold(order, kind, reason, actor_label):
