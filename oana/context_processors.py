@@ -9,6 +9,7 @@ def site(request):
     return {
         "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
         "SUPPORT_PHONE": settings.SUPPORT_PHONE,
+        "CARE_TEAM_REPLY": settings.CARE_TEAM_REPLY,
         "SITE_URL": settings.SITE_URL,
         "sign_in_code_minutes": settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT // 60,
         # The cart is {plan id: quantity} in the session: its length costs no query.

@@ -276,6 +276,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Oana Health <care@oa
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="care@oanahealth.example")
 SUPPORT_PHONE = env.str("SUPPORT_PHONE", default="1-800-555-0142")
+# The one promise of how soon the care team answers, on every page and email that makes it.
+CARE_TEAM_REPLY = "within one business day"
 
 # Background work (emails, refunds, subscription cancellations, the periodic jobs) through
 # Django's tasks framework, always enqueued once the transaction commits. Locally and in

@@ -44,6 +44,8 @@ SUBJECTS = {
     "renewal_due": "Time to renew your prescription (order {reference})",
     "renewed": "Your prescription is renewed (order {reference})",
     "renewal_declined": "Your prescription was not renewed (order {reference})",
+    "stop_medicine": "Important: stop taking a treatment (order {reference})",
+    "renewal_unanswered": "Your subscription ended: we did not hear back (order {reference})",
 }
 
 # Kinds that quote the clinician: the context name of the text, read from order.review_note.
@@ -73,6 +75,7 @@ def send_order_email(order_id, kind, extra=None):
         "order_url": f"{settings.SITE_URL}{order.get_absolute_url()}",
         "support_email": settings.SUPPORT_EMAIL,
         "support_phone": settings.SUPPORT_PHONE,
+        "care_team_reply": settings.CARE_TEAM_REPLY,
         "site_url": settings.SITE_URL,
         **(extra or {}),
     }

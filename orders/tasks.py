@@ -6,6 +6,7 @@ import time
 from django.conf import settings
 from django.tasks import task
 
+from clinic.services.reports import follow_up_silent
 from patients.services.messages import follow_up_unanswered
 from payments.gateways import get_gateway
 from payments.services.reconcile import reconcile
@@ -26,6 +27,8 @@ def reconcile_with_stripe():
 @task
 def follow_up_questions():
     """``follow_up_questions``: remind patients who have not answered their clinician, and
-    decline (refunding) the orders that waited too long."""
+    decline (refunding) the orders that waited too long; end the renewals and the reported
+    problems that waited on her as long (``clinic.services.reports.follow_up_silent``)."""
     reminded, declined = follow_up_unanswered()
-    return {"reminded": reminded, "declined": declined}
+    renewals, holds = follow_up_silent()
+    return {"reminded": reminded, "declined": declined, "renewals": renewals, "holds": holds}

@@ -21,6 +21,7 @@ urlpatterns = [
     path("orders/<str:public_id>/cancel/", account_views.cancel, name="cancel"),
     path("orders/<str:public_id>/address/", account_views.change_address, name="change_address"),
     path("orders/<str:public_id>/renewal/", account_views.renewal, name="renewal"),
+    path("orders/<str:public_id>/report/", account_views.report, name="report"),
     path("orders/<str:public_id>/cards-and-invoices/", account_views.portal, name="portal"),
     path("orders/<str:public_id>/messages/", account_views.threads, name="threads"),
     path(

@@ -6,6 +6,7 @@ like one that does not exist.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
@@ -15,9 +16,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic.services import prescriptions
+from clinic.renewal import EMERGENCY, RenewalForm, emergency_field
+from clinic.services import reports
 from orders.forms import AddressForm
-from orders.models import Order, OrderEvent, Prescription, Thread, is_patient
+from orders.models import Order, OrderEvent, OrderLine, Prescription, Thread, is_patient
 from orders.services import OrderError
 from orders.views import PUBLIC_ID
 from patients.services import messages as care_messages
@@ -33,35 +35,65 @@ class PauseForm(forms.Form):
     )
 
 
-YES_NO = [("no", "No"), ("yes", "Yes")]
+class ReportForm(forms.Form):
+    """ "Report a problem": what, about which treatments, the emergency signs first."""
 
-
-class RenewalForm(forms.Form):
-    """The renewal questions (``services.prescriptions.RENEWAL_QUESTIONS``)."""
-
-    new_medicines = forms.CharField(
-        label=prescriptions.RENEWAL_QUESTIONS["new_medicines"],
+    emergency_signs = emergency_field()
+    kind = forms.ChoiceField(
+        label="What do you want to tell us?", choices=reports.REPORT_KINDS, widget=forms.RadioSelect
+    )
+    lines = forms.MultipleChoiceField(
+        label="Which treatments is it about?",
+        help_text="Leave all unticked if you are not sure: we hold them all.",
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    started = forms.CharField(label="When did it start?", max_length=200, required=False)
+    severe = forms.ChoiceField(
+        label="Does it stop you doing your usual daily activities?",
+        choices=[("no", "No"), ("yes", "Yes")],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    details = forms.CharField(
+        label="Tell us more",
+        help_text="What you notice, and anything you have already done about it.",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
     )
-    pregnant = forms.ChoiceField(
-        label=prescriptions.RENEWAL_QUESTIONS["pregnant"], choices=YES_NO, widget=forms.RadioSelect
-    )
-    breastfeeding = forms.ChoiceField(
-        label=prescriptions.RENEWAL_QUESTIONS["breastfeeding"],
-        choices=YES_NO,
-        widget=forms.RadioSelect,
-    )
-    trying_to_conceive = forms.ChoiceField(
-        label=prescriptions.RENEWAL_QUESTIONS["trying_to_conceive"],
-        choices=YES_NO,
-        widget=forms.RadioSelect,
-    )
-    side_effects = forms.CharField(
-        label=prescriptions.RENEWAL_QUESTIONS["side_effects"],
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        # From the order's lines as the page prefetched them: no query of its own.
+        self.approved = [
+            line for line in order.lines.all() if line.decision == OrderLine.Decision.APPROVED
+        ]
+        self.fields["lines"].choices = [(line.pk, line.treatment_name) for line in self.approved]
+
+    def clean_lines(self):
+        chosen = self.cleaned_data["lines"]
+        return [line for line in self.approved if str(line.pk) in chosen]
+
+    def body(self):
+        data = self.cleaned_data
+        answers = [
+            (str(self.fields[key].label), value)
+            for key, value in (("started", data["started"]), ("severe", data["severe"]))
+            if value
+        ]
+        return reports.report_body(
+            data["kind"], data["lines"], answers, data["details"], data["emergency_signs"]
+        )
+
+
+def renewal_form(order, data=None):
+    treatments = [
+        line.plan.treatment
+        for line in order.lines.select_related("plan__treatment")
+        if not line.is_declined
+    ]
+    return RenewalForm(data, treatments=treatments)
 
 
 class MessageForm(forms.Form):
@@ -133,6 +165,12 @@ def order_detail(request, public_id):
     user = request.user
     if not (user.is_authenticated and order.patient_id == user.pk):
         return render(request, "orders/order_status.html", {"order": order})
+    return _order_page(request, order)
+
+
+def _order_page(request, order, status=200, **forms_given):
+    """Her order page; ``forms_given`` (a renewal or report form with its errors) replace
+    the empty ones."""
     events = OrderEvent.objects.filter(order=order).exclude(message="").select_related("actor")
     order = Order.objects.prefetch_related(
         "lines",
@@ -152,9 +190,15 @@ def order_detail(request, public_id):
         "pause_form": PauseForm(),
         "address_form": AddressForm(initial=order.address_parts()),
         "can_control": order.can_change_billing(),
-        "renewal_form": RenewalForm() if order.can_answer_renewal() else None,
+        "renewal_form": renewal_form(order) if order.can_answer_renewal() else None,
+        "report_form": ReportForm(order=order) if _can_report(order) else None,
+        **forms_given,
     }
-    return render(request, "orders/order_detail.html", context)
+    return render(request, "orders/order_detail.html", context, status=status)
+
+
+def _can_report(order):
+    return order.was_approved and not order.is_closed()
 
 
 def _subscription_action(request, public_id, act):
@@ -207,15 +251,59 @@ def cancel(request, public_id):
 @require_POST
 @patient_required
 def renewal(request, public_id):
-    form = RenewalForm(request.POST)
+    """Her renewal answers: a treatment they rule out is stopped, and she is told at once."""
+    order = her_order(request, public_id)
+    form = renewal_form(order, request.POST)
+    if order.can_answer_renewal() and not form.is_valid():
+        return _order_page(request, order, status=400, renewal_form=form)
+    try:
+        stopped = reports.answer_renewal(order, form, by=request.user)
+    except OrderError as error:
+        messages.error(request, error.message)
+        return redirect(order)
+    if form.emergency:
+        messages.error(request, EMERGENCY)
+    for stop in form.stops:
+        messages.error(request, f"{stop['why']} {stop['instead']}")
+    done = "Thank you: your clinician reviews your answers"
+    if stopped:
+        done += " and the treatments you can still take; we emailed you what to do now."
+    else:
+        done += " and renews your prescription."
+    messages.success(request, done)
+    return redirect(order)
 
-    def act(order):
-        if not form.is_valid():
-            raise OrderError("Please answer every renewal question.")
-        prescriptions.submit_renewal(order, form.cleaned_data, by=request.user)
-        return "Thank you: your clinician reviews your answers and renews your prescription."
 
-    return _subscription_action(request, public_id, act)
+@require_POST
+@patient_required
+def report(request, public_id):
+    """ "Report a problem": her boxes are held and collection paused at once."""
+    order = her_order(request, public_id)
+    if not _can_report(order):
+        messages.error(request, "This order has no treatment running: write to your care team.")
+        return redirect(order)
+    form = ReportForm(request.POST, order=order)
+    if not form.is_valid():
+        return _order_page(request, order, status=400, report_form=form)
+    data = form.cleaned_data
+    reports.report_problem(
+        order, kind=data["kind"], lines=data["lines"], body=form.body(), by=request.user
+    )
+    if data["emergency_signs"]:
+        messages.error(request, EMERGENCY)
+    if data["kind"] == reports.PREGNANT:
+        messages.warning(
+            request,
+            "If you are pregnant or might be, stop taking any treatment your plan says is not "
+            "safe in pregnancy now, and tell your obstetrician or doctor.",
+        )
+    messages.success(
+        request,
+        "Thank you for telling us. Nothing more ships and nothing is charged until your "
+        f"clinician has looked at it; they answer {settings.CARE_TEAM_REPLY} in Messages. If it "
+        "gets worse, stop the medicine and call your doctor.",
+    )
+    return redirect(order)
 
 
 @require_POST

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from orders.admin.common import (
     render_flags,
 )
 from orders.models import (
+    Hold,
     Order,
     OrderEvent,
     OrderLine,
@@ -83,6 +84,7 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
     def get_queryset(self, request):
         return (
             Order.objects.review_queue()
+            .annotate(urgent=Exists(Hold.objects.urgent().filter(order=OuterRef("pk"))))
             .select_related("questionnaire")
             .prefetch_related(
                 Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
@@ -95,7 +97,7 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
         )
 
     def get_ordering(self, request):
-        return ["paid_at", "id"]
+        return ["-urgent", "paid_at", "id"]  # a problem she reported first
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("orders.review_order") and can_read_answers(request.user)
@@ -160,6 +162,12 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
             ),
             render_flags(getattr(order, "questionnaire", None)),
         )
+        if order.urgent:
+            flags = format_html(
+                '<p class="clinic-cancelled"><strong>Urgent: she reported a problem</strong> '
+                "(her boxes and billing are held; read her medical messages).</p>{}",
+                flags,
+            )
         if order.cancelled_before_review:
             return format_html(
                 '<p class="clinic-cancelled"><strong>{}</strong>: her refund has not gone '
@@ -195,6 +203,11 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
                 if action.in_queue and action.allowed(order)
             ),
         )
+        if order.urgent and not buttons:
+            return format_html(
+                '<a class="button" href="{}">Read her report</a>',
+                reverse("admin:orders_order_change", args=[order.pk]),
+            )
         if order.can_renew():
             return format_html(
                 '<a class="button" href="{}">Read her renewal answers</a> {}',

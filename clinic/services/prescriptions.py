@@ -146,7 +146,9 @@ def _ends_soon(prescription):
 
 
 def start_renewal(order):
-    """Pause collection at once and ask her the renewal questions."""
+    """Pause collection at once and ask her the renewal questions (waiting on her answers
+    since now: ``asked_at``, as for a clinician's question)."""
+    order.asked_at, order.reminded_at = timezone.now(), None
     transition(
         order,
         "renewal_due",
@@ -169,15 +171,19 @@ RENEWAL_QUESTIONS = {
 YES_NO = ("pregnant", "breastfeeding", "trying_to_conceive")
 
 
-def submit_renewal(order, answers, *, by):
-    """She answers the renewal questions: they go to the clinicians' review queue."""
+def submit_renewal(order, answers, *, by, flags=(), stops=()):
+    """She answers the renewal questions: they go to the clinicians' review queue, with the
+    flags and stops they raised (``clinic.renewal.RenewalForm``)."""
     with transaction.atomic():
         order = lock_order(order)
         if not order.can_answer_renewal():
             raise OrderError(
                 "This order has no renewal waiting for your answers.", code="wrong_status"
             )
-        RenewalResponse.objects.create(order=order, answers=answers)
+        RenewalResponse.objects.create(
+            order=order, answers=answers, flags=list(flags), stops=list(stops)
+        )
+        order.asked_at = order.reminded_at = None  # she answered: no more waiting on her
         transition(
             order,
             "answer_renewal",
@@ -217,6 +223,12 @@ def renew_prescriptions(order, *, by, prescriptions=None):
         order = lock_order(order)
         refuse_unless(order.can_renew(), order, "renew")
         drafts = renewal_drafts(order) if prescriptions is None else prescriptions
+        if not drafts:  # every treatment was stopped (``clinic.services.stopping``)
+            raise OrderError(
+                "Nothing is left to renew: her answers ruled every treatment out. End the "
+                "treatment instead.",
+                code="nothing_to_renew",
+            )
         current(order).update(replaced_at=timezone.now())
         write_prescriptions(order, drafts, by=by)
         transition(

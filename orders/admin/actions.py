@@ -18,6 +18,7 @@ from clinic.services.review import approve_order, decline_order
 from core.money import format_money_exact
 from orders.admin.common import can_read_answers
 from orders.admin.forms import ApproveForm, AskForm, DeclineForm, RefundForm, RenewForm
+from orders.admin.reports import StopForm, has_report, stop
 from orders.models import Order, Refund
 from patients.services.messages import ask_patient
 from payments.services.refunds import refund_order
@@ -207,6 +208,21 @@ ACTIONS = (
         allowed=Order.can_end_treatment,
         form=_end_form,
         run=_end,
+        link_class="clinic-decline",
+        danger=True,
+    ),
+    OrderAction(
+        name="stop",
+        button="Stop a treatment",
+        submit="Stop and refund",
+        title="Stop a treatment of {reference}",
+        intro="She reported a problem (read her medical messages first). Stopping declines "
+        "the treatments you choose, refunds their boxes not shipped, closes her report and "
+        "emails her to stop taking them.",
+        may=can_review,
+        allowed=has_report,
+        form=lambda data, order: StopForm(data, order=order),
+        run=stop,
         link_class="clinic-decline",
         danger=True,
     ),

@@ -345,6 +345,19 @@ class OrderAdmin(ReadOnlyModelAdmin):
         renewal = order.renewals.first()
         if renewal is None:
             return "-"
+        if any(isinstance(answer, dict) for answer in renewal.answers.values()):
+            # The renewal questionnaire (clinic.renewal): its stops, graded flags and answers.
+            return format_html(
+                "{}{}{}<small>Sent {}</small>",
+                format_html_join(
+                    "",
+                    '<p class="clinic-flag"><strong>Not renewable: {}.</strong> {}</p>',
+                    ((stop["treatment"], stop["why"]) for stop in renewal.stops),
+                ),
+                render_flags(renewal),
+                render_answers(renewal),
+                date_format(renewal.submitted_at, "N j, Y"),
+            )
         flags = prescriptions.renewal_flags(renewal.answers)
         return format_html(
             "{}<dl>{}</dl><small>Sent {}</small>",

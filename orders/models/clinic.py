@@ -180,6 +180,12 @@ class RenewalResponse(models.Model):
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="renewals")
     answers = EncryptedJSONField(default=dict)
+    flags = EncryptedJSONField(
+        default=list, blank=True, help_text="Graded flags raised by her answers (clinic.flags)."
+    )
+    stops = EncryptedJSONField(
+        default=list, blank=True, help_text="Treatments her answers rule out: not renewable."
+    )
     submitted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,6 +8,10 @@ class HoldQuerySet(models.QuerySet):
     def open(self):
         return self.filter(released_at__isnull=True)
 
+    def urgent(self):
+        """Open holds she raised (``Hold.URGENT``): the review queue puts them first."""
+        return self.open().filter(kind__in=Hold.URGENT)
+
 
 class Hold(models.Model):
     """Something someone must look at before anything more ships: a flag beside the order's
@@ -28,6 +32,10 @@ class Hold(models.Model):
         REFUND_FAILED = "refund_failed", "Refund failed"
         AMOUNT_MISMATCH = "amount_mismatch", "Charged amount differs from the order"
         STATE_MISMATCH = "state_mismatch", "Ships to another state than she lives in"
+        # She told us (``clinic.reports``, ``clinic.renewal``): nothing ships, nothing is
+        # collected, and the order tops the review queue marked urgent until a clinician acts.
+        PATIENT_REPORT = "patient_report", "She reported a side effect"
+        PREGNANCY = "pregnancy", "She is pregnant or planning to be"
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="holds")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -39,6 +47,17 @@ class Hold(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     outcome = models.TextField(blank=True, help_text="How it ended (dispute won, refunded...).")
+    lines = models.ManyToManyField(
+        "orders.OrderLine",
+        blank=True,
+        related_name="holds",
+        help_text="The treatments it is about (a clinical hold): declined if she never answers.",
+    )
+    awaits_patient_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A clinician wrote to her about it and waits for her answer since then.",
+    )
 
     RELEASED_BY = {
         Kind.DISPUTE: Releaser.SUPPORT,
@@ -46,7 +65,12 @@ class Hold(models.Model):
         Kind.REFUND_FAILED: Releaser.SUPPORT,
         Kind.AMOUNT_MISMATCH: Releaser.SUPPORT,
         Kind.STATE_MISMATCH: Releaser.CLINICIAN,
+        Kind.PATIENT_REPORT: Releaser.CLINICIAN,
+        Kind.PREGNANCY: Releaser.CLINICIAN,
     }
+    # Clinical holds she raised: urgent in the review queue, and collection pauses while one
+    # is open (a hold that stops a box never leaves her paying for it).
+    URGENT = (Kind.PATIENT_REPORT, Kind.PREGNANCY)
     RELEASE_PERMISSION = {
         Releaser.SUPPORT: "orders.release_hold",
         Releaser.CLINICIAN: "orders.release_clinical_hold",

@@ -30,7 +30,8 @@ class OrderQuerySet(models.QuerySet):
         cancelled_unrefunded = models.Q(
             status=Order.Status.CANCELLED, paid_at__isnull=False, reviewed_at__isnull=True
         )
-        return models.Q(status__in=Order.decision_statuses()) | cancelled_unrefunded
+        urgent = models.Q(pk__in=Hold.objects.urgent().values("order_id"))
+        return models.Q(status__in=Order.decision_statuses()) | cancelled_unrefunded | urgent
 
     def review_queue(self):
         return self.filter(self.in_review_queue())
@@ -208,7 +209,9 @@ class Order(AddressFields):
         "since then; cleared once Stripe has it.",
     )
     asked_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a clinician asked her a question, unanswered."
+        null=True,
+        blank=True,
+        help_text="Waiting for her answer since: a clinician's question, or her renewal answers.",
     )
     reminded_at = models.DateTimeField(null=True, blank=True)
 
@@ -284,8 +287,13 @@ class Order(AddressFields):
 
     def awaits_clinician(self):
         """In the review queue: a first review or a renewal to decide, or an order she
-        cancelled before review whose automatic refund has not gone through."""
-        return self.status in self.decision_statuses() or self.cancelled_before_review
+        cancelled before review whose automatic refund has not gone through, or a problem she
+        reported (an urgent hold, ``Hold.URGENT``)."""
+        return (
+            self.status in self.decision_statuses()
+            or self.cancelled_before_review
+            or self.holds.urgent().exists()
+        )
 
     @property
     def was_approved(self):
@@ -382,6 +390,9 @@ class OrderLine(models.Model):
     LIFECYCLE = (
         ("approve", Decision.PENDING, Decision.APPROVED),
         ("decline", Decision.PENDING, Decision.DECLINED),
+        # Stopped after approval: her answers rule it out (pregnancy at renewal), or she
+        # never answered her clinician about it (``clinic.services.stopping``).
+        ("stop", Decision.APPROVED, Decision.DECLINED),
     )
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from orders.models import Hold
 from orders.services import record_event
+from payments.services.subscriptions import sync_billing_later
 
 
 def open_hold(order, kind, reason, *, stripe_object_id="", actor_label="Stripe webhook"):
@@ -47,4 +48,6 @@ def release_hold(hold, *, outcome, by=None, actor_label=""):
         actor_label=actor_label,
         data={"hold": hold.pk, "kind": hold.kind, "outcome": outcome},
     )
+    if hold.kind in Hold.URGENT:  # her collection paused for it: resume it if nothing else holds
+        sync_billing_later(hold.order)
     return True

@@ -82,12 +82,17 @@ def post_staff_message(thread, *, body, by):
     body = _clean(body)
     with transaction.atomic():
         _add(thread, body, by=by, from_patient=False)
+        if thread.topic == Thread.Topic.MEDICAL:  # a problem she reported now waits on her
+            thread.order.holds.urgent().filter(awaits_patient_since=None).update(
+                awaits_patient_since=timezone.now()
+            )
         queue_order_email(thread.order, "new_message", topic=thread.get_topic_display())
 
 
 def _answered_if_asked(thread, by):
     if thread.topic != Thread.Topic.MEDICAL:
         return
+    thread.order.holds.urgent().update(awaits_patient_since=None)
     order = lock_order(thread.order)
     if not order.allows("answer"):
         return

@@ -41,9 +41,10 @@ def current_period_end(subscription):
 
 
 def clinic_pause(order):
-    """The clinic holds collection while a question to her is unanswered, and while her
-    prescription waits to be renewed (she is never charged for a month that cannot ship)."""
-    return order.clinic_holds_billing()
+    """The clinic holds collection while a question to her is unanswered, while her
+    prescription waits to be renewed, and while a problem she reported holds her boxes (an
+    urgent hold, ``Hold.URGENT``): she is never charged for a month that cannot ship."""
+    return order.clinic_holds_billing() or order.holds.urgent().exists()
 
 
 def collection_pause(order):
