@@ -16,7 +16,7 @@ clears only her own pause and never lifts the clinic's.
 """
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
@@ -27,17 +27,9 @@ from orders.emails import queue_order_email
 from orders.models import Order
 from orders.services import OrderError, lock_order, record_event
 from payments.gateways import gateway_for
+from payments.gateways.facts import SubscriptionStatus
 
 MAX_PAUSE_MONTHS = 2
-
-
-def current_period_end(subscription):
-    """When the month she paid for ends: this API version keeps it on the items."""
-    ends = [
-        item.get("current_period_end") for item in (subscription.get("items") or {}).get("data", [])
-    ]
-    ends = [end for end in ends if end]
-    return datetime.fromtimestamp(min(ends), tz=UTC) if ends else None
 
 
 def clinic_pause(order):
@@ -85,7 +77,7 @@ def sync_billing(order_id):
     now = gateway.subscription_state(order.stripe_subscription_id)
     paused, resumes_at, cancelling = wanted_collection(order)
     changes = {}
-    if now.status != "canceled":
+    if now.status != SubscriptionStatus.CANCELED:
         if (now.paused, now.resumes_at) != (paused, resumes_at):
             changes.update(paused=paused, resumes_at=resumes_at)
         if cancelling and not now.cancel_at_period_end:
