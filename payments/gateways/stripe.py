@@ -129,12 +129,8 @@ def invoice_of(invoice):
     )
 
 
-def _subscription_status(value):
-    try:
-        return SubscriptionStatus(value or "")
-    except ValueError:
-        logger.warning("Stripe subscription status %r is new to us", value)
-        return SubscriptionStatus.UNKNOWN
+# Stripe's subscription statuses, each with its own word of ours; one new to us is UNKNOWN.
+SUBSCRIPTION_STATUSES = {status.value: status for status in SubscriptionStatus}
 
 
 def subscription_of(subscription):
@@ -146,7 +142,7 @@ def subscription_of(subscription):
     ]
     ends = [end for end in ends if end]
     return SubscriptionState(
-        status=_subscription_status(subscription.get("status")),
+        status=SUBSCRIPTION_STATUSES.get(subscription.get("status"), SubscriptionStatus.UNKNOWN),
         paused=bool(pause),
         resumes_at=int(pause["resumes_at"]) if pause.get("resumes_at") else None,
         cancel_at_period_end=bool(subscription.get("cancel_at_period_end")),

@@ -11,7 +11,7 @@ until Stripe has it, and the hourly reconciliation sends what is still waiting.
 
 Collection can be paused by her (for one or two months) or by the clinic (a clinician asked
 her a question, see ``services.messages``). Stripe has one ``pause_collection`` per
-subscription, so ``collection_pause`` works out what it must be from both; her "resume"
+subscription, so ``wanted_collection`` works out what it must be from both; her "resume"
 clears only her own pause and never lifts the clinic's.
 """
 
@@ -38,15 +38,6 @@ def clinic_pause(order):
     return order.clinic_holds_billing()
 
 
-def collection_pause(order):
-    """What Stripe's ``pause_collection`` must be for ``order`` ("" to collect again)."""
-    if clinic_pause(order):
-        return {"behavior": "void"}
-    if order.patient_pause_until:
-        return {"behavior": "void", "resumes_at": int(order.patient_pause_until.timestamp())}
-    return ""
-
-
 def sync_billing_later(order):
     """Record (in the caller's transaction, on the locked ``order``) that Stripe must be told
     the collection ``order`` needs now, and tell it after the commit."""
@@ -58,9 +49,14 @@ def sync_billing_later(order):
 
 
 def wanted_collection(order):
-    """(paused, resumes_at, cancel_at_period_end) as the order needs them now."""
-    pause = collection_pause(order)
-    return bool(pause), (pause or {}).get("resumes_at"), order.cancel_at_period_end
+    """(paused, resumes_at, cancel_at_period_end) as the order needs them now. The clinic's
+    pause has no end date (it lasts until she answers, or until her prescription is
+    renewed) and outranks hers, which ends on the day she chose."""
+    if clinic_pause(order):
+        return True, None, order.cancel_at_period_end
+    if order.patient_pause_until:
+        return True, int(order.patient_pause_until.timestamp()), order.cancel_at_period_end
+    return False, None, order.cancel_at_period_end
 
 
 @task
