@@ -1,9 +1,9 @@
 """Facts first: a webhook asks Stripe for what happened before any database transaction
 opens, so no network call is ever made while a row is locked (issue 16).
 
-These tests run without the test's wrapping transaction, so that the database connection's
-``in_atomic_block`` says whether the code had a transaction open when (the fake) Stripe
-received each request.
+The test itself runs inside the test framework's transaction, so "a transaction open" is
+one more ``atomic`` block on the database connection than the test started with, at the
+moment (the fake) Stripe receives a request.
 """
 
 import pytest
@@ -14,15 +14,16 @@ from payments.gateways import StripeGateway
 from tests.support.stripe_helpers import deliver, event
 from tests.support.stripe_world import first_charge, paid_order, send
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def watch(fake):
     """(method, path, inside a transaction?) for each request Stripe receives from now on."""
     connection = connections["default"]
+    outside = len(connection.atomic_blocks)  # the test's own
     seen = []
     fake.observers.append(
-        lambda method, path: seen.append((method, path, connection.in_atomic_block))
+        lambda method, path: seen.append((method, path, len(connection.atomic_blocks) > outside))
     )
     return seen
 
