@@ -99,11 +99,8 @@ def apply(outcome):
 
 def _order_named(order_ids):
     """The first of ``order_ids`` that is an order of ours."""
-    for order_id in order_ids:
-        order = Order.objects.filter(pk=order_id).first()
-        if order is not None:
-            return order
-    return None
+    orders = Order.objects.in_bulk(order_ids)
+    return next((orders[pk] for pk in order_ids if pk in orders), None)
 
 
 def _unknown(kind, object_id):

@@ -11,6 +11,7 @@ from django.db import connections, transaction
 
 from orders.models import WebhookEvent
 from payments.gateways import StripeGateway
+from payments.services.stripe_events import receive_event
 from tests.support.stripe_helpers import deliver, event
 from tests.support.stripe_world import first_charge, paid_order, send
 
@@ -76,3 +77,30 @@ def test_an_event_naming_no_object_is_acknowledged_without_asking_stripe(client,
     response = deliver(client, event("invoice.paid", {}))
     assert (response.status_code, response.json()["result"]) == (200, "no object named")
     assert fake_stripe.requests == []
+
+
+class GatewayWhileAnotherDeliveryLands(StripeGateway):
+    """Stripe, answering while a second delivery of the same event is handled to the end
+    (another worker, another app node): what a concurrent duplicate looks like."""
+
+    def __init__(self, event):
+        super().__init__()
+        self.event = event
+
+    def invoice(self, invoice_id):
+        facts = super().invoice(invoice_id)
+        event, self.event = self.event, None
+        if event is not None:
+            assert receive_event(event, gateway=StripeGateway()) == "renewal recorded"
+        return facts
+
+
+def test_a_delivery_that_lands_while_facts_are_fetched_makes_this_one_a_duplicate(
+    client, fake_stripe
+):
+    order = paid_order(client, fake_stripe)
+    renewal = event("invoice.paid", fake_stripe.renew(order.stripe_subscription_id))
+    gateway = GatewayWhileAnotherDeliveryLands(renewal)
+    assert receive_event(renewal, gateway=gateway) == "duplicate"
+    assert WebhookEvent.objects.filter(stripe_event_id=renewal["id"]).count() == 1
+    assert order.payments.filter(kind="renewal").count() == 1
