@@ -88,6 +88,15 @@ class TestModeGateway(Gateway):
     def remove_subscription_items(self, subscription_id, plan_ids, *, idempotency_key):
         return None
 
+    def _not_here(self, object_id):
+        """Stripe's events name Stripe's objects, and test mode has none: an event delivered
+        to a test-mode site is acknowledged as naming an object unknown here."""
+        raise PaymentProviderError(
+            f"Test mode has no Stripe object {object_id}.", code="resource_missing"
+        )
+
+    checkout_session = invoice = charge = refund = dispute = fraud_warning = _not_here
+
     def customer_portal_url(self, customer_id, *, return_url):
         raise PaymentProviderError(
             "Cards and invoices live at Stripe, and this is the local test mode: there are none."

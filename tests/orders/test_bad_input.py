@@ -302,6 +302,15 @@ def test_replays_count_nothing_twice(stripe_patient):
     assert Order.objects.get().status == Order.Status.AWAITING_REVIEW
 
 
+def test_a_stripe_event_reaching_a_test_mode_site_changes_nothing(patient):
+    """Test mode has no Stripe objects to fetch facts from, and an event's payload is never
+    trusted: acknowledged, the order still waiting for her payment."""
+    payload = event("checkout.session.completed", completed_session(patient.order))
+    response = deliver(patient, payload)
+    assert (response.status_code, response.json()["result"]) == (200, "unknown to Stripe")
+    assert Order.objects.get().status == Order.Status.PENDING_PAYMENT
+
+
 def test_the_test_mode_pay_button_pressed_again_counts_nothing_twice(patient):
     order = patient.order
     address = {
