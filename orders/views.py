@@ -30,10 +30,10 @@ from payments.gateways import (
     TestModeGateway,
     absolute_url,
     get_gateway,
-    test_mode_session,
+    test_mode_checkout,
 )
 from payments.services.payments import record_payment_failure
-from payments.services.stripe_events import checkout_session_completed
+from payments.services.stripe_events import apply, checkout_completed
 from treatments.models import Plan
 
 logger = logging.getLogger(__name__)
@@ -294,9 +294,9 @@ def test_mode_payment(request, public_id):
         if action != "pay":
             form.add_error(None, "Choose Pay (test) or Decline card (test).")
         return render(request, "orders/test_mode.html", {"order": order, "form": form}, status=400)
-    session = test_mode_session(order, address=form.cleaned_data)
+    checkout = test_mode_checkout(order, shipping=form.shipping_fields())
     Order.objects.filter(pk=order.pk).update(is_test_mode=True)
-    checkout_session_completed(session, TestModeGateway(), actor_label="Test-mode checkout")
+    apply(checkout_completed(checkout, TestModeGateway(), actor_label="Test-mode checkout"))
     url = reverse("orders:checkout_success") + "?" + urlencode({"order": order.public_id})
     return redirect(url)
 

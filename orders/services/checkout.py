@@ -142,6 +142,6 @@ def start_payment(order, gateway, *, success_url, cancel_url):
         # Stripe saved this error for the key: the next try must use a new one.
         Order.objects.filter(pk=order.pk).update(checkout_digest="")
         raise
-    Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=session["id"])
-    order.stripe_checkout_session_id = session["id"]
-    return session["url"]
+    Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=session.session_id)
+    order.stripe_checkout_session_id = session.session_id
+    return session.url

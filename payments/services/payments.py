@@ -1,15 +1,14 @@
 """What the payment provider tells us about an order, as verb functions.
 
 The Stripe webhook handlers (``services.stripe_events``) fetch the facts from Stripe first
-and then call these; the local test-mode gateway calls them with the objects it built, so
-test mode exercises the same code as production. Every function is safe to call twice
+and then call these with neutral dataclasses (``payments.gateways.facts``: never a Stripe
+dict); the local test-mode gateway makes the same dataclasses, so test mode exercises the
+same code as production. Every function is safe to call twice
 with the same input: Stripe delivers events at least once and in any order, and the
 lifecycle table never lets a status move backwards.
 """
 
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,79 +21,28 @@ from orders.emails import queue_order_email
 from orders.models import Hold, Order, Payment, QuestionnaireResponse, Shipment
 from orders.services import lock_order, record_event, transition
 from orders.services.holds import open_hold
+from payments.gateways.facts import SubscriptionStatus
 from payments.services.refunds import cancel_subscription_later, request_refund
-from payments.services.subscriptions import current_period_end
 
 logger = logging.getLogger(__name__)
 
 S = Order.Status
 
 
-@dataclass(frozen=True)
-class PaidInvoice:
-    """What Stripe says about one paid invoice (fetched, never read off an event)."""
-
-    invoice_id: str
-    amount_cents: int
-    currency: str
-    paid_at: datetime
-    subscription_id: str
-    payment_intent: str
-    charge: str
-
-    @classmethod
-    def from_invoice(cls, invoice, *, payment_intent, charge):
-        paid_at = (invoice.get("status_transitions") or {}).get("paid_at")
-        return cls(
-            invoice_id=invoice["id"],
-            amount_cents=invoice.get("amount_paid") or 0,
-            currency=invoice.get("currency") or "usd",
-            paid_at=from_timestamp(paid_at),
-            subscription_id=invoice_subscription_id(invoice),
-            payment_intent=payment_intent,
-            charge=charge,
-        )
-
-
-def from_timestamp(value):
-    return datetime.fromtimestamp(value, tz=UTC) if value else timezone.now()
-
-
-def invoice_subscription_id(invoice):
-    """The subscription an invoice belongs to (``parent.subscription_details``)."""
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
-    return details.get("subscription") or ""
-
-
-def _shipping_from_session(session):
-    """The shipping address Stripe Checkout collected."""
-    details = (session.get("collected_information") or {}).get("shipping_details") or {}
-    address = details.get("address") or {}
-    return {
-        "ship_name": details.get("name") or "",
-        "ship_line1": address.get("line1") or "",
-        "ship_line2": address.get("line2") or "",
-        "ship_city": address.get("city") or "",
-        "ship_state": address.get("state") or "",
-        "ship_postal_code": address.get("postal_code") or "",
-        "ship_country": address.get("country") or "",
-    }
-
-
-def is_stray(order, session):
-    """A completed session that must not pay the order: not its one live session (she
+def is_stray(order, checkout):
+    """A completed checkout that must not pay the order: not its one live session (she
     changed her cart, or paid in two tabs), or charging another amount than the order
     costs now."""
-    return session.get("id") != order.stripe_checkout_session_id or (
-        session.get("amount_total") != order.total_cents
+    return checkout.session_id != order.stripe_checkout_session_id or (
+        checkout.amount_total_cents != order.total_cents
     )
 
 
 def complete_checkout(
-    order, *, session, invoice, period_end=None, actor=None, actor_label="Stripe webhook"
+    order, *, checkout, invoice, period_end=None, actor=None, actor_label="Stripe webhook"
 ):
-    """The patient paid Checkout Session ``session`` (Stripe's current version of it, with
-    ``payment_status`` "paid": the caller checks).
+    """The patient paid ``checkout`` (a ``CompletedCheckout`` as the provider has it now,
+    paid: the caller checks).
 
     ``invoice`` is the ``PaidInvoice`` of its first invoice; ``period_end`` when the month she
     paid for ends (from her subscription). The order's one live session,
@@ -105,23 +53,23 @@ def complete_checkout(
     """
     with transaction.atomic():
         order = lock_order(order)
-        if is_stray(order, session):
+        if is_stray(order, checkout):
             record_stray_payment(
                 order,
                 invoice=invoice,
-                why=_stray_reason(order, session),
+                why=_stray_reason(order, checkout),
                 actor=actor,
                 actor_label=actor_label,
             )
             return "stray"
         if order.paid_at is not None:
             return "already paid"
-        order.stripe_customer_id = session.get("customer") or order.stripe_customer_id
-        order.stripe_subscription_id = invoice.subscription_id or session.get("subscription") or ""
-        order.subscription_status = "active"
+        order.stripe_customer_id = checkout.customer_id or order.stripe_customer_id
+        order.stripe_subscription_id = invoice.subscription_id or checkout.subscription_id
+        order.subscription_status = SubscriptionStatus.ACTIVE
         order.current_period_end = period_end
         _adopt_customer(order)
-        for name, value in _shipping_from_session(session).items():
+        for name, value in checkout.shipping.items():
             setattr(order, name, value)
         order.paid_at = timezone.now()
         transition(
@@ -131,7 +79,7 @@ def complete_checkout(
             message="Payment received. A clinician will review your answers next.",
             actor=actor,
             actor_label=actor_label,
-            data={"checkout_session": session.get("id"), "amount_total": invoice.amount_cents},
+            data={"checkout_session": checkout.session_id, "amount_total": invoice.amount_cents},
         )
         _record_payment(order, invoice, Payment.Kind.INITIAL)
         _hold_if_shipping_elsewhere(order, actor_label)
@@ -173,14 +121,14 @@ def _adopt_customer(order):
         account.save(update_fields=["stripe_customer_id"])
 
 
-def _stray_reason(order, session):
-    if session.get("id") != order.stripe_checkout_session_id:
+def _stray_reason(order, checkout):
+    if checkout.session_id != order.stripe_checkout_session_id:
         return (
             "A checkout that was no longer the order's current one was paid (the cart changed, "
             "or a second tab)."
         )
     return (
-        f"Stripe charged {format_money_exact(session.get('amount_total') or 0)} but the order "
+        f"Stripe charged {format_money_exact(checkout.amount_total_cents or 0)} but the order "
         f"costs {format_money_exact(order.total_cents)}."
     )
 
@@ -358,21 +306,22 @@ def record_payment_failure(
 
 
 def update_subscription(order, *, subscription, actor=None, actor_label="Stripe webhook"):
-    """Stripe reports the subscription's current state (Stripe's version, fetched).
+    """The provider reports ``subscription`` (a ``SubscriptionState``, fetched) as it is now.
 
     Only the order's own subscription counts: news about another one (a stray checkout's)
-    never overwrites the order's id or status. ``past_due``/``unpaid`` make a running order
-    past due, ``active`` resumes one, ``canceled`` cancels it. Before checkout has completed
-    nothing is stored: the order becomes paid through ``complete_checkout``.
+    never overwrites the order's id or status. Behind on payment (past due, unpaid) makes a
+    running order past due, active resumes one, ended (cancelled) cancels it. Before
+    checkout has completed nothing is stored: the order becomes paid through
+    ``complete_checkout``.
     """
-    status = subscription.get("status") or ""
+    status = subscription.status
     with transaction.atomic():
         order = lock_order(order)
-        if order.awaits_payment() or subscription.get("id") != (order.stripe_subscription_id):
+        if order.awaits_payment() or subscription.subscription_id != order.stripe_subscription_id:
             return False
         order.subscription_status = status
-        order.current_period_end = current_period_end(subscription) or order.current_period_end
-        order.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
+        order.current_period_end = subscription.current_period_end or order.current_period_end
+        order.cancel_at_period_end = subscription.cancel_at_period_end
         order.save(
             update_fields=[
                 "subscription_status",
@@ -381,13 +330,13 @@ def update_subscription(order, *, subscription, actor=None, actor_label="Stripe 
                 "updated_at",
             ]
         )
-        if status in ("past_due", "unpaid") and order.allows("fail_payment"):
+        if subscription.behind and order.allows("fail_payment"):
             mark_past_due(
                 order, actor=actor, actor_label=actor_label, data={"subscription_status": status}
             )
-        elif status == "active" and order.allows("recover_payment"):
+        elif status == SubscriptionStatus.ACTIVE and order.allows("recover_payment"):
             _resume_after_past_due(order, actor=actor, actor_label=actor_label)
-    if status in ("canceled", "incomplete_expired"):
+    if subscription.ended:
         cancel_order(order, actor=actor, actor_label=actor_label, reason="Subscription ended.")
     return True
 
@@ -404,7 +353,7 @@ def cancel_order(order, *, actor=None, actor_label="", reason=""):
         if not order.allows("cancel"):
             return False
         order.cancelled_at = timezone.now()
-        order.subscription_status = "canceled"
+        order.subscription_status = SubscriptionStatus.CANCELED
         transition(
             order,
             "cancel",

@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from orders.models import Order, Payment, Refund
 from payments.gateways import PaymentProviderError
+from payments.gateways.facts import DisputeOutcome, from_timestamp
 from payments.services import stripe_events
-from payments.services.payments import from_timestamp
 from payments.services.refunds import cancel_subscription, retry_unsent_refunds
+from payments.services.stripe_events import apply
 from payments.services.subscriptions import sync_billing
 
 
@@ -42,12 +43,10 @@ def _sessions(gateway, since):
         stripe_checkout_session_id=""
     )
     for order in waiting.filter(created_at__gte=from_timestamp(since)):
-        session = gateway.refresh(
-            {"object": "checkout.session", "id": order.stripe_checkout_session_id}
-        )
-        if session.get("payment_status") == "paid":
-            result = stripe_events.checkout_session_completed(session, gateway)
-            found.append(f"{order.reference}: checkout {session['id']} was paid ({result})")
+        checkout = gateway.checkout_session(order.stripe_checkout_session_id)
+        if checkout.paid:
+            result = apply(stripe_events.checkout_completed(checkout, gateway))
+            found.append(f"{order.reference}: checkout {checkout.session_id} was paid ({result})")
     return found
 
 
@@ -55,26 +54,26 @@ def _invoices(gateway, since):
     found = []
     for invoice in gateway.recent("invoice", since):
         if (
-            invoice.get("status") != "paid"
-            or Payment.objects.filter(stripe_invoice_id=invoice["id"]).exists()
+            not invoice.paid
+            or Payment.objects.filter(stripe_invoice_id=invoice.invoice_id).exists()
         ):
             continue
-        result = stripe_events.invoice_paid(invoice, gateway)
+        result = apply(stripe_events.invoice_was_paid(invoice, gateway))
         if result != "unknown order":
-            found.append(f"invoice {invoice['id']}: payment missing ({result})")
+            found.append(f"invoice {invoice.invoice_id}: payment missing ({result})")
     return found
 
 
 def _refunds(gateway, since):
     found = []
     for refund in gateway.recent("refund", since):
-        known = Refund.objects.filter(stripe_refund_id=refund["id"]).first()
-        if known is not None and known.status == refund.get("status"):
+        known = Refund.objects.filter(stripe_refund_id=refund.refund_id).first()
+        if known is not None and known.status == refund.status:
             continue
-        result = stripe_events.refund_changed(refund, gateway)
+        result = apply(stripe_events.refund_now(refund))
         if result != "unknown order":
             found.append(
-                f"refund {refund['id']}: {'new' if known is None else 'changed'} ({result})"
+                f"refund {refund.refund_id}: {'new' if known is None else 'changed'} ({result})"
             )
     return found
 
@@ -82,30 +81,31 @@ def _refunds(gateway, since):
 def _disputes(gateway, since):
     found = []
     for dispute in gateway.recent("dispute", since):
-        payment = stripe_events.payment_for_charge(dispute.get("charge"))
+        payment = stripe_events.payment_for_charge(dispute.charge)
         if payment is None:
             continue
-        hold = payment.order.holds.filter(stripe_object_id=dispute["id"]).first()
-        closed = dispute.get("status") in stripe_events.DISPUTE_WON
+        hold = payment.order.holds.filter(stripe_object_id=dispute.dispute_id).first()
+        closed = dispute.outcome == DisputeOutcome.WON
         if hold is not None and hold.is_open != closed:
             continue
-        result = stripe_events.dispute_changed(dispute, gateway)
-        found.append(f"dispute {dispute['id']} on {payment.order.reference}: {result}")
+        result = apply(stripe_events.dispute_now(dispute))
+        found.append(f"dispute {dispute.dispute_id} on {payment.order.reference}: {result}")
     return found
 
 
 def _subscriptions(gateway, since):
     found = []
     for subscription in gateway.recent("subscription", since):
-        order = Order.objects.filter(stripe_subscription_id=subscription["id"]).first()
+        subscription_id = subscription.subscription_id
+        order = Order.objects.filter(stripe_subscription_id=subscription_id).first()
         if order is None:
             continue
-        status = subscription.get("status")
-        if order.is_closed() and status not in ("canceled", "incomplete_expired"):
-            cancel_subscription.call(order.pk, subscription["id"])
-            found.append(f"{order.reference}: subscription {subscription['id']} still {status}")
+        status = subscription.status
+        if order.is_closed() and not subscription.ended:
+            cancel_subscription.call(order.pk, subscription_id)
+            found.append(f"{order.reference}: subscription {subscription_id} still {status}")
         elif status != order.subscription_status:
-            stripe_events.subscription_changed(subscription, gateway)
+            apply(stripe_events.subscription_now(subscription))
             found.append(
                 f"{order.reference}: subscription {status}, we had "
                 f"{order.subscription_status or 'nothing'}"

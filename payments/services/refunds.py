@@ -34,6 +34,7 @@ from orders.models import Hold, Order, Refund, Shipment
 from orders.services import OrderError, lock_order, record_event, refuse_unless, transition
 from orders.services.holds import open_hold
 from payments.gateways import PaymentProviderError, PaymentProviderUnreachable, gateway_for
+from payments.gateways.facts import SubscriptionStatus
 
 logger = logging.getLogger(__name__)
 S = Order.Status
@@ -42,15 +43,6 @@ NOT_BY_CARD = (
     "Stripe has no card payment for this invoice (it was settled another way), so it cannot "
     "be refunded to a card: refund it the way it was paid."
 )
-
-# Stripe's refund statuses -> ours ("requires_action": still on its way).
-STATUSES = {
-    "pending": Refund.Status.PENDING,
-    "requires_action": Refund.Status.PENDING,
-    "succeeded": Refund.Status.SUCCEEDED,
-    "failed": Refund.Status.FAILED,
-    "canceled": Refund.Status.CANCELED,
-}
 
 
 def request_refund(
@@ -187,28 +179,28 @@ def fail_refund(refund, message):
     return refund
 
 
-def settle_refund(stripe_refund, *, payment, actor_label="Stripe webhook"):
-    """Record Stripe's refund ``stripe_refund`` (a dict, as Stripe has it now) of ``payment``.
+def settle_refund(state, *, payment, actor_label="Stripe webhook"):
+    """Record ``state`` (a ``RefundState``: a refund of ``payment`` as the provider has it now).
 
-    Finds our row by Stripe's id, or by the row id we put in its metadata; a refund made
-    elsewhere (Stripe's dashboard) becomes a new row. Counted once whatever arrives first
-    (the order's row lock orders them); a status moves on only as Stripe says. Returns the
-    row.
+    Finds our row by the provider's id, or by the row id we put in its metadata; a refund
+    made elsewhere (Stripe's dashboard) becomes a new row. Counted once whatever arrives first
+    (the order's row lock orders them); a status moves on only as the provider says.
+    Returns the row.
     """
-    status = STATUSES.get(stripe_refund.get("status"), Refund.Status.PENDING)
+    status = Refund.Status(state.status)
     with transaction.atomic():
         order = lock_order(payment.order)
-        row = _row_for(stripe_refund, order) or Refund.objects.create(
+        row = _row_for(state, order) or Refund.objects.create(
             order=order,
             payment=payment,
-            amount_cents=stripe_refund["amount"],
-            currency=stripe_refund.get("currency") or order.currency,
-            reason=stripe_refund.get("reason") or "Refunded through Stripe",
-            stripe_refund_id=stripe_refund["id"],
+            amount_cents=state.amount_cents,
+            currency=state.currency or order.currency,
+            reason=state.reason or "Refunded through Stripe",
+            stripe_refund_id=state.refund_id,
         )
-        if row.stripe_refund_id == stripe_refund["id"] and row.status == status:
+        if row.stripe_refund_id == state.refund_id and row.status == status:
             return row
-        row.stripe_refund_id = stripe_refund["id"]
+        row.stripe_refund_id = state.refund_id
         if status != Refund.Status.FAILED:  # fail_refund records a failure, below
             row.status = status
             if status != Refund.Status.PENDING:
@@ -221,11 +213,12 @@ def settle_refund(stripe_refund, *, payment, actor_label="Stripe webhook"):
     return row
 
 
-def _row_for(stripe_refund, order):
-    found = Refund.objects.select_for_update().filter(stripe_refund_id=stripe_refund["id"]).first()
-    ours = str((stripe_refund.get("metadata") or {}).get("refund_id") or "")
-    if found is None and ours.isdigit():
-        found = Refund.objects.select_for_update().filter(pk=int(ours), order=order).first()
+def _row_for(state, order):
+    found = Refund.objects.select_for_update().filter(stripe_refund_id=state.refund_id).first()
+    if found is None and state.our_refund_id is not None:
+        found = (
+            Refund.objects.select_for_update().filter(pk=state.our_refund_id, order=order).first()
+        )
     return found
 
 
@@ -258,7 +251,10 @@ def _refunded(order, refund, *, actor_label):
             data={"refund": refund.pk},
         )
         _cancel_shipments(order, order.shipments.all(), "The order was refunded in full.")
-        if order.stripe_subscription_id and order.subscription_status != "canceled":
+        if (
+            order.stripe_subscription_id
+            and order.subscription_status != SubscriptionStatus.CANCELED
+        ):
             cancel_subscription_later(order, order.stripe_subscription_id)
 
 
@@ -311,7 +307,7 @@ def cancel_subscription(order_id, subscription_id):
         )
         return "failed"
     if subscription_id == order.stripe_subscription_id:
-        Order.objects.filter(pk=order_id).update(subscription_status="canceled")
+        Order.objects.filter(pk=order_id).update(subscription_status=SubscriptionStatus.CANCELED)
     record_event(
         order,
         "subscription_cancelled",

@@ -1,19 +1,27 @@
-"""Stripe events: each stored once, then handled with facts fetched from Stripe.
+"""Stripe events: facts fetched from Stripe first, then each event stored once and handled.
 
-``receive_event`` runs in one transaction: the ``WebhookEvent`` row (unique Stripe event
-id) and whatever the event changes commit together, so a duplicate delivery, even a
-concurrent one, finds the row and does nothing, and a crash leaves no trace for Stripe's
-retry to trip over.
+``receive_event`` works in two steps, so that no network call is ever made inside a
+database transaction:
 
-An event says *that* something happened; what happened is asked of Stripe: each handler
-retrieves the object (session, invoice and its payments, charge and its refunds,
-subscription, dispute) as Stripe has it now, so a stale or out-of-order event acts on the
-current state, and the lifecycle table keeps a status from moving backwards. If Stripe
-cannot be reached the event is not recorded and the endpoint answers 503: Stripe retries.
-Events that name no order of ours are logged and acknowledged.
+1. *Facts first*, outside any transaction: an event says *that* something happened; what
+   happened is asked of Stripe through the gateway, which answers with neutral dataclasses
+   (``payments.gateways.facts``: the session, the invoice and its payments, the charge and
+   its refunds, the subscription, the dispute as Stripe has them now). A stale or
+   out-of-order event therefore acts on the current state, and the lifecycle table keeps a
+   status from moving backwards. If Stripe cannot be reached nothing is recorded and the
+   endpoint answers 503: Stripe retries.
+2. One transaction: the ``WebhookEvent`` row (unique Stripe event id) and whatever the facts
+   change commit together, so a duplicate delivery, even a concurrent one, finds the row and
+   does nothing, and a crash leaves no trace for Stripe's retry to trip over.
+
+Each handler does step 1 and returns either a result text (nothing to change) or the step 2
+to run (a callable returning the result text); ``apply`` runs one outside the webhook
+(reconciliation, the test-mode checkout). Events that name no order of ours are logged and
+acknowledged.
 """
 
 import logging
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,65 +29,78 @@ from django.utils import timezone
 from orders.models import Hold, Order, Payment, WebhookEvent
 from orders.services.holds import open_hold, release_hold
 from payments.gateways import PaymentProviderError, get_gateway
+from payments.gateways.facts import BillingReason, DisputeOutcome, PaidInvoice
+from payments.gateways.stripe import event_notice
 from payments.services.payments import (
-    PaidInvoice,
     complete_checkout,
-    invoice_subscription_id,
     record_initial_payment,
     record_payment_failure,
     record_renewal_payment,
     update_subscription,
 )
 from payments.services.refunds import settle_refund
-from payments.services.subscriptions import current_period_end
 
 logger = logging.getLogger(__name__)
 ACTOR = "Stripe webhook"
 
 
 def receive_event(event, *, gateway=None):
-    """Store and process one verified Stripe event (a dict). Returns a short result text.
+    """Process one verified Stripe event (a dict): facts first, then store and apply them in
+    one transaction. Returns a short result text.
 
     Raises ``PaymentProviderError`` (nothing stored) when Stripe cannot be asked for the
     facts; the caller answers 503 so that Stripe delivers the event again.
     """
-    gateway = gateway or get_gateway()
+    notice = event_notice(event)
+    if WebhookEvent.objects.filter(stripe_event_id=notice.event_id).exists():
+        return "duplicate"  # asked of nobody: it was handled
+    outcome = _facts_first(notice, gateway or get_gateway())
     with transaction.atomic():
         try:
             with transaction.atomic():
                 record = WebhookEvent.objects.create(
-                    stripe_event_id=event["id"],
-                    type=event.get("type", ""),
-                    livemode=bool(event.get("livemode")),
-                    payload=event,
+                    stripe_event_id=notice.event_id,
+                    type=notice.type,
+                    livemode=notice.livemode,
+                    payload=notice.payload,
                 )
         except IntegrityError:
-            return "duplicate"
-        handler = HANDLERS.get(record.type)
-        obj = (event.get("data") or {}).get("object") or {}
-        if handler is None:
-            result = "ignored"
-        else:
-            try:
-                result = handler(obj, gateway)
-            except PaymentProviderError as error:
-                if error.code != "resource_missing":
-                    raise
-                # Stripe does not know the object (another account's, or deleted): nothing
-                # of ours to change, and a retry would not change that.
-                logger.warning("Stripe event %s names an unknown object", record.stripe_event_id)
-                result = "unknown to Stripe"
+            return "duplicate"  # a concurrent delivery stored it first
+        result = apply(outcome)
         record.processed_at = timezone.now()
         record.result = result[:255]
         record.save(update_fields=["processed_at", "result"])
         return result
 
 
-def _order_from_metadata(metadata):
-    order_id = (metadata or {}).get("order_id")
-    if order_id and str(order_id).isdigit():
-        return Order.objects.filter(pk=int(order_id)).first()
-    return None
+def _facts_first(notice, gateway):
+    """Step 1 for ``notice``: what Stripe has now (no transaction is open)."""
+    handler = HANDLERS.get(notice.type)
+    if handler is None:
+        return "ignored"
+    if not notice.object_id:
+        logger.warning("Stripe event %s names no object", notice.event_id)
+        return "no object named"
+    try:
+        return handler(notice.object_id, gateway)
+    except PaymentProviderError as error:
+        if error.code != "resource_missing":
+            raise
+        # Stripe does not know the object (another account's, or deleted): nothing of ours
+        # to change, and a retry would not change that.
+        logger.warning("Stripe event %s names an unknown object", notice.event_id)
+        return "unknown to Stripe"
+
+
+def apply(outcome):
+    """Run what a handler found to do (its result text when there is nothing to do)."""
+    return outcome() if callable(outcome) else outcome
+
+
+def _order_named(order_ids):
+    """The first of ``order_ids`` that is an order of ours."""
+    orders = Order.objects.in_bulk(order_ids)
+    return next((orders[pk] for pk in order_ids if pk in orders), None)
 
 
 def _unknown(kind, object_id):
@@ -88,107 +109,133 @@ def _unknown(kind, object_id):
 
 
 def paid_invoice(invoice, gateway):
-    """The ``PaidInvoice`` facts of ``invoice`` (its payment intent and charge fetched)."""
-    intent, charge = gateway.payment_ids(invoice["id"])
-    return PaidInvoice.from_invoice(invoice, payment_intent=intent, charge=charge)
+    """The ``PaidInvoice`` of ``invoice`` (an ``InvoiceState``): its payment ids fetched."""
+    intent, charge = gateway.payment_ids(invoice.invoice_id)
+    return PaidInvoice.of(invoice, payment_intent=intent, charge=charge)
 
 
 # --- Checkout ---------------------------------------------------------------------------------
 
 
-def checkout_session_completed(session, gateway, *, actor_label=ACTOR):
+def checkout_session_completed(session_id, gateway):
     """``checkout.session.completed`` and ``...async_payment_succeeded``."""
-    session = gateway.refresh(session)
-    order = _order_from_metadata(session.get("metadata"))
-    if order is None and str(session.get("client_reference_id") or "").isdigit():
-        order = Order.objects.filter(pk=int(session["client_reference_id"])).first()
+    return checkout_completed(gateway.checkout_session(session_id), gateway)
+
+
+def checkout_completed(checkout, gateway, *, actor_label=ACTOR):
+    """``checkout`` (a ``CompletedCheckout``): its first invoice and the end of the month she
+    paid for are fetched; then the order completes (or the payment is refunded as stray)."""
+    order = _order_named(checkout.order_ids)
     if order is None:
-        return _unknown("checkout session", session.get("id"))
-    if session.get("payment_status") != "paid":
+        return _unknown("checkout session", checkout.session_id)
+    if not checkout.paid:
         # A delayed payment method (never offered: cards only) would arrive here first.
         return "not paid yet"
-    invoice = gateway.invoice_of_session(session)
-    subscription = gateway.refresh({"object": "subscription", "id": session["subscription"]})
+    invoice = paid_invoice(gateway.first_invoice(checkout), gateway)
+    period_end = gateway.subscription_state(checkout.subscription_id).current_period_end
+    return partial(_complete, order, checkout, invoice, period_end, actor_label)
+
+
+def _complete(order, checkout, invoice, period_end, actor_label):
     result = complete_checkout(
-        order,
-        session=session,
-        invoice=paid_invoice(invoice, gateway),
-        period_end=current_period_end(subscription),
-        actor_label=actor_label,
+        order, checkout=checkout, invoice=invoice, period_end=period_end, actor_label=actor_label
     )
     return {"paid": "order paid", "already paid": "already paid", "stray": "stray refunded"}[result]
 
 
-def checkout_async_payment_failed(session, gateway):
-    session = gateway.refresh(session)
-    order = _order_from_metadata(session.get("metadata"))
+def checkout_async_payment_failed(session_id, gateway):
+    checkout = gateway.checkout_session(session_id)
+    order = _order_named(checkout.order_ids)
     if order is None:
-        return _unknown("checkout session", session.get("id"))
+        return _unknown("checkout session", checkout.session_id)
+    return partial(_checkout_payment_failed, order)
+
+
+def _checkout_payment_failed(order):
     record_payment_failure(order, reason="The delayed payment failed.", actor_label=ACTOR)
     return "noted"
+
+
+def _payment_failed(order, *, reason, data):
+    changed = record_payment_failure(order, reason=reason, actor_label=ACTOR, data=data)
+    return "past due" if changed else "noted"
 
 
 # --- invoices ---------------------------------------------------------------------------------
 
 
 def _order_for_invoice(invoice):
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
-    order = _order_from_metadata(details.get("metadata"))
-    subscription_id = invoice_subscription_id(invoice)
-    if order is None and subscription_id:
-        order = Order.objects.filter(stripe_subscription_id=subscription_id).first()
+    order = _order_named(invoice.order_ids)
+    if order is None and invoice.subscription_id:
+        order = Order.objects.filter(stripe_subscription_id=invoice.subscription_id).first()
     return order
 
 
-def invoice_paid(invoice, gateway):
-    invoice = gateway.refresh(invoice)
-    order = _order_for_invoice(invoice)
-    if order is None:
-        return _unknown("invoice", invoice.get("id"))
-    reason = invoice.get("billing_reason")
-    if reason == "subscription_create":
-        payment = record_initial_payment(order, invoice=paid_invoice(invoice, gateway))
-        return "first payment recorded" if payment else "another subscription's first payment"
-    if reason == "subscription_cycle":
-        payment = record_renewal_payment(
-            order, invoice=paid_invoice(invoice, gateway), actor_label=ACTOR
-        )
-        return "renewal recorded" if payment.kind == Payment.Kind.RENEWAL else "stray refunded"
-    return f"ignored billing reason {reason}"
+def invoice_paid(invoice_id, gateway):
+    return invoice_was_paid(gateway.invoice(invoice_id), gateway)
 
 
-def invoice_payment_failed(invoice, gateway):
-    invoice = gateway.refresh(invoice)
+def invoice_was_paid(invoice, gateway):
+    """``invoice`` (an ``InvoiceState``) was paid: its first month's or a renewal's payment."""
     order = _order_for_invoice(invoice)
     if order is None:
-        return _unknown("invoice", invoice.get("id"))
-    if invoice.get("status") == "paid":
+        return _unknown("invoice", invoice.invoice_id)
+    if invoice.billing_reason == BillingReason.FIRST:
+        return partial(_first_payment, order, paid_invoice(invoice, gateway))
+    if invoice.billing_reason == BillingReason.RENEWAL:
+        return partial(_renewal, order, paid_invoice(invoice, gateway))
+    return f"ignored billing reason {invoice.other_reason}"
+
+
+def _first_payment(order, invoice):
+    payment = record_initial_payment(order, invoice=invoice)
+    return "first payment recorded" if payment else "another subscription's first payment"
+
+
+def _renewal(order, invoice):
+    payment = record_renewal_payment(order, invoice=invoice, actor_label=ACTOR)
+    return "renewal recorded" if payment.kind == Payment.Kind.RENEWAL else "stray refunded"
+
+
+def invoice_payment_failed(invoice_id, gateway):
+    invoice = gateway.invoice(invoice_id)
+    order = _order_for_invoice(invoice)
+    if order is None:
+        return _unknown("invoice", invoice.invoice_id)
+    if invoice.paid:
         return "paid since"  # a retry went through before this event was handled
-    if invoice_subscription_id(invoice) != order.stripe_subscription_id:
+    if invoice.subscription_id != order.stripe_subscription_id:
         return "another subscription"
-    changed = record_payment_failure(
+    return partial(
+        _payment_failed,
         order,
-        reason=(invoice.get("last_finalization_error") or {}).get("message") or "",
-        actor_label=ACTOR,
-        data={"invoice": invoice.get("id"), "attempt_count": invoice.get("attempt_count")},
+        reason=invoice.failure_message,
+        data={"invoice": invoice.invoice_id, "attempt_count": invoice.attempt_count},
     )
-    return "past due" if changed else "noted"
 
 
 # --- subscriptions ----------------------------------------------------------------------------
 
 
-def subscription_changed(subscription, gateway):
+def subscription_changed(subscription_id, gateway):
     """``customer.subscription.created/updated/deleted``: Stripe's current state counts."""
-    subscription = gateway.refresh(subscription)
-    order = _order_from_metadata(subscription.get("metadata"))
-    if order is None and subscription.get("id"):
-        order = Order.objects.filter(stripe_subscription_id=subscription["id"]).first()
+    return subscription_now(gateway.subscription_state(subscription_id))
+
+
+def subscription_now(subscription):
+    """``subscription`` (a ``SubscriptionState``) is what the order's subscription is now."""
+    order = _order_named(subscription.order_ids)
+    if order is None and subscription.subscription_id:
+        order = Order.objects.filter(stripe_subscription_id=subscription.subscription_id).first()
     if order is None:
-        return _unknown("subscription", subscription.get("id"))
+        return _unknown("subscription", subscription.subscription_id)
+    return partial(_subscription_update, order, subscription)
+
+
+def _subscription_update(order, subscription):
     if not update_subscription(order, subscription=subscription, actor_label=ACTOR):
         return "not the order's subscription"
-    return f"subscription {subscription.get('status')}"
+    return f"subscription {subscription.status}"
 
 
 # --- charges: refunds, disputes, fraud warnings ------------------------------------------------
@@ -201,65 +248,82 @@ def payment_for_charge(charge_id, payment_intent=""):
     return payment
 
 
-def charge_refunded(charge, gateway):
+def charge_refunded(charge_id, gateway):
     """Every refund of the charge, listed from Stripe, settled once each."""
-    charge = gateway.refresh(charge)
-    payment = payment_for_charge(charge.get("id"), charge.get("payment_intent") or "")
+    charge = gateway.charge(charge_id)
+    payment = payment_for_charge(charge.charge_id, charge.payment_intent)
     if payment is None:
-        return _unknown("charge", charge.get("id"))
-    refunds = gateway.refunds_of_charge(charge["id"])
+        return _unknown("charge", charge.charge_id)
+    return partial(_settle_refunds, gateway.refunds_of_charge(charge.charge_id), payment)
+
+
+def _settle_refunds(refunds, payment):
     for refund in refunds:
         settle_refund(refund, payment=payment, actor_label=ACTOR)
     return f"{len(refunds)} refund(s) settled"
 
 
-def refund_changed(refund, gateway):
+def refund_changed(refund_id, gateway):
     """``refund.created/updated/failed``: the refund as Stripe has it now."""
-    refund = gateway.refresh(refund)
-    payment = payment_for_charge(refund.get("charge"), refund.get("payment_intent") or "")
+    return refund_now(gateway.refund(refund_id))
+
+
+def refund_now(refund):
+    payment = payment_for_charge(refund.charge, refund.payment_intent)
     if payment is None:
-        return _unknown("refund", refund.get("id"))
+        return _unknown("refund", refund.refund_id)
+    return partial(_settle_refund, refund, payment)
+
+
+def _settle_refund(refund, payment):
     row = settle_refund(refund, payment=payment, actor_label=ACTOR)
     return f"refund {row.status}"
 
 
-DISPUTE_WON = ("won", "warning_closed")
-
-
-def dispute_changed(dispute, gateway):
+def dispute_changed(dispute_id, gateway):
     """``charge.dispute.created/updated/closed``: hold the order until Support has looked;
     a dispute won releases it, one lost stays open for Support (she has her money back)."""
-    dispute = gateway.refresh(dispute)
-    payment = payment_for_charge(dispute.get("charge"), dispute.get("payment_intent") or "")
+    return dispute_now(gateway.dispute(dispute_id))
+
+
+def dispute_now(dispute):
+    payment = payment_for_charge(dispute.charge, dispute.payment_intent)
     if payment is None:
-        return _unknown("dispute", dispute.get("id"))
-    status = dispute.get("status")
+        return _unknown("dispute", dispute.dispute_id)
+    return partial(_hold_for_dispute, payment.order, dispute)
+
+
+def _hold_for_dispute(order, dispute):
     hold = open_hold(
-        payment.order,
+        order,
         Hold.Kind.DISPUTE,
-        f"The patient's bank disputes a payment ({dispute.get('reason') or 'no reason given'}).",
-        stripe_object_id=dispute["id"],
+        f"The patient's bank disputes a payment ({dispute.reason or 'no reason given'}).",
+        stripe_object_id=dispute.dispute_id,
     )
-    if status in DISPUTE_WON:
-        release_hold(hold, outcome=f"Dispute {status}.", actor_label=ACTOR)
-    elif status == "lost":
+    if dispute.outcome == DisputeOutcome.WON:
+        release_hold(hold, outcome=f"Dispute {dispute.label}.", actor_label=ACTOR)
+    elif dispute.outcome == DisputeOutcome.LOST:
         Hold.objects.filter(pk=hold.pk).update(
             outcome="Dispute lost: the bank took the money back."
         )
-    return f"dispute {status}"
+    return f"dispute {dispute.label}"
 
 
-def early_fraud_warning(warning, gateway):
-    warning = gateway.refresh(warning)
-    payment = payment_for_charge(warning.get("charge"))
+def early_fraud_warning(warning_id, gateway):
+    warning = gateway.fraud_warning(warning_id)
+    payment = payment_for_charge(warning.charge)
     if payment is None:
-        return _unknown("early fraud warning", warning.get("id"))
+        return _unknown("early fraud warning", warning.warning_id)
+    return partial(_hold_for_fraud_warning, payment.order, warning)
+
+
+def _hold_for_fraud_warning(order, warning):
     open_hold(
-        payment.order,
+        order,
         Hold.Kind.FRAUD_WARNING,
-        f"The card network reported possible fraud ({warning.get('fraud_type')}). Refunding "
+        f"The card network reported possible fraud ({warning.fraud_type}). Refunding "
         "now avoids a dispute.",
-        stripe_object_id=warning["id"],
+        stripe_object_id=warning.warning_id,
     )
     return "on hold"
 
@@ -283,4 +347,4 @@ HANDLERS = {
     "radar.early_fraud_warning.created": early_fraud_warning,
 }
 
-__all__ = ["HANDLERS", "receive_event"]
+__all__ = ["HANDLERS", "apply", "receive_event"]

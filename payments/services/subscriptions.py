@@ -11,12 +11,12 @@ until Stripe has it, and the hourly reconciliation sends what is still waiting.
 
 Collection can be paused by her (for one or two months) or by the clinic (a clinician asked
 her a question, see ``services.messages``). Stripe has one ``pause_collection`` per
-subscription, so ``collection_pause`` works out what it must be from both; her "resume"
+subscription, so ``wanted_collection`` works out what it must be from both; her "resume"
 clears only her own pause and never lifts the clinic's.
 """
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
@@ -27,17 +27,9 @@ from orders.emails import queue_order_email
 from orders.models import Order
 from orders.services import OrderError, lock_order, record_event
 from payments.gateways import gateway_for
+from payments.gateways.facts import SubscriptionStatus
 
 MAX_PAUSE_MONTHS = 2
-
-
-def current_period_end(subscription):
-    """When the month she paid for ends: this API version keeps it on the items."""
-    ends = [
-        item.get("current_period_end") for item in (subscription.get("items") or {}).get("data", [])
-    ]
-    ends = [end for end in ends if end]
-    return datetime.fromtimestamp(min(ends), tz=UTC) if ends else None
 
 
 def clinic_pause(order):
@@ -45,15 +37,6 @@ def clinic_pause(order):
     prescription waits to be renewed, and while a problem she reported holds her boxes (an
     urgent hold, ``Hold.URGENT``): she is never charged for a month that cannot ship."""
     return order.clinic_holds_billing() or order.holds.urgent().exists()
-
-
-def collection_pause(order):
-    """What Stripe's ``pause_collection`` must be for ``order`` ("" to collect again)."""
-    if clinic_pause(order):
-        return {"behavior": "void"}
-    if order.patient_pause_until:
-        return {"behavior": "void", "resumes_at": int(order.patient_pause_until.timestamp())}
-    return ""
 
 
 def sync_billing_later(order):
@@ -67,9 +50,14 @@ def sync_billing_later(order):
 
 
 def wanted_collection(order):
-    """(paused, resumes_at, cancel_at_period_end) as the order needs them now."""
-    pause = collection_pause(order)
-    return bool(pause), (pause or {}).get("resumes_at"), order.cancel_at_period_end
+    """(paused, resumes_at, cancel_at_period_end) as the order needs them now. The clinic's
+    pause has no end date (it lasts until she answers, or until her prescription is
+    renewed) and outranks hers, which ends on the day she chose."""
+    if clinic_pause(order):
+        return True, None, order.cancel_at_period_end
+    if order.patient_pause_until:
+        return True, int(order.patient_pause_until.timestamp()), order.cancel_at_period_end
+    return False, None, order.cancel_at_period_end
 
 
 @task
@@ -86,7 +74,7 @@ def sync_billing(order_id):
     now = gateway.subscription_state(order.stripe_subscription_id)
     paused, resumes_at, cancelling = wanted_collection(order)
     changes = {}
-    if now.status != "canceled":
+    if now.status != SubscriptionStatus.CANCELED:
         if (now.paused, now.resumes_at) != (paused, resumes_at):
             changes.update(paused=paused, resumes_at=resumes_at)
         if cancelling and not now.cancel_at_period_end:

@@ -129,3 +129,127 @@ def test_function_local_imports_count(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from orders.services import holds\n")
     assert list(imports_of(module)) == [("orders.services", ("holds",))]
+
+
+# --- Stripe stays behind its adapter (docs/architecture.md, "The Stripe adapter") ------------
+
+ADAPTER = ROOT / "payments" / "gateways" / "stripe.py"
+# Keys only Stripe's JSON has: reading one means reading a Stripe dict.
+STRIPE_KEYS = {
+    "collected_information",
+    "shipping_details",
+    "subscription_details",
+    "current_period_end",
+    "status_transitions",
+    "payment_status",
+    "billing_reason",
+    "pause_collection",
+    "latest_charge",
+    "client_reference_id",
+    "amount_total",
+    "amount_paid",
+    "payment_intent",
+    "metadata",
+}
+# Stripe's status words, which the services must not compare anything with.
+STRIPE_STATUSES = {
+    "paid",
+    "succeeded",
+    "canceled",
+    "active",
+    "past_due",
+    "unpaid",
+    "incomplete_expired",
+    "requires_action",
+    "won",
+    "lost",
+    "warning_closed",
+    "subscription_create",
+    "subscription_cycle",
+}
+
+
+def application_modules():
+    return [
+        path
+        for app in sorted(APPS | {"oana"})
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts
+    ]
+
+
+def _text(node):
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def stripe_key_reads(path):
+    """Each ``x["key"]`` or ``x.get("key")`` of a Stripe-only key in the module at ``path``."""
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        key = None
+        if isinstance(node, ast.Subscript):
+            key = _text(node.slice)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+        ):
+            key = _text(node.args[0])
+        if key in STRIPE_KEYS:
+            yield node.lineno, key
+
+
+def status_comparisons(path):
+    """Each comparison with one of Stripe's status words in the module at ``path``."""
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Compare):
+            for side in [node.left, *node.comparators]:
+                words = side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set)) else [side]
+                for word in map(_text, words):
+                    if word in STRIPE_STATUSES:
+                        yield node.lineno, word
+
+
+def test_only_the_stripe_adapter_imports_stripe():
+    importers = [
+        str(path.relative_to(ROOT))
+        for path in application_modules()
+        if "stripe" in imported_packages(path)
+    ]
+    assert importers == ["payments/gateways/stripe.py"]
+
+
+def test_only_the_stripe_adapter_reads_stripe_json():
+    reads = [
+        read for path in application_modules() if path != ADAPTER for read in stripe_key_reads(path)
+    ]
+    assert not reads, reads
+    assert list(stripe_key_reads(ADAPTER))  # the check sees the adapter's own reads
+
+
+def test_the_payment_services_compare_no_stripe_status_string():
+    services = [
+        path
+        for path in (ROOT / "payments").rglob("*.py")
+        if path != ADAPTER and "migrations" not in path.parts
+    ]
+    found = [
+        f"{path.relative_to(ROOT)}:{line} compares with {word!r}"
+        for path in services
+        for line, word in status_comparisons(path)
+    ]
+    assert not found, found
+
+
+def test_the_checks_see_a_stripe_dict_and_a_status_string(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "def f(session, invoice):\n"
+        "    details = session['collected_information'].get('shipping_details')\n"
+        "    return invoice.get('status') in ('paid', 'open') or details\n"
+    )
+    assert sorted(stripe_key_reads(module)) == [
+        (2, "collected_information"),
+        (2, "shipping_details"),
+    ]
+    assert list(status_comparisons(module)) == [(3, "paid")]

@@ -45,6 +45,18 @@ def patient(settings):
     return client
 
 
+@pytest.fixture
+def stripe_patient(fake_stripe):
+    """A patient whose order she has just paid at (the fake) Stripe: its events are Stripe's,
+    and the webhook fetches the facts from it."""
+    client = Client()
+    client.post("/cart/add/", {"plan": make_plan("Oral Metformin ER", 2200).pk})
+    assert client.post("/checkout/", answers(biguanide_alcohol="no")).status_code == 302
+    client.order = Order.objects.get()
+    client.paid_session = fake_stripe.pay(client.order.stripe_checkout_session_id)
+    return client
+
+
 def questionnaire(**changes):
     data = answers(biguanide_alcohol="no")
     data.update(changes)
@@ -266,10 +278,10 @@ def test_bad_webhook_deliveries_get_a_400_and_change_nothing(patient, method, bo
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
-def test_webhook_reads_the_raw_body_whatever_the_content_type(patient, content_type):
+def test_webhook_reads_the_raw_body_whatever_the_content_type(stripe_patient, content_type):
     """Stripe always sends JSON; a proxy rewriting the header must not break verification."""
-    payload = json.dumps(event("checkout.session.completed", completed_session(patient.order)))
-    response = patient.post(
+    payload = json.dumps(event("checkout.session.completed", stripe_patient.paid_session))
+    response = stripe_patient.post(
         "/stripe/webhook/",
         data=payload,
         content_type=content_type,
@@ -279,12 +291,28 @@ def test_webhook_reads_the_raw_body_whatever_the_content_type(patient, content_t
     assert Order.objects.get().status == Order.Status.AWAITING_REVIEW
 
 
-def test_replays_count_nothing_twice(patient):
-    """The same signed delivery replayed, and the test-mode pay button pressed again."""
-    order = patient.order
-    payload = event("checkout.session.completed", completed_session(order))
+def test_replays_count_nothing_twice(stripe_patient):
+    """The same signed delivery replayed."""
+    payload = event("checkout.session.completed", stripe_patient.paid_session)
     for _ in range(3):
-        assert deliver(patient, payload).status_code == 200
+        assert deliver(stripe_patient, payload).status_code == 200
+    assert WebhookEvent.objects.count() == 1
+    assert OrderEvent.objects.filter(kind="paid").count() == 1
+    assert Payment.objects.count() == 1
+    assert Order.objects.get().status == Order.Status.AWAITING_REVIEW
+
+
+def test_a_stripe_event_reaching_a_test_mode_site_changes_nothing(patient):
+    """Test mode has no Stripe objects to fetch facts from, and an event's payload is never
+    trusted: acknowledged, the order still waiting for her payment."""
+    payload = event("checkout.session.completed", completed_session(patient.order))
+    response = deliver(patient, payload)
+    assert (response.status_code, response.json()["result"]) == (200, "unknown to Stripe")
+    assert Order.objects.get().status == Order.Status.PENDING_PAYMENT
+
+
+def test_the_test_mode_pay_button_pressed_again_counts_nothing_twice(patient):
+    order = patient.order
     address = {
         "action": "pay",
         "name": "J",
@@ -293,23 +321,23 @@ def test_replays_count_nothing_twice(patient):
         "state": "NY",
         "postal_code": "11201",
     }
-    response = patient.post(f"/checkout/test-mode/{order.public_id}/", address)
-    assert response.status_code == 302  # already paid: back to the order page
-    assert WebhookEvent.objects.count() == 1
+    for _ in range(2):
+        response = patient.post(f"/checkout/test-mode/{order.public_id}/", address)
+        assert response.status_code == 302  # the second time: already paid
     assert OrderEvent.objects.filter(order=order, kind="paid").count() == 1
     assert Payment.objects.count() == 1
     assert Order.objects.get().status == Order.Status.AWAITING_REVIEW
 
 
-def test_a_signed_event_with_nul_characters_is_stored_without_them(patient):
+def test_a_signed_event_with_nul_characters_is_stored_without_them(stripe_patient):
     """PostgreSQL keeps no NUL in text or jsonb: they are dropped, not a 500 Stripe retries."""
-    session = completed_session(patient.order)
+    session = stripe_patient.paid_session
     session["collected_information"]["shipping_details"]["name"] = "Jane\x00 Patient"
-    response = deliver(patient, event("checkout.session.completed", session))
+    response = deliver(stripe_patient, event("checkout.session.completed", session))
     assert response.status_code == 200
     order = Order.objects.get()
     assert order.status == Order.Status.AWAITING_REVIEW
-    assert order.ship_name == "Jane Patient"
+    assert order.ship_name == "Jane Patient"  # as Stripe has it: the facts are fetched
     stored = WebhookEvent.objects.get().payload["data"]["object"]
     assert stored["collected_information"]["shipping_details"]["name"] == "Jane Patient"
 

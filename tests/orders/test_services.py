@@ -11,9 +11,15 @@ from payments.services.payments import (
     record_renewal_payment,
 )
 from payments.services.refunds import request_refund
-from tests.support.factories import make_order, make_paid_order, make_plan, paid_invoice_for, pay
+from tests.support.factories import (
+    completed_checkout,
+    make_order,
+    make_paid_order,
+    make_plan,
+    paid_invoice_for,
+    pay,
+)
 from tests.support.lifecycle import order_in
-from tests.support.stripe_helpers import completed_session
 
 pytestmark = pytest.mark.django_db
 S = Order.Status
@@ -29,8 +35,8 @@ def test_an_unpaid_order_is_not_cancelled_and_stays_payable():
 
 def test_a_late_checkout_completion_leaves_a_declined_order_declined():
     order = order_in(S.DECLINED)
-    session = completed_session(order)
-    assert complete_checkout(order, session=session, invoice=paid_invoice_for(order)) == (
+    checkout = completed_checkout(order)
+    assert complete_checkout(order, checkout=checkout, invoice=paid_invoice_for(order)) == (
         "already paid"
     )
     assert Order.objects.get().status == S.DECLINED

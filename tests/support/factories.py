@@ -12,7 +12,8 @@ from legal.seed import seed_legal_documents
 from orders.cart import Cart
 from orders.models import ClinicianProfile, Order
 from orders.services.checkout import place_order
-from payments.services.payments import PaidInvoice, complete_checkout
+from payments.gateways.facts import CompletedCheckout, PaidInvoice
+from payments.services.payments import complete_checkout
 from treatments.models import Category, Medicine, Plan, Treatment
 
 _seq = itertools.count(1)
@@ -215,17 +216,38 @@ def paid_invoice_for(order, *, invoice_id=None, amount=None, subscription=None):
     )
 
 
+def completed_checkout(order):
+    """The facts of ``order``'s live checkout, paid (what the Stripe adapter would return)."""
+    return CompletedCheckout(
+        session_id=order.stripe_checkout_session_id or f"cs_oana_{order.pk}",
+        order_ids=(order.pk,),
+        customer_id=f"cus_oana_{order.pk}",
+        subscription_id=SUBSCRIPTION,
+        invoice_id=f"in_oana_first_{order.pk}",
+        amount_total_cents=order.total_cents,
+        currency=order.currency,
+        paid=True,
+        shipping={
+            "ship_name": "Jane Patient",
+            "ship_line1": "45 Maple Avenue",
+            "ship_line2": "Apt 3B",
+            "ship_city": "Brooklyn",
+            "ship_state": "NY",
+            "ship_postal_code": "11201",
+            "ship_country": "US",
+        },
+    )
+
+
 def pay(order, **invoice_changes):
     """``order``'s live checkout completes (what the webhook handler does once Stripe has
     confirmed it): paid, awaiting review, first payment recorded. Returns the fresh order."""
-    from tests.support.stripe_helpers import completed_session
-
     if not order.stripe_checkout_session_id:
         Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=f"cs_oana_{order.pk}")
         order.refresh_from_db()
     complete_checkout(
         order,
-        session=completed_session(order),
+        checkout=completed_checkout(order),
         invoice=paid_invoice_for(order, **invoice_changes),
         period_end=timezone.now() + timedelta(days=30),
     )

@@ -82,6 +82,7 @@ class FakeStripe:
         self.shape_problems = []
         self.line_items = {}  # checkout session id -> line items sent
         self.new_refund_status = "succeeded"  # some cards refund slowly: "pending"
+        self.observers = []  # callables told (method, path) of each request as it arrives
         httpserver.expect_request(re.compile(r"^/v1/.*")).respond_with_handler(self.handle)
 
     # --- scripting ------------------------------------------------------------------------
@@ -112,6 +113,8 @@ class FakeStripe:
             params = nested(parse_qsl(request.get_data(as_text=True), keep_blank_values=True))
         key = request.headers.get("Idempotency-Key")
         self.requests.append((method, path, params, key))
+        for observe in self.observers:
+            observe(method, path)
         if key and key in self.saved_answers:
             first = self.saved_answers[key]
             if first[:3] != (method, path, params):

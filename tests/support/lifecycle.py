@@ -20,6 +20,7 @@ from oana.roles import GROUP_NAMES
 from orders.models import Order
 from orders.services.fulfilment import mark_shipped
 from patients.services.messages import ask_patient, post_patient_message
+from payments.gateways.facts import SubscriptionState, SubscriptionStatus
 from payments.services.payments import (
     cancel_order,
     mark_past_due,
@@ -78,7 +79,10 @@ def _fail_payment(order, to):
 
 def _recover_payment(order, to):
     update_subscription(
-        order, subscription={"id": order.stripe_subscription_id, "status": "active"}
+        order,
+        subscription=SubscriptionState(
+            status=SubscriptionStatus.ACTIVE, subscription_id=order.stripe_subscription_id
+        ),
     )
 
 
