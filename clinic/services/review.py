@@ -30,6 +30,7 @@ from orders.emails import queue_order_email
 from orders.models import ClinicianProfile, Order, OrderLine, Payment, Shipment
 from orders.services import OrderError, lock_order, record_event, transaction, transition
 from payments.gateways import PaymentProviderError, gateway_for
+from payments.gateways.facts import SubscriptionStatus
 from payments.services.refunds import (
     cancel_subscription_later,
     refund_every_payment,
@@ -280,7 +281,10 @@ def decline_order(order, *, by, reason):
             actor=by,
             data={"refunds": [r.pk for r in refunds], "amount": back},
         )
-        if order.stripe_subscription_id and order.subscription_status != "canceled":
+        if (
+            order.stripe_subscription_id
+            and order.subscription_status != SubscriptionStatus.CANCELED
+        ):
             cancel_subscription_later(order, order.stripe_subscription_id)
         queue_order_email(order, "declined", amount_cents=back)
     return order

@@ -15,6 +15,7 @@ import logging
 import stripe
 from django.conf import settings
 
+from orders.models.address import ship_fields
 from payments.gateways.base import Gateway, PaymentProviderError, PaymentProviderUnreachable
 from payments.gateways.facts import (
     BillingReason,
@@ -71,16 +72,6 @@ def _order_ids(*values):
     return tuple(int(value) for value in values if value and str(value).isdigit())
 
 
-SHIPPING_FIELDS = {
-    "ship_line1": "line1",
-    "ship_line2": "line2",
-    "ship_city": "city",
-    "ship_state": "state",
-    "ship_postal_code": "postal_code",
-    "ship_country": "country",
-}
-
-
 def checkout_of(session):
     """A Checkout Session as a ``CompletedCheckout`` (its address in our field names)."""
     details = (session.get("collected_information") or {}).get("shipping_details") or {}
@@ -96,10 +87,7 @@ def checkout_of(session):
         amount_total_cents=session.get("amount_total"),
         currency=session.get("currency") or "usd",
         paid=session.get("payment_status") == "paid",
-        shipping={
-            "ship_name": details.get("name") or "",
-            **{ours: address.get(theirs) or "" for ours, theirs in SHIPPING_FIELDS.items()},
-        },
+        shipping=ship_fields({**address, "name": details.get("name")}),
     )
 
 
