@@ -19,6 +19,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from clinic.clinicians import check_licensed
+from clinic.flags import Grade, make_flag
+from clinic.services.signoff import questionnaire_flags, sign_off
 from orders.emails import queue_order_email
 from orders.models import ClinicianProfile, Prescription, RenewalResponse, Shipment
 from orders.services import OrderError, lock_order, refuse_unless, transition
@@ -194,6 +197,21 @@ def renewal_flags(answers):
     return [RENEWAL_QUESTIONS[key] for key in YES_NO if answers.get(key) == "yes"]
 
 
+def flags_to_renew(order):
+    """What the clinician considers before renewing: her questionnaire's flags and each "yes"
+    of her latest renewal answers (a contraindication-grade flag: renewing against it needs
+    a written reason)."""
+    renewal = order.renewals.first()
+    answered = renewal_flags(renewal.answers) if renewal is not None else []
+    return [
+        *questionnaire_flags(order),
+        *(
+            make_flag(f"renewal_{index}", f"At renewal: {question} Yes.", Grade.CONTRAINDICATION)
+            for index, question in enumerate(answered)
+        ),
+    ]
+
+
 def renewal_drafts(order):
     """Drafts for the renewal: each current prescription again, with a year of refills as
     the medicine allows."""
@@ -210,12 +228,15 @@ def renewal_drafts(order):
     ]
 
 
-def renew_prescriptions(order, *, by, prescriptions=None):
+def renew_prescriptions(order, *, by, prescriptions=None, considered=None):
     """A clinician renews: new prescriptions replace the current ones and collection
-    resumes (unless she paused it herself)."""
+    resumes (unless she paused it herself). Only a clinician licensed in her state, once she
+    has considered every flag (``considered``, as for an approval)."""
     with transaction.atomic():
         order = lock_order(order)
         refuse_unless(order.can_renew(), order, "renew")
+        check_licensed(order, by, to="renew her prescription")
+        sign_off(order, by=by, action="renew", considered=considered, flags=flags_to_renew(order))
         drafts = renewal_drafts(order) if prescriptions is None else prescriptions
         current(order).update(replaced_at=timezone.now())
         write_prescriptions(order, drafts, by=by)
@@ -233,13 +254,14 @@ def renew_prescriptions(order, *, by, prescriptions=None):
 
 def end_treatment(order, *, by, reason):
     """A clinician does not renew: the subscription ends and she is told why (the reason is
-    kept encrypted with the order's clinician note)."""
+    kept encrypted with the order's clinician note). Only a clinician licensed in her state."""
     reason = (reason or "").strip()
     if not reason:
         raise OrderError("Please give a reason: it is sent to the patient.", code="reason_required")
     with transaction.atomic():
         order = lock_order(order)
         refuse_unless(order.can_end_treatment(), order, "end_treatment")
+        check_licensed(order, by, to="end her treatment")
         order.review_note = reason
         order.cancelled_at = timezone.now()
         transition(

@@ -29,6 +29,7 @@ from orders.admin.common import (
     stripe_link,
     tracking_link,
 )
+from orders.admin.signoff import render_flag_reviews
 from orders.models import (
     Hold,
     Order,
@@ -261,6 +262,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
                     {
                         "fields": [
                             "red_flags",
+                            "flags_considered",
                             "vitals",
                             "medicines_taken",
                             "treatments_ordered",
@@ -336,6 +338,10 @@ class OrderAdmin(ReadOnlyModelAdmin):
     @admin.display(description="red flags")
     def red_flags(self, order):
         return render_flags(getattr(order, "questionnaire", None))
+
+    @admin.display(description="flags considered at sign-off")
+    def flags_considered(self, order):
+        return render_flag_reviews(order)
 
     @admin.display(description="answers")
     def answers(self, order):
@@ -485,23 +491,20 @@ class OrderAdmin(ReadOnlyModelAdmin):
             *super().get_urls(),
         ]
 
-    def _form_page(
-        self, request, order, form, *, title, button, danger=False, status=200, intro=""
-    ):
+    def _form_page(self, request, order, form, *, action, status=200):
         context = {
+            **(action.context(request, order) if action.context else {}),
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": title,
+            "title": action.title.format(reference=order.reference),
             "order": order,
             "form": form,
-            "button": button,
-            "danger": danger,
-            "intro": intro,
+            "button": action.submit,
+            "danger": action.danger,
+            "intro": action.intro,
             "order_url": reverse("admin:orders_order_change", args=[order.pk]),
         }
-        return TemplateResponse(
-            request, "admin/orders/order/action_form.html", context, status=status
-        )
+        return TemplateResponse(request, action.template, context, status=status)
 
     def _done(self, request, order, message, level=messages.SUCCESS):
         self.message_user(request, message, level)
@@ -526,13 +529,4 @@ class OrderAdmin(ReadOnlyModelAdmin):
                     return self._done(request, order, error.message, messages.ERROR)
                 return self._done(request, order, message, level)
             status = 400
-        return self._form_page(
-            request,
-            order,
-            form,
-            title=action.title.format(reference=order.reference),
-            button=action.submit,
-            danger=action.danger,
-            status=status,
-            intro=action.intro,
-        )
+        return self._form_page(request, order, form, action=action, status=status)

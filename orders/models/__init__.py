@@ -13,7 +13,7 @@ share one migration history:
 - ``payments``: Payment, Refund, WebhookEvent;
 - ``holds``: Hold; ``shipments``: Shipment; ``address``: the address fields they share;
 - ``clinic``: QuestionnaireResponse, ClinicianProfile, Prescription, RenewalResponse, the
-  review queue's proxy, QuestionnaireAccess;
+  review queue's proxy, QuestionnaireAccess, ClinicianLicence, FlagReview;
 - ``patients``: PatientAccount, Thread, Message.
 """
 
@@ -47,11 +47,21 @@ from orders.models.payments import (
     WebhookEvent,
 )
 from orders.models.shipments import Shipment, ShipmentQuerySet
+from orders.models.signoff import (
+    ClinicianLicence,
+    ClinicianLicenceQuerySet,
+    FlagReview,
+    npi_check_digit_ok,
+    validate_npi,
+)
 
 __all__ = [
     "AddressFields",
+    "ClinicianLicence",
+    "ClinicianLicenceQuerySet",
     "ClinicianProfile",
     "ClinicianProfileQuerySet",
+    "FlagReview",
     "Hold",
     "HoldQuerySet",
     "Message",
@@ -78,4 +88,6 @@ __all__ = [
     "WebhookEvent",
     "lifecycle_targets",
     "new_public_id",
+    "npi_check_digit_ok",
+    "validate_npi",
 ]
