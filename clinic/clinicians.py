@@ -41,8 +41,8 @@ def check_licensed(order, user, *, to="approve this order"):
     if profile is None or not profile.is_licensed_in(state):
         name = STATE_NAMES.get(state, state)
         raise OrderError(
-            f"She lives in {name}: only a clinician with a current licence in {name} can "
-            f"{to}. Leave it for a colleague licensed there.",
+            f"She lives in {name}: only a clinician licensed in {name} can {to}. Leave it "
+            "for a colleague licensed there.",
             code="not_licensed",
         )
 

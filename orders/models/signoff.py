@@ -75,12 +75,8 @@ class FlagReview(models.Model):
     prescription): the flag as she saw it, her tick, and her reason where she approved
     against a contraindication. Health data: the message and reason are encrypted."""
 
-    order = models.ForeignKey(
-        "orders.Order", on_delete=models.CASCADE, related_name="flag_reviews"
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="flag_reviews")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=20, help_text="approve, renew, change...")
     flag_key = models.CharField(max_length=100)
     grade = models.CharField(max_length=20)

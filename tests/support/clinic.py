@@ -3,7 +3,14 @@
 from orders.models import QuestionnaireResponse
 from tests.support.factories import SUBSCRIPTION, make_order, make_plan, pay
 
-__all__ = ["SUBSCRIPTION", "approve_form", "intent_for", "order_to_review"]
+__all__ = [
+    "SUBSCRIPTION",
+    "approve_form",
+    "considered",
+    "intent_for",
+    "order_to_review",
+    "ticks",
+]
 
 ANSWERS = {
     "date_of_birth": {"question": "Date of birth", "answer": "1990-04-12"},
@@ -36,11 +43,28 @@ def intent_for(order):
 
 def approve_form(order, **fields):
     """What the Approve page posts when the clinician keeps each prescription's prefilled
-    defaults, plus ``fields``."""
+    defaults and ticks every flag as considered, plus ``fields``."""
     from orders.admin.forms import ApproveForm
 
     form = ApproveForm(order=order)
     prefilled = {
         name: field.initial for name, field in form.fields.items() if name.startswith("rx-")
     }
-    return {"note": "", **prefilled, **fields}
+    return {"note": "", **prefilled, **ticks(order), **fields}
+
+
+def considered(order, flags=None, *, reason="Weighed against her answers: potassium to check."):
+    """What a clinician who considered every flag of ``order`` tells the verb (flag id ->
+    reason: ``reason`` for a contraindication, none otherwise)."""
+    from clinic.services.signoff import flag_id, needs_reason, questionnaire_flags
+
+    flags = questionnaire_flags(order) if flags is None else flags
+    return {flag_id(flag): reason if needs_reason(flag) else "" for flag in flags}
+
+
+def ticks(order, flags=None, **kwargs):
+    """The sign-off page's fields with every flag ticked (see ``considered``)."""
+    data = {}
+    for key, reason in considered(order, flags, **kwargs).items():
+        data |= {f"flag-{key}": "on", f"flag-{key}-reason": reason}
+    return data
