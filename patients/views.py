@@ -17,9 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from clinic.services import prescriptions
 from orders.forms import AddressForm
-from orders.models import Order, OrderEvent, Prescription, Thread
+from orders.models import Hold, Order, OrderEvent, Prescription, Thread
 from orders.services import OrderError
 from orders.views import PUBLIC_ID
+from patients.services import address
 from patients.services import messages as care_messages
 from payments.gateways import PaymentProviderError, absolute_url
 from payments.services import subscriptions
@@ -243,7 +244,13 @@ def change_address(request, public_id):
                     for name, errors in form.errors.items()
                 )
             )
-        subscriptions.change_address(order, address=form.shipping_fields(), by=request.user)
+        order = address.move_refills(order, address=form.shipping_fields(), by=request.user)
+        if order.holds.open().filter(kind=Hold.Kind.STATE_MISMATCH).exists():
+            return (
+                "Your refills will go to the new address. It is in another state than the "
+                "one you told us you live in, so a clinician confirms where you are treated "
+                "before your next box ships; we will write to you if we need anything."
+            )
         return "Your refills will go to the new address."
 
     return _subscription_action(request, public_id, act)

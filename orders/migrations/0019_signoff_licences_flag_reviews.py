@@ -9,14 +9,14 @@ current licences' states into the list again.
 
 import datetime
 
-import core.encryption
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import orders.models.signoff
 from django.conf import settings
 from django.db import migrations, models
 
+import core.encryption
+import orders.models.signoff
 
 MIGRATED_NUMBER = "MIGRATED-UNVERIFIED"
 MIGRATED_EXPIRY = datetime.date(2027, 3, 31)
