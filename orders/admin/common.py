@@ -15,6 +15,8 @@ READ_ANSWERS = "orders.view_questionnaire"
 GLANCE_KEYS = (
     "date_of_birth",
     "state",
+    "sex_at_birth",
+    "contraception",
     "bmi",
     "blood_pressure",
     "pregnant",

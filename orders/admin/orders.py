@@ -493,8 +493,8 @@ class OrderAdmin(ReadOnlyModelAdmin):
 
     def _form_page(self, request, order, form, *, action, status=200):
         context = {
-            **(action.context(request, order) if action.context else {}),
             **self.admin_site.each_context(request),
+            **(action.context(request, order) if action.context else {}),
             "opts": self.model._meta,
             "title": action.title.format(reference=order.reference),
             "order": order,

@@ -152,8 +152,16 @@ def signoff_context(request, order):
     if request.method == "GET":
         log_answers_viewed(request, [order, *earlier], "sign-off page")
     renewal = order.renewals.first()
+    summary = clinical_summary(order)
+    facts = dict(summary)
     return {
-        "summary": clinical_summary(order),
+        "summary": summary,
+        # The header line: who she is, before anything else.
+        "facts": [
+            f"age {facts['Age']}",
+            f"sex at birth: {facts['Sex at birth']}",
+            f"contraception: {facts['Contraception']}",
+        ],
         "earlier": [
             (
                 other,
@@ -170,6 +178,7 @@ def signoff_context(request, order):
         if renewal
         else [],
         "order_url": reverse("admin:orders_order_change", args=[order.pk]),
+        "is_nav_sidebar_enabled": False,  # the page fits 1280 px without the app list
     }
 
 

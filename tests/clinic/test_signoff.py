@@ -118,6 +118,10 @@ def test_the_sign_off_page_shows_ranked_flags_then_her_clinical_summary(client, 
         )
     ]
     assert positions == sorted(positions)
+    assert (
+        "Jane Patient &middot; age 36 (born Apr 12, 1990) &middot; sex at birth: Female &middot; contraception: Copper IUD"
+        in html
+    )
     assert html.count("Why you sign despite this contraindication (required") == 2
     assert html.count('type="checkbox" name="flag-') == 6
     summary = html[html.index('data-testid="clinical-summary"') :]
