@@ -243,3 +243,19 @@ def test_renewing_is_signed_off_too_against_her_renewal_answers(client, clinicia
         "contraindication",
         "Miscarriage last week; not pregnant now.",
     )
+
+
+def test_a_flag_raised_twice_is_considered_once_and_a_missing_birth_date_reads_not_asked(
+    client, clinician
+):
+    order = order_to_review()
+    questionnaire = Order.objects.get(pk=order.pk).questionnaire
+    questionnaire.flags = [*questionnaire.flags, *questionnaire.flags]
+    questionnaire.save()
+    Order.objects.filter(pk=order.pk).update(date_of_birth=None)
+    sign_in(client, clinician)
+    html = client.get(url(order)).content.decode()
+    assert html.count('type="checkbox" name="flag-') == 1
+    assert "<dt>Age</dt><dd>Not asked</dd>" in html
+    assert client.post(url(order), approve_form(order)).status_code == 302
+    assert FlagReview.objects.filter(order=order).count() == 1
