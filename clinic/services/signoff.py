@@ -31,7 +31,8 @@ def questionnaire_flags(order):
     return ranked(flags or [])
 
 
-def _unique(flags):
+def unique_flags(flags):
+    """``flags`` most serious first, each once (a flag raised twice is considered once)."""
     seen, unique = set(), []
     for flag in ranked(flags):
         if flag_id(flag) not in seen:
@@ -72,7 +73,7 @@ def sign_off(order, *, by, action, considered, flags=None):
     ``flags`` are the flags of this decision (default: the questionnaire's); ``considered``
     maps each one's ``flag_id`` to her reason ("" when none is needed). Returns the
     ``FlagReview`` rows."""
-    flags = _unique(questionnaire_flags(order) if flags is None else flags)
+    flags = unique_flags(questionnaire_flags(order) if flags is None else flags)
     considered = {key: (reason or "").strip() for key, reason in (considered or {}).items()}
     check_considered(flags, considered)
     if not flags:

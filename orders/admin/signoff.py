@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from clinic.flags import grade_of
 from clinic.services.prescriptions import RENEWAL_QUESTIONS
-from clinic.services.signoff import flag_id, needs_reason
+from clinic.services.signoff import flag_id, needs_reason, unique_flags
 from orders.admin.common import age_in_years, log_answers_viewed, render_flags
 from orders.models import FlagReview, Order
 
@@ -110,7 +110,7 @@ def signoff_form(form_class, flags_of):
 
     def build(data, order):
         form = signed(data, order=order)
-        form.add_flag_fields(flags_of(order))
+        form.add_flag_fields(unique_flags(flags_of(order)))
         return form
 
     return build
