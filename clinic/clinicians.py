@@ -1,20 +1,50 @@
-"""Our clinicians and the states they are licensed in: the states we can serve."""
+"""Our clinicians and their licences: the states we can serve, and who may sign for whom."""
+
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
-from core.us_states import US_STATES
-from orders.models import ClinicianProfile
+from core.us_states import STATE_NAMES, US_STATES
+from orders.models import ClinicianLicence, ClinicianProfile
+from orders.services import OrderError
 
 DEMO_USERNAME = "demo-clinician"
+# The demo clinician's NPI: fictional, but with a valid check digit (the form checks it).
+DEMO_NPI = "1234567893"
 
 
 def served_states():
-    """Two-letter codes of the states where an active clinician is licensed, sorted."""
-    states = set()
-    for licensed in ClinicianProfile.objects.active().values_list("licensed_states", flat=True):
-        states.update(licensed)
-    return sorted(states)
+    """Two-letter codes of the states where an active clinician holds a current licence,
+    sorted."""
+    return sorted(
+        set(
+            ClinicianLicence.objects.current()
+            .filter(profile__in=ClinicianProfile.objects.active())
+            .values_list("state", flat=True)
+        )
+    )
+
+
+def check_licensed(order, user, *, to="approve this order"):
+    """Only a clinician with a current licence in the state she lives in may sign for her:
+    approve, renew, change a prescription, end a treatment (``to`` says which, for the
+    message).
+
+    Orders placed before the questionnaire asked for the state have none on file: they are
+    judged as before. Raises ``OrderError`` naming the state."""
+    state = order.residence_state
+    if not state:
+        return
+    profile = ClinicianProfile.objects.active().filter(user_id=getattr(user, "pk", None)).first()
+    if profile is None or not profile.is_licensed_in(state):
+        name = STATE_NAMES.get(state, state)
+        raise OrderError(
+            f"She lives in {name}: only a clinician licensed in {name} can {to}. Leave it "
+            "for a colleague licensed there.",
+            code="not_licensed",
+        )
 
 
 @transaction.atomic
@@ -29,13 +59,18 @@ def seed_demo_clinician():
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    _, profile_created = ClinicianProfile.objects.get_or_create(
+    profile, profile_created = ClinicianProfile.objects.get_or_create(
         user=user,
         defaults={
             "display_name": "Dr. Demo Clinician (fictional, development only)",
             "credentials": ClinicianProfile.Credentials.MD,
-            "npi": "0000000000",
-            "licensed_states": [code for code, _ in US_STATES],
+            "npi": DEMO_NPI,
         },
     )
+    if profile_created:
+        expires = timezone.localdate() + timedelta(days=365 * 10)
+        ClinicianLicence.objects.bulk_create(
+            ClinicianLicence(profile=profile, state=code, number=f"DEMO-{code}", expires_on=expires)
+            for code, _ in US_STATES
+        )
     return profile_created

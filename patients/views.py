@@ -19,9 +19,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic.renewal import EMERGENCY, RenewalForm, emergency_field
 from clinic.services import reports
 from orders.forms import AddressForm
-from orders.models import Order, OrderEvent, OrderLine, Prescription, Thread, is_patient
+from orders.models import Hold, Order, OrderEvent, OrderLine, Prescription, Thread, is_patient
 from orders.services import OrderError
 from orders.views import PUBLIC_ID
+from patients.services import address
 from patients.services import messages as care_messages
 from payments.gateways import PaymentProviderError, absolute_url
 from payments.services import subscriptions
@@ -320,7 +321,13 @@ def change_address(request, public_id):
                     for name, errors in form.errors.items()
                 )
             )
-        subscriptions.change_address(order, address=form.shipping_fields(), by=request.user)
+        order = address.move_refills(order, address=form.shipping_fields(), by=request.user)
+        if order.holds.open().filter(kind=Hold.Kind.STATE_MISMATCH).exists():
+            return (
+                "Your refills will go to the new address. It is in another state than the "
+                "one you told us you live in, so a clinician confirms where you are treated "
+                "before your next box ships; we will write to you if we need anything."
+            )
         return "Your refills will go to the new address."
 
     return _subscription_action(request, public_id, act)

@@ -1,38 +1,41 @@
-"""Clinician profiles: who may prescribe, with which credentials, in which states.
+"""Clinician profiles: who may prescribe, with which credentials, and her licences (a state,
+its number, its expiry).
 
-Only superusers manage them (no role holds these permissions): the states listed here are
-the states where checkout is open.
+Only superusers manage them (no role holds these permissions): the states of the active
+clinicians' current licences are the states where checkout is open.
 """
 
-from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
-from core.us_states import US_STATES
-from orders.models import ClinicianProfile
+from orders.models import ClinicianLicence, ClinicianProfile
 
 
-class ClinicianProfileForm(forms.ModelForm):
-    licensed_states = forms.MultipleChoiceField(
-        label="Licensed states",
-        choices=US_STATES,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="Checkout is open in the states where an active clinician is licensed.",
+class ClinicianLicenceInline(admin.TabularInline):
+    model = ClinicianLicence
+    extra = 1
+    fields = ["state", "number", "expires_on"]
+    verbose_name_plural = (
+        "licences (an expired licence no longer counts: she cannot sign for patients there, "
+        "and the state closes if no one else is licensed)"
     )
-
-    class Meta:
-        model = ClinicianProfile
-        fields = ["user", "display_name", "credentials", "npi", "licensed_states", "is_active"]
 
 
 @admin.register(ClinicianProfile)
 class ClinicianProfileAdmin(admin.ModelAdmin):
-    form = ClinicianProfileForm
+    fields = ["user", "display_name", "credentials", "npi", "is_active"]
+    inlines = [ClinicianLicenceInline]
     list_display = ["display_name", "credentials", "npi", "states", "is_active"]
     list_filter = ["credentials", "is_active"]
     search_fields = ["display_name", "npi", "user__username"]
     raw_id_fields = ["user"]
 
-    @admin.display(description="Licensed states")
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("licences")
+
+    @admin.display(description="Current licences")
     def states(self, obj):
-        return ", ".join(obj.licensed_states)
+        today = timezone.localdate()
+        return ", ".join(
+            licence.state for licence in obj.licences.all() if licence.expires_on >= today
+        )

@@ -113,6 +113,8 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             "title": "Review queue: paid orders awaiting a clinician, oldest first",
+            # The queue needs the window's width (it fits 1280 px): no app list beside it.
+            "is_nav_sidebar_enabled": False,
             **(extra_context or {}),
         }
         response = super().changelist_view(request, extra_context)

@@ -19,6 +19,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from clinic.clinicians import check_licensed
+from clinic.flags import Grade, make_flag
+from clinic.services.signoff import questionnaire_flags, sign_off
 from orders.emails import queue_order_email
 from orders.models import ClinicianProfile, Prescription, RenewalResponse, Shipment
 from orders.services import OrderError, lock_order, refuse_unless, transition
@@ -195,9 +198,42 @@ def submit_renewal(order, answers, *, by, flags=(), stops=()):
     return order
 
 
-def renewal_flags(answers):
-    """What a clinician must see first in renewal answers."""
-    return [RENEWAL_QUESTIONS[key] for key in YES_NO if answers.get(key) == "yes"]
+def is_legacy_renewal(renewal):
+    """Answers to the short renewal form of before (``RENEWAL_QUESTIONS``, plain strings),
+    not to the renewal questionnaire (``clinic.renewal``: ``{key: {question, answer}}``)."""
+    return not any(isinstance(answer, dict) for answer in renewal.answers.values())
+
+
+def renewal_flags(renewal):
+    """The graded flags of her renewal answers, each marked "At renewal": what the
+    questionnaire raised, or for the short form of before each "yes" as a contraindication
+    (renewing against it needs a written reason)."""
+    if renewal is None:
+        return []
+    if is_legacy_renewal(renewal):
+        return [
+            make_flag(
+                f"renewal_{key}",
+                f"At renewal: {RENEWAL_QUESTIONS[key]} Yes.",
+                Grade.CONTRAINDICATION,
+            )
+            for key in YES_NO
+            if renewal.answers.get(key) == "yes"
+        ]
+    return [
+        {
+            **flag,
+            "key": f"renewal_{flag.get('key')}",
+            "message": f"At renewal: {flag.get('message')}",
+        }
+        for flag in renewal.flags or []
+    ]
+
+
+def flags_to_renew(order):
+    """What the clinician considers before renewing: her questionnaire's flags and those of
+    her latest renewal answers."""
+    return [*questionnaire_flags(order), *renewal_flags(order.renewals.first())]
 
 
 def renewal_drafts(order):
@@ -216,12 +252,15 @@ def renewal_drafts(order):
     ]
 
 
-def renew_prescriptions(order, *, by, prescriptions=None):
+def renew_prescriptions(order, *, by, prescriptions=None, considered=None):
     """A clinician renews: new prescriptions replace the current ones and collection
-    resumes (unless she paused it herself)."""
+    resumes (unless she paused it herself). Only a clinician licensed in her state, once she
+    has considered every flag (``considered``, as for an approval)."""
     with transaction.atomic():
         order = lock_order(order)
         refuse_unless(order.can_renew(), order, "renew")
+        check_licensed(order, by, to="renew her prescription")
+        sign_off(order, by=by, action="renew", considered=considered, flags=flags_to_renew(order))
         drafts = renewal_drafts(order) if prescriptions is None else prescriptions
         if not drafts:  # every treatment was stopped (``clinic.services.stopping``)
             raise OrderError(
@@ -245,13 +284,14 @@ def renew_prescriptions(order, *, by, prescriptions=None):
 
 def end_treatment(order, *, by, reason):
     """A clinician does not renew: the subscription ends and she is told why (the reason is
-    kept encrypted with the order's clinician note)."""
+    kept encrypted with the order's clinician note). Only a clinician licensed in her state."""
     reason = (reason or "").strip()
     if not reason:
         raise OrderError("Please give a reason: it is sent to the patient.", code="reason_required")
     with transaction.atomic():
         order = lock_order(order)
         refuse_unless(order.can_end_treatment(), order, "end_treatment")
+        check_licensed(order, by, to="end her treatment")
         order.review_note = reason
         order.cancelled_at = timezone.now()
         transition(

@@ -23,11 +23,12 @@ from functools import partial
 from django.tasks import task
 from django.utils import timezone
 
+from clinic.clinicians import check_licensed
 from clinic.services.prescriptions import drafts_for, write_prescriptions
+from clinic.services.signoff import sign_off
 from core.money import format_money_exact
-from core.us_states import STATE_NAMES
 from orders.emails import queue_order_email
-from orders.models import ClinicianProfile, Order, OrderLine, Payment, Shipment
+from orders.models import Order, OrderLine, Payment, Shipment
 from orders.services import OrderError, lock_order, record_event, transaction, transition
 from payments.gateways import PaymentProviderError, gateway_for
 from payments.gateways.facts import SubscriptionStatus
@@ -57,28 +58,21 @@ def _who(order):
     return (user.get_full_name() or user.get_username()) if user else "a clinician"
 
 
-def check_licensed(order, user):
-    """A clinician approves only orders from a state she is licensed in.
-
-    Orders placed before the questionnaire asked for the state have none on file: they are
-    judged as before. Raises ``OrderError`` naming the state."""
-    state = order.residence_state
-    if not state:
-        return
-    profile = ClinicianProfile.objects.active().filter(user_id=getattr(user, "pk", None)).first()
-    if profile is None or not profile.is_licensed_in(state):
-        name = STATE_NAMES.get(state, state)
-        raise OrderError(
-            f"She lives in {name}: only a clinician licensed in {name} can approve this order. "
-            "Leave it for a colleague licensed there.",
-            code="not_licensed",
-        )
-
-
-def approve_order(order, *, by, note="", declined_lines=(), decline_reason="", prescriptions=None):
+def approve_order(
+    order,
+    *,
+    by,
+    note="",
+    declined_lines=(),
+    decline_reason="",
+    prescriptions=None,
+    considered=None,
+):
     """A clinician approves ``order``: it goes to fulfilment and the patient is told.
 
-    Only a clinician licensed in the state she lives in may (``check_licensed``).
+    Only a clinician licensed in the state she lives in may (``check_licensed``), and only
+    once she has considered every flag (``considered``: flag id -> her reason, required for
+    a contraindication; ``clinic.services.signoff``): both are stored with the decision.
 
     Creates the first shipment (to the address collected at checkout) and emails the
     patient, with ``note`` if given. Returns the approved order.
@@ -110,6 +104,7 @@ def approve_order(order, *, by, note="", declined_lines=(), decline_reason="", p
                 code="wrong_status",
             )
         check_licensed(order, by)
+        sign_off(order, by=by, action="approve", considered=considered)
         declined = _decide_lines(order, declined_ids, reason=decline_reason)
         drafts = drafts_for(order) if prescriptions is None else prescriptions
         write_prescriptions(

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 
-from clinic.services.prescriptions import end_treatment, renew_prescriptions
+from clinic.services.prescriptions import end_treatment, flags_to_renew, renew_prescriptions
 from clinic.services.review import approve_order, decline_order
+from clinic.services.signoff import questionnaire_flags
 from core.money import format_money_exact
 from orders.admin.common import can_read_answers
 from orders.admin.forms import ApproveForm, AskForm, DeclineForm, RefundForm, RenewForm
 from orders.admin.reports import StopForm, has_report, stop
+from orders.admin.signoff import signoff_context, signoff_form
 from orders.models import Order, Refund
 from patients.services.messages import ask_patient
 from payments.services.refunds import refund_order
@@ -48,6 +50,9 @@ class OrderAction:
     danger: bool = False  # the form's button is red
     link_class: str = ""  # the order page's link: clinic-approve (green), clinic-decline (red)
     in_queue: bool = False  # offered in the review queue too
+    # The page: the plain form, or the sign-off page (flags to tick, her clinical summary).
+    template: str = "admin/orders/order/action_form.html"
+    context: Callable | None = None  # (request, order) -> what the template shows beside it
 
 
 def _approve(order, user, form):
@@ -59,6 +64,7 @@ def _approve(order, user, form):
         declined_lines=declined,
         decline_reason=form.cleaned_data.get("decline_reason", ""),
         prescriptions=form.prescriptions(),
+        considered=form.considered(),
     )
     done = "the first shipment is queued for Fulfillment and the patient was emailed"
     if declined:
@@ -85,7 +91,9 @@ def _decline(order, user, form):
 
 
 def _renew(order, user, form):
-    renew_prescriptions(order, by=user, prescriptions=form.prescriptions())
+    renew_prescriptions(
+        order, by=user, prescriptions=form.prescriptions(), considered=form.considered()
+    )
     return (
         f"{order.reference} renewed: billing and refills resume, and the patient was emailed.",
         messages.SUCCESS,
@@ -143,6 +151,7 @@ def refund_outcome(refund):
     )
 
 
+SIGN_OFF_PAGE = "admin/orders/order/signoff_form.html"
 ACTIONS = (
     OrderAction(
         name="approve",
@@ -152,10 +161,12 @@ ACTIONS = (
         intro="Approving sends the order to Fulfillment and emails the patient.",
         may=can_review,
         allowed=Order.can_approve,
-        form=lambda data, order: ApproveForm(data, order=order),
+        form=signoff_form(ApproveForm, questionnaire_flags),
         run=_approve,
         link_class="clinic-approve",
         in_queue=True,
+        template=SIGN_OFF_PAGE,
+        context=signoff_context,
     ),
     OrderAction(
         name="ask",
@@ -193,10 +204,12 @@ ACTIONS = (
         "prescriptions and resumes her monthly billing.",
         may=can_review,
         allowed=Order.can_renew,
-        form=lambda data, order: RenewForm(data, order=order),
+        form=signoff_form(RenewForm, flags_to_renew),
         run=_renew,
         link_class="clinic-approve",
         in_queue=True,
+        template=SIGN_OFF_PAGE,
+        context=signoff_context,
     ),
     OrderAction(
         name="end",

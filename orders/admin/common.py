@@ -4,9 +4,11 @@ answers (and the log of who was shown them), tracking links (the read-only admin
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from clinic.flags import grade_of, ranked
+from clinic.services.prescriptions import RENEWAL_QUESTIONS, is_legacy_renewal, renewal_flags
 from orders.models import QuestionnaireAccess
 
 READ_ANSWERS = "orders.view_questionnaire"
@@ -14,6 +16,8 @@ READ_ANSWERS = "orders.view_questionnaire"
 GLANCE_KEYS = (
     "date_of_birth",
     "state",
+    "sex_at_birth",
+    "contraception",
     "bmi",
     "blood_pressure",
     "pregnant",
@@ -135,3 +139,39 @@ def tracking_link(shipment):
             shipment.tracking_number,
         )
     return shipment.tracking_number or "-"
+
+
+def render_renewal(renewal):
+    """Her latest renewal answers as the clinician reads them: what is not renewable, the
+    graded flags, then the answers (the short form of before, or the renewal questionnaire)."""
+    if renewal is None:
+        return "-"
+
+    class Flagged:  # render_flags reads ``.flags``
+        flags = renewal_flags(renewal)
+
+    if is_legacy_renewal(renewal):
+        answers = format_html(
+            '<dl class="clinic-answers">{}</dl>',
+            format_html_join(
+                "",
+                "<div><dt>{}</dt><dd>{}</dd></div>",
+                (
+                    (question, renewal.answers.get(key) or "-")
+                    for key, question in RENEWAL_QUESTIONS.items()
+                ),
+            ),
+        )
+    else:
+        answers = render_answers(renewal)
+    return format_html(
+        "{}{}{}<small>Sent {}</small>",
+        format_html_join(
+            "",
+            '<p class="clinic-flag"><strong>Not renewable: {}.</strong> {}</p>',
+            ((stop["treatment"], stop["why"]) for stop in renewal.stops or []),
+        ),
+        render_flags(Flagged),
+        answers,
+        date_format(renewal.submitted_at, "N j, Y"),
+    )

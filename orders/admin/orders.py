@@ -12,12 +12,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
-from clinic.services import prescriptions
 from core.admin import ReadOnlyModelAdmin
 from core.money import format_money_exact
 from orders.admin.actions import ACTIONS, actions_for
@@ -26,9 +24,11 @@ from orders.admin.common import (
     log_answers_viewed,
     render_answers,
     render_flags,
+    render_renewal,
     stripe_link,
     tracking_link,
 )
+from orders.admin.signoff import render_flag_reviews
 from orders.models import (
     Hold,
     Order,
@@ -260,6 +260,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
                     {
                         "fields": [
                             "red_flags",
+                            "flags_considered",
                             "vitals",
                             "medicines_taken",
                             "treatments_ordered",
@@ -336,42 +337,17 @@ class OrderAdmin(ReadOnlyModelAdmin):
     def red_flags(self, order):
         return render_flags(getattr(order, "questionnaire", None))
 
+    @admin.display(description="flags considered at sign-off")
+    def flags_considered(self, order):
+        return render_flag_reviews(order)
+
     @admin.display(description="answers")
     def answers(self, order):
         return render_answers(getattr(order, "questionnaire", None))
 
     @admin.display(description="renewal answers")
     def renewal_answers(self, order):
-        renewal = order.renewals.first()
-        if renewal is None:
-            return "-"
-        if any(isinstance(answer, dict) for answer in renewal.answers.values()):
-            # The renewal questionnaire (clinic.renewal): its stops, graded flags and answers.
-            return format_html(
-                "{}{}{}<small>Sent {}</small>",
-                format_html_join(
-                    "",
-                    '<p class="clinic-flag"><strong>Not renewable: {}.</strong> {}</p>',
-                    ((stop["treatment"], stop["why"]) for stop in renewal.stops),
-                ),
-                render_flags(renewal),
-                render_answers(renewal),
-                date_format(renewal.submitted_at, "N j, Y"),
-            )
-        flags = prescriptions.renewal_flags(renewal.answers)
-        return format_html(
-            "{}<dl>{}</dl><small>Sent {}</small>",
-            format_html_join("", '<p class="clinic-flag">{}: yes</p>', ((flag,) for flag in flags)),
-            format_html_join(
-                "",
-                "<dt>{}</dt><dd>{}</dd>",
-                (
-                    (question, renewal.answers.get(key, "-"))
-                    for key, question in prescriptions.RENEWAL_QUESTIONS.items()
-                ),
-            ),
-            date_format(renewal.submitted_at, "N j, Y"),
-        )
+        return render_renewal(order.renewals.first())
 
     @admin.display(description="agreed before payment")
     def agreements(self, order):
@@ -497,23 +473,20 @@ class OrderAdmin(ReadOnlyModelAdmin):
             *super().get_urls(),
         ]
 
-    def _form_page(
-        self, request, order, form, *, title, button, danger=False, status=200, intro=""
-    ):
+    def _form_page(self, request, order, form, *, action, status=200):
         context = {
             **self.admin_site.each_context(request),
+            **(action.context(request, order) if action.context else {}),
             "opts": self.model._meta,
-            "title": title,
+            "title": action.title.format(reference=order.reference),
             "order": order,
             "form": form,
-            "button": button,
-            "danger": danger,
-            "intro": intro,
+            "button": action.submit,
+            "danger": action.danger,
+            "intro": action.intro,
             "order_url": reverse("admin:orders_order_change", args=[order.pk]),
         }
-        return TemplateResponse(
-            request, "admin/orders/order/action_form.html", context, status=status
-        )
+        return TemplateResponse(request, action.template, context, status=status)
 
     def _done(self, request, order, message, level=messages.SUCCESS):
         self.message_user(request, message, level)
@@ -538,13 +511,4 @@ class OrderAdmin(ReadOnlyModelAdmin):
                     return self._done(request, order, error.message, messages.ERROR)
                 return self._done(request, order, message, level)
             status = 400
-        return self._form_page(
-            request,
-            order,
-            form,
-            title=action.title.format(reference=order.reference),
-            button=action.submit,
-            danger=action.danger,
-            status=status,
-            intro=action.intro,
-        )
+        return self._form_page(request, order, form, action=action, status=status)

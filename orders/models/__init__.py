@@ -13,7 +13,7 @@ share one migration history:
 - ``payments``: Payment, Refund, WebhookEvent;
 - ``holds``: Hold; ``shipments``: Shipment; ``address``: the address fields they share;
 - ``clinic``: QuestionnaireResponse, ClinicianProfile, Prescription, RenewalResponse, the
-  review queue's proxy, QuestionnaireAccess;
+  review queue's proxy, QuestionnaireAccess, ClinicianLicence, FlagReview;
 - ``clinical_data``: InteractionRule and ClinicalDataChange (two-clinician review);
 - ``patients``: PatientAccount, Thread, Message;
 - ``stops``: StopRecord (a stop kept with the person, not the browser).
@@ -50,13 +50,23 @@ from orders.models.payments import (
     WebhookEvent,
 )
 from orders.models.shipments import Shipment, ShipmentQuerySet
+from orders.models.signoff import (
+    ClinicianLicence,
+    ClinicianLicenceQuerySet,
+    FlagReview,
+    npi_check_digit_ok,
+    validate_npi,
+)
 from orders.models.stops import StopRecord
 
 __all__ = [
     "AddressFields",
     "ClinicalDataChange",
+    "ClinicianLicence",
+    "ClinicianLicenceQuerySet",
     "ClinicianProfile",
     "ClinicianProfileQuerySet",
+    "FlagReview",
     "Hold",
     "HoldQuerySet",
     "InteractionRule",
@@ -87,4 +97,6 @@ __all__ = [
     "WebhookEvent",
     "lifecycle_targets",
     "new_public_id",
+    "npi_check_digit_ok",
+    "validate_npi",
 ]

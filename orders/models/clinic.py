@@ -2,12 +2,12 @@
 renewal answers, the review queue (a proxy of Order) and the log of who saw the answers."""
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
 from core.encryption import EncryptedJSONField
 from orders.models.order import Order
+from orders.models.signoff import validate_npi
 
 
 class QuestionnaireResponseQuerySet(models.QuerySet):
@@ -69,7 +69,8 @@ class ClinicianProfileQuerySet(models.QuerySet):
 class ClinicianProfile(models.Model):
     """A licensed clinician: who signs prescriptions, and in which states she may treat.
 
-    The states Oana serves are the union of the active clinicians' ``licensed_states``
+    Her licences (``ClinicianLicence``: a state, its number, its expiry) say where; the
+    states Oana serves are those of the active clinicians' current licences
     (``clinic.clinicians.served_states``)."""
 
     class Credentials(models.TextChoices):
@@ -89,10 +90,7 @@ class ClinicianProfile(models.Model):
         "NPI",
         max_length=10,
         unique=True,
-        validators=[RegexValidator(r"^[0-9]{10}$", "An NPI is 10 digits.")],
-    )
-    licensed_states = models.JSONField(
-        default=list, blank=True, help_text="Two-letter codes of the states she is licensed in."
+        validators=[RegexValidator(r"^[0-9]{10}$", "An NPI is 10 digits."), validate_npi],
     )
     is_active = models.BooleanField("active", default=True)
 
@@ -104,15 +102,9 @@ class ClinicianProfile(models.Model):
     def __str__(self):
         return f"{self.display_name}, {self.credentials}"
 
-    def clean(self):
-        from core.us_states import STATE_NAMES
-
-        states = self.licensed_states
-        if not isinstance(states, list) or any(s not in STATE_NAMES for s in states):
-            raise ValidationError({"licensed_states": "Choose states from the list."})
-
     def is_licensed_in(self, state):
-        return state in self.licensed_states
+        """She holds a current (unexpired) licence in ``state``."""
+        return self.licences.current().filter(state=state).exists()
 
 
 class Prescription(models.Model):

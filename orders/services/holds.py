@@ -11,8 +11,12 @@ from payments.services.subscriptions import sync_billing_later
 
 
 def open_hold(order, kind, reason, *, stripe_object_id="", actor_label="Stripe webhook"):
-    """Put ``order`` on hold for Support (once per Stripe object); nothing ships meanwhile."""
-    hold, created = Hold.objects.get_or_create(
+    """Put ``order`` on hold (once per Stripe object); nothing ships meanwhile. Who may
+    release it depends on its kind (``Hold.RELEASED_BY``)."""
+    # Once per Stripe object; a hold of ours (no Stripe object) once while it is open: a
+    # released one does not stop the same reason from holding the order again.
+    holds = Hold.objects if stripe_object_id else Hold.objects.open()
+    hold, created = holds.get_or_create(
         order=order,
         kind=kind,
         stripe_object_id=stripe_object_id,

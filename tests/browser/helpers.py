@@ -96,3 +96,15 @@ def answer_questionnaire(page, *, email=None, full_name="Jane Patient", yes=(), 
     page.get_by_label(re.compile("I agree to receive care by telehealth")).check()
     page.get_by_label(re.compile("I agree to the terms")).check()
     page.get_by_label(re.compile("I have read the privacy notice")).check()
+
+
+def consider_every_flag(page, reason="Weighed against her answers."):
+    """On the sign-off page: tick each flag as considered, and give ``reason`` where a
+    contraindication needs one."""
+    flags = page.locator("fieldset.clinic-flag-review")
+    for index in range(flags.count()):
+        flag = flags.nth(index)
+        flag.get_by_label("Considered").check()
+        why = flag.get_by_label("Why you sign despite this contraindication")
+        if why.count():
+            why.fill(reason)

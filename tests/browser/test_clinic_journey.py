@@ -44,6 +44,7 @@ def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screen
     screenshot(page, "clinic-order-change-desktop")
     page.go_back()
     row.get_by_role("link", name="Approve").click()
+    page.get_by_label("Considered").check()  # her one caution, weighed on the sign-off page
     page.get_by_label("Note to the patient (optional)").fill("Take it with dinner.")
     page.get_by_role("button", name="Approve order").click()
     page.wait_for_url("**/admin/orders/reviewqueueorder/")

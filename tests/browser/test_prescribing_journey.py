@@ -9,7 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import Order, Prescription, Refund
-from tests.browser.helpers import answer_questionnaire, patient_sign_in, staff_sign_in
+from tests.browser.helpers import (
+    answer_questionnaire,
+    consider_every_flag,
+    patient_sign_in,
+    staff_sign_in,
+)
 from tests.support.factories import make_plan
 from tests.support.staff import staff
 
@@ -84,6 +89,8 @@ def test_metformin_and_spironolactone_with_lisinopril(page, screenshot, cart_pla
 
     # Approve metformin with an edited prescription, decline spironolactone.
     page.get_by_role("link", name="Approve").first.click()
+    expect(page.locator("fieldset.clinic-flag-review").first).to_contain_text("was Yes, now No")
+    consider_every_flag(page, reason="She confirmed by message: not pregnant.")
     page.get_by_role("checkbox", name=re.compile(r"Spironolactone \(Monthly\)")).check()
     page.get_by_label("Reason for the treatments you decline").fill(
         "Spironolactone with lisinopril can raise your potassium too far."

@@ -14,7 +14,7 @@ from clinic.services.review import approve_order
 from core.encryption import UndecryptableValue, decrypt, encrypt
 from orders.checks import health_data_keys
 from orders.models import Message, Order, QuestionnaireResponse, Thread
-from tests.support.clinic import ANSWERS, FLAGS, order_to_review
+from tests.support.clinic import ANSWERS, FLAGS, considered, order_to_review
 from tests.support.staff import staff
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,9 @@ def raw_answers(response):
 
 def test_answers_flags_and_notes_round_trip_and_are_not_plaintext_in_the_database():
     order = order_to_review()
-    approve_order(order, by=staff("clinician"), note="Take it with dinner.")
+    approve_order(
+        order, considered=considered(order), by=staff("clinician"), note="Take it with dinner."
+    )
     response = QuestionnaireResponse.objects.get(order=order)
     assert (response.answers, response.flags) == (ANSWERS, FLAGS)
     assert Order.objects.get(pk=order.pk).review_note == "Take it with dinner."
@@ -101,7 +103,12 @@ def test_serialized_rows_carry_plain_values_and_load_back():
 def test_keys_rotate_old_rows_stay_readable_and_reencrypt_moves_them(settings):
     settings.FIELD_ENCRYPTION_KEYS = [OLD]
     order = order_to_review()
-    approve_order(order, by=staff("clinician"), note="Recheck potassium in 3 months.")
+    approve_order(
+        order,
+        considered=considered(order),
+        by=staff("clinician"),
+        note="Recheck potassium in 3 months.",
+    )
     response = QuestionnaireResponse.objects.get(order=order)
     before = raw_answers(response)
 

@@ -10,12 +10,18 @@ from django.core import mail
 from django.test import TestCase
 from django.utils import timezone
 
-from clinic.services.prescriptions import drafts_for, end_treatment, renew_prescriptions
+from clinic.services.prescriptions import (
+    drafts_for,
+    end_treatment,
+    flags_to_renew,
+    renew_prescriptions,
+)
 from clinic.services.review import approve_order
 from orders.models import Order, Prescription, RenewalResponse
 from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
 from payments.services.subscriptions import pause_refills, resume_refills
+from tests.support.clinic import ticks
 from tests.support.factories import make_plan
 from tests.support.lifecycle import RENEWAL_ANSWERS
 from tests.support.patients import sign_in_patient
@@ -119,7 +125,7 @@ def test_she_answers_the_clinician_renews_and_billing_resumes(client, fake_strip
     queue = client.get("/admin/orders/reviewqueueorder/").content.decode()
     assert f"/admin/orders/order/{order.pk}/renew/" in queue
     page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
-    assert "<strong>Caution:</strong> Are you trying to conceive? Yes." in page
+    assert "<strong>Caution:</strong> At renewal: Are you trying to conceive? Yes." in page
     assert "Lisinopril, 10 mg" in page
     assert f"/admin/orders/order/{order.pk}/end/" in page
     form = client.get(f"/admin/orders/order/{order.pk}/renew/").content.decode()
@@ -136,6 +142,7 @@ def test_she_answers_the_clinician_renews_and_billing_resumes(client, fake_strip
                 f"rx-{key}-directions": "Take one tablet with dinner.",
                 f"rx-{key}-quantity": "30",
                 f"rx-{key}-refills": "5",
+                **ticks(order, flags_to_renew(order), reason="Uses condoms; pregnancy test due."),
             },
         )
     assert response.status_code == 302

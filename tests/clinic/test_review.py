@@ -7,7 +7,7 @@ from django.core import mail
 from clinic.services.review import approve_order, decline_order
 from orders.models import Order, OrderEvent, QuestionnaireResponse, Refund, Shipment
 from orders.services import OrderError
-from tests.support.clinic import approve_form, order_to_review
+from tests.support.clinic import approve_form, considered, order_to_review
 from tests.support.factories import make_order
 from tests.support.lifecycle import order_in
 from tests.support.staff import sign_in, staff
@@ -31,7 +31,9 @@ def test_approve_creates_the_first_shipment_and_emails_the_patient(
     order = order_to_review()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        approve_order(order, by=clinician, note="Take it with dinner.")
+        approve_order(
+            order, considered=considered(order), by=clinician, note="Take it with dinner."
+        )
     order.refresh_from_db()
     assert order.status == S.APPROVED
     assert (order.reviewed_by, order.review_note) == (clinician, "Take it with dinner.")
@@ -57,22 +59,22 @@ def test_approve_creates_the_first_shipment_and_emails_the_patient(
 
 def test_approve_twice_or_after_decline_is_refused(clinician):
     order = order_to_review()
-    approve_order(order, by=clinician)
+    approve_order(order, considered=considered(order), by=clinician)
     with pytest.raises(OrderError, match="already approved"):
-        approve_order(order, by=clinician)
+        approve_order(order, considered=considered(order), by=clinician)
     assert Shipment.objects.filter(order=order).count() == 1
 
     other = order_to_review(email="ann@example.com")
     decline_order(other, by=clinician, reason="Not safe with your medicines.")
     with pytest.raises(OrderError, match="cannot be approved"):
-        approve_order(other, by=clinician)
+        approve_order(other, considered=considered(other), by=clinician)
     assert not Shipment.objects.filter(order=other).exists()
 
 
 def test_unpaid_orders_cannot_be_reviewed(clinician):
     order = make_order()
     with pytest.raises(OrderError, match="waiting for payment"):
-        approve_order(order, by=clinician)
+        approve_order(order, considered=considered(order), by=clinician)
     with pytest.raises(OrderError, match="waiting for payment"):
         decline_order(order, by=clinician, reason="No")
 
@@ -189,7 +191,7 @@ def test_order_page_shows_review_buttons_only_while_awaiting_review(client, clin
     html = client.get(url).content.decode()
     assert f"/admin/orders/order/{order.pk}/approve/" in html
     assert f"/admin/orders/order/{order.pk}/decline/" in html
-    approve_order(order, by=clinician)
+    approve_order(order, considered=considered(order), by=clinician)
     html = client.get(url).content.decode()
     assert f"/admin/orders/order/{order.pk}/approve/" not in html
 
@@ -229,11 +231,12 @@ def test_review_queue_lists_oldest_first_with_red_flags_and_answers(client, clin
 
 def test_every_review_writes_the_timeline_with_the_actor(clinician):
     order = order_to_review()
-    approve_order(order, by=clinician)
+    approve_order(order, considered=considered(order), by=clinician)
     kinds = list(
         OrderEvent.objects.filter(order=order, actor=clinician).values_list("kind", flat=True)
     )
-    assert kinds == ["approved", "shipment_created"]
+    # The sign-off (flags considered) is recorded first, with the decision.
+    assert kinds == ["flags_considered", "approved", "shipment_created"]
 
 
 def test_an_order_without_red_flags_opens_everywhere_a_clinician_looks(client, clinician):

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from clinic.services.review import approve_order
 from orders.models import Hold, Order, Shipment
 from orders.services.holds import open_hold, release_hold
+from tests.support.clinic import considered
 from tests.support.factories import answers, make_plan
 from tests.support.staff import sign_in, staff
 
@@ -36,7 +37,7 @@ def test_shipping_to_another_state_holds_the_order_and_flags_it_first(client):
     assert hold.kind == Hold.Kind.STATE_MISMATCH
     assert "She lives in New York (her answers) but asked to ship to California" in hold.reason
     # Even approved, nothing ships while it is held.
-    order = approve_order(order, by=staff("clinician", "dr_lee"))
+    order = approve_order(order, considered=considered(order), by=staff("clinician", "dr_lee"))
     assert order.status == Order.Status.APPROVED and not order.can_ship()
     assert not Shipment.objects.to_ship().filter(order=order).exists()
     flags = order.questionnaire.flags

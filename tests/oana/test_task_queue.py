@@ -18,7 +18,7 @@ from clinic.services.review import approve_order
 from orders.emails import send_order_email
 from orders.models import Refund
 from payments.services.refunds import refund_order, submit_refund
-from tests.support.clinic import order_to_review
+from tests.support.clinic import considered, order_to_review
 from tests.support.staff import staff
 from tests.support.tasks import queued, run_worker
 
@@ -62,7 +62,7 @@ def test_an_email_enqueued_in_a_transaction_that_rolls_back_never_runs():
     mail.outbox.clear()
     clinician = staff("clinician")
     with pytest.raises(RuntimeError), transaction.atomic():
-        approve_order(order, by=clinician, note="Take it with food.")
+        approve_order(order, considered=considered(order), by=clinician, note="Take it with food.")
         raise RuntimeError("something after the approval failed")
     assert [row.status for row in queued()] == ["SUCCESSFUL"]
     assert run_worker() == 0
@@ -76,7 +76,9 @@ def test_a_committed_email_waits_for_the_worker_and_carries_no_health_data():
     order = order_to_review()
     run_worker()
     mail.outbox.clear()
-    approve_order(order, by=staff("clinician"), note="Take it with food.")
+    approve_order(
+        order, considered=considered(order), by=staff("clinician"), note="Take it with food."
+    )
     [row] = [r for r in queued(send_order_email) if r.status == "READY"]
     assert row.args_kwargs["args"][:2] == [order.pk, "approved"]
     assert "food" not in str(row.args_kwargs)  # the note is read from the order, encrypted

@@ -15,7 +15,7 @@ from clinic.services.review import approve_order
 from oana.models import FailedTask, ScheduledJob
 from oana.scheduler import enqueue_due
 from orders.emails import send_order_email
-from tests.support.clinic import order_to_review
+from tests.support.clinic import considered, order_to_review
 from tests.support.staff import sign_in, staff
 from tests.support.tasks import queued, run_worker
 
@@ -52,7 +52,12 @@ def approval_email_failing_every_attempt(settings):
     order = order_to_review()
     DBTaskResult.objects.all().delete()  # only the approval's email in the queue
     with TestCase.captureOnCommitCallbacks(execute=True):
-        approve_order(order, by=staff("clinician", "dr-lee"), note="Take it with food.")
+        approve_order(
+            order,
+            considered=considered(order),
+            by=staff("clinician", "dr-lee"),
+            note="Take it with food.",
+        )
     [row] = queued(send_order_email)
     seen = []
     for _ in range(settings.TASK_MAX_ATTEMPTS):

@@ -9,7 +9,7 @@ from clinic.services.review import approve_order
 from clinic.templatetags.clinic_admin import clinic_numbers
 from orders.models import Hold, Order, Payment, Refund
 from patients.services.messages import ask_patient, start_thread
-from tests.support.clinic import order_to_review
+from tests.support.clinic import considered, order_to_review
 from tests.support.factories import make_order
 from tests.support.lifecycle import order_in
 from tests.support.staff import sign_in, staff
@@ -22,7 +22,7 @@ def clinic():
     clinician = staff("clinician")
     waiting = [order_to_review(2200, email=f"w{i}@example.com") for i in range(2)]
     approved = order_to_review(3200, email="a@example.com")
-    approve_order(approved, by=clinician)
+    approve_order(approved, by=clinician, considered=considered(approved))
     late = order_to_review(4300, email="late@example.com")
     order_in(Order.Status.PAST_DUE, order=late)
     make_order()  # unpaid: counts nowhere

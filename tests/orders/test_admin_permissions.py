@@ -5,7 +5,7 @@ import pytest
 from articles.models import Article
 from clinic.services.review import approve_order
 from orders.models import QuestionnaireAccess, Refund, Shipment
-from tests.support.clinic import order_to_review
+from tests.support.clinic import considered, order_to_review
 from tests.support.factories import make_plan
 from tests.support.staff import sign_in, staff
 
@@ -19,7 +19,7 @@ OK = 200
 def objects():
     order = order_to_review()
     approved = order_to_review(email="ann@example.com")
-    approve_order(approved, by=staff("superuser", "boss"))
+    approve_order(approved, by=staff("superuser", "boss"), considered=considered(approved))
     shipment = Shipment.objects.get(order=approved)
     refund = Refund.objects.create(order=approved, amount_cents=100, reason="test")
     plan = make_plan()

@@ -7,7 +7,7 @@ from django.test import Client
 
 from clinic.services.review import approve_order
 from orders.models import Order, Shipment
-from tests.support.clinic import approve_form, order_to_review
+from tests.support.clinic import approve_form, considered, order_to_review
 from tests.support.lifecycle import order_in
 from tests.support.staff import sign_in, staff
 
@@ -73,7 +73,7 @@ def test_staff_cannot_grant_themselves_permissions(client):
 def test_ship_form_trims_whitespace_and_refuses_unknown_carriers(client, settings):
     settings.STRIPE_TEST_MODE = True
     order = order_to_review()
-    approve_order(order, by=staff("clinician"))
+    approve_order(order, considered=considered(order), by=staff("clinician"))
     shipment = Shipment.objects.get(order=order)
     sign_in(client, staff("fulfillment"))
     url = f"/admin/orders/shipment/{shipment.pk}/ship/"

@@ -9,7 +9,7 @@ from orders.models import Order, Shipment
 from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
 from payments.services.payments import record_renewal_payment
-from tests.support.clinic import order_to_review
+from tests.support.clinic import considered, order_to_review
 from tests.support.factories import paid_invoice_for
 from tests.support.patients import sign_in_patient
 from tests.support.staff import sign_in, staff
@@ -25,7 +25,7 @@ def fulfillment():
 
 def approved_order(email="jane@example.com"):
     order = order_to_review(email=email)
-    approve_order(order, by=staff("clinician", f"dr-{email}"))
+    approve_order(order, considered=considered(order), by=staff("clinician", f"dr-{email}"))
     return Order.objects.get(pk=order.pk)
 
 

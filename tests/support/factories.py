@@ -10,7 +10,7 @@ from clinic.clinical_data import seed_interaction_rules
 from clinic.questions import QUESTION_SETS, Choice, Number
 from legal.seed import seed_legal_documents
 from orders.cart import Cart
-from orders.models import ClinicianProfile, Order
+from orders.models import ClinicianLicence, ClinicianProfile, Order
 from orders.services.checkout import place_order
 from payments.gateways.facts import CompletedCheckout, PaidInvoice
 from payments.services.payments import complete_checkout
@@ -68,6 +68,20 @@ def medicine(slug):
     return found
 
 
+def license_in(profile, states, *, expires_on=None):
+    """Give ``profile`` a licence in each of ``states`` (replacing her others), valid a year
+    unless ``expires_on`` says otherwise."""
+    expires_on = expires_on or timezone.localdate() + timedelta(days=365)
+    ClinicianLicence.objects.filter(profile=profile).delete()
+    ClinicianLicence.objects.bulk_create(
+        ClinicianLicence(
+            profile=profile, state=state, number=f"{state}-{profile.pk}-001", expires_on=expires_on
+        )
+        for state in states
+    )
+    return profile
+
+
 def licensed_clinician(states=None, *, username="licensed-clinician", npi="1000000001"):
     """A clinician licensed in ``states`` (default: New York, California, Texas): checkout
     only serves states where one is licensed."""
@@ -76,15 +90,12 @@ def licensed_clinician(states=None, *, username="licensed-clinician", npi="10000
     user, _ = get_user_model().objects.get_or_create(
         username=username, defaults={"email": f"{username}@oana.example"}
     )
-    profile, _ = ClinicianProfile.objects.get_or_create(
+    profile, created = ClinicianProfile.objects.get_or_create(
         user=user,
-        defaults={
-            "display_name": "Dr. Ana Lee",
-            "credentials": "MD",
-            "npi": npi,
-            "licensed_states": states or LICENSED_STATES,
-        },
+        defaults={"display_name": "Dr. Ana Lee", "credentials": "MD", "npi": npi},
     )
+    if created:
+        license_in(profile, states or LICENSED_STATES)
     return profile
 
 

@@ -14,7 +14,12 @@ from django.contrib.auth.models import Group
 from django.db.models import F
 from django.test import TestCase
 
-from clinic.services.prescriptions import end_treatment, renew_prescriptions, submit_renewal
+from clinic.services.prescriptions import (
+    end_treatment,
+    flags_to_renew,
+    renew_prescriptions,
+    submit_renewal,
+)
 from clinic.services.review import approve_order, decline_order
 from oana.roles import GROUP_NAMES
 from orders.models import Order
@@ -28,6 +33,7 @@ from payments.services.payments import (
     update_subscription,
 )
 from payments.services.refunds import refund_order
+from tests.support.clinic import considered
 from tests.support.factories import licensed_clinician, make_order, paid_invoice_for, pay
 
 S = Order.Status
@@ -49,7 +55,7 @@ def _pay(order, to):
 
 
 def _approve(order, to):
-    approve_order(order, by=_staff("clinician"), note="")
+    approve_order(order, by=_staff("clinician"), note="", considered=considered(order))
 
 
 def _decline(order, to):
@@ -121,7 +127,9 @@ def _answer_renewal(order, to):
 
 
 def _renew(order, to):
-    renew_prescriptions(order, by=_staff("clinician"))
+    renew_prescriptions(
+        order, by=_staff("clinician"), considered=considered(order, flags_to_renew(order))
+    )
 
 
 def _end_treatment(order, to):

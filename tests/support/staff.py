@@ -42,15 +42,15 @@ def staff(role, username=None):
         # A clinician in tests is licensed where the test patients live (the factories'
         # LICENSED_STATES); tests of the licensing rule change her states.
         from orders.models import ClinicianProfile
-        from tests.support.factories import LICENSED_STATES
+        from tests.support.factories import LICENSED_STATES, license_in
 
-        ClinicianProfile.objects.create(
+        profile = ClinicianProfile.objects.create(
             user=user,
             display_name=f"Dr. {username}",
             credentials="MD",
             npi=f"{9000000000 + user.pk}",
-            licensed_states=list(LICENSED_STATES),
         )
+        license_in(profile, LICENSED_STATES)
     return user
 
 
