@@ -44,6 +44,7 @@ SUBJECTS = {
     "renewal_due": "Time to renew your prescription (order {reference})",
     "renewed": "Your prescription is renewed (order {reference})",
     "renewal_declined": "Your prescription was not renewed (order {reference})",
+    "prescription_changed": "Your clinician changed your prescription (order {reference})",
 }
 
 # Kinds that quote the clinician: the context name of the text, read from order.review_note.

@@ -74,7 +74,16 @@ def check_licensed(order, user):
         )
 
 
-def approve_order(order, *, by, note="", declined_lines=(), decline_reason="", prescriptions=None):
+def approve_order(
+    order,
+    *,
+    by,
+    note="",
+    declined_lines=(),
+    decline_reason="",
+    prescriptions=None,
+    attested=False,
+):
     """A clinician approves ``order``: it goes to fulfilment and the patient is told.
 
     Only a clinician licensed in the state she lives in may (``check_licensed``).
@@ -89,7 +98,9 @@ def approve_order(order, *, by, note="", declined_lines=(), decline_reason="", p
     ``decline_order``.
 
     Approving writes a prescription per medicine of each approved line (``prescriptions``,
-    drafts as the clinician confirmed them; the medicines' defaults when not given).
+    drafts as the clinician confirmed them; the medicines' starting doses when not given),
+    each checked against its medicine's prescribing data (``check_draft``); ``attested``:
+    she ticked the attestation, stored on each prescription with the time.
     """
     note = (note or "").strip()
     decline_reason = (decline_reason or "").strip()
@@ -112,7 +123,10 @@ def approve_order(order, *, by, note="", declined_lines=(), decline_reason="", p
         declined = _decide_lines(order, declined_ids, reason=decline_reason)
         drafts = drafts_for(order) if prescriptions is None else prescriptions
         write_prescriptions(
-            order, [draft for draft in drafts if draft.line.pk not in declined_ids], by=by
+            order,
+            [draft for draft in drafts if draft.line.pk not in declined_ids],
+            by=by,
+            attested=attested,
         )
         order.reviewed_by = by
         order.reviewed_at = timezone.now()

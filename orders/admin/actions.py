@@ -13,11 +13,20 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 
+from clinic.services.changes import change_prescription, confirm_step_up
 from clinic.services.prescriptions import end_treatment, renew_prescriptions
 from clinic.services.review import approve_order, decline_order
 from core.money import format_money_exact
 from orders.admin.common import can_read_answers
-from orders.admin.forms import ApproveForm, AskForm, DeclineForm, RefundForm, RenewForm
+from orders.admin.forms import (
+    ApproveForm,
+    AskForm,
+    ChangePrescriptionForm,
+    DeclineForm,
+    RefundForm,
+    RenewForm,
+    StepUpForm,
+)
 from orders.models import Order, Refund
 from patients.services.messages import ask_patient
 from payments.services.refunds import refund_order
@@ -58,6 +67,7 @@ def _approve(order, user, form):
         declined_lines=declined,
         decline_reason=form.cleaned_data.get("decline_reason", ""),
         prescriptions=form.prescriptions(),
+        attested=form.cleaned_data["attest"],
     )
     done = "the first shipment is queued for Fulfillment and the patient was emailed"
     if declined:
@@ -84,9 +94,28 @@ def _decline(order, user, form):
 
 
 def _renew(order, user, form):
-    renew_prescriptions(order, by=user, prescriptions=form.prescriptions())
+    renew_prescriptions(
+        order, by=user, prescriptions=form.prescriptions(), attested=form.cleaned_data["attest"]
+    )
     return (
         f"{order.reference} renewed: billing and refills resume, and the patient was emailed.",
+        messages.SUCCESS,
+    )
+
+
+def _change(order, user, form):
+    change_prescription(
+        order, by=user, prescriptions=form.prescriptions(), attested=form.cleaned_data["attest"]
+    )
+    return f"{order.reference}: prescription changed.", messages.SUCCESS
+
+
+def _step_up(order, user, form):
+    confirm_step_up(
+        order, by=user, prescription_ids=[rx.pk for rx in form.cleaned_data["prescriptions"]]
+    )
+    return (
+        f"{order.reference}: the next step starts with her next refill.",
         messages.SUCCESS,
     )
 
@@ -209,6 +238,30 @@ ACTIONS = (
         run=_end,
         link_class="clinic-decline",
         danger=True,
+    ),
+    OrderAction(
+        name="change_prescription",
+        button="Change prescription",
+        submit="Sign the changed prescription",
+        title="Change the prescription of {reference}",
+        intro="The same checks as approving: her state, the dose limits. A change keeps at "
+        "most the refills left; more is a renewal.",
+        may=can_review,
+        allowed=Order.can_change_prescription,
+        form=lambda data, order: ChangePrescriptionForm(data, order=order),
+        run=_change,
+    ),
+    OrderAction(
+        name="step_up",
+        button="Step up at next refill",
+        submit="Confirm the step-up",
+        title="Step up the titration of {reference}",
+        intro="Her next refill carries the next step of the schedule; until you confirm, she "
+        "stays on her current step.",
+        may=can_review,
+        allowed=Order.can_confirm_step_up,
+        form=lambda data, order: StepUpForm(data, order=order),
+        run=_step_up,
     ),
     OrderAction(
         name="refund",

@@ -41,6 +41,8 @@ def approve_form(order, **fields):
 
     form = ApproveForm(order=order)
     prefilled = {
-        name: field.initial for name, field in form.fields.items() if name.startswith("rx-")
+        name: field.initial
+        for name, field in form.fields.items()
+        if name.startswith("rx-") and field.initial is not None
     }
-    return {"note": "", **prefilled, **fields}
+    return {"note": "", **prefilled, "attest": "on", **fields}
