@@ -63,7 +63,7 @@ def confirm_step_up(order, *, by, prescription_ids):
     on its current step."""
     with transaction.atomic():
         order = lock_order(order)
-        refuse_unless(order.can_confirm_step_up(), order, "change_prescription")
+        refuse_unless(order.can_confirm_step_up(), order, "change_prescription", doing="stepped up")
         check_licensed(order, by)
         chosen = list(current(order).filter(pk__in=prescription_ids).select_related("medicine"))
         if not chosen or any(not rx.has_next_step() for rx in chosen):

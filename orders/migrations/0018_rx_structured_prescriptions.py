@@ -48,6 +48,7 @@ def structure_prescriptions(apps, schema_editor):
         if dose is None:
             rx.legacy = True
         else:
+            rx.legacy = False
             rx.strength_value, rx.dose_count, rx.frequency = (
                 dose.strength,
                 dose.count,
