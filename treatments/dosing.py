@@ -40,8 +40,7 @@ def number(value):
 
 def show(value):
     """2.5, 500, 0.5: a number as a clinician writes it (no trailing zeros)."""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+    return format(Decimal(value).normalize(), "f")
 
 
 def tablets(count):
@@ -236,18 +235,19 @@ class Dosing:
         """The dose ``strength`` x ``count`` ``frequency``, what follows and what is wrong."""
         problems = self.check(strength, count, frequency)
         words, per_day = FREQUENCIES.get(frequency, (frequency, 1))
+        how = f", {self.how}" if self.how else ""
         if self.topical:
             daily = count * per_day
             days_per_pack = (self.pack_size / daily).quantize(Decimal("0.1"))
             quantity = math.ceil(DAYS_SUPPLY * daily / self.pack_size)
-            directions = f"Apply {show(count)} {self.amount_unit} {words}, {self.how}."
+            directions = f"Apply {show(count)} {self.amount_unit} {words}{how}."
         else:
             daily = strength * count * per_day
             days_per_pack = None
             quantity = math.ceil(count * per_day * DAYS_SUPPLY)
             directions = (
                 f"Take {self.count_label(count)} ({show(strength * count)} {self.unit}) "
-                f"{words}, {self.how}."
+                f"{words}{how}."
             )
         if daily > self.max_daily:
             problems.append(

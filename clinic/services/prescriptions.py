@@ -59,9 +59,8 @@ class Draft:
         return f"{self.line.pk}-{self.medicine.pk}"
 
     def dose(self):
-        """The ``Dose`` it prescribes (``None`` without prescribing data or a valid step)."""
-        if self.dosing is None:
-            return None
+        """The ``Dose`` it prescribes (``None`` without a valid step); only for a draft with
+        prescribing data (``check_draft`` says so first)."""
         if self.dosing.titration:
             if self.step is None or not 1 <= self.step <= len(self.dosing.titration):
                 return None

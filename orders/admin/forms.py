@@ -223,11 +223,10 @@ class ChangePrescriptionForm(PrescriptionFields, forms.Form):
             drafts.append(draft)
         self.add_prescription_fields(drafts)
         for key, left in self.refills_left.items():
-            if f"rx-{key}-refills" in self.fields:
-                self.fields[f"rx-{key}-refills"].max_value = left
-                self.fields[
-                    f"rx-{key}-refills"
-                ].help_text = (
+            field = self.fields.get(f"rx-{key}-refills")
+            if field is not None:  # a medicine without prescribing data has none
+                field.widget.attrs["max"] = left
+                field.help_text = (
                     f"At most {left}: what is left of this prescription (more is a renewal)."
                 )
 

@@ -112,6 +112,8 @@ def test_oral_semaglutide_steps_3_to_7_mg_only_after_a_clinician_confirms(client
     ship(order)
     rx = semaglutide()
     assert (rx.titration_step, rx.strength) == (3, "14 mg tablet")
+    form = client.get(f"/admin/orders/order/{order.pk}/step_up/").content.decode()
+    assert "Semaglutide (oral GLP-1): on the last step of its schedule" in form
     with pytest.raises(OrderError, match="Choose a prescription whose schedule has a next step"):
         confirm_step_up(order, by=clinician, prescription_ids=[rx.pk])
 
@@ -223,3 +225,14 @@ def test_the_change_service_checks_dose_refills_licence_and_status(clinician):
     with pytest.raises(OrderError, match="only a clinician licensed in New York"):
         change_prescription(order, by=clinician, prescriptions=[draft])
     assert current(order).get() == rx
+
+
+def test_a_medicine_whose_prescribing_data_was_removed_cannot_be_changed(client, clinician):
+    order = make_paid_order(make_plan("Spironolactone", 3000))
+    approve_order(order, by=clinician)
+    Prescription.objects.get().medicine.__class__.objects.update(dosing={})
+    sign_in(client, clinician)
+    url = f"/admin/orders/order/{order.pk}/change_prescription/"
+    response = client.post(url, change_form(order))
+    assert response.status_code == 400
+    assert "Spironolactone has no prescribing data" in response.content.decode()
