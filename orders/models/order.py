@@ -362,7 +362,8 @@ class Order(AddressFields):
     def can_confirm_step_up(self):
         """A current prescription is on a titration step that has a next one."""
         return self.can_change_prescription() and any(
-            rx.has_next_step() for rx in self.prescriptions.filter(replaced_at=None)
+            rx.has_next_step()
+            for rx in self.prescriptions.filter(replaced_at=None).select_related("medicine")
         )
 
     def can_refund(self):
