@@ -34,6 +34,18 @@ def test_every_catalog_medicine_has_valid_prescribing_data():
         assert dosing.max_daily > 0, data["slug"]
 
 
+def test_the_migration_fills_the_catalogs_prescribing_data_into_existing_medicines():
+    migration = importlib.import_module("treatments.migrations.0007_rx_structured_prescriptions")
+    assert migration.DOSING == {m["slug"]: m["dosing"] for m in read_catalog()["medicines"]}
+    Medicine.objects.create(slug="metformin-er", name="Metformin ER", route="oral")
+    Medicine.objects.create(
+        slug="minoxidil-oral", name="Minoxidil", route="oral", dosing={"form": "tablet"}
+    )
+    migration.fill_dosing(apps, None)
+    assert Medicine.objects.get(slug="metformin-er").dosing == migration.DOSING["metformin-er"]
+    assert Medicine.objects.get(slug="minoxidil-oral").dosing == {"form": "tablet"}  # kept
+
+
 def test_the_labels_numbers():
     dosing = {m["slug"]: Dosing.parse(m["dosing"]) for m in read_catalog()["medicines"]}
     sema = dosing["semaglutide-oral"]

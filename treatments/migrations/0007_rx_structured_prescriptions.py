@@ -2,13 +2,136 @@
 
 from django.db import migrations, models
 
-from treatments.seed import read_catalog
+# The catalog's prescribing data when this migration was written, frozen (the catalog file
+# may change later; tests/clinic/test_dosing_data.py checks they agree today).
+DOSING = {
+    "metformin-er": {
+        "form": "tablet",
+        "unit": "mg",
+        "strengths": [500],
+        "counts": [1, 2, 3, 4],
+        "frequencies": ["once_daily"],
+        "max_daily": 2000,
+        "indication": "Insulin resistance (PCOS)",
+        "how": "by mouth with the evening meal; swallow whole, do not crush, cut or chew",
+        "source": "Metformin ER (Glucophage XR) label, 2 Dosage and Administration",
+        "titration": [
+            {"strength": 500, "count": 1, "min_days": 7},
+            {"strength": 500, "count": 2, "min_days": 7},
+            {"strength": 500, "count": 3, "min_days": 7},
+            {"strength": 500, "count": 4},
+        ],
+    },
+    "spironolactone-oral": {
+        "form": "tablet",
+        "unit": "mg",
+        "strengths": [25, 50, 100],
+        "counts": [1, 2],
+        "frequencies": ["once_daily", "twice_daily"],
+        "max_daily": 200,
+        "indication": "Hirsutism, acne or hair loss with PCOS (off-label)",
+        "how": "by mouth with food",
+        "source": "Aldactone label, 2 Dosage and Administration; 200 mg/day "
+        "is our limit for this use",
+        "start": {"strength": 50, "count": 1, "frequency": "once_daily"},
+    },
+    "semaglutide-oral": {
+        "form": "tablet",
+        "unit": "mg",
+        "strengths": [3, 7, 14],
+        "counts": [1],
+        "frequencies": ["once_daily"],
+        "max_daily": 14,
+        "indication": "Weight management with insulin resistance",
+        "how": "by mouth on waking with no more than 4 oz of plain water, 30 "
+        "minutes before food, drink or other medicines; swallow whole",
+        "source": "Rybelsus label, 2.2 Recommended Dosage (3 mg for 30 days, "
+        "then 7 mg; 14 mg if needed)",
+        "titration": [
+            {"strength": 3, "count": 1, "min_days": 30},
+            {"strength": 7, "count": 1, "min_days": 30},
+            {"strength": 14, "count": 1},
+        ],
+    },
+    "metformin-lotion": {
+        "form": "lotion",
+        "unit": "%",
+        "strengths": [20],
+        "pack_size": 60,
+        "amount_unit": "mL",
+        "counts": [0.5, 1, 2],
+        "frequencies": ["once_daily", "twice_daily"],
+        "max_daily": 4,
+        "indication": "Acanthosis nigricans or dark patches with insulin resistance",
+        "how": "to clean, dry skin of the affected areas",
+        "source": "Compounded: no FDA label; our limit",
+        "start": {"count": 1, "frequency": "once_daily"},
+    },
+    "eflornithine-cream": {
+        "form": "cream",
+        "unit": "%",
+        "strengths": [12],
+        "pack_size": 30,
+        "amount_unit": "g",
+        "counts": [0.5],
+        "frequencies": ["twice_daily"],
+        "max_daily": 1,
+        "indication": "Unwanted facial hair (hirsutism)",
+        "how": "as a thin layer to the affected areas of the face and under "
+        "the chin, at least 8 hours apart",
+        "source": "Vaniqa (eflornithine 13.9%) label, 2 Dosage and "
+        "Administration: twice daily, 8 hours apart",
+    },
+    "azelaic-acid-gel": {
+        "form": "gel",
+        "unit": "%",
+        "strengths": [15],
+        "pack_size": 30,
+        "amount_unit": "g",
+        "counts": [0.5],
+        "frequencies": ["once_daily", "twice_daily"],
+        "max_daily": 1,
+        "indication": "Acne or dark marks",
+        "how": "as a thin layer to clean, dry skin",
+        "source": "Finacea gel 15% label, 2 Dosage and Administration: twice daily",
+    },
+    "minoxidil-oral": {
+        "form": "tablet",
+        "unit": "mg",
+        "scored": True,
+        "strengths": [2.5],
+        "counts": [0.5, 1, 2],
+        "frequencies": ["once_daily"],
+        "max_daily": 5,
+        "warn_above": 2.5,
+        "warning": "Above 2.5 mg/day for hair: check her blood pressure and "
+        "pulse, and ask about swelling and palpitations at each "
+        "renewal.",
+        "indication": "Hair thinning (off-label, low dose)",
+        "how": "by mouth",
+        "source": "Minoxidil tablets label, 2 and 16; 5 mg/day is our limit for hair",
+    },
+    "spironolactone-topical": {
+        "form": "solution",
+        "unit": "%",
+        "strengths": [5],
+        "pack_size": 60,
+        "amount_unit": "mL",
+        "counts": [0.5, 1],
+        "frequencies": ["once_daily", "twice_daily"],
+        "max_daily": 2,
+        "indication": "Hair thinning (female pattern)",
+        "how": "to the dry scalp where hair is thinning",
+        "source": "Compounded: no FDA label; our limit",
+        "start": {"count": 1, "frequency": "once_daily"},
+    },
+}
 
 
 def fill_dosing(apps, schema_editor):
     """The catalog's prescribing data for each medicine of the same slug that has none."""
     Medicine = apps.get_model("treatments", "Medicine")
-    dosing = {m["slug"]: m["dosing"] for m in read_catalog().get("medicines", []) if "dosing" in m}
+    dosing = DOSING
     for medicine in Medicine.objects.filter(slug__in=dosing):
         if not medicine.dosing:
             medicine.dosing = dosing[medicine.slug]
