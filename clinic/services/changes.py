@@ -21,10 +21,15 @@ from orders.services import (
 )
 
 
-def change_prescription(order, *, by, prescriptions, attested=False):
+def change_prescription(order, *, by, prescriptions, attested):
     """Replace the current prescriptions of the medicines in ``prescriptions`` (drafts) with
     new ones. A change never adds refills: each keeps at most the refills left on the one it
-    replaces (more is a renewal, with its questions)."""
+    replaces (more is a renewal, with its questions). The clinician must have ticked the
+    attestation (``attested``)."""
+    if not attested:
+        raise OrderError(
+            "Tick the attestation to sign: you have reviewed her answers.", code="not_attested"
+        )
     with transaction.atomic():
         order = lock_order(order)
         refuse_unless(order.can_change_prescription(), order, "change_prescription")

@@ -208,22 +208,26 @@ def test_a_clinician_changes_a_prescription_between_renewals(client, clinician):
 def test_the_change_service_checks_dose_refills_licence_and_status(clinician):
     order = make_paid_order(make_plan("Spironolactone", 3000))
     with pytest.raises(OrderError, match="cannot be given a changed prescription now"):
-        change_prescription(order, by=clinician, prescriptions=drafts_for(order))
+        change_prescription(order, by=clinician, prescriptions=drafts_for(order), attested=True)
+    with pytest.raises(OrderError, match="Tick the attestation to sign"):
+        change_prescription(order, by=clinician, prescriptions=drafts_for(order), attested=False)
     approve_order(order, by=clinician)
     [rx] = current(order)
     draft = draft_from(rx, refills=5)
     four_grams = replace(draft, strength=Decimal(500), count=Decimal(4), frequency="twice_daily")
     with pytest.raises(OrderError, match="the maximum for this use is 200 mg/day"):
-        change_prescription(order, by=clinician, prescriptions=[four_grams])
+        change_prescription(order, by=clinician, prescriptions=[four_grams], attested=True)
     with pytest.raises(OrderError, match="at most 5 refills \\(what is left"):
-        change_prescription(order, by=clinician, prescriptions=[replace(draft, refills=6)])
+        change_prescription(
+            order, by=clinician, prescriptions=[replace(draft, refills=6)], attested=True
+        )
     other = make_paid_order(make_plan("Oral Minoxidil", 2500), email="m@example.com")
     with pytest.raises(OrderError, match="has no current prescription to change"):
-        change_prescription(order, by=clinician, prescriptions=drafts_for(other))
+        change_prescription(order, by=clinician, prescriptions=drafts_for(other), attested=True)
     ClinicianProfile.objects.filter(user=clinician).update(licensed_states=["CA"])
     Order.objects.filter(pk=order.pk).update(residence_state="NY")
     with pytest.raises(OrderError, match="only a clinician licensed in New York"):
-        change_prescription(order, by=clinician, prescriptions=[draft])
+        change_prescription(order, by=clinician, prescriptions=[draft], attested=True)
     assert current(order).get() == rx
 
 
