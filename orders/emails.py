@@ -46,6 +46,7 @@ SUBJECTS = {
     "renewal_declined": "Your prescription was not renewed (order {reference})",
     "stop_medicine": "Important: stop taking a treatment (order {reference})",
     "renewal_unanswered": "Your subscription ended: we did not hear back (order {reference})",
+    "prescription_changed": "Your clinician changed your prescription (order {reference})",
 }
 
 # Kinds that quote the clinician: the context name of the text, read from order.review_note.

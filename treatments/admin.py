@@ -304,6 +304,7 @@ class MedicineForm(forms.ModelForm):
             "default_quantity",
             "quantity_unit",
             "default_refills",
+            "dosing",
         ]
 
     def __init__(self, *args, **kwargs):

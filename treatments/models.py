@@ -11,6 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from treatments.dosing import Dosing, DosingError
+
 MAX_REFILLS = 11  # a prescription lasts at most a year: the first fill and 11 refills
 
 
@@ -70,6 +72,14 @@ class Medicine(models.Model):
     default_refills = models.PositiveSmallIntegerField(
         default=5, validators=[MaxValueValidator(MAX_REFILLS)], help_text="At most 11 (a year)."
     )
+    dosing = models.JSONField(
+        "prescribing data",
+        default=dict,
+        blank=True,
+        help_text="Dose form, stocked strengths, doses, frequencies, maximum daily dose and "
+        "titration schedule (treatments/dosing.py; a clinical rule: see docs/clinicians.md). "
+        "Without it the medicine cannot be prescribed.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -88,6 +98,11 @@ class Medicine(models.Model):
         classes = self.drug_classes
         if not isinstance(classes, list) or any(c not in DrugClass.values for c in classes):
             raise ValidationError({"drug_classes": "Choose drug classes from the list."})
+        if self.dosing:
+            try:
+                Dosing.parse(self.dosing)
+            except DosingError as error:
+                raise ValidationError({"dosing": str(error)}) from error
 
     @property
     def unsafe_in_pregnancy(self):

@@ -64,6 +64,7 @@ MEDICINE_FIELDS = (
     "default_quantity",
     "quantity_unit",
     "default_refills",
+    "dosing",
 )
 
 

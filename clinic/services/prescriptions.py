@@ -12,8 +12,9 @@ her own "resume" cannot lift) and she answers a few renewal questions; a clinici
 (new prescriptions, collection resumes) or ends the treatment (the subscription is cancelled).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -24,45 +25,99 @@ from clinic.flags import Grade, make_flag
 from clinic.services.signoff import questionnaire_flags, sign_off
 from orders.emails import queue_order_email
 from orders.models import ClinicianProfile, Prescription, RenewalResponse, Shipment
-from orders.services import OrderError, lock_order, refuse_unless, transition
+from orders.services import OrderError, lock_order, record_event, refuse_unless, transition
 from payments.services.refunds import cancel_subscription_later
 from payments.services.subscriptions import sync_billing_later
+from treatments.dosing import Dosing
 from treatments.models import MAX_REFILLS
+
+ATTESTATION = (
+    "I have reviewed this patient's answers and attest that this prescription is appropriate "
+    "for her and that I am licensed to prescribe it in her state."
+)
 
 
 @dataclass
 class Draft:
-    """A prescription as the clinician confirms it on the Approve page."""
+    """A prescription as the clinician confirms it: a strength, a dose per administration
+    (tablets, or mL/g per use) and a frequency, or a ``step`` of the medicine's titration
+    schedule (which sets all three). Everything else follows (``Dosing.dose``)."""
 
     line: object
     medicine: object
-    strength: str
-    directions: str
-    quantity: int
+    strength: Decimal | None
+    count: Decimal | None
+    frequency: str
     refills: int
+    step: int | None = None
+    extra_directions: str = ""
+    dosing: object = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self.dosing is None:
+            self.dosing = Dosing.of(self.medicine)
 
     @property
     def key(self):
         return f"{self.line.pk}-{self.medicine.pk}"
 
+    def dose(self):
+        """The ``Dose`` it prescribes (``None`` without a valid step); only for a draft with
+        prescribing data (``check_draft`` says so first)."""
+        if self.dosing.titration:
+            if self.step is None or not 1 <= self.step <= len(self.dosing.titration):
+                return None
+            step = self.dosing.titration[self.step - 1]
+            return self.dosing.dose(step.strength, step.count, step.frequency)
+        if self.strength is None or self.count is None:
+            return None
+        return self.dosing.dose(self.strength, self.count, self.frequency)
+
+
+def starting_draft(line, medicine):
+    """A new prescription's starting point: the medicine's starting dose (the first step of
+    its schedule) and its default refills."""
+    dosing = Dosing.of(medicine)
+    strength, count, frequency = dosing.start if dosing else (None, None, "")
+    return Draft(
+        line=line,
+        medicine=medicine,
+        strength=strength,
+        count=count,
+        frequency=frequency,
+        refills=medicine.default_refills,
+        step=1 if dosing and dosing.titration else None,
+        dosing=dosing,
+    )
+
 
 def drafts_for(order):
-    """One draft per medicine of each line of ``order``, from the medicine's defaults."""
+    """One draft per medicine of each line of ``order``, from the medicine's starting dose."""
     lines = order.lines.select_related("plan__treatment").prefetch_related(
         "plan__treatment__medicines"
     )
     return [
-        Draft(
-            line=line,
-            medicine=medicine,
-            strength=medicine.default_strength,
-            directions=medicine.default_directions,
-            quantity=medicine.default_quantity,
-            refills=medicine.default_refills,
-        )
+        starting_draft(line, medicine)
         for line in lines
         for medicine in line.plan.treatment.medicines.all()
     ]
+
+
+def draft_from(rx, *, refills):
+    """A draft repeating the prescription ``rx`` (a legacy one starts from the medicine's
+    starting dose: its text could not be read as a dose)."""
+    if rx.legacy:
+        return replace(starting_draft(rx.line, rx.medicine), refills=refills)
+    return Draft(
+        line=rx.line,
+        medicine=rx.medicine,
+        strength=rx.strength_value,
+        count=rx.dose_count,
+        frequency=rx.frequency,
+        refills=refills,
+        step=rx.titration_step,
+        extra_directions=rx.extra_directions,
+    )
 
 
 def prescriber_name(user):
@@ -74,50 +129,87 @@ def prescriber_name(user):
     return f"{profile.display_name}, {profile.credentials}"
 
 
-def write_prescriptions(order, drafts, *, by):
+def write_prescriptions(order, drafts, *, by, attested=False, refills_at_most=None):
     """Record ``drafts`` (of the approved lines of the locked ``order``). Returns them.
 
-    Each must have a strength, directions, at least one unit a month and at most
-    ``MAX_REFILLS`` refills (a year).
+    Each is checked (``check_draft``): a dose the medicine's prescribing data allows, at
+    most its maximum daily dose, at most ``MAX_REFILLS`` refills (a year). ``attested``: the
+    clinician ticked the attestation (``ATTESTATION``), stored with the time.
     """
     now = timezone.now()
+    profile = ClinicianProfile.objects.filter(user=by).first()
     written = []
     for draft in drafts:
         if draft.line.order_id != order.pk:
             raise OrderError("That treatment is not part of this order.", code="bad_line")
-        _check(draft)
+        dose = check_draft(draft, refills_at_most=refills_at_most)
+        dosing = draft.dosing
         written.append(
             Prescription(
                 order=order,
                 line=draft.line,
                 medicine=draft.medicine,
                 medicine_name=draft.medicine.name,
-                strength=draft.strength.strip(),
-                directions=draft.directions.strip(),
-                quantity=draft.quantity,
-                quantity_unit=draft.medicine.quantity_unit,
+                strength=dosing.strength_label(dose.strength),
+                directions=dose.directions,
+                quantity=dose.quantity,
+                quantity_unit=dosing.quantity_unit,
                 refills=draft.refills,
+                strength_value=dose.strength,
+                dose_count=dose.count,
+                frequency=dose.frequency,
+                daily_dose=dose.daily,
+                daily_unit=dose.daily_unit,
+                extra_directions=(draft.extra_directions or "").strip(),
+                titration_step=draft.step if dosing.titration else None,
+                step_started_at=now if dosing.titration else None,
                 prescriber=by,
                 prescriber_name=prescriber_name(by),
+                prescriber_credentials=profile.credentials if profile else "",
+                prescriber_npi=profile.npi if profile else "",
+                indication=dosing.indication,
+                patient_name=order.ship_name,
+                patient_date_of_birth=order.date_of_birth,
+                patient_address="\n".join(order.address_lines),
+                attestation=ATTESTATION if attested else "",
+                attested_at=now if attested else None,
                 written_at=now,
             )
         )
     return Prescription.objects.bulk_create(written)
 
 
-def _check(draft):
+def check_draft(draft, *, refills_at_most=None):
+    """The ``Dose`` of ``draft`` if it may be signed; else ``OrderError`` saying why (the
+    maximum daily dose named). The one check behind the forms and every service."""
     name = draft.medicine.name
-    if not draft.strength.strip() or not draft.directions.strip():
+    if draft.dosing is None:
         raise OrderError(
-            f"Give the strength and directions for {name}.", code="prescription_incomplete"
+            f"{name} has no prescribing data (strengths, doses, maximum daily dose): a "
+            "clinician adds it to the medicine before it can be prescribed.",
+            code="no_dosing",
         )
-    if draft.quantity < 1:
-        raise OrderError(f"The quantity of {name} must be at least 1.", code="bad_quantity")
-    if not 0 <= draft.refills <= MAX_REFILLS:
+    dose = draft.dose()
+    if dose is None:
+        steps = len(draft.dosing.titration)
         raise OrderError(
-            f"{name}: at most {MAX_REFILLS} refills (a prescription lasts a year).",
+            f"{name}: choose a step of its schedule (1 to {steps})."
+            if steps
+            else f"{name}: choose a strength, a dose and how often.",
+            code="prescription_incomplete",
+        )
+    if dose.problems:
+        raise OrderError(f"{name}: {' '.join(dose.problems)}", code="dose_refused")
+    limit = MAX_REFILLS if refills_at_most is None else min(MAX_REFILLS, refills_at_most)
+    if not 0 <= draft.refills <= limit:
+        raise OrderError(
+            f"{name}: at most {MAX_REFILLS} refills (a prescription lasts a year)."
+            if limit == MAX_REFILLS
+            else f"{name}: at most {limit} refills (what is left of the prescription it "
+            "changes; more needs a renewal).",
             code="too_many_refills",
         )
+    return dose
 
 
 # --- refills and renewal -------------------------------------------------------------------
@@ -138,8 +230,37 @@ def use_refill(order, shipment):
         current(order).filter(refills_used__lt=F("refills")).update(
             refills_used=F("refills_used") + 1
         )
+        for rx in current(order).exclude(step_up_confirmed_at=None):
+            if steps_up_now(rx):
+                _step_up(order, rx)
     if any(_ends_soon(rx) for rx in current(order)):
         start_renewal(order)
+
+
+def steps_up_now(rx):
+    return rx.next_step_dose() is not None
+
+
+def _step_up(order, rx):
+    """The refill that steps her up shipped: the prescription moves to its next step (the
+    clinician's confirmation is used up; the next step needs its own)."""
+    dose = rx.next_step_dose()
+    dosing = Dosing.of(rx.medicine)
+    rx.titration_step += 1
+    rx.strength = dosing.strength_label(dose.strength)
+    rx.strength_value, rx.dose_count, rx.frequency = dose.strength, dose.count, dose.frequency
+    rx.daily_dose, rx.directions, rx.quantity = dose.daily, dose.directions, dose.quantity
+    rx.step_started_at = timezone.now()
+    confirmed_by = rx.step_up_confirmed_by_id
+    rx.step_up_confirmed_at = rx.step_up_confirmed_by = None
+    rx.save()
+    record_event(
+        order,
+        "prescription_stepped_up",
+        message=f"Your dose of {rx.medicine_name} goes up with this box: {rx.directions}",
+        actor_label="Oana",
+        data={"prescription": rx.pk, "step": rx.titration_step, "confirmed_by": confirmed_by},
+    )
 
 
 def _ends_soon(prescription):
@@ -240,19 +361,12 @@ def renewal_drafts(order):
     """Drafts for the renewal: each current prescription again, with a year of refills as
     the medicine allows."""
     return [
-        Draft(
-            line=rx.line,
-            medicine=rx.medicine,
-            strength=rx.strength,
-            directions=rx.directions,
-            quantity=rx.quantity,
-            refills=rx.medicine.default_refills,
-        )
+        draft_from(rx, refills=rx.medicine.default_refills)
         for rx in current(order).select_related("line", "medicine")
     ]
 
 
-def renew_prescriptions(order, *, by, prescriptions=None, considered=None):
+def renew_prescriptions(order, *, by, prescriptions=None, considered=None, attested=False):
     """A clinician renews: new prescriptions replace the current ones and collection
     resumes (unless she paused it herself). Only a clinician licensed in her state, once she
     has considered every flag (``considered``, as for an approval)."""
@@ -269,7 +383,7 @@ def renew_prescriptions(order, *, by, prescriptions=None, considered=None):
                 code="nothing_to_renew",
             )
         current(order).update(replaced_at=timezone.now())
-        write_prescriptions(order, drafts, by=by)
+        write_prescriptions(order, drafts, by=by, attested=attested)
         transition(
             order,
             "renew",

@@ -67,6 +67,7 @@ def approve_order(
     decline_reason="",
     prescriptions=None,
     considered=None,
+    attested=False,
 ):
     """A clinician approves ``order``: it goes to fulfilment and the patient is told.
 
@@ -84,7 +85,9 @@ def approve_order(
     ``decline_order``.
 
     Approving writes a prescription per medicine of each approved line (``prescriptions``,
-    drafts as the clinician confirmed them; the medicines' defaults when not given).
+    drafts as the clinician confirmed them; the medicines' starting doses when not given),
+    each checked against its medicine's prescribing data (``check_draft``); ``attested``:
+    she ticked the attestation, stored on each prescription with the time.
     """
     note = (note or "").strip()
     decline_reason = (decline_reason or "").strip()
@@ -108,7 +111,10 @@ def approve_order(
         declined = _decide_lines(order, declined_ids, reason=decline_reason)
         drafts = drafts_for(order) if prescriptions is None else prescriptions
         write_prescriptions(
-            order, [draft for draft in drafts if draft.line.pk not in declined_ids], by=by
+            order,
+            [draft for draft in drafts if draft.line.pk not in declined_ids],
+            by=by,
+            attested=attested,
         )
         order.reviewed_by = by
         order.reviewed_at = timezone.now()

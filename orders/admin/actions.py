@@ -13,12 +13,21 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 
+from clinic.services.changes import change_prescription, confirm_step_up
 from clinic.services.prescriptions import end_treatment, flags_to_renew, renew_prescriptions
 from clinic.services.review import approve_order, decline_order
 from clinic.services.signoff import questionnaire_flags
 from core.money import format_money_exact
 from orders.admin.common import can_read_answers
-from orders.admin.forms import ApproveForm, AskForm, DeclineForm, RefundForm, RenewForm
+from orders.admin.forms import (
+    ApproveForm,
+    AskForm,
+    ChangePrescriptionForm,
+    DeclineForm,
+    RefundForm,
+    RenewForm,
+    StepUpForm,
+)
 from orders.admin.reports import StopForm, has_report, stop
 from orders.admin.signoff import signoff_context, signoff_form
 from orders.models import Order, Refund
@@ -65,6 +74,7 @@ def _approve(order, user, form):
         decline_reason=form.cleaned_data.get("decline_reason", ""),
         prescriptions=form.prescriptions(),
         considered=form.considered(),
+        attested=form.cleaned_data["attest"],
     )
     done = "the first shipment is queued for Fulfillment and the patient was emailed"
     if declined:
@@ -92,10 +102,35 @@ def _decline(order, user, form):
 
 def _renew(order, user, form):
     renew_prescriptions(
-        order, by=user, prescriptions=form.prescriptions(), considered=form.considered()
+        order,
+        by=user,
+        prescriptions=form.prescriptions(),
+        considered=form.considered(),
+        attested=form.cleaned_data["attest"],
     )
     return (
         f"{order.reference} renewed: billing and refills resume, and the patient was emailed.",
+        messages.SUCCESS,
+    )
+
+
+def _change(order, user, form):
+    change_prescription(
+        order,
+        by=user,
+        prescriptions=form.prescriptions(),
+        attested=form.cleaned_data["attest"],
+        considered=form.considered(),
+    )
+    return f"{order.reference}: prescription changed.", messages.SUCCESS
+
+
+def _step_up(order, user, form):
+    confirm_step_up(
+        order, by=user, prescription_ids=[rx.pk for rx in form.cleaned_data["prescriptions"]]
+    )
+    return (
+        f"{order.reference}: the next step starts with her next refill.",
         messages.SUCCESS,
     )
 
@@ -238,6 +273,32 @@ ACTIONS = (
         run=stop,
         link_class="clinic-decline",
         danger=True,
+    ),
+    OrderAction(
+        name="change_prescription",
+        button="Change prescription",
+        submit="Sign the changed prescription",
+        title="Change the prescription of {reference}",
+        intro="The same checks as approving: her state, the dose limits. A change keeps at "
+        "most the refills left; more is a renewal.",
+        may=can_review,
+        allowed=Order.can_change_prescription,
+        form=signoff_form(ChangePrescriptionForm, flags_to_renew),
+        run=_change,
+        template=SIGN_OFF_PAGE,
+        context=signoff_context,
+    ),
+    OrderAction(
+        name="step_up",
+        button="Step up at next refill",
+        submit="Confirm the step-up",
+        title="Step up the titration of {reference}",
+        intro="Her next refill carries the next step of the schedule; until you confirm, she "
+        "stays on her current step.",
+        may=can_review,
+        allowed=Order.can_confirm_step_up,
+        form=lambda data, order: StepUpForm(data, order=order),
+        run=_step_up,
     ),
     OrderAction(
         name="refund",

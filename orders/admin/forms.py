@@ -5,9 +5,18 @@ from decimal import Decimal
 
 from django import forms
 
-from clinic.services.prescriptions import drafts_for, renewal_drafts
+from clinic.services.prescriptions import (
+    ATTESTATION,
+    check_draft,
+    current,
+    draft_from,
+    drafts_for,
+    renewal_drafts,
+)
 from core.money import DollarField, cents_from_dollars, format_money_exact
+from orders.services import OrderError
 from orders.services.fulfilment import CARRIERS
+from treatments.dosing import FREQUENCIES, Dosing, show
 from treatments.models import MAX_REFILLS
 
 
@@ -16,46 +25,130 @@ class LineChoiceField(forms.ModelMultipleChoiceField):
         return f"{line} - {format_money_exact(line.line_total_cents)}/month"
 
 
+def _choice(value):
+    return show(value)
+
+
 class PrescriptionFields:
-    """One set of fields per prescription draft (strength, directions, quantity, refills),
-    prefilled: the clinician confirms or edits them."""
+    """One set of fields per prescription draft, prefilled from the draft: a stocked
+    strength, a dose per administration and a frequency (or a step of the medicine's
+    titration schedule), refills, and optional additional directions; then the clinician's
+    attestation. Only what the medicine's prescribing data allows is offered, and the daily
+    dose is checked against its maximum (``check_draft``, as the service checks it again)."""
 
     def add_prescription_fields(self, drafts):
         self.drafts = drafts
         for draft in self.drafts:
-            name = f"{draft.medicine.name} ({draft.line.treatment_name})"
-            unit = draft.medicine.quantity_unit
-            self.fields[f"rx-{draft.key}-strength"] = forms.CharField(
-                label=f"{name}: strength", max_length=100, initial=draft.strength
+            self._add_fields(draft)
+        self.fields["attest"] = forms.BooleanField(
+            label=ATTESTATION,
+            error_messages={
+                "required": "Tick the attestation to sign: you have reviewed her answers."
+            },
+        )
+
+    def _add_fields(self, draft):
+        name = f"{draft.medicine.name} ({draft.line.treatment_name})"
+        prefix = f"rx-{draft.key}"
+        dosing = draft.dosing
+        if dosing is None:
+            return  # refused in clean(): no prescribing data
+        limit = f"At most {show(dosing.max_daily)} {dosing.daily_unit} for this use."
+        if dosing.warning:
+            limit = f"{limit} {dosing.warning}"
+        if dosing.titration:
+            self.fields[f"{prefix}-step"] = forms.TypedChoiceField(
+                label=f"{name}: step of the schedule",
+                choices=[(n, dosing.step_label(n)) for n in range(1, len(dosing.titration) + 1)],
+                coerce=int,
+                initial=draft.step,
+                help_text=f"{limit} She moves to the next step only when a clinician "
+                "confirms it (Step up at next refill).",
             )
-            self.fields[f"rx-{draft.key}-directions"] = forms.CharField(
-                label=f"{name}: directions (sig)",
-                initial=draft.directions,
-                widget=forms.Textarea(attrs={"rows": 2}),
+        else:
+            self.fields[f"{prefix}-strength"] = forms.TypedChoiceField(
+                label=f"{name}: strength",
+                choices=[(_choice(v), dosing.strength_label(v)) for v in dosing.strengths],
+                coerce=Decimal,
+                initial=_choice(draft.strength),
             )
-            self.fields[f"rx-{draft.key}-quantity"] = forms.IntegerField(
-                label=f"{name}: quantity per month ({unit})", min_value=1, initial=draft.quantity
+            per = f"{dosing.amount_unit} per use" if dosing.topical else "dose"
+            self.fields[f"{prefix}-count"] = forms.TypedChoiceField(
+                label=f"{name}: {per}",
+                choices=[(_choice(v), dosing.count_label(v)) for v in dosing.counts],
+                coerce=Decimal,
+                initial=_choice(draft.count),
+                help_text=limit,
             )
-            self.fields[f"rx-{draft.key}-refills"] = forms.IntegerField(
-                label=f"{name}: refills",
-                min_value=0,
-                max_value=MAX_REFILLS,
-                initial=draft.refills,
-                help_text=f"At most {MAX_REFILLS}: a prescription lasts a year.",
+            self.fields[f"{prefix}-frequency"] = forms.ChoiceField(
+                label=f"{name}: how often",
+                choices=[(f, FREQUENCIES[f][0]) for f in dosing.frequencies],
+                initial=draft.frequency,
             )
+        self.fields[f"{prefix}-extra"] = forms.CharField(
+            label=f"{name}: additional directions (optional)",
+            required=False,
+            max_length=500,
+            initial=draft.extra_directions,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="Shown after the directions written from the dose.",
+        )
+        self.fields[f"{prefix}-refills"] = forms.IntegerField(
+            label=f"{name}: refills",
+            min_value=0,
+            max_value=MAX_REFILLS,
+            initial=draft.refills,
+            help_text=f"At most {MAX_REFILLS}: a prescription lasts a year. The quantity is "
+            "a 30-day supply of the dose.",
+        )
+
+    def _confirmed(self, draft):
+        data, prefix = self.cleaned_data, f"rx-{draft.key}"
+        if draft.dosing is None:
+            return draft
+        changes = {
+            "refills": data.get(f"{prefix}-refills"),
+            "extra_directions": data.get(f"{prefix}-extra", ""),
+        }
+        if draft.dosing.titration:
+            changes["step"] = data.get(f"{prefix}-step")
+        else:
+            changes |= {
+                part: data.get(f"{prefix}-{part}") for part in ("strength", "count", "frequency")
+            }
+        return replace(draft, **changes)
+
+    def clean_prescriptions(self, refills_at_most=None, *, skip_lines=()):
+        """Check each confirmed draft as the service does; errors go on its fields. The
+        drafts of ``skip_lines`` (declined) are left out."""
+        self.confirmed = []
+        for draft in self.drafts:
+            if draft.line.pk in skip_lines:
+                continue
+            confirmed = self._confirmed(draft)
+            if confirmed.refills is None:
+                continue  # its refills field already says what is wrong
+            self.confirmed.append(confirmed)
+            try:
+                check_draft(confirmed, refills_at_most=(refills_at_most or {}).get(draft.key))
+            except OrderError as error:
+                part = "step" if draft.dosing and draft.dosing.titration else "count"
+                field = f"rx-{draft.key}-{part}"
+                self.add_error(field if field in self.fields else None, error.message)
 
     def prescriptions(self):
         """The drafts as the clinician confirmed them (call once the form is valid)."""
-        return [
-            replace(
-                draft,
-                **{
-                    part: self.cleaned_data[f"rx-{draft.key}-{part}"]
-                    for part in ("strength", "directions", "quantity", "refills")
-                },
-            )
-            for draft in self.drafts
-        ]
+        return self.confirmed
+
+
+def step_up_label(rx):
+    if not rx.has_next_step():
+        return f"{rx.medicine_name}: on the last step of its schedule"
+    dosing = Dosing.of(rx.medicine)
+    return (
+        f"{rx.medicine_name}: from {dosing.step_label(rx.titration_step)} "
+        f"to {dosing.step_label(rx.titration_step + 1)}"
+    )
 
 
 class ApproveForm(PrescriptionFields, forms.Form):
@@ -98,6 +191,8 @@ class ApproveForm(PrescriptionFields, forms.Form):
             self.add_error(
                 "decline_reason", "Give the patient a reason for the treatments you decline."
             )
+        declined = {line.pk for line in cleaned.get("declined_lines") or ()}
+        self.clean_prescriptions(skip_lines=declined)
         return cleaned
 
 
@@ -107,6 +202,56 @@ class RenewForm(PrescriptionFields, forms.Form):
     def __init__(self, *args, order, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_prescription_fields(renewal_drafts(order))
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_prescriptions()
+        return cleaned
+
+
+class ChangePrescriptionForm(PrescriptionFields, forms.Form):
+    """Change current prescriptions between renewals: prefilled from each, keeping at most
+    the refills it has left (more is a renewal)."""
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refills_left = {}
+        drafts = []
+        for rx in current(order).select_related("line", "medicine"):
+            draft = draft_from(rx, refills=rx.refills_left)
+            self.refills_left[draft.key] = rx.refills_left
+            drafts.append(draft)
+        self.add_prescription_fields(drafts)
+        for key, left in self.refills_left.items():
+            field = self.fields.get(f"rx-{key}-refills")
+            if field is not None:  # a medicine without prescribing data has none
+                field.widget.attrs["max"] = left
+                field.help_text = (
+                    f"At most {left}: what is left of this prescription (more is a renewal)."
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_prescriptions(self.refills_left)
+        return cleaned
+
+
+class StepUpForm(forms.Form):
+    """Confirm that a titration moves to its next step at the next refill."""
+
+    prescriptions = forms.ModelMultipleChoiceField(
+        label="Step up at the next refill",
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Until you confirm, she stays on her current step. The next box carries "
+        "the next step's strength.",
+    )
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["prescriptions"]
+        field.queryset = current(order).exclude(titration_step=None).select_related("medicine")
+        field.label_from_instance = step_up_label
 
 
 class AskForm(forms.Form):

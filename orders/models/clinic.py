@@ -1,13 +1,17 @@
 """The clinical record of an order: questionnaire answers, clinician profiles, prescriptions,
 renewal answers, the review queue (a proxy of Order) and the log of who saw the answers."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from core.encryption import EncryptedJSONField
 from orders.models.order import Order
 from orders.models.signoff import validate_npi
+from treatments.dosing import Dosing
 
 
 class QuestionnaireResponseQuerySet(models.QuerySet):
@@ -110,9 +114,15 @@ class ClinicianProfile(models.Model):
 class Prescription(models.Model):
     """What a clinician prescribed when approving: one per medicine of each approved line.
 
-    The defaults come from the medicine (``treatments.Medicine``); the clinician confirms or
-    edits them. Each shipped refill uses one refill; when none is left, or a year after it was
-    written, the order needs a renewal (``services.prescriptions``).
+    Structured (``treatments/dosing.py``): a stocked strength, a dose per administration
+    (tablets, or mL/g of a topical) and a frequency, or a step of the medicine's titration
+    schedule. The daily dose, the month's quantity and the directions she reads follow from
+    them (``strength``, ``directions`` and ``quantity`` keep the generated text, as the pick
+    list and her plan show it); the clinician's own words go in ``extra_directions``.
+    Prescriptions written before this are ``legacy``: their text as it was.
+
+    Each shipped refill uses one refill; when none is left, or a year after it was written,
+    the order needs a renewal (``services.prescriptions``).
     """
 
     order = models.ForeignKey(
@@ -131,10 +141,47 @@ class Prescription(models.Model):
     quantity_unit = models.CharField(max_length=30)
     refills = models.PositiveSmallIntegerField(help_text="Refills after the first fill.")
     refills_used = models.PositiveSmallIntegerField(default=0)
+    # The structured dose (empty on a legacy prescription).
+    strength_value = models.DecimalField(
+        max_digits=8, decimal_places=3, null=True, blank=True, help_text="mg, or % of a topical."
+    )
+    dose_count = models.DecimalField(
+        "dose per administration",
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Tablets per dose, or mL/g per use of a topical.",
+    )
+    frequency = models.CharField(max_length=20, blank=True)
+    daily_dose = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    daily_unit = models.CharField(max_length=10, blank=True, help_text="mg/day, mL/day, g/day.")
+    extra_directions = models.TextField(
+        "additional directions", blank=True, help_text="The clinician's words, kept apart."
+    )
+    legacy = models.BooleanField(
+        default=False, help_text="Written before structured prescriptions: its text as it was."
+    )
+    # Titration: the step she is on (1-based) and the clinician's go-ahead for the next.
+    titration_step = models.PositiveSmallIntegerField(null=True, blank=True)
+    step_started_at = models.DateTimeField(null=True, blank=True)
+    step_up_confirmed_at = models.DateTimeField(null=True, blank=True)
+    step_up_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Who signed, for what, for whom.
     prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="prescriptions_written"
     )
     prescriber_name = models.CharField(max_length=200, help_text="Name and credentials.")
+    prescriber_credentials = models.CharField(max_length=10, blank=True)
+    prescriber_npi = models.CharField("prescriber NPI", max_length=10, blank=True)
+    indication = models.CharField(max_length=200, blank=True)
+    patient_name = models.CharField(max_length=200, blank=True)
+    patient_date_of_birth = models.DateField(null=True, blank=True)
+    patient_address = models.TextField(blank=True, help_text="As on the order.")
+    attestation = models.TextField(blank=True, help_text="What the clinician attested.")
+    attested_at = models.DateTimeField(null=True, blank=True)
     written_at = models.DateTimeField()
     replaced_at = models.DateTimeField(null=True, blank=True, help_text="Set by a renewal.")
 
@@ -151,6 +198,10 @@ class Prescription(models.Model):
             models.CheckConstraint(
                 condition=models.Q(quantity__gte=1), name="prescription_quantity_positive"
             ),
+            models.CheckConstraint(
+                condition=models.Q(legacy=True) | models.Q(daily_dose__isnull=False),
+                name="prescription_structured_unless_legacy",
+            ),
         ]
 
     def __str__(self):
@@ -162,9 +213,44 @@ class Prescription(models.Model):
 
     @property
     def expires_at(self):
-        from datetime import timedelta
-
         return self.written_at + timedelta(days=365)
+
+    def has_next_step(self):
+        dosing = Dosing.of(self.medicine)
+        return bool(self.titration_step) and self.titration_step < len(
+            dosing.titration if dosing else ()
+        )
+
+    def next_step_dose(self):
+        """The ``Dose`` of the next step of her titration schedule when it is due: a
+        clinician confirmed the step-up and she has had the current step its minimum days.
+        Else ``None`` (she stays on the current step)."""
+        if self.step_up_confirmed_at is None or not self.has_next_step():
+            return None
+        dosing = Dosing.of(self.medicine)
+        steps = dosing.titration
+        held = steps[self.titration_step - 1].min_days
+        if self.step_started_at + timedelta(days=held) > timezone.now():
+            return None
+        step = steps[self.titration_step]
+        return dosing.dose(step.strength, step.count, step.frequency)
+
+    def pick_line(self, *, refill):
+        """What to pack for a month of it: the next step's strength on the refill that
+        steps her up."""
+        dose = self.next_step_dose() if refill else None
+        if dose is None:
+            return f"{self.medicine_name} {self.strength}: {self.quantity} {self.quantity_unit}"
+        strength = Dosing.of(self.medicine).strength_label(dose.strength)
+        return (
+            f"{self.medicine_name} {strength}: {dose.quantity} {self.quantity_unit} "
+            "(next step of her schedule, confirmed by a clinician)"
+        )
+
+    @property
+    def full_directions(self):
+        """What she reads: the generated directions, then the clinician's own words."""
+        return " ".join(part for part in (self.directions, self.extra_directions) if part)
 
 
 class RenewalResponse(models.Model):

@@ -111,6 +111,10 @@ class Order(AddressFields):
         ("end_treatment", Status.RENEWAL_REVIEW, Status.CANCELLED),  # a clinician does not renew
         ("refund", Status.RENEWAL_DUE, Status.REFUNDED),
         ("refund", Status.RENEWAL_REVIEW, Status.REFUNDED),
+        # Between renewals a clinician may change a prescription or confirm a titration
+        # step-up (``clinic.services.changes``): the order keeps its status.
+        ("change_prescription", Status.APPROVED, Status.APPROVED),
+        ("change_prescription", Status.SHIPPED, Status.SHIPPED),
     )
 
     # Her billing, beside the table: collecting every month, held by the clinic (a question,
@@ -355,6 +359,20 @@ class Order(AddressFields):
 
     def can_end_treatment(self):
         return self.allows("end_treatment")
+
+    def can_change_prescription(self):
+        """Between renewals, with a prescription to change."""
+        return (
+            self.allows("change_prescription")
+            and self.prescriptions.filter(replaced_at=None).exists()
+        )
+
+    def can_confirm_step_up(self):
+        """A current prescription is on a titration step that has a next one."""
+        return self.can_change_prescription() and any(
+            rx.has_next_step()
+            for rx in self.prescriptions.filter(replaced_at=None).select_related("medicine")
+        )
 
     def can_refund(self):
         """Staff may refund money that is left on a paid order that is still open."""

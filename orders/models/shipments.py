@@ -14,7 +14,7 @@ class ShipmentQuerySet(models.QuerySet):
         return self.select_related("order").prefetch_related(
             models.Prefetch(
                 "order__prescriptions",
-                queryset=Prescription.objects.filter(replaced_at=None),
+                queryset=Prescription.objects.filter(replaced_at=None).select_related("medicine"),
                 to_attr="current_prescriptions",
             )
         )
@@ -90,10 +90,8 @@ class Shipment(AddressFields):
     def pick_list(self):
         """What to pack: each medicine prescribed, its strength and a month's quantity
         ("Metformin ER 500 mg: 60 tablets"). Read through ``Shipment.objects.for_packing()``."""
-        return [
-            f"{rx.medicine_name} {rx.strength}: {rx.quantity} {rx.quantity_unit}"
-            for rx in self.order.current_prescriptions
-        ]
+        refill = self.kind == self.Kind.REFILL
+        return [rx.pick_line(refill=refill) for rx in self.order.current_prescriptions]
 
     TRACKING_URLS = {
         "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",

@@ -88,6 +88,7 @@ ACTION_WORDS = {
     "answer_renewal": "sent for renewal",
     "renew": "renewed",
     "end_treatment": "ended",
+    "change_prescription": "given a changed prescription",
 }
 
 

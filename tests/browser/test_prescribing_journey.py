@@ -95,9 +95,10 @@ def test_metformin_and_spironolactone_with_lisinopril(page, screenshot, cart_pla
     page.get_by_label("Reason for the treatments you decline").fill(
         "Spironolactone with lisinopril can raise your potassium too far."
     )
-    strength = page.get_by_label("Metformin ER (Oral Metformin ER): strength")
-    expect(strength).to_have_value("500 mg")
-    strength.fill("750 mg")
+    step = page.get_by_label("Metformin ER (Oral Metformin ER): step of the schedule")
+    expect(step).to_have_value("1")
+    step.select_option(label="Step 2: 1000 mg/day, at least 7 days")
+    page.get_by_label(re.compile("I have reviewed this patient's answers and attest")).check()
     screenshot(page, "approve-with-prescription")
     page.get_by_role("button", name="Approve order").click()
     expect(page.locator(".messagelist")).to_contain_text("1 treatment(s) declined")
@@ -106,16 +107,19 @@ def test_metformin_and_spironolactone_with_lisinopril(page, screenshot, cart_pla
     [rx] = Prescription.objects.all()
     assert (rx.medicine_name, rx.strength, rx.prescriber_name) == (
         "Metformin ER",
-        "750 mg",
+        "500 mg tablet",
         "Dr. Ana Lee, MD",
     )
+    assert (rx.titration_step, rx.daily_dose, rx.quantity) == (2, 1000, 60)
+    assert rx.attested_at is not None
     assert list(Refund.objects.values_list("amount_cents", "status")) == [(1400, "succeeded")]
 
     # She sees her plan and her partial refund.
     patient_sign_in(page, "jane@example.com")
     page.get_by_role("link", name=f"Order {order.reference}").click()
     main = page.locator("main")
-    expect(main).to_contain_text("Metformin ER 750 mg")
+    expect(main).to_contain_text("Metformin ER 500 mg tablet")
+    expect(main).to_contain_text("Take 2 tablets (1000 mg) once daily")
     expect(main).to_contain_text("Dr. Ana Lee, MD")
     expect(main).to_contain_text("Not approved by your clinician: refunded, never charged again")
     expect(main).to_contain_text("Refunded $14.00 to your card.")

@@ -30,7 +30,6 @@ from tests.support.staff import sign_in, staff
 from tests.support.stripe_world import paid_order, send
 
 pytestmark = pytest.mark.django_db(transaction=True)
-RX_PARTS = ("strength", "directions", "quantity", "refills")
 S = Order.Status
 
 
@@ -129,7 +128,7 @@ def test_she_answers_the_clinician_renews_and_billing_resumes(client, fake_strip
     assert "Lisinopril, 10 mg" in page
     assert f"/admin/orders/order/{order.pk}/end/" in page
     form = client.get(f"/admin/orders/order/{order.pk}/renew/").content.decode()
-    assert 'value="500 mg"' in form
+    assert "Step 1: 500 mg/day, at least 7 days" in form  # her current step, preselected
 
     old = Prescription.objects.get()
     key = f"{old.line_id}-{old.medicine_id}"
@@ -138,10 +137,9 @@ def test_she_answers_the_clinician_renews_and_billing_resumes(client, fake_strip
         response = client.post(
             f"/admin/orders/order/{order.pk}/renew/",
             {
-                f"rx-{key}-strength": "750 mg",
-                f"rx-{key}-directions": "Take one tablet with dinner.",
-                f"rx-{key}-quantity": "30",
+                f"rx-{key}-step": "2",
                 f"rx-{key}-refills": "5",
+                "attest": "on",
                 **ticks(order, flags_to_renew(order), reason="Uses condoms; pregnancy test due."),
             },
         )
@@ -151,7 +149,8 @@ def test_she_answers_the_clinician_renews_and_billing_resumes(client, fake_strip
     old.refresh_from_db()
     assert old.replaced_at is not None
     new = Prescription.objects.get(replaced_at=None)
-    assert (new.strength, new.refills, new.prescriber) == ("750 mg", 5, clinician)
+    assert (new.strength, new.refills, new.prescriber) == ("500 mg tablet", 5, clinician)
+    assert (new.titration_step, new.daily_dose, new.quantity) == (2, 1000, 60)
     assert pause_at_stripe(fake_stripe, order) is None  # collection resumes
     assert any("Your prescription is renewed" in m.subject for m in mail.outbox)
     # The next month ships and uses a refill of the new prescription.
@@ -206,7 +205,7 @@ def test_renewal_steps_out_of_turn_are_refused(client, fake_stripe):
     sign_in(client, clinician)
     rx = Prescription.objects.get()
     key = f"{rx.line_id}-{rx.medicine_id}"
-    renew = {f"rx-{key}-{part}": getattr(rx, part) for part in RX_PARTS}
+    renew = {f"rx-{key}-step": "1", f"rx-{key}-refills": "5", "attest": "on"}
     for action, data in [("renew", renew), ("end", {"reason": "No."})]:
         response = client.post(f"/admin/orders/order/{order.pk}/{action}/", data)
         assert response.status_code == 302

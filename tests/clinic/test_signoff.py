@@ -229,12 +229,16 @@ def test_renewing_is_signed_off_too_against_her_renewal_answers(client, clinicia
     flags = flags_to_renew(order)
     assert (
         client.post(
-            url(order, "renew"), {**prefilled, **ticks(order, flags, reason="")}
+            url(order, "renew"), {**prefilled, "attest": "on", **ticks(order, flags, reason="")}
         ).status_code
         == 400
     )
     assert Order.objects.get(pk=order.pk).status == S.RENEWAL_REVIEW
-    data = {**prefilled, **ticks(order, flags, reason="Miscarriage last week; not pregnant now.")}
+    data = {
+        **prefilled,
+        "attest": "on",
+        **ticks(order, flags, reason="Miscarriage last week; not pregnant now."),
+    }
     assert client.post(url(order, "renew"), data).status_code == 302
     assert Order.objects.get(pk=order.pk).status == S.SHIPPED
     review = FlagReview.objects.get(order=order)
@@ -259,3 +263,30 @@ def test_a_flag_raised_twice_is_considered_once_and_a_missing_birth_date_reads_n
     assert "<dt>Age</dt><dd>Not asked</dd>" in html
     assert client.post(url(order), approve_form(order)).status_code == 302
     assert FlagReview.objects.filter(order=order).count() == 1
+
+
+def test_changing_a_prescription_is_signed_off_like_approving(clinician):
+    """Finding 4: Change prescription checks the flags and the licence as Approve does."""
+    from clinic.services.changes import change_prescription
+    from clinic.services.prescriptions import current, draft_from
+
+    order = six_red_flag_order()
+    approve_order(order, by=clinician, considered=considered(order, reason="Weighed."))
+    [rx] = current(order)
+    draft = draft_from(rx, refills=0)
+    with pytest.raises(OrderError, match="6 not ticked"):
+        change_prescription(order, by=clinician, prescriptions=[draft], attested=True)
+    assert current(order).get() == rx
+    change_prescription(
+        order,
+        by=clinician,
+        prescriptions=[draft],
+        attested=True,
+        considered=considered(order, reason="Potassium normal last week."),
+    )
+    assert current(order).get() != rx
+    changed = FlagReview.objects.filter(order=order, action="change")
+    assert changed.count() == 6
+    assert {r.reason for r in changed if r.grade == "contraindication"} == {
+        "Potassium normal last week."
+    }

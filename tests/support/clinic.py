@@ -49,9 +49,11 @@ def approve_form(order, **fields):
 
     form = ApproveForm(order=order)
     prefilled = {
-        name: field.initial for name, field in form.fields.items() if name.startswith("rx-")
+        name: field.initial
+        for name, field in form.fields.items()
+        if name.startswith("rx-") and field.initial is not None
     }
-    return {"note": "", **prefilled, **ticks(order), **fields}
+    return {"note": "", **prefilled, "attest": "on", **ticks(order), **fields}
 
 
 def considered(order, flags=None, *, reason="Weighed against her answers: potassium to check."):

@@ -59,11 +59,37 @@ PRESCRIPTION_DEFAULTS = {
 }
 
 
+# A medicine of the tests' own: 500 mg tablets, one to four once daily, at most 2,000 mg/day.
+GENERIC_DOSING = {
+    "form": "tablet",
+    "strengths": [500],
+    "counts": [1, 2, 3, 4],
+    "frequencies": ["once_daily"],
+    "max_daily": 2000,
+    "how": "by mouth with dinner",
+    "indication": "As on the label",
+}
+
+
+def catalog_dosing(slug):
+    """The seed catalog's prescribing data for the medicine ``slug``."""
+    from treatments.seed import read_catalog
+
+    [data] = [m for m in read_catalog()["medicines"] if m["slug"] == slug]
+    return data["dosing"]
+
+
 def medicine(slug):
     name, route, classes = MEDICINES[slug]
     found, _ = Medicine.objects.get_or_create(
         slug=slug,
-        defaults={"name": name, "route": route, "drug_classes": classes, **PRESCRIPTION_DEFAULTS},
+        defaults={
+            "name": name,
+            "route": route,
+            "drug_classes": classes,
+            **PRESCRIPTION_DEFAULTS,
+            "dosing": catalog_dosing(slug),
+        },
     )
     return found
 
@@ -136,6 +162,7 @@ def make_plan(
             name=name,
             route="topical" if form == Treatment.Form.TOPICAL else "oral",
             **PRESCRIPTION_DEFAULTS,
+            dosing=GENERIC_DOSING,
         )
         treatment.medicines.set([own])
     else:

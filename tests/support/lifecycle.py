@@ -14,7 +14,10 @@ from django.contrib.auth.models import Group
 from django.db.models import F
 from django.test import TestCase
 
+from clinic.services.changes import change_prescription
 from clinic.services.prescriptions import (
+    current,
+    draft_from,
     end_treatment,
     flags_to_renew,
     renew_prescriptions,
@@ -132,6 +135,11 @@ def _renew(order, to):
     )
 
 
+def _change_prescription(order, to):
+    drafts = [draft_from(rx, refills=rx.refills_left) for rx in current(order)]
+    change_prescription(order, by=_staff("clinician"), prescriptions=drafts, attested=True)
+
+
 def _end_treatment(order, to):
     end_treatment(order, by=_staff("clinician"), reason="Not a good fit any more.")
 
@@ -149,6 +157,7 @@ DRIVERS = {
     "answer_renewal": _answer_renewal,
     "renew": _renew,
     "end_treatment": _end_treatment,
+    "change_prescription": _change_prescription,
     "ask": _ask,
     "answer": _answer,
     "pay": _pay,

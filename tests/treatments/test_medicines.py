@@ -87,8 +87,13 @@ def test_data_migration_fills_medicines_of_an_existing_database():
         "biguanide",
         "potassium_sparing_antiandrogen",
     ]
-    # The frozen data is the catalog's, as written.
-    assert migration.MEDICINES == read_catalog()["medicines"]
+    # The frozen data is the catalog's, as written (the prescribing data came later, with
+    # its own migration: treatments/migrations/0007).
+    catalog = [
+        {k: v for k, v in medicine.items() if k != "dosing"}
+        for medicine in read_catalog()["medicines"]
+    ]
+    assert migration.MEDICINES == catalog
 
 
 def test_data_migration_leaves_a_new_database_to_the_seed():
