@@ -219,11 +219,9 @@ ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = env.int("SIGN_IN_CODE_ATTEMPTS", default=5)
 ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # unknown (and staff) emails: same page, no email
-ACCOUNT_RATE_LIMITS = {
-    # Per client address and per email: requests for a code, and wrong codes.
-    "request_login_code": env.str("SIGN_IN_CODE_RATE", default="20/m/ip,3/m/key"),
-    "login_failed": env.str("SIGN_IN_FAILURE_RATE", default="10/m/ip,5/5m/key"),
-}
+# allauth's own limits are off: ours (RATE_LIMITS "sign_in_code*", core/ratelimit.py) count
+# requests for codes and wrong codes per address and per email, and answer 429 with Retry-After.
+ACCOUNT_RATE_LIMITS = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
@@ -404,6 +402,17 @@ RATE_LIMITS = {
     "stripe_webhook": env.str("RATE_LIMIT_STRIPE_WEBHOOK", default="1000/m"),
     # Browsers' Content-Security-Policy violation reports.
     "csp_report": env.str("RATE_LIMIT_CSP_REPORT", default="30/m"),
+    # Patients asking for a sign-in code, per address and per email.
+    "sign_in_code": env.str("SIGN_IN_CODE_REQUESTS_PER_ADDRESS", default="20/m"),
+    "sign_in_code_email": env.str("SIGN_IN_CODE_REQUESTS_PER_EMAIL", default="3/m"),
+    # Wrong sign-in codes, whatever code they were meant for: per address, and per email.
+    # Going over pauses that address's or email's code sign-in for LOCKOUT_SECONDS.
+    "sign_in_code_failure": env.str("SIGN_IN_CODE_FAILURES_PER_ADDRESS", default="20/h"),
+    "sign_in_code_failure_email": env.str("SIGN_IN_CODE_FAILURES_PER_EMAIL", default="5/d"),
+}
+# How long a limit on failures pauses the address or email that went over it.
+LOCKOUT_SECONDS = {
+    "sign_in_code_failure": env.int("SIGN_IN_CODE_LOCK_MINUTES", default=60) * 60,
 }
 
 # Health data at rest (questionnaire answers, clinician notes): Fernet keys, comma-separated,
