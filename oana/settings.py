@@ -384,9 +384,11 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 AXES_VERBOSE = False
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Staff sessions end after this long without a request, and this long after sign-in
-# whatever happens (oana.middleware.StaffSessionMiddleware). Patients keep Django's defaults.
+# whatever happens (oana.middleware.StaffSessionMiddleware).
 STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_MINUTES", default=30) * 60
 STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_HOURS", default=12) * 3600
+# A patient's session ends after this long without a request (oana.middleware too).
+PATIENT_SESSION_IDLE_SECONDS = env.int("PATIENT_SESSION_IDLE_HOURS", default=24) * 3600
 
 # Rate limits ("count/period", per client address and per email where there is one; see
 # core/ratelimit.py), counted in the cache: set CACHE_URL=redis://... in production so that
