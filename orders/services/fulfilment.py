@@ -38,7 +38,8 @@ def mark_shipped(shipment, *, by, carrier, tracking_number):
                     code="already_shipped",
                 )
             raise OrderError(
-                f"This shipment was {shipment.get_status_display().lower()} and cannot be shipped."
+                f"This shipment was {shipment.get_status_display().lower()} and cannot be "
+                "shipped."
             )
         if not order.can_ship():
             raise OrderError(
