@@ -11,7 +11,6 @@ read, and DEBUG on is refused.
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -374,8 +373,15 @@ PERMISSIONS_POLICY = ["camera", "microphone", "geolocation", "payment"]
 # recovery code). Failed attempts lock the username and the client address (django-axes).
 OTP_TOTP_ISSUER = "Oana Health staff"
 AXES_FAILURE_LIMIT = env.int("STAFF_LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("STAFF_LOCKOUT_MINUTES", default=15))
+# A lockout lasts STAFF_LOCKOUT_MINUTES the first time in a day for that username, then twice
+# as long each time after, at most STAFF_LOCKOUT_MAX_MINUTES (oana/lockout.py); superusers are
+# emailed. The address is throttled on its own as well (RATE_LIMITS["staff_sign_in"]).
+STAFF_LOCKOUT_MINUTES = env.int("STAFF_LOCKOUT_MINUTES", default=5)
+STAFF_LOCKOUT_MAX_MINUTES = env.int("STAFF_LOCKOUT_MAX_MINUTES", default=24 * 60)
+AXES_COOLOFF_TIME = "oana.lockout.cool_off"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# One identity per account, whatever letter case or email is typed (oana/lockout.py).
+AXES_USERNAME_CALLABLE = "oana.lockout.identity"
 AXES_CLIENT_IP_CALLABLE = "oana.proxies.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
@@ -404,6 +410,8 @@ RATE_LIMITS = {
     "stripe_webhook": env.str("RATE_LIMIT_STRIPE_WEBHOOK", default="1000/m"),
     # Browsers' Content-Security-Policy violation reports.
     "csp_report": env.str("RATE_LIMIT_CSP_REPORT", default="30/m"),
+    # Staff password attempts (right or wrong) from one address, on top of the lockouts.
+    "staff_sign_in": env.str("RATE_LIMIT_STAFF_SIGN_IN", default="20/h"),
     # Patients asking for a sign-in code, per address and per email.
     "sign_in_code": env.str("SIGN_IN_CODE_REQUESTS_PER_ADDRESS", default="20/m"),
     "sign_in_code_email": env.str("SIGN_IN_CODE_REQUESTS_PER_EMAIL", default="3/m"),
