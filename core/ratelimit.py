@@ -126,9 +126,7 @@ def ensure_not_locked(request, scope, *, email=None):
         logger.exception("Lockout %s not checked: the cache did not answer", scope)
         return
     if ends:
-        wait = math.ceil(max(ends.values()) - now)
-        if wait > 0:
-            raise RateLimited(scope, wait)
+        raise RateLimited(scope, max(1, math.ceil(max(ends.values()) - now)))
 
 
 def record_failure(request, scope, *, email=None):
@@ -138,10 +136,8 @@ def record_failure(request, scope, *, email=None):
     seconds = settings.LOCKOUT_SECONDS[scope]
     over = [key for key in _keys(request, email) if _count(scope, key, _rate(scope, key), now)]
     if over:
-        try:
-            cache.set_many({_lock_key(scope, key): now + seconds for key in over}, seconds)
-        except Exception:
-            logger.exception("Lockout %s not recorded: the cache did not answer", scope)
+        # (The cache answered the count a moment ago: it is not expected to fail here.)
+        cache.set_many({_lock_key(scope, key): now + seconds for key in over}, seconds)
         logger.warning("Lockout %s: a client went over its failure limit", scope)
         raise RateLimited(scope, seconds)
 

@@ -16,6 +16,7 @@ alert to superusers; and the password step's own checks before any hashing.
   username or address is locked, once per lockout.
 """
 
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -37,8 +38,15 @@ logger = logging.getLogger(__name__)
 
 # Longer than any username (150) or email address (254): nobody's, whatever it says.
 LONGEST_IDENTITY = 254
-LOCKOUTS_TODAY = "oana.lockouts:{identity}"
-ALERTED = "oana.lockout-alerted:{identity}:{address}"
+
+
+def lockouts_key(name):
+    """The cache key counting ``name``'s lockouts today (hashed: names can be long)."""
+    return f"oana.lockouts:{hashlib.sha256(name.encode()).hexdigest()[:32]}"
+
+
+def _alerted_key(name, address):
+    return f"oana.lockout-alerted:{hashlib.sha256(f'{name} {address}'.encode()).hexdigest()[:32]}"
 
 
 def _typed(request, credentials):
@@ -72,7 +80,7 @@ def identity_of_pending(request):
 
 
 def _lockouts_today(name):
-    return cache.get(LOCKOUTS_TODAY.format(identity=name), 0)
+    return cache.get(lockouts_key(name), 0)
 
 
 def _minutes(lockout):
@@ -112,9 +120,9 @@ def alert_superusers(sender, request, username=None, ip_address=None, **kwargs):
     email the superusers, once per lockout (django-axes signals again on each refused try)."""
     name = str(username or "")[:LONGEST_IDENTITY]
     seconds = _minutes(_lockouts_today(name) + 1) * 60
-    if not cache.add(ALERTED.format(identity=name, address=ip_address), 1, timeout=seconds):
+    if not cache.add(_alerted_key(name, ip_address), 1, timeout=seconds):
         return
-    key = LOCKOUTS_TODAY.format(identity=name)
+    key = lockouts_key(name)
     cache.add(key, 0, timeout=24 * 3600)
     cache.incr(key)
     transaction.on_commit(lambda: email_lockout_alert.enqueue(name, str(ip_address or "")))

@@ -112,15 +112,12 @@ class RequestPatientCodeForm(RequestLoginCodeForm):
 
     def clean_email(self):
         email = super().clean_email()
+        users = list(
+            get_user_model().objects.filter(email__iexact=email).select_related("patient_account")
+        )
         self._user = None
-        if email:
-            users = list(
-                get_user_model()
-                .objects.filter(email__iexact=email)
-                .select_related("patient_account")
-            )
-            if Order.objects.filter(email__iexact=email).exists():
-                self._user = patient_user_for(email, users)
+        if Order.objects.filter(email__iexact=email).exists():
+            self._user = patient_user_for(email, users)
         return email
 
 

@@ -54,6 +54,10 @@ def test_wrong_codes_for_one_email_count_across_codes_and_addresses_then_pause_i
     """An attacker guesses Jane's code from rotating addresses, asking for a fresh code each
     time: five wrong codes a day are allowed, the sixth pauses the email's sign-in."""
     make_paid_order(email="jane@example.com")
+    # Jane asked for a code on her phone just before all this.
+    phone = Client(REMOTE_ADDR="192.0.2.200")
+    ask_for_code(phone, "jane@example.com")
+    phone_code = last_code()
     first = Client(REMOTE_ADDR="198.51.100.1")
     assert ask_for_code(first, "jane@example.com").status_code == 302
     code = last_code()
@@ -73,6 +77,9 @@ def test_wrong_codes_for_one_email_count_across_codes_and_addresses_then_pause_i
     # The code she (or the attacker) had stops working, and no new one is sent.
     second.post(CONFIRM, {"code": code})
     assert not signed_in(second)
+    # A code sent before the pause does not work during it either.
+    response = phone.post(CONFIRM, {"code": phone_code})
+    assert response.status_code == 429 and not signed_in(phone)
     sent = len(mail.outbox)
     third = Client(REMOTE_ADDR="192.0.2.3")
     response = ask_for_code(third, "jane@example.com")
@@ -218,6 +225,45 @@ def test_she_signs_out_every_other_session_from_her_account_page():
     assert "signed out everywhere else" in response.content.decode()
     assert laptop.get("/account/").status_code == 200
     assert phone.get("/account/")["Location"].startswith(REQUEST)
+    # Staff have no such button here: their password is left alone.
+    from tests.support.staff import PASSWORD, staff
+    from tests.support.staff import sign_in as staff_sign_in
+
+    member = staff("support", "sam")
+    staff_client = staff_sign_in(Client(), member)
+    staff_client.post("/accounts/sign-out-other-sessions/")
+    member.refresh_from_db()
+    assert member.check_password(PASSWORD)
     # A GET changes nothing, and nobody signed out is sent to sign in.
     assert laptop.get("/accounts/sign-out-other-sessions/").status_code == 405
     assert Client().post("/accounts/sign-out-other-sessions/")["Location"].startswith("/accounts/")
+
+
+def test_a_cache_that_does_not_answer_skips_the_limits(settings, caplog):
+    """The limits live in the cache: when it is down they are skipped and logged, never a 500
+    of theirs."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    make_paid_order(email="jane@example.com")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/5",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    client = Client()
+    ask_for_code(client, "jane@example.com")
+    response = client.post(CONFIRM, {"code": wrong(last_code())})
+    assert response.status_code == 200 and "Incorrect code" in response.content.decode()
+    assert "Lockout sign_in_code_failure not checked: the cache did not answer" in caplog.text
+
+
+def test_only_the_sign_in_code_email_is_ever_sent_by_the_adapter():
+    from patients.accounts import PatientAccountAdapter
+
+    with pytest.raises(ValueError, match="no 'account/email/unknown_account' email"):
+        PatientAccountAdapter().send_mail("account/email/unknown_account", "x@example.com", {})
