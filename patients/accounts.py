@@ -92,9 +92,17 @@ def send_sign_in_code(token):
     return "sent"
 
 
-def patient_user_for(email, users):
-    """The patient user for ``email`` among ``users`` (those with that email; made on first
-    need), or None for a staff email."""
+def users_with_email(email):
+    """Every user with ``email`` (any letter case), each with her patient account if any."""
+    return list(
+        get_user_model().objects.filter(email__iexact=email).select_related("patient_account")
+    )
+
+
+def patient_user_for(email, users=None):
+    """The patient user for ``email`` (made on first need), or None for a staff email;
+    ``users`` are ``users_with_email(email)`` when the caller has them already."""
+    users = users_with_email(email) if users is None else users
     if any(user.is_staff or user.is_superuser for user in users):
         return None
     user = next((user for user in users if hasattr(user, "patient_account")), None)
@@ -112,9 +120,7 @@ class RequestPatientCodeForm(RequestLoginCodeForm):
 
     def clean_email(self):
         email = super().clean_email()
-        users = list(
-            get_user_model().objects.filter(email__iexact=email).select_related("patient_account")
-        )
+        users = users_with_email(email)  # known or not: the same queries
         self._user = None
         if Order.objects.filter(email__iexact=email).exists():
             self._user = patient_user_for(email, users)
