@@ -15,6 +15,9 @@ This is the part of it we need, in one small module.
 If the cache cannot be reached the request is let through and the failure logged: a Redis
 outage must not stop patients from paying or Stripe from delivering events.
 
+Limits on *failures* (``record_failure``, ``ensure_not_locked``) lock the address or email that
+goes over for a fixed time instead of until the window ends (see below).
+
 The limiter lives in ``core`` (imports no app, every app may import it): checkout, sign-in,
 the webhook and ``oana``'s CSP report endpoint share it.
 """
@@ -110,7 +113,8 @@ def check(request, scope, *, email=None):
 # A limit on *failures* (wrong sign-in codes) must not end with its window: a guesser would
 # simply wait for the next one. Each failure is counted per client address against
 # ``RATE_LIMITS[scope]`` and per email against ``RATE_LIMITS[scope + "_email"]`` (as in
-# ``check``); the key that goes over is then locked for ``LOCKOUT_SECONDS[scope]`` (``locked`` answers how long is left).
+# ``check``); the key that goes over is then locked for ``LOCKOUT_SECONDS[scope]``, and
+# ``ensure_not_locked`` refuses it until then. (Patients' sign-in codes use this.)
 
 
 def _lock_key(scope, key):
