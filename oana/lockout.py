@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 # Longer than any username (150) or email address (254): nobody's, whatever it says.
 LONGEST_IDENTITY = 254
+LONGEST_USERNAME = 150
 
 
 def lockouts_key(name):
@@ -52,9 +53,7 @@ def _alerted_key(name, address):
 def _typed(request, credentials):
     if credentials and credentials.get("username") is not None:
         return credentials["username"]
-    if request is not None and getattr(request, "method", None) == "POST":
-        return request.POST.get("username", "")
-    return ""
+    return request.POST.get("username", "")  # empty on a GET
 
 
 def identity(request, credentials=None):
@@ -97,6 +96,12 @@ def cool_off(request=None):
     return timedelta(minutes=_minutes(max(_lockouts_today(name), 1)))
 
 
+def too_long_for_anyone(typed):
+    """Longer than any email address, or than any username when it is not an email."""
+    longest = LONGEST_IDENTITY if "@" in typed else LONGEST_USERNAME
+    return len(typed) > longest
+
+
 class StaffAuthenticationForm(AdminAuthenticationForm):
     """The admin's password step; a username too long to be anyone's is refused before its
     password is hashed (the hasher is slow on purpose) and counts as a failed sign-in."""
@@ -105,7 +110,7 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username")
-        if username is not None and len(username) > LONGEST_IDENTITY:
+        if username is not None and too_long_for_anyone(username):
             self.too_long = True
             user_login_failed.send(
                 sender=__name__, credentials={"username": username}, request=self.request

@@ -143,6 +143,10 @@ def test_a_300_character_username_is_refused_before_hashing_and_counts(settings)
     # The address is locked for every username now (the attempts counted).
     staff("support", "sam")
     assert password_step(client, "sam").status_code == 429
+    # Longer than any username and no email: refused before hashing too (from elsewhere).
+    other = Client(REMOTE_ADDR="198.51.100.78")
+    assert password_step(other, "y" * 151, "any").status_code == 400
+    assert CountingHasher.calls == 0
     # A wrong password for a real name is hashed as ever.
     password_step(Client(), "sam", "wrong")
     assert CountingHasher.calls >= 1
