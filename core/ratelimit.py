@@ -15,6 +15,9 @@ This is the part of it we need, in one small module.
 If the cache cannot be reached the request is let through and the failure logged: a Redis
 outage must not stop patients from paying or Stripe from delivering events.
 
+Limits on *failures* (``record_failure``, ``ensure_not_locked``) lock the address or email that
+goes over for a fixed time instead of until the window ends (see below).
+
 The limiter lives in ``core`` (imports no app, every app may import it): checkout, sign-in,
 the webhook and ``oana``'s CSP report endpoint share it.
 """
@@ -75,25 +78,80 @@ def _count(scope, key, rate, now):
     return max(1, math.ceil((window + 1) * rate.seconds - now))
 
 
-def check(request, scope, *, email=None):
-    """Count this request against ``settings.RATE_LIMITS[scope]``, per client address and
-    per ``email`` when given; raises ``RateLimited`` when either is over the limit."""
-    rate = Rate.parse(settings.RATE_LIMITS[scope])
-    now = time.time()
+def _keys(request, email):
     keys = [f"ip:{request.META.get('REMOTE_ADDR', '')}"]
     if email:
         keys.append(f"email:{email.strip().lower()}")
-    waits = [wait for key in keys if (wait := _count(scope, key, rate, now)) is not None]
+    return keys
+
+
+def _rate(scope, key):
+    """The limit of ``scope`` for ``key``: ``RATE_LIMITS[scope + "_email"]`` for an email where
+    that is set, ``RATE_LIMITS[scope]`` otherwise."""
+    limits = settings.RATE_LIMITS
+    if key.startswith("email:") and f"{scope}_email" in limits:
+        return Rate.parse(limits[f"{scope}_email"])
+    return Rate.parse(limits[scope])
+
+
+def check(request, scope, *, email=None):
+    """Count this request against ``settings.RATE_LIMITS[scope]`` per client address and, when
+    given, per ``email`` (against ``RATE_LIMITS[scope + "_email"]`` where set); raises
+    ``RateLimited`` when either is over its limit."""
+    now = time.time()
+    waits = [
+        wait
+        for key in _keys(request, email)
+        if (wait := _count(scope, key, _rate(scope, key), now)) is not None
+    ]
     if waits:
         raise RateLimited(scope, max(waits))
 
 
-def too_many_requests(request, error):
+# --- lockouts: failures counted like requests, then a pause of a fixed length ------------------
+#
+# A limit on *failures* (wrong sign-in codes) must not end with its window: a guesser would
+# simply wait for the next one. Each failure is counted per client address against
+# ``RATE_LIMITS[scope]`` and per email against ``RATE_LIMITS[scope + "_email"]`` (as in
+# ``check``); the key that goes over is then locked for ``LOCKOUT_SECONDS[scope]``, and
+# ``ensure_not_locked`` refuses it until then. (Patients' sign-in codes use this.)
+
+
+def _lock_key(scope, key):
+    return f"lockout:{scope}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+def ensure_not_locked(request, scope, *, email=None):
+    """Raise ``RateLimited`` (with the seconds left) if this address or ``email`` is locked."""
+    now = time.time()
+    try:
+        ends = cache.get_many([_lock_key(scope, key) for key in _keys(request, email)])
+    except Exception:  # the cache is down: as for the limits, let the request through
+        logger.exception("Lockout %s not checked: the cache did not answer", scope)
+        return
+    if ends:
+        raise RateLimited(scope, max(1, math.ceil(max(ends.values()) - now)))
+
+
+def record_failure(request, scope, *, email=None):
+    """Count one failure per address and per ``email``; the key that goes over its limit is
+    locked for ``settings.LOCKOUT_SECONDS[scope]`` and ``RateLimited`` is raised."""
+    now = time.time()
+    seconds = settings.LOCKOUT_SECONDS[scope]
+    over = [key for key in _keys(request, email) if _count(scope, key, _rate(scope, key), now)]
+    if over:
+        # (The cache answered the count a moment ago: it is not expected to fail here.)
+        cache.set_many({_lock_key(scope, key): now + seconds for key in over}, seconds)
+        logger.warning("Lockout %s: a client went over its failure limit", scope)
+        raise RateLimited(scope, seconds)
+
+
+def too_many_requests(request, error, template="429.html"):
     """The 429 page: what happened and when to try again (also in ``Retry-After``)."""
     minutes = math.ceil(error.retry_after / 60)
     response = render(
         request,
-        "429.html",
+        template,
         {"retry_after": error.retry_after, "minutes": minutes},
         status=429,
     )

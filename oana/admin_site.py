@@ -7,7 +7,6 @@ authenticator app or a recovery code, with a guided enrolment the first time. It
 as the default admin site (``oana.apps.OanaAdminConfig``), so every ``admin.site.register`` uses it.
 """
 
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
@@ -16,7 +15,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.admin import OTPAdminSite
 
+from core import ratelimit
+
 from . import two_factor
+from .lockout import StaffAuthenticationForm
 
 
 class OanaAdminSite(OTPAdminSite):
@@ -24,7 +26,7 @@ class OanaAdminSite(OTPAdminSite):
     site_title = "Oana Health staff"
     index_title = "Run the clinic"
     # Step one is the password alone: the code is asked on a page of its own.
-    login_form = AdminAuthenticationForm
+    login_form = StaffAuthenticationForm
     login_template = "admin/login.html"
 
     def __init__(self, name="admin"):
@@ -37,6 +39,13 @@ class OanaAdminSite(OTPAdminSite):
         redirect_url = view.get_redirect_url() or reverse("admin:index", current_app=self.name)
         if request.method == "GET" and self.has_permission(request):
             return HttpResponseRedirect(redirect_url)
+        if request.method == "POST":
+            # Every password attempt from an address counts, right or wrong (strict, on top
+            # of django-axes' lockouts, which a known username shortens for nobody).
+            try:
+                ratelimit.check(request, "staff_sign_in")
+            except ratelimit.RateLimited as error:
+                return two_factor.paused_page(request, error.retry_after)
         context = {
             **self.each_context(request),
             "title": "Log in",

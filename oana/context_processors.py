@@ -12,6 +12,7 @@ def site(request):
         "CARE_TEAM_REPLY": settings.CARE_TEAM_REPLY,
         "SITE_URL": settings.SITE_URL,
         "sign_in_code_minutes": settings.ACCOUNT_LOGIN_BY_CODE_TIMEOUT // 60,
+        "patient_idle_hours": settings.PATIENT_SESSION_IDLE_SECONDS // 3600,
         # The cart is {plan id: quantity} in the session: its length costs no query.
         "cart_count": (
             len(request.session.get(CART_SESSION_KEY, {})) if hasattr(request, "session") else 0

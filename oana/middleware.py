@@ -1,4 +1,4 @@
-"""Site-wide middleware: security headers, and how long a staff session lasts."""
+"""Site-wide middleware: security headers, and how long a staff or patient session lasts."""
 
 import time
 
@@ -10,6 +10,8 @@ from django.urls import reverse
 # Session keys of a staff session: when it began, when it was last used (Unix time).
 STAFF_STARTED = "oana.staff_session_started"
 STAFF_SEEN = "oana.staff_session_seen"
+# When a patient's session was last used (Unix time).
+PATIENT_SEEN = "oana.patient_session_seen"
 # The last-used time is written at most this often (each write is a session save).
 SEEN_RESOLUTION_SECONDS = 60
 
@@ -41,9 +43,10 @@ def start_staff_session(request):
 
 class StaffSessionMiddleware:
     """Staff sessions end after ``STAFF_SESSION_IDLE_SECONDS`` without a request and
-    ``STAFF_SESSION_MAX_SECONDS`` after sign-in, whatever happens; patients' sessions are
-    left alone. An expired staff session is signed out, and the next admin page asks for
-    the password and the second factor again, saying why."""
+    ``STAFF_SESSION_MAX_SECONDS`` after sign-in, whatever happens; patients' sessions after
+    ``PATIENT_SESSION_IDLE_SECONDS`` without a request. An expired staff session is signed
+    out, and the next admin page asks for the password and the second factor again, saying
+    why; a patient is told why on the sign-in page."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -55,7 +58,26 @@ class StaffSessionMiddleware:
             user = request.user
             if user.is_authenticated and user.is_staff:
                 self._check(request)
+            elif user.is_authenticated:
+                self._check_patient(request)
         return self.get_response(request)
+
+    def _check_patient(self, request):
+        session = request.session
+        now = int(time.time())
+        seen, idle = session.get(PATIENT_SEEN), settings.PATIENT_SESSION_IDLE_SECONDS
+        if isinstance(seen, int) and now - seen > idle:
+            logout(request)
+            messages.info(
+                request,
+                f"You were signed out after {idle // 3600} hours without activity. "
+                "Ask for a new code to sign in again.",
+            )
+        elif not isinstance(seen, int) or now - seen >= SEEN_RESOLUTION_SECONDS:
+            # Signed in just now (or before this clock existed), or a minute has passed:
+            # the session's cookie and row last ``idle`` seconds from now.
+            session[PATIENT_SEEN] = now
+            session.set_expiry(idle)
 
     def _check(self, request):
         session = request.session

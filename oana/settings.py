@@ -11,7 +11,6 @@ file is then never read, and DEBUG on is refused.
 """
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -220,11 +219,9 @@ ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = env.int("SIGN_IN_CODE_ATTEMPTS", default=5)
 ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # unknown (and staff) emails: same page, no email
-ACCOUNT_RATE_LIMITS = {
-    # Per client address and per email: requests for a code, and wrong codes.
-    "request_login_code": env.str("SIGN_IN_CODE_RATE", default="20/m/ip,3/m/key"),
-    "login_failed": env.str("SIGN_IN_FAILURE_RATE", default="10/m/ip,5/5m/key"),
-}
+# allauth's own limits are off: ours (RATE_LIMITS "sign_in_code*", core/ratelimit.py) count
+# requests for codes and wrong codes per address and per email, and answer 429 with Retry-After.
+ACCOUNT_RATE_LIMITS = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
@@ -379,8 +376,15 @@ PERMISSIONS_POLICY = ["camera", "microphone", "geolocation", "payment"]
 # recovery code). Failed attempts lock the username and the client address (django-axes).
 OTP_TOTP_ISSUER = "Oana Health staff"
 AXES_FAILURE_LIMIT = env.int("STAFF_LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("STAFF_LOCKOUT_MINUTES", default=15))
+# A lockout lasts STAFF_LOCKOUT_MINUTES the first time in a day for that username, then twice
+# as long each time after, at most STAFF_LOCKOUT_MAX_MINUTES (oana/lockout.py); superusers are
+# emailed. The address is throttled on its own as well (RATE_LIMITS["staff_sign_in"]).
+STAFF_LOCKOUT_MINUTES = env.int("STAFF_LOCKOUT_MINUTES", default=5)
+STAFF_LOCKOUT_MAX_MINUTES = env.int("STAFF_LOCKOUT_MAX_MINUTES", default=24 * 60)
+AXES_COOLOFF_TIME = "oana.lockout.cool_off"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# One identity per account, whatever letter case or email is typed (oana/lockout.py).
+AXES_USERNAME_CALLABLE = "oana.lockout.identity"
 AXES_CLIENT_IP_CALLABLE = "oana.proxies.client_ip"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
@@ -389,9 +393,11 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 AXES_VERBOSE = False
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Staff sessions end after this long without a request, and this long after sign-in
-# whatever happens (oana.middleware.StaffSessionMiddleware). Patients keep Django's defaults.
+# whatever happens (oana.middleware.StaffSessionMiddleware).
 STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_MINUTES", default=30) * 60
 STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_HOURS", default=12) * 3600
+# A patient's session ends after this long without a request (oana.middleware too).
+PATIENT_SESSION_IDLE_SECONDS = env.int("PATIENT_SESSION_IDLE_HOURS", default=24) * 3600
 
 # Rate limits ("count/period", per client address and per email where there is one; see
 # core/ratelimit.py), counted in the cache: set CACHE_URL=redis://... in production so that
@@ -407,6 +413,19 @@ RATE_LIMITS = {
     "stripe_webhook": env.str("RATE_LIMIT_STRIPE_WEBHOOK", default="1000/m"),
     # Browsers' Content-Security-Policy violation reports.
     "csp_report": env.str("RATE_LIMIT_CSP_REPORT", default="30/m"),
+    # Staff password attempts (right or wrong) from one address, on top of the lockouts.
+    "staff_sign_in": env.str("RATE_LIMIT_STAFF_SIGN_IN", default="20/h"),
+    # Patients asking for a sign-in code, per address and per email.
+    "sign_in_code": env.str("SIGN_IN_CODE_REQUESTS_PER_ADDRESS", default="20/m"),
+    "sign_in_code_email": env.str("SIGN_IN_CODE_REQUESTS_PER_EMAIL", default="3/m"),
+    # Wrong sign-in codes, whatever code they were meant for: per address, and per email.
+    # Going over pauses that address's or email's code sign-in for LOCKOUT_SECONDS.
+    "sign_in_code_failure": env.str("SIGN_IN_CODE_FAILURES_PER_ADDRESS", default="20/h"),
+    "sign_in_code_failure_email": env.str("SIGN_IN_CODE_FAILURES_PER_EMAIL", default="5/d"),
+}
+# How long a limit on failures pauses the address or email that went over it.
+LOCKOUT_SECONDS = {
+    "sign_in_code_failure": env.int("SIGN_IN_CODE_LOCK_MINUTES", default=60) * 60,
 }
 
 # Health data at rest (questionnaire answers, clinician notes): Fernet keys, comma-separated,

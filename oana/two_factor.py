@@ -7,7 +7,9 @@
    or one of her recovery codes. Someone without one is enrolled first: a QR code (drawn
    here as inline SVG: no outside service sees the secret), the ``otpauth://`` link and the
    secret as text, then the 6-digit code to prove it works, then ten recovery codes, shown
-   once.
+   once. Each sign-in gets its own secret, bound to its session (``_enrolment_device``):
+   showing one deletes any earlier unconfirmed secret, so a secret read by someone who knew
+   the password stops working once she enrols.
 3. Only then is she signed in (``django.contrib.auth.login``), with the device recorded in
    the session (``django_otp.login``), which is what ``OTPAdminSite`` checks on every admin
    page; the staff session clocks start (``oana.middleware``).
@@ -23,9 +25,8 @@ from base64 import b32encode
 import qrcode
 import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_lockout_response
+from axes.helpers import get_cool_off, get_lockout_response
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
@@ -140,9 +141,17 @@ def _locked_out(request, user):
 def locked_out(request, original_response=None, credentials=None):
     """django-axes' lockout page (``AXES_LOCKOUT_CALLABLE``): 429, the same words whether the
     username exists or not, and how long the pause lasts."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    minutes = int(get_cool_off(request).total_seconds() // 60)
+    return paused_page(request, minutes * 60)
+
+
+def paused_page(request, seconds):
+    """The staff sign-in's 429 page: the same words for any username, and the wait."""
+    minutes = max(1, -(-seconds // 60))
     context = {**admin.site.each_context(request), "title": "Sign-in paused", "minutes": minutes}
-    return TemplateResponse(request, "admin/locked_out.html", context, status=429).render()
+    response = TemplateResponse(request, "admin/locked_out.html", context, status=429).render()
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def _failed(request, user, form):
@@ -163,6 +172,12 @@ def _page(request, site, template, context):
 
 class PasswordStepView(LoginView):
     """The admin's sign-in page; a right password leads to the second step, not in."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if getattr(form, "too_long", False):
+            response.status_code = 400  # no account has such a name; nothing was hashed
+        return response
 
     def form_valid(self, form):
         user = form.get_user()
@@ -201,6 +216,23 @@ def verify(request, site):
     )
 
 
+def _enrolment_device(request, user):
+    """This sign-in's own enrolment secret, made when its set-up page is first shown; every
+    other unconfirmed secret of hers (shown to another sign-in, perhaps someone who knew her
+    password) is deleted then, so it no longer works. None when a newer sign-in replaced it."""
+    data = request.session[PENDING]
+    if data.get("enrol_device"):
+        return TOTPDevice.objects.filter(
+            pk=data["enrol_device"], user=user, confirmed=False
+        ).first()
+    if request.method == "POST":
+        return None  # a code for a page this sign-in never showed
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    request.session[PENDING] = {**data, "enrol_device": device.pk}
+    return device
+
+
 def _qr_svg(uri):
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
     return mark_safe(image.to_string(encoding="unicode"))  # drawn here from our own URI
@@ -213,9 +245,15 @@ def enrol(request, site):
     if has_authenticator(user):
         # Replacing an authenticator takes a superuser (docs/security.md: a lost phone).
         return HttpResponseRedirect(reverse("admin:staff_verify"))
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    device = _enrolment_device(request, user)
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        messages.error(
+            request,
+            "That set-up page was replaced by a newer sign-in with your password. Sign in "
+            "again to set up your app.",
+        )
+        request.session.pop(PENDING, None)
+        return HttpResponseRedirect(reverse("admin:login"))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if locked := _locked_out(request, user):

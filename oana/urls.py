@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from articles.sitemaps import ArticleSitemap, TopicSitemap
+from patients import accounts
 from treatments.sitemaps import CategorySitemap, TreatmentSitemap
 
 from . import views
@@ -20,8 +21,24 @@ sitemaps = {
 
 # Patients sign in with an emailed code (django-allauth). Only that flow is reachable: the
 # password sign-in page leads to it, and sign-up, passwords, email and phone management,
-# which patients do not have, are 404s.
+# which patients do not have, are 404s. Its two pages are allauth's views with our limits on
+# guessing (patients/accounts.py).
 patient_sign_in_urls = [
+    path(
+        "login/code/",
+        accounts.RequestPatientCodeView.as_view(),
+        name="account_request_login_code",
+    ),
+    path(
+        "login/code/confirm/",
+        accounts.ConfirmPatientCodeView.as_view(),
+        name="account_confirm_login_code",
+    ),
+    path(
+        "sign-out-other-sessions/",
+        accounts.sign_out_other_sessions,
+        name="sign_out_other_sessions",
+    ),
     path(
         "login/",
         RedirectView.as_view(pattern_name="account_request_login_code", query_string=True),

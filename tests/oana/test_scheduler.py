@@ -213,7 +213,12 @@ def test_the_periodic_tasks_do_their_jobs(settings, fake_stripe):
     assert reconcile_with_stripe.call() == {"differences": []}
     settings.STRIPE_TEST_MODE = True
     assert reconcile_with_stripe.call() == {"skipped": "no Stripe keys (local test mode)"}
-    assert follow_up_questions.call() == {"reminded": [], "declined": []}
+    assert follow_up_questions.call() == {
+        "reminded": [],
+        "declined": [],
+        "renewals": [],
+        "holds": [],
+    }
     now = timezone.now()
     old = now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS + 1)
     very_old = now - timedelta(days=settings.FAILED_TASK_RETENTION_DAYS + 1)

@@ -192,10 +192,10 @@ def test_the_sign_in_page_sends_signed_in_staff_on(client):
     assert client.get(LOGIN).url == "/admin/"
 
 
-def test_a_patient_signed_in_elsewhere_is_sent_to_her_account_not_the_staff_sign_in(
-    client, django_user_model
-):
-    client.force_login(django_user_model.objects.create_user("patient", password="x"))
+def test_a_patient_signed_in_elsewhere_is_sent_to_her_account_not_the_staff_sign_in(client):
+    from patients.accounts import patient_user_for
+
+    client.force_login(patient_user_for("jane@example.com"))
     assert client.get(LOGIN).url == "/account/"
     assert client.get("/admin/").url == "/account/"
 
@@ -205,6 +205,7 @@ def test_a_patient_signed_in_elsewhere_is_sent_to_her_account_not_the_staff_sign
 
 def test_wrong_passwords_lock_the_username_with_the_same_page_whether_it_exists_or_not(settings):
     settings.AXES_FAILURE_LIMIT = 3
+    settings.STAFF_LOCKOUT_MINUTES = 5
     staff("support", "sam")
     pages = {}
     for username in ("sam", "nobody-by-this-name"):
@@ -220,7 +221,7 @@ def test_wrong_passwords_lock_the_username_with_the_same_page_whether_it_exists_
         response = password_step(client, username, PASSWORD)
         assert response.status_code == 429 and not signed_in(client)
     assert pages["sam"] == pages["nobody-by-this-name"]
-    assert LOCKED in pages["sam"] and "15 minutes" in pages["sam"]
+    assert LOCKED in pages["sam"] and "5 minutes" in pages["sam"]
     # The username is locked from anywhere...
     response = password_step(Client(REMOTE_ADDR="192.0.2.77"), "sam")
     assert response.status_code == 429
@@ -346,11 +347,13 @@ def test_a_verified_session_without_clocks_gets_them(client):
     assert isinstance(client.session[STAFF_STARTED], int)
 
 
-def test_patient_sessions_keep_djangos_defaults(client, django_user_model, settings):
+def test_patient_sessions_have_no_staff_clocks_and_a_day_idle(client, django_user_model):
+    """Issue 19 item 15 changed this: a patient's session ends after a day without activity
+    (tests/patients/test_sign_in_attacks.py), no longer after Django's 14 days."""
     client.force_login(django_user_model.objects.create_user("patient", password="x"))
     client.get("/")
     assert STAFF_STARTED not in client.session
-    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+    assert client.session.get_expiry_age() == 24 * 3600
 
 
 # --- ADMIN_URL -----------------------------------------------------------------------------
