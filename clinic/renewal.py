@@ -24,8 +24,8 @@ from django import forms
 
 from clinic.fields import yes_no_field
 from clinic.flags import Grade, make_flag
-from clinic.questionnaire import MEDICINE_ROWS, QuestionnaireForm
-from clinic.questions import ALLERGY_ROWS, ORAL, TOPICAL, Covers
+from clinic.questionnaire import QuestionnaireForm
+from clinic.questions import ORAL, TOPICAL, Covers
 from clinic.screening import join_names
 from treatments.models import DrugClass
 
@@ -134,6 +134,9 @@ RENEWAL_STOP_INSTEAD = (
 )
 
 
+ASKED_ONCE = ("About you", "What you want treated")
+
+
 class RenewalForm(QuestionnaireForm):
     """The first-order questionnaire for the treatments of a renewal (see the module)."""
 
@@ -147,41 +150,12 @@ class RenewalForm(QuestionnaireForm):
     )
     emergency_signs = emergency_field()
 
-    COMMON_SECTIONS = (
-        (
-            "Pregnancy and contraception",
-            ("pregnant", "breastfeeding", "trying_to_conceive", "contraception"),
-        ),
-        (
-            "Your health now",
-            (
-                "height_feet",
-                "height_inches",
-                "weight_lb",
-                "bp_systolic",
-                "bp_diastolic",
-                "kidney",
-                "liver",
-            ),
-        ),
-        (
-            "Medicines you take",
-            ("no_medicines",)
-            + tuple(
-                f"medicine_{i}_{part}"
-                for i in range(1, MEDICINE_ROWS + 1)
-                for part in ("name", "dose")
-            ),
-        ),
-        (
-            "Allergies to medicines",
-            ("no_allergies",)
-            + tuple(
-                f"allergy_{i}_{part}"
-                for i in range(1, ALLERGY_ROWS + 1)
-                for part in ("name", "reaction")
-            ),
-        ),
+    # The first order's sections, less what is asked only once (who she is, her goals): one
+    # list, so a question added to the first order is asked at renewal too.
+    COMMON_SECTIONS = tuple(
+        ("Your health now" if title == "Your health" else title, names)
+        for title, names in QuestionnaireForm.COMMON_SECTIONS
+        if title not in ASKED_ONCE
     )
 
     def __init__(self, *args, **kwargs):

@@ -386,3 +386,16 @@ def test_a_second_report_adds_to_the_open_one_and_nothing_is_stopped_twice(clien
         assert stop_lines(Order.objects.get(pk=order.pk), [], reason="-", message="-") == []
     with pytest.raises(OrderError, match="no treatment running"):
         report_problem(order, kind="side_effect", lines=[], body="x", by=None)
+
+
+@pytest.mark.parametrize(
+    "names", [("Spironolactone",), ("Oral Minoxidil", "Oral Metformin ER"), ("Oral Semaglutide",)]
+)
+def test_every_question_of_the_renewal_form_is_on_its_page(db, names):
+    """A question the first order added (the eGFR date, the risk acknowledgement) must be
+    shown at renewal too, or she could never send the form."""
+    treatments = [make_plan(name, 2500).treatment for name in names]
+    form = RenewalForm(treatments=treatments)
+    shown = {field.name for _title, _note, fields in form.sections for field in fields}
+    assert {"kidney_measured", "side_effects"} <= shown
+    assert set(form.fields) <= shown | {"emergency_signs"} | {t.key for t, _ in form.triage}
