@@ -195,6 +195,15 @@ CACHES = {
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The same backend, reusing its Redis client (oana/redis_cache.py says why).
     CACHES["default"]["BACKEND"] = "oana.redis_cache.RedisCache"
+    # A Redis that does not answer (stopped, frozen, a lost network) costs a request at most
+    # this long per cache call, connecting or reading, instead of redis-py's 5 s or for ever:
+    # the callers then go on without the cache (core/cache.py, core/ratelimit.py).
+    CACHE_TIMEOUT_SECONDS = env.float("CACHE_TIMEOUT_SECONDS", default=0.25)
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+        "socket_timeout": CACHE_TIMEOUT_SECONDS,
+        **CACHES["default"].get("OPTIONS", {}),
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -425,25 +434,30 @@ QUESTIONNAIRE_ACCESS_LOG_RETENTION_DAYS = env.int(
 )
 
 # Every log line passes through oana.logging.RedactFilter: no order ids, email addresses or
-# query strings (staff searches) in the logs. Django's own loggers use the same handler.
+# query strings (staff searches) in the logs. Django's own loggers use the same handler. Every
+# line, web and worker, reads "time level logger message" (UTC, ISO 8601); LOG_FORMAT=json
+# writes the same fields as one JSON object a line. A cache that stops answering is logged
+# once every CACHE_ERROR_LOG_SECONDS, not on every call (oana.logging.OncePerInterval).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+CACHE_ERROR_LOG_SECONDS = env.int("CACHE_ERROR_LOG_SECONDS", default=10)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "oana.logging.RedactFilter"}},
-    "formatters": {
-        # runserver's request lines, dated as Django's own logging config does.
-        "django.server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        }
+    "filters": {
+        "redact": {"()": "oana.logging.RedactFilter"},
+        "once_in_a_while": {
+            "()": "oana.logging.OncePerInterval",
+            "seconds": CACHE_ERROR_LOG_SECONDS,
+        },
     },
+    "formatters": {"oana": {"()": "oana.logging.formatter", "log_format": LOG_FORMAT}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "oana"},
+        # runserver's request lines, in the same format.
         "django.server": {
             "class": "logging.StreamHandler",
             "filters": ["redact"],
-            "formatter": "django.server",
+            "formatter": "oana",
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -451,6 +465,9 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        # The callers that say the cache did not answer (they go on without it).
+        "core.cache": {"filters": ["once_in_a_while"]},
+        "core.ratelimit": {"filters": ["once_in_a_while"]},
     },
 }
 
