@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.admin import OTPAdminSite
 
 from . import two_factor
+from .models import FailedTask
 
 
 class OanaAdminSite(OTPAdminSite):
@@ -52,6 +53,13 @@ class OanaAdminSite(OTPAdminSite):
             authentication_form=self.login_form,
             template_name=self.login_template,
         )(request)
+
+    def index(self, request, extra_context=None):
+        """The index, with the count of failed tasks for those who may see them (Support and
+        superusers): a task that failed its last attempt waits for a person."""
+        if request.user.has_perm("oana.view_failedtask"):
+            extra_context = {**(extra_context or {}), "failed_tasks": FailedTask.objects.count()}
+        return super().index(request, extra_context)
 
     def get_urls(self):
         def step(view):

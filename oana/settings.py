@@ -305,11 +305,12 @@ TASKS = {
     }
 }
 
-# A task that raises on the queue runs again (oana/retries.py), up to TASK_MAX_ATTEMPTS attempts
-# in all, after TASK_RETRY_BACKOFF_SECONDS, then twice that, and so on (30 s, 60 s, ...); after
-# the last it stays failed and is listed in the admin (Oana > Failed tasks) with a Retry action.
-TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
-TASK_RETRY_BACKOFF_SECONDS = env.int("TASK_RETRY_BACKOFF_SECONDS", default=30)
+# A task that raises on the queue runs again (oana/retries.py) after each delay of
+# TASK_RETRY_DELAYS in turn (seconds: 30 s, 2 min, 10 min, 1 h, 6 h, over seven hours in all),
+# TASK_MAX_ATTEMPTS attempts in all (one more than the delays); after the last it stays failed,
+# is counted on the admin's index and listed in the admin (Oana > Failed tasks) with a Retry.
+TASK_RETRY_DELAYS = env.list("TASK_RETRY_DELAYS", cast=int, default=[30, 120, 600, 3600, 21600])
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=len(TASK_RETRY_DELAYS) + 1)
 # The schedule (oana/scheduler.py, `make scheduler`): (task, seconds between runs). A task is
 # enqueued when that long has passed since any scheduler last enqueued it; each is also a command.
 PERIODIC_TASKS = [
