@@ -108,14 +108,15 @@ serve: install
 # each, so that a supervisor starts, stops and restarts each on its own, with no shell script
 # between them passing signals on. Stop either with SIGTERM to its process group (as systemd
 # does; make itself does not pass SIGTERM on): the worker finishes the task at hand.
-# - worker: django-tasks-db's own worker (db_worker) runs the queue; a failed task is retried
-#   (oana/retries.py). As many as you like, on any machine that reaches the database.
+# - worker: django-tasks-db's worker kept up by ours (run_worker, oana/worker.py: it survives
+#   database errors, writes a heartbeat, takes back what a killed worker left); a failed task
+#   is retried (oana/retries.py). As many as you like, on any machine that reaches the database.
 # - scheduler: enqueues the periodic jobs (settings.PERIODIC_TASKS) when they are due. Run one
 #   (more are safe: each run is enqueued once); without it nothing periodic happens.
 worker: export OANA_PRODUCTION := 1
 worker: install
 	$(PY) manage.py check --deploy --fail-level WARNING
-	$(PY) manage.py db_worker
+	$(PY) manage.py run_worker
 
 scheduler: export OANA_PRODUCTION := 1
 scheduler: install

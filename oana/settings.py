@@ -311,6 +311,17 @@ TASKS = {
 # is counted on the admin's index and listed in the admin (Oana > Failed tasks) with a Retry.
 TASK_RETRY_DELAYS = env.list("TASK_RETRY_DELAYS", cast=int, default=[30, 120, 600, 3600, 21600])
 TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=len(TASK_RETRY_DELAYS) + 1)
+# The worker (`make worker`, oana/worker.py): it writes a heartbeat every
+# WORKER_HEARTBEAT_SECONDS (read by /healthz/status, which says the worker is down after
+# WORKER_STALE_SECONDS without one); a task left running by a worker silent for
+# TASK_LEASE_SECONDS (killed, its machine lost) runs again; after a database error it waits
+# each of WORKER_RECONNECT_SECONDS in turn (the last repeating) and tries again, never exits.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10)
+WORKER_STALE_SECONDS = env.float("WORKER_STALE_SECONDS", default=60)
+TASK_LEASE_SECONDS = env.float("TASK_LEASE_SECONDS", default=120)
+WORKER_RECONNECT_SECONDS = env.list(
+    "WORKER_RECONNECT_SECONDS", cast=float, default=[1, 2, 5, 10, 30]
+)
 # The schedule (oana/scheduler.py, `make scheduler`): (task, seconds between runs). A task is
 # enqueued when that long has passed since any scheduler last enqueued it; each is also a command.
 PERIODIC_TASKS = [
@@ -361,7 +372,7 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/status$"]
 
 # Content Security Policy: our own origin only, plus Stripe's hosted checkout as a
 # form/redirect target. No inline scripts; JSON-LD blocks carry the request nonce.
