@@ -436,6 +436,9 @@ DEVELOPMENT_FIELD_ENCRYPTION_KEY = "b2FuYS1kZXZlbG9wbWVudC1vbmx5LWtleS0wMDAwMDA=
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[]) or (
     [DEVELOPMENT_FIELD_ENCRYPTION_KEY] if DEBUG else []
 )
+# Keys that decrypt and never encrypt: the first phase of a key rotation puts the new key here
+# on every node and worker, before any process encrypts with it (docs/security.md).
+FIELD_DECRYPTION_ONLY_KEYS = env.list("FIELD_DECRYPTION_ONLY_KEYS", default=[])
 
 # Retention (manage.py prune_retention): stored Stripe webhook payloads are blanked after this
 # many days (the event id stays, so a repeated delivery is still refused), and the
