@@ -219,38 +219,32 @@ def test_a_task_whose_worker_was_killed_mid_task_runs_again_on_another(productio
     assert "was abandoned by its worker (1 attempts): back on the queue" in stderr
 
 
-def test_the_worker_outlives_a_database_that_vanishes_for_a_while(production, tmp_path):
+def test_the_worker_outlives_a_database_that_vanishes_for_a_while(production):
     """Issue 18 item 5: the worker exited on the first database error."""
     env, database = production
     env = {**env, **FAST_WORKER}
     worker = start([sys.executable, "manage.py", "run_worker"], env)
-    aside = tmp_path / "aside"
-    aside.mkdir()
+    directory = database.parent
+    away = directory.with_name(directory.name + "-away")
     ran = [("oana.tasks.prune_retention", "SUCCESSFUL")]
     try:
         assert wait_for(ran, database) == ran and heartbeats(database) == 1
-        # The database goes away: the worker's next connection finds an empty file.
-        db = sqlite3.connect(database)
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.close()
-        database.rename(aside / database.name)
+        # The database's directory goes away: every new connection fails to open the file.
+        directory.rename(away)
         time.sleep(2)
         assert worker.poll() is None  # still up
-        for leftover in database.parent.glob(database.name + "*"):
-            leftover.unlink()
-        (aside / database.name).rename(database)
-        # Back: once the worker beats again (so its connection to the empty file is gone, and
-        # with it any chance of that file's last close touching the real one's journal), the
-        # site enqueues a task.
+        away.rename(directory)
         restored = heartbeats(database, latest=True)
         assert wait_until(lambda: heartbeats(database, latest=True) > restored)
-        enqueue_prune_retention(env)
+        enqueue_prune_retention(env)  # the site goes on
         done = wait_for(ran * 2, database)
         assert worker.poll() is None
     finally:
+        if away.exists():
+            away.rename(directory)
         _, stderr = stop(worker)
     assert done == ran * 2
-    assert "The database failed (OperationalError: no such table" in stderr
+    assert "The database failed (OperationalError: unable to open database file)" in stderr
     assert "the worker tries again in 0.5 s (failure 2 in a row)" in stderr
 
 
