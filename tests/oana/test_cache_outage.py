@@ -9,6 +9,7 @@ import time
 import pytest
 
 from oana.logging import OncePerInterval
+from tests.oana.test_site import PRODUCTION_ENV, load_settings  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -58,11 +59,11 @@ def fresh_log_interval():
         f.last.clear()
 
 
-def test_the_settings_give_redis_short_timeouts(tmp_path):
-    from tests.oana.test_redis_cache import in_django
-
-    lines = in_django("from django.conf import settings; print(settings.CACHES)", tmp_path)
-    assert "'socket_connect_timeout': 0.25, 'socket_timeout': 0.25" in lines[0]
+def test_the_settings_give_redis_short_timeouts(load_settings):  # noqa: F811 (the fixture)
+    caches = load_settings(**PRODUCTION_ENV).CACHES
+    assert caches["default"]["OPTIONS"] == TIMEOUTS
+    slower = load_settings(**PRODUCTION_ENV, CACHE_TIMEOUT_SECONDS="0.5").CACHES
+    assert slower["default"]["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
 def test_a_frozen_redis_costs_the_home_page_well_under_seconds(client, settings, frozen_redis):
