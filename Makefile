@@ -29,12 +29,17 @@ FIND_PYTHON = for c in $(PYTHON_CANDIDATES); do \
 	    command -v $$c; exit 0; fi; done; exit 1
 NO_PYTHON = echo "Oana needs Python 3.12 or newer; none of: $(PYTHON_CANDIDATES) is. Install Python 3.12+ and try again." >&2; exit 1
 
-.PHONY: help run serve worker scheduler bench test test-postgres lint seed migrate clean install install-test which-python lock
+# Where gunicorn (make serve) writes its master's process id, which `make reload` signals.
+PID_FILE ?= gunicorn.pid
+
+.PHONY: help run serve release reload worker scheduler bench test test-postgres lint seed migrate clean install install-test which-python lock
 
 help:
 	@echo "make run     - create .venv, install, migrate, load seed content, serve http://$(HOST):$(PORT)"
 	@echo "make test    - install test dependencies and run the whole suite"
-	@echo "make serve   - production: deploy checks, collectstatic, migrate, gunicorn (settings from the environment, never .env)"
+	@echo "make serve   - production, first start: make release, then gunicorn (settings from the environment, never .env)"
+	@echo "make release - production, each update: deploy checks, collectstatic, migrate (while the old code serves)"
+	@echo "make reload  - production, each update: SIGHUP to gunicorn, new code, no request dropped"
 	@echo "make worker  - production: the task worker (emails, refunds, retries), beside make serve"
 	@echo "make scheduler - production: enqueues the periodic jobs for the worker, beside make serve"
 	@echo "make lint    - ruff check, ruff format --check, missing-migration check"
@@ -96,26 +101,42 @@ run: seed
 # Production: settings from the environment only (OANA_PRODUCTION=1: .env is not read and
 # DEBUG on is refused), the deployment checks clean before anything else, then hashed,
 # compressed static files served by whitenoise behind gunicorn (which checks again).
-serve: export OANA_PRODUCTION := 1
-serve: install
+# - release: the checks, collectstatic and migrate; run it for every update while the old code
+#   still serves (migrations are written to work with the code before them).
+# - serve: the first start (release, then gunicorn in the foreground, its pid in PID_FILE).
+# - reload: an update of the code: SIGHUP to the running gunicorn, whose master starts new
+#   workers and lets the old ones finish their requests; nothing is dropped. A changed
+#   environment (a new key) needs a restart instead: SIGHUP keeps the master's environment
+#   (docs/operations.md, Updating without dropping a request).
+release: export OANA_PRODUCTION := 1
+release: install
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) manage.py collectstatic --noinput
 	$(PY) manage.py migrate --noinput
+
+serve: export OANA_PRODUCTION := 1
+serve: export GUNICORN_PID_FILE := $(PID_FILE)
+serve: release
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py oana.wsgi
+
+reload:
+	@test -s $(PID_FILE) || { echo "No gunicorn to reload: $(PID_FILE) is missing (is make serve running here? set PID_FILE to its file)." >&2; exit 1; }
+	kill -HUP $$(cat $(PID_FILE))
 
 # Production's background work, beside `make serve`, with the same environment handling and
 # deployment checks (neither migrates: `make serve` does). Two targets, one long-running process
 # each, so that a supervisor starts, stops and restarts each on its own, with no shell script
 # between them passing signals on. Stop either with SIGTERM to its process group (as systemd
 # does; make itself does not pass SIGTERM on): the worker finishes the task at hand.
-# - worker: django-tasks-db's own worker (db_worker) runs the queue; a failed task is retried
-#   (oana/retries.py). As many as you like, on any machine that reaches the database.
+# - worker: django-tasks-db's worker kept up by ours (run_worker, oana/worker.py: it survives
+#   database errors, writes a heartbeat, takes back what a killed worker left); a failed task
+#   is retried (oana/retries.py). As many as you like, on any machine that reaches the database.
 # - scheduler: enqueues the periodic jobs (settings.PERIODIC_TASKS) when they are due. Run one
 #   (more are safe: each run is enqueued once); without it nothing periodic happens.
 worker: export OANA_PRODUCTION := 1
 worker: install
 	$(PY) manage.py check --deploy --fail-level WARNING
-	$(PY) manage.py db_worker
+	$(PY) manage.py run_worker
 
 scheduler: export OANA_PRODUCTION := 1
 scheduler: install

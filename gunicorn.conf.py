@@ -12,7 +12,12 @@ import sys
 # Before Django settings load, here and in every worker forked from this process.
 os.environ["OANA_PRODUCTION"] = "1"
 
-bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# The local interface only: the HTTPS proxy in front (on the same machine) connects here. Set
+# GUNICORN_BIND (e.g. 10.0.0.5:8000) where the proxy is another machine.
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
+# The master's process id, for `make reload` (SIGHUP) and supervisors; gunicorn removes it on
+# exit. Unset: no file.
+pidfile = os.environ.get("GUNICORN_PID_FILE") or None
 # Measured with wrk (docs/performance.md, "The server as shipped"): sync workers (one request
 # at a time per process, so an idle worker always takes the next request) kept p99 under
 # 100 ms at 16 connections where two threads per worker let requests queue behind a busy

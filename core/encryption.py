@@ -6,11 +6,17 @@ messages. The database, its backups and anyone reading them see only tokens; Dja
 encrypts on save and decrypts on load, so code and templates use plain values.
 
 Keys come from ``settings.FIELD_ENCRYPTION_KEYS`` (the ``FIELD_ENCRYPTION_KEYS`` environment
-variable: Fernet keys separated by commas), never from ``SECRET_KEY``. The first key
-encrypts; every key decrypts (``cryptography``'s ``MultiFernet``). To rotate: put a new key
-first, keep the old ones after it, deploy, run ``manage.py reencrypt_health_data`` (which
-rewrites every encrypted value with the first key), then remove the old keys. A value no key
-can decrypt raises ``UndecryptableValue``: it is never shown as empty.
+variable: Fernet keys separated by commas), never from ``SECRET_KEY``, and
+``settings.FIELD_DECRYPTION_ONLY_KEYS``. The first key of FIELD_ENCRYPTION_KEYS encrypts;
+every key of both decrypts (``cryptography``'s ``MultiFernet``), a decryption-only key never
+encrypts. A value no key can decrypt raises ``UndecryptableValue``: it is never shown as empty.
+
+Rotation is in two phases, so that no process ever meets a value it cannot read while a
+deploy rolls from node to node (docs/security.md): (1) the new key goes into
+FIELD_DECRYPTION_ONLY_KEYS on every web node and worker (a restart each); (2) only once all run
+with it, it becomes the first of FIELD_ENCRYPTION_KEYS (the old one moves to the
+decryption-only list), ``manage.py reencrypt_health_data`` rewrites every value with it, and
+the old key is dropped.
 
 An encrypted column cannot be searched or filtered on (only ``isnull`` works): what lists
 must sort or filter on is kept beside it as a plain derived column (e.g.
@@ -37,14 +43,15 @@ def _key_ring(keys):
 
 
 def key_ring():
-    """The MultiFernet of ``settings.FIELD_ENCRYPTION_KEYS`` (first key encrypts)."""
+    """The MultiFernet of ``settings.FIELD_ENCRYPTION_KEYS`` (the first one encrypts) then
+    ``settings.FIELD_DECRYPTION_ONLY_KEYS``."""
     keys = tuple(settings.FIELD_ENCRYPTION_KEYS)
     if not keys:
         raise ImproperlyConfigured(
             "FIELD_ENCRYPTION_KEYS is empty: health data cannot be read or written "
             "(see .env.example)."
         )
-    return _key_ring(keys)
+    return _key_ring(keys + tuple(settings.FIELD_DECRYPTION_ONLY_KEYS))
 
 
 def encrypt(text):

@@ -19,6 +19,7 @@ from core import ratelimit
 
 from . import two_factor
 from .lockout import StaffAuthenticationForm
+from .models import FailedTask
 
 
 class OanaAdminSite(OTPAdminSite):
@@ -61,6 +62,13 @@ class OanaAdminSite(OTPAdminSite):
             authentication_form=self.login_form,
             template_name=self.login_template,
         )(request)
+
+    def index(self, request, extra_context=None):
+        """The index, with the count of failed tasks for those who may see them (Support and
+        superusers): a task that failed its last attempt waits for a person."""
+        if request.user.has_perm("oana.view_failedtask"):
+            extra_context = {**(extra_context or {}), "failed_tasks": FailedTask.objects.count()}
+        return super().index(request, extra_context)
 
     def get_urls(self):
         def step(view):

@@ -43,3 +43,22 @@ class FailedTask(DBTaskResult):
         ordering = ["-finished_at"]
         verbose_name = "failed task"
         permissions = [("retry_failedtask", "Can retry a failed task")]
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker (`make worker`, ``oana.worker``) that is alive: it writes its row every
+    WORKER_HEARTBEAT_SECONDS, between tasks and while one runs. ``/healthz/status`` says the
+    worker is down when no row is recent; a task left running by a worker whose row has gone
+    quiet for TASK_LEASE_SECONDS is taken back (``oana.worker.take_back_abandoned``)."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-beat_at"]
+
+    def __str__(self):
+        return f"{self.worker_id} on {self.host} (pid {self.pid})"

@@ -1,12 +1,13 @@
 """Retries of the queue's failed tasks: automatic with backoff, then by staff.
 
-django-tasks-db marks a task that raised as failed and never runs it again. Here, when its
-worker (``db_worker``, `make worker`) reports a failed task (Django's ``task_finished``
-signal), the row goes back on the queue to run after TASK_RETRY_BACKOFF_SECONDS, then twice
-that, and so on, until it has been tried TASK_MAX_ATTEMPTS times (its attempts are the
-workers that claimed it). Then it stays failed, with its traceback, and is listed in the
-admin (Oana > Failed tasks) for superusers and Support, whose *Retry* gives it one more
-attempt at once.
+django-tasks-db marks a task that raised as failed and never runs it again. Here, when the
+worker (`make worker`) reports a failed task (Django's ``task_finished`` signal), the row goes
+back on the queue to run after the next delay of TASK_RETRY_DELAYS (30 s, 2 min, 10 min, 1 h,
+6 h: an SMTP server or Stripe down for hours loses nothing), until it has been tried
+TASK_MAX_ATTEMPTS times (one more than there are delays; its attempts are the workers that
+claimed it). Then it stays failed, with its traceback, is counted on the admin's index and
+listed in the admin (Oana > Failed tasks) for superusers and Support, whose *Retry* gives it
+one more attempt at once.
 
 Every task must therefore be safe to run again (ours are: a refund reuses its idempotency
 key, an email is sent only by an attempt that did not raise before sending). The immediate
@@ -28,8 +29,10 @@ logger = logging.getLogger(__name__)
 
 
 def backoff(attempts):
-    """How long to wait after the ``attempts``-th failed attempt."""
-    return timedelta(seconds=settings.TASK_RETRY_BACKOFF_SECONDS * 2 ** (attempts - 1))
+    """How long to wait after the ``attempts``-th failed attempt: that delay of
+    TASK_RETRY_DELAYS, the last one again once they are used up."""
+    delays = settings.TASK_RETRY_DELAYS
+    return timedelta(seconds=delays[min(attempts, len(delays)) - 1])
 
 
 @receiver(task_finished, dispatch_uid="oana.retries.retry_later")

@@ -194,6 +194,15 @@ CACHES = {
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The same backend, reusing its Redis client (oana/redis_cache.py says why).
     CACHES["default"]["BACKEND"] = "oana.redis_cache.RedisCache"
+    # A Redis that does not answer (stopped, frozen, a lost network) costs a request at most
+    # this long per cache call, connecting or reading, instead of redis-py's 5 s or for ever:
+    # the callers then go on without the cache (core/cache.py, core/ratelimit.py).
+    CACHE_TIMEOUT_SECONDS = env.float("CACHE_TIMEOUT_SECONDS", default=0.25)
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+        "socket_timeout": CACHE_TIMEOUT_SECONDS,
+        **CACHES["default"].get("OPTIONS", {}),
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -295,11 +304,23 @@ TASKS = {
     }
 }
 
-# A task that raises on the queue runs again (oana/retries.py), up to TASK_MAX_ATTEMPTS attempts
-# in all, after TASK_RETRY_BACKOFF_SECONDS, then twice that, and so on (30 s, 60 s, ...); after
-# the last it stays failed and is listed in the admin (Oana > Failed tasks) with a Retry action.
-TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=3)
-TASK_RETRY_BACKOFF_SECONDS = env.int("TASK_RETRY_BACKOFF_SECONDS", default=30)
+# A task that raises on the queue runs again (oana/retries.py) after each delay of
+# TASK_RETRY_DELAYS in turn (seconds: 30 s, 2 min, 10 min, 1 h, 6 h, over seven hours in all),
+# TASK_MAX_ATTEMPTS attempts in all (one more than the delays); after the last it stays failed,
+# is counted on the admin's index and listed in the admin (Oana > Failed tasks) with a Retry.
+TASK_RETRY_DELAYS = env.list("TASK_RETRY_DELAYS", cast=int, default=[30, 120, 600, 3600, 21600])
+TASK_MAX_ATTEMPTS = env.int("TASK_MAX_ATTEMPTS", default=len(TASK_RETRY_DELAYS) + 1)
+# The worker (`make worker`, oana/worker.py): it writes a heartbeat every
+# WORKER_HEARTBEAT_SECONDS (read by /healthz/status, which says the worker is down after
+# WORKER_STALE_SECONDS without one); a task left running by a worker silent for
+# TASK_LEASE_SECONDS (killed, its machine lost) runs again; after a database error it waits
+# each of WORKER_RECONNECT_SECONDS in turn (the last repeating) and tries again, never exits.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=10)
+WORKER_STALE_SECONDS = env.float("WORKER_STALE_SECONDS", default=60)
+TASK_LEASE_SECONDS = env.float("TASK_LEASE_SECONDS", default=120)
+WORKER_RECONNECT_SECONDS = env.list(
+    "WORKER_RECONNECT_SECONDS", cast=float, default=[1, 2, 5, 10, 30]
+)
 # The schedule (oana/scheduler.py, `make scheduler`): (task, seconds between runs). A task is
 # enqueued when that long has passed since any scheduler last enqueued it; each is also a command.
 PERIODIC_TASKS = [
@@ -350,7 +371,7 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/status$"]
 
 # Content Security Policy: our own origin only, plus Stripe's hosted checkout as a
 # form/redirect target. No inline scripts; JSON-LD blocks carry the request nonce.
@@ -436,6 +457,9 @@ DEVELOPMENT_FIELD_ENCRYPTION_KEY = "b2FuYS1kZXZlbG9wbWVudC1vbmx5LWtleS0wMDAwMDA=
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[]) or (
     [DEVELOPMENT_FIELD_ENCRYPTION_KEY] if DEBUG else []
 )
+# Keys that decrypt and never encrypt: the first phase of a key rotation puts the new key here
+# on every node and worker, before any process encrypts with it (docs/security.md).
+FIELD_DECRYPTION_ONLY_KEYS = env.list("FIELD_DECRYPTION_ONLY_KEYS", default=[])
 
 # Retention (manage.py prune_retention): stored Stripe webhook payloads are blanked after this
 # many days (the event id stays, so a repeated delivery is still refused), and the
@@ -452,25 +476,30 @@ STOP_RECORD_RETENTION_DAYS = env.int("STOP_RECORD_RETENTION_DAYS", default=2 * 3
 STOP_RECORD_HASH_KEY = env.str("STOP_RECORD_HASH_KEY", default="")
 
 # Every log line passes through oana.logging.RedactFilter: no order ids, email addresses or
-# query strings (staff searches) in the logs. Django's own loggers use the same handler.
+# query strings (staff searches) in the logs. Django's own loggers use the same handler. Every
+# line, web and worker, reads "time level logger message" (UTC, ISO 8601); LOG_FORMAT=json
+# writes the same fields as one JSON object a line. A cache that stops answering is logged
+# once every CACHE_ERROR_LOG_SECONDS, not on every call (oana.logging.OncePerInterval).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+CACHE_ERROR_LOG_SECONDS = env.int("CACHE_ERROR_LOG_SECONDS", default=10)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "oana.logging.RedactFilter"}},
-    "formatters": {
-        # runserver's request lines, dated as Django's own logging config does.
-        "django.server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        }
+    "filters": {
+        "redact": {"()": "oana.logging.RedactFilter"},
+        "once_in_a_while": {
+            "()": "oana.logging.OncePerInterval",
+            "seconds": CACHE_ERROR_LOG_SECONDS,
+        },
     },
+    "formatters": {"oana": {"()": "oana.logging.formatter", "log_format": LOG_FORMAT}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "oana"},
+        # runserver's request lines, in the same format.
         "django.server": {
             "class": "logging.StreamHandler",
             "filters": ["redact"],
-            "formatter": "django.server",
+            "formatter": "oana",
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -478,6 +507,9 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        # The callers that say the cache did not answer (they go on without it).
+        "core.cache": {"filters": ["once_in_a_while"]},
+        "core.ratelimit": {"filters": ["once_in_a_while"]},
     },
 }
 

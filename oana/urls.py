@@ -50,6 +50,7 @@ patient_sign_in_urls = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/status", views.healthz_status, name="healthz_status"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("csp-report/", views.csp_report, name="csp_report"),
     path("privacy/", views.legal_document, {"kind": "privacy"}, name="legal_privacy"),

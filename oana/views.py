@@ -2,15 +2,21 @@
 
 import json
 import logging
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.tasks import task_backends
 from django.template import loader
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
+from django_tasks_db.backend import DatabaseBackend
 
 from articles.models import Article
 from core.cache import cached, public_page
@@ -18,7 +24,11 @@ from core.ratelimit import rate_limit
 from legal.models import LegalDocument
 from treatments.services import home_catalog
 
+from .models import WorkerHeartbeat
+
 logger = logging.getLogger(__name__)
+
+STATUS_CACHE_KEY = "healthz:status"
 
 # A browser's violation report is well under a kilobyte; anything this big is not one.
 CSP_REPORT_MAX_BYTES = 16 * 1024
@@ -54,14 +64,56 @@ def home(request):
 @never_cache
 @require_safe
 def healthz(request):
-    """For load balancers: 200 when the database answers, 503 when it does not."""
+    """For load balancers: 200 when the database answers, 503 when it does not (the cheap
+    liveness answer; ``healthz_status`` is the fuller one, for monitoring)."""
+    if not _database_answers():
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def _database_answers():
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return False
+    return True
+
+
+def _cache_answers():
+    """A write and a read of the shared cache (each bounded by CACHE_TIMEOUT_SECONDS)."""
+    try:
+        cache.set(STATUS_CACHE_KEY, 1, 60)
+        return cache.get(STATUS_CACHE_KEY) == 1
+    except Exception:  # whatever the backend raises when it does not answer
+        return False
+
+
+def _worker_status():
+    """ "ok" when a worker has written its heartbeat (oana/worker.py) within
+    WORKER_STALE_SECONDS; "not used" when tasks run in the web process (immediate backend)."""
+    if not isinstance(task_backends["default"], DatabaseBackend):
+        return "not used"
+    recently = timezone.now() - timedelta(seconds=settings.WORKER_STALE_SECONDS)
+    if WorkerHeartbeat.objects.filter(beat_at__gte=recently).exists():
+        return "ok"
+    return f"no heartbeat for {settings.WORKER_STALE_SECONDS:g} s"
+
+
+@never_cache
+@require_safe
+def healthz_status(request):
+    """For monitoring, never for routing traffic (a dead worker or Redis must not take healthy
+    web nodes out): the database, the cache and the worker's heartbeat, 200 when all answer,
+    503 naming each part that does not. Nothing in it is secret or about a patient."""
+    parts = {"database": "ok" if _database_answers() else "unavailable"}
+    parts["cache"] = "ok" if _cache_answers() else "unavailable"
+    parts["worker"] = _worker_status() if parts["database"] == "ok" else "unknown"
+    healthy = all(value in ("ok", "not used") for value in parts.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **parts}, status=200 if healthy else 503
+    )
 
 
 @require_safe

@@ -37,19 +37,27 @@ def health_data_keys(app_configs, **kwargs):
             )
         ]
     errors = []
-    for position, key in enumerate(keys, start=1):
-        try:
-            Fernet(key)
-        except (ValueError, TypeError):
-            errors.append(
-                Error(
-                    f"FIELD_ENCRYPTION_KEYS: key number {position} is not a Fernet key.",
-                    hint="Make one with: python -c 'from cryptography.fernet import Fernet; "
-                    "print(Fernet.generate_key().decode())'",
-                    id="oana.E003",
+    decryption_only = settings.FIELD_DECRYPTION_ONLY_KEYS
+    for name, ring in (
+        ("FIELD_ENCRYPTION_KEYS", keys),
+        ("FIELD_DECRYPTION_ONLY_KEYS", decryption_only),
+    ):
+        for position, key in enumerate(ring, start=1):
+            try:
+                Fernet(key)
+            except (ValueError, TypeError):
+                errors.append(
+                    Error(
+                        f"{name}: key number {position} is not a Fernet key.",
+                        hint="Make one with: python -c 'from cryptography.fernet import Fernet; "
+                        "print(Fernet.generate_key().decode())'",
+                        id="oana.E003",
+                    )
                 )
-            )
-    if not settings.DEBUG and settings.DEVELOPMENT_FIELD_ENCRYPTION_KEY in keys:
+    if not settings.DEBUG and settings.DEVELOPMENT_FIELD_ENCRYPTION_KEY in [
+        *keys,
+        *decryption_only,
+    ]:
         errors.append(
             Error(
                 "FIELD_ENCRYPTION_KEYS contains the development key, which is public.",

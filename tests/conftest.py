@@ -132,5 +132,6 @@ def task_queue(settings, monkeypatch):
     for module in (
         "django_tasks_db.management.commands.db_worker",
         "oana.management.commands.run_scheduler",
+        "oana.worker",
     ):
         monkeypatch.setattr(f"{module}.close_old_connections", lambda: None)

@@ -44,3 +44,15 @@ def test_each_can_be_turned_back_on_from_the_environment(monkeypatch):
         10000,
     )
     assert conf["accesslog"] == "-"
+
+
+def test_it_listens_on_the_local_interface_unless_told_otherwise(monkeypatch):
+    """Issue 18 item 12: it listened on every interface (0.0.0.0) by default."""
+    monkeypatch.delenv("GUNICORN_BIND", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    monkeypatch.delenv("GUNICORN_PID_FILE", raising=False)
+    conf = config(monkeypatch)
+    assert conf["bind"] == "127.0.0.1:8000"
+    assert conf["pidfile"] is None
+    conf = config(monkeypatch, GUNICORN_BIND="10.0.0.5:8000", GUNICORN_PID_FILE="/run/oana.pid")
+    assert (conf["bind"], conf["pidfile"]) == ("10.0.0.5:8000", "/run/oana.pid")

@@ -4,6 +4,7 @@ every log line (Django's and gunicorn's), tracebacks included."""
 import io
 import json
 import logging
+import re
 import sys
 from types import SimpleNamespace
 
@@ -11,6 +12,7 @@ import pytest
 from gunicorn.config import Config
 
 from oana.logging import GunicornLogger, RedactFilter, redact
+from oana.logging import formatter as oana_formatter
 
 PUBLIC_ID = "Xq3v9Lk2-Pz8Rt5Wm1Nb7Yc4Hd6Jf0Ga"  # 32 characters, like token_urlsafe(24)
 
@@ -147,3 +149,69 @@ def test_every_log_line_escapes_control_characters_but_keeps_its_traceback(conso
     output = console.getvalue()
     assert "user eve\\n[fake] admin signed in\\x1b[2K\n" in output
     assert "failed\nTraceback" in output  # the traceback still spans its lines
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        'File "/srv/oana/orders/gateways.py", line 88, in charge',
+        'File "/srv/oana/orders/services/payments.py", line 12',
+        "/srv/oana/orders/migrations/0019_refund_reason_encrypted_abc.py",
+        "templates/orders/subscription_detail.html",
+    ],
+)
+def test_file_paths_are_never_rewritten(path):
+    assert redact(path) == path
+
+
+def test_an_order_id_beside_a_file_path_is_still_redacted():
+    line = f'File "/srv/oana/orders/views.py": GET /orders/{PUBLIC_ID}/ for order {PUBLIC_ID}.'
+    assert redact(line) == 'File "/srv/oana/orders/views.py": GET /orders/[order]/ for order [id].'
+
+
+def test_every_line_has_its_time_level_and_logger(console):
+    logging.getLogger("orders.tasks").warning("Refund %s pending", 7)
+    logging.getLogger("django.server").info('"GET / HTTP/1.1" 200')
+    first, second = console.getvalue().splitlines()
+    # 2026-12-05T16:48:41.123Z WARNING orders.tasks Refund 7 pending
+    pattern = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+    assert re.fullmatch(pattern + "WARNING orders.tasks Refund 7 pending", first)
+    assert re.fullmatch(pattern + 'INFO django.server "GET / HTTP/1.1" 200', second)
+
+
+def test_log_format_json_writes_one_object_a_line_redacted_with_its_traceback():
+    formatter = oana_formatter("json")
+    try:
+        raise ValueError("card declined for jane@example.com")
+    except ValueError:
+        record = logging.LogRecord(
+            "orders.tasks", logging.ERROR, __file__, 1, "Refund %s failed", (7,), sys.exc_info()
+        )
+    RedactFilter().filter(record)
+    line = formatter.format(record)
+    assert "\n" not in line
+    fields = json.loads(line)
+    assert set(fields) == {"time", "level", "logger", "message", "traceback"}
+    assert (fields["level"], fields["logger"], fields["message"]) == (
+        "ERROR",
+        "orders.tasks",
+        "Refund 7 failed",
+    )
+    assert fields["traceback"].endswith("ValueError: card declined for [email]")
+    plain = logging.LogRecord("oana", logging.INFO, __file__, 1, "Started", (), None)
+    assert "traceback" not in json.loads(formatter.format(plain))
+    unfiltered = logging.LogRecord("x", logging.ERROR, __file__, 1, "y", (), record.exc_info)
+    assert json.loads(formatter.format(unfiltered))["traceback"].startswith("Traceback")
+
+
+def test_gunicorns_error_log_has_the_same_format(monkeypatch):
+    for log_format, expected in (("", r"\S+Z INFO gunicorn\.error Booting"), ("json", r"\{.*")):
+        monkeypatch.setenv("LOG_FORMAT", log_format)
+        buffer = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", buffer)
+        cfg = Config()
+        logger = GunicornLogger(cfg)
+        logger.setup(cfg)
+        logger.info("Booting worker with pid: %s", 7)
+        assert re.match(expected, buffer.getvalue())
+    assert json.loads(buffer.getvalue())["logger"] == "gunicorn.error"

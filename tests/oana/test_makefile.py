@@ -72,3 +72,75 @@ def test_the_candidates_are_the_documented_four():
         [MAKE, "-pn", "which-python"], cwd=BASE_DIR, capture_output=True, text=True, timeout=60
     )
     assert "PYTHON_CANDIDATES := python3 python3.13 python3.12 /usr/bin/python3" in result.stdout
+
+
+def dry_run(target, **variables):
+    assignments = [f"{name}={value}" for name, value in variables.items()]
+    result = subprocess.run(
+        [MAKE, "--no-print-directory", "-n", "-o", ".venv/.installed", target, *assignments],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_make_release_runs_the_checks_collectstatic_and_migrate_and_starts_nothing():
+    assert dry_run("release") == [
+        ".venv/bin/python manage.py check --deploy --fail-level WARNING",
+        ".venv/bin/python manage.py collectstatic --noinput",
+        ".venv/bin/python manage.py migrate --noinput",
+    ]
+
+
+def test_make_serve_keeps_its_first_start_steps_then_gunicorn_with_a_pid_file():
+    lines = dry_run("serve")
+    assert lines[:3] == dry_run("release")
+    assert lines[3:] == [".venv/bin/gunicorn -c gunicorn.conf.py oana.wsgi"]
+    result = subprocess.run(
+        [MAKE, "-pn", "serve"], cwd=BASE_DIR, capture_output=True, text=True, timeout=60
+    )
+    assert "serve: GUNICORN_PID_FILE := gunicorn.pid" in result.stdout  # exported to gunicorn
+
+
+def test_make_reload_sends_sighup_to_the_master_in_the_pid_file(tmp_path):
+    """The documented update: `make release`, then `make reload` (issue 18 item 10)."""
+    master = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import signal, sys, time\n"
+            "signal.signal(signal.SIGHUP, lambda *a: (print('SIGHUP', flush=True), sys.exit(0)))\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(30)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert master.stdout.readline() == "ready\n"
+    pid_file = tmp_path / "gunicorn.pid"
+    pid_file.write_text(f"{master.pid}\n")
+    result = subprocess.run(
+        [MAKE, "--no-print-directory", "reload", f"PID_FILE={pid_file}"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out, _ = master.communicate(timeout=30)
+    assert out == "SIGHUP\n" and master.returncode == 0
+
+
+def test_make_reload_without_a_running_gunicorn_says_so(tmp_path):
+    result = subprocess.run(
+        [MAKE, "--no-print-directory", "reload", f"PID_FILE={tmp_path / 'none.pid'}"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "No gunicorn to reload" in result.stderr and "none.pid is missing" in result.stderr

@@ -5,9 +5,11 @@ says."""
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -156,3 +158,77 @@ def test_the_access_log_has_the_client_address_and_no_order_id_email_or_query(se
     text = "\n".join(lines)
     for secret in (public_id, "jane", "email=", "pregnant", "?"):
         assert secret not in text, secret
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_reload_swaps_the_workers_without_a_failed_request(production):
+    """The documented update (issue 18 item 10): `make reload` sends SIGHUP to the master in
+    gunicorn's pid file; requests keep being answered while the workers are replaced."""
+    root, env = production
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    pid_file = root / "gunicorn.pid"
+    ignored = {"DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "DEBUG"}
+    full_env = {k: v for k, v in os.environ.items() if k not in ignored}
+    full_env.update(
+        env, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2", GUNICORN_PID_FILE=str(pid_file)
+    )
+    error_log = root / "reload-error.log"
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    process = subprocess.Popen(
+        [gunicorn, "-c", "gunicorn.conf.py", "oana.wsgi"],
+        cwd=BASE_DIR,
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=error_log.open("w"),
+    )
+    statuses, stop = [], threading.Event()
+
+    def load():
+        while not stop.is_set():
+            try:
+                statuses.append(get(port, "/healthz")[0].status)
+            except OSError as error:
+                statuses.append(type(error).__name__)
+
+    def booted():
+        return error_log.read_text().count("Booting worker with pid")
+
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid_file.exists() and booted() == 2) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert booted() == 2, error_log.read_text()
+        loader = threading.Thread(target=load)
+        loader.start()
+        deadline = time.monotonic() + 20  # a loaded machine answers the first one slowly
+        while not statuses and time.monotonic() < deadline:
+            time.sleep(0.1)
+        before = len(statuses)
+        reload = subprocess.run(
+            ["make", "--no-print-directory", "reload", f"PID_FILE={pid_file}"],
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert reload.returncode == 0, reload.stderr
+        deadline = time.monotonic() + 30
+        while booted() < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        served = len(statuses)
+        deadline = time.monotonic() + 20
+        while len(statuses) < served + 11 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the new workers serve
+        stop.set()
+        loader.join(timeout=30)
+    finally:
+        stop.set()
+        process.terminate()
+        process.wait(timeout=30)
+    log = error_log.read_text()
+    assert booted() == 4 and "Handling signal: hup" in log, log
+    assert before > 0 and len(statuses) > before + 10
+    assert set(statuses) == {200}, [s for s in statuses if s != 200][:5]
+    assert not pid_file.exists()  # gunicorn removed it on exit

@@ -59,7 +59,14 @@ def test_the_redis_url_selects_djangos_redis_backend(tmp_path):
         tmp_path,
     )
     assert lines == [
-        str({"BACKEND": "oana.redis_cache.RedisCache", "LOCATION": CACHE_URL}),
+        str(
+            {
+                "BACKEND": "oana.redis_cache.RedisCache",
+                "LOCATION": CACHE_URL,
+                # Short connect and read timeouts (tests/oana/test_cache_outage.py).
+                "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+            }
+        ),
         # Django's own backend, reusing its Redis client (oana/redis_cache.py).
         "oana.redis_cache RedisCache django.core.cache.backends.redis",
     ]

@@ -1,6 +1,6 @@
 """The schedule: each periodic task is enqueued once per interval, however many schedulers
 ask; `make scheduler`'s command enqueues what is due until it is stopped, and `make worker`
-(django-tasks-db's worker) runs it."""
+(oana/worker.py) runs it."""
 
 import logging
 import os
@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.utils import OperationalError
 from django.utils import timezone
-from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from oana.checks import periodic_tasks_are_tasks
@@ -21,6 +20,7 @@ from oana.management.commands import run_scheduler
 from oana.models import ScheduledJob
 from oana.scheduler import enqueue_due
 from oana.tasks import prune_retention
+from oana.worker import Worker
 from orders.models import WebhookEvent
 from tests.support.concurrency import at_once
 from tests.support.tasks import queued, run_worker, stop_the_worker
@@ -166,18 +166,17 @@ def test_a_locked_database_waits_for_the_next_look(settings, monkeypatch, caplog
 def test_a_stopped_worker_finishes_the_task_at_hand_then_exits():
     stop_the_worker.enqueue()
     stop_the_worker.enqueue()
-    worker = db_worker.Worker(
+    worker = Worker(
         queue_names=["default"],
         interval=0,
         batch=False,
         backend_name="default",
-        startup_delay=False,
         max_tasks=None,
         worker_id="test-worker",
         excluded_queue_names=[],
     )
     before = stop_signals()
-    worker.configure_signals()  # as db_worker does
+    worker.configure_signals()  # as run_worker does
     try:
         worker.run()  # returns: SIGTERM was handled
     finally:
@@ -237,3 +236,22 @@ def test_the_periodic_tasks_do_their_jobs(settings, fake_stripe):
         ("SUCCESSFUL", now),
     ]
     assert len(queued()) == 3
+
+
+def test_a_database_error_does_not_stop_the_scheduler(settings, monkeypatch, caplog):
+    """Issue 18 item 5: a dropped connection ended the schedule until someone noticed."""
+    settings.PERIODIC_TASKS = SCHEDULE
+    looks = []
+
+    def gone_once_then_back(now=None):
+        looks.append(now)
+        if len(looks) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        os.kill(os.getpid(), signal.SIGTERM)  # stop after this look
+        return enqueue_due(now)
+
+    monkeypatch.setattr(run_scheduler, "enqueue_due", gone_once_then_back)
+    call_command("run_scheduler", "--interval", "0.01")
+    assert len(looks) == 2
+    assert "The database failed (OperationalError)" in caplog.text
+    assert paths() == sorted(path for path, _ in SCHEDULE)

@@ -219,8 +219,8 @@ def cluster(database, httpserver, tmp_path):
         )
         for port in ports
     ]
-    # The task worker (django-tasks-db's db_worker, as `make worker`) and the scheduler.
-    processes.append(start([sys.executable, "manage.py", "db_worker"], env))
+    # The task worker (run_worker, as `make worker`) and the scheduler.
+    processes.append(start([sys.executable, "manage.py", "run_worker"], env))
     processes.append(start([sys.executable, "manage.py", "run_scheduler"], env))
     try:
         for port, process in zip(ports, processes, strict=False):

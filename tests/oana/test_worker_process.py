@@ -116,7 +116,7 @@ def test_make_worker_and_make_scheduler_run_the_queue_and_the_schedule_then_stop
             "SELECT worker_ids FROM django_tasks_database_dbtaskresult WHERE status = 'READY'"
         ).fetchall()
     assert len(json.loads(attempts)) == 1  # retried later (oana/retries.py)
-    assert "manage.py check --deploy" in worker_out and "manage.py db_worker" in worker_out
+    assert "manage.py check --deploy" in worker_out and "manage.py run_worker" in worker_out
     assert "shutting down gracefully" in worker_err
     assert "manage.py check --deploy" in scheduler_out
     assert "Enqueued periodic task orders.tasks.reconcile_with_stripe" in scheduler_err
@@ -126,7 +126,7 @@ def test_make_worker_and_make_scheduler_run_the_queue_and_the_schedule_then_stop
 
 def test_a_worker_killed_outright_and_started_again_runs_what_was_queued(production):
     env, database = production
-    worker_command = [sys.executable, "manage.py", "db_worker", "--no-startup-delay"]
+    worker_command = [sys.executable, "manage.py", "run_worker"]
     worker = start(worker_command, env)
     try:
         assert wait_for([("oana.tasks.prune_retention", "SUCCESSFUL")], database) == [
@@ -168,3 +168,92 @@ def test_several_schedulers_at_once_enqueue_each_periodic_task_once(production):
     enqueued = "".join(stderr for _, stderr in outputs)
     for path in PERIODIC_TASKS:
         assert enqueued.count(f"Enqueued periodic task {path}") == 1
+
+
+def status_of(database, task_path):
+    with sqlite3.connect(database) as db:
+        return db.execute(
+            "SELECT status, worker_ids FROM django_tasks_database_dbtaskresult WHERE task_path = ?",
+            (task_path,),
+        ).fetchall()
+
+
+def wait_until(condition, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+# The worker's clocks, shortened: a heartbeat every 0.2 s, a task taken back once its worker
+# has been silent for 1 s, database errors waited out 0.2 s then 0.5 s at a time.
+FAST_WORKER = {
+    "WORKER_HEARTBEAT_SECONDS": "0.2",
+    "TASK_LEASE_SECONDS": "1",
+    "WORKER_RECONNECT_SECONDS": "0.2,0.5",
+}
+TAKE_A_WHILE = "tests.support.tasks.take_a_while"
+
+
+def test_a_task_whose_worker_was_killed_mid_task_runs_again_on_another(production):
+    """Issue 18 item 6: the task stayed "running" for ever and its email was never sent."""
+    env, database = production
+    env = {**env, **FAST_WORKER}
+    code = "from tests.support.tasks import take_a_while\ntake_a_while.enqueue(1.5)"
+    assert manage("shell", "-c", code, env=env).returncode == 0
+    command = [sys.executable, "manage.py", "run_worker", "--queue-name", "*"]
+    first = start([*command, "--worker-id", "first"], env)
+    try:
+        assert wait_until(lambda: status_of(database, TAKE_A_WHILE)[0][0] == "RUNNING")
+    finally:
+        first.send_signal(signal.SIGKILL)  # mid-task
+        first.communicate(timeout=30)
+    assert status_of(database, TAKE_A_WHILE) == [("RUNNING", '["first"]')]
+
+    second = start([*command, "--worker-id", "second"], env)
+    try:
+        assert wait_until(lambda: status_of(database, TAKE_A_WHILE)[0][0] == "SUCCESSFUL")
+    finally:
+        _, stderr = stop(second)
+    assert status_of(database, TAKE_A_WHILE) == [("SUCCESSFUL", '["first", "second"]')]
+    assert "was abandoned by its worker (1 attempts): back on the queue" in stderr
+
+
+def test_the_worker_outlives_a_database_that_vanishes_for_a_while(production):
+    """Issue 18 item 5: the worker exited on the first database error."""
+    env, database = production
+    env = {**env, **FAST_WORKER}
+    worker = start([sys.executable, "manage.py", "run_worker"], env)
+    directory = database.parent
+    away = directory.with_name(directory.name + "-away")
+    ran = [("oana.tasks.prune_retention", "SUCCESSFUL")]
+    try:
+        assert wait_for(ran, database) == ran and heartbeats(database) == 1
+        # The database's directory goes away: every new connection fails to open the file.
+        directory.rename(away)
+        time.sleep(2)
+        assert worker.poll() is None  # still up
+        away.rename(directory)
+        restored = heartbeats(database, latest=True)
+        assert wait_until(lambda: heartbeats(database, latest=True) > restored)
+        enqueue_prune_retention(env)  # the site goes on
+        done = wait_for(ran * 2, database)
+        assert worker.poll() is None
+    finally:
+        if away.exists():
+            away.rename(directory)
+        _, stderr = stop(worker)
+    assert done == ran * 2
+    assert "The database failed (OperationalError: unable to open database file)" in stderr
+    assert "the worker tries again in 0.5 s (failure 2 in a row)" in stderr
+
+
+def heartbeats(database, latest=False):
+    """How many workers have a heartbeat, or (``latest``) the latest beat's time."""
+    query = (
+        "SELECT MAX(beat_at) FROM oana_workerheartbeat"
+        if latest
+        else ("SELECT COUNT(*) FROM oana_workerheartbeat")
+    )
+    with sqlite3.connect(database) as db:
+        return db.execute(query).fetchone()[0]

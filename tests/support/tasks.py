@@ -1,16 +1,18 @@
 """The task queue in tests: what is waiting in it, and the worker that empties it.
 
 Use with the ``task_queue`` fixture (production's database queue instead of the immediate
-backend). ``run_worker()`` is the worker `make worker` runs (django-tasks-db's ``db_worker``),
-in this process, until nothing is ready; ``queued(task)`` lists a task's rows.
+backend). ``run_worker()`` is the worker `make worker` runs (``oana.worker``, around
+django-tasks-db's), in this process, until nothing is ready; ``queued(task)`` lists a task's rows.
 """
 
 import os
 import signal
+import time
 
 from django.tasks import task
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
+
+from oana.worker import Worker
 
 
 def run_worker():
@@ -20,7 +22,6 @@ def run_worker():
         interval=0,
         batch=True,
         backend_name="default",
-        startup_delay=False,
         max_tasks=None,
         worker_id="test-worker",
         excluded_queue_names=[],
@@ -40,3 +41,10 @@ def stop_the_worker():
     """A task during which the worker is told to stop (SIGTERM, as a deploy does)."""
     os.kill(os.getpid(), signal.SIGTERM)
     return "finished anyway"
+
+
+@task
+def take_a_while(seconds):
+    """A task that runs ``seconds`` (a long Stripe reconciliation)."""
+    time.sleep(seconds)
+    return seconds

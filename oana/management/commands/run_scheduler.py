@@ -8,7 +8,7 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.db.utils import OperationalError
 from django.tasks import task_backends
 from django_tasks_db.backend import DatabaseBackend
@@ -61,9 +61,19 @@ class Scheduler:
             logger.info("Enqueued periodic task %s", path)
 
     def run(self):
+        """Until stopped; a database error (a dropped connection, a database restarting) is
+        logged and the schedule looked at again after the interval: never an exit."""
         try:
             while self.running:
-                self.enqueue_due()
+                try:
+                    self.enqueue_due()
+                except DatabaseError as error:
+                    logger.error(
+                        "The database failed (%s): the schedule is looked at again in %s s",
+                        type(error).__name__,
+                        self.interval,
+                    )
+                    close_old_connections()
                 if self.running:
                     time.sleep(self.interval)
         except Stop:
@@ -73,7 +83,7 @@ class Scheduler:
 class Command(BaseCommand):
     help = (
         "Enqueue the periodic tasks of settings.PERIODIC_TASKS when they are due, looking "
-        "every --interval seconds; django-tasks-db's worker (manage.py db_worker) runs them. "
+        "every --interval seconds; the worker (manage.py run_worker) runs them. "
         "Any number of schedulers may run at once. Needs TASKS_BACKEND's database queue."
     )
 
