@@ -96,6 +96,7 @@ def test_her_account_from_order_to_approval(page, screenshot, metformin):
     row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
     expect(row).to_contain_text("Answered")
     row.get_by_role("link", name="Approve").click()
+    page.get_by_label(re.compile("I have reviewed this patient's answers and attest")).check()
     page.get_by_role("button", name="Approve order").click()
     expect(page.locator(".messagelist")).to_contain_text(f"{order.reference} approved")
     assert Order.objects.get().status == Order.Status.APPROVED

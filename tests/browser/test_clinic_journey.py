@@ -46,6 +46,7 @@ def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screen
     row.get_by_role("link", name="Approve").click()
     page.get_by_label("Considered").check()  # her one caution, weighed on the sign-off page
     page.get_by_label("Note to the patient (optional)").fill("Take it with dinner.")
+    page.get_by_label(re.compile("I have reviewed this patient's answers and attest")).check()
     page.get_by_role("button", name="Approve order").click()
     page.wait_for_url("**/admin/orders/reviewqueueorder/")
     expect(page.locator(".messagelist")).to_contain_text(f"{order.reference} approved")

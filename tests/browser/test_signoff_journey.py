@@ -3,6 +3,8 @@ window, decide column and Approve button in view; a clinician opens the queue, o
 sign-off page of the six-red-flag patient, is stopped until she ticks every flag and writes
 why she signs against each contraindication, then approves."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -83,8 +85,9 @@ def test_a_clinician_signs_the_six_flag_order_on_the_sign_off_page(page, screens
     # Pressing Approve at once (the old one click) is refused, and the errors take focus.
     page.get_by_role("button", name="Approve order").click()
     summary = page.get_by_test_id("signoff-errors")
+    # Six flags not ticked, and the attestation.
     expect(summary).to_be_focused()
-    expect(summary).to_contain_text("Not signed yet: 6 things to fix below.")
+    expect(summary).to_contain_text("Not signed yet: 7 things to fix below.")
     assert Order.objects.get(pk=orders.pk).status == Order.Status.AWAITING_REVIEW
     screenshot(page, "clinic-sign-off-refused")
 
@@ -92,13 +95,14 @@ def test_a_clinician_signs_the_six_flag_order_on_the_sign_off_page(page, screens
         flags.nth(index).get_by_label("Considered").check()
     # The two contraindications need her reason; without it she is stopped again.
     page.get_by_role("button", name="Approve order").click()
-    expect(page.get_by_test_id("signoff-errors")).to_contain_text("2 things to fix")
+    expect(page.get_by_test_id("signoff-errors")).to_contain_text("3 things to fix")
     for index in range(6):
         flags.nth(index).get_by_label("Considered").check()
     reasons = page.get_by_label("Why you sign despite this contraindication")
     expect(reasons).to_have_count(2)
     reasons.nth(0).fill("Endocrinology letter: adrenal function normal, not Addison's.")
     reasons.nth(1).fill("Potassium 4.1 last week; recheck at 1 week.")
+    page.get_by_label(re.compile("I have reviewed this patient's answers and attest")).check()
     page.get_by_role("button", name="Approve order").click()
     page.wait_for_url("**/admin/orders/reviewqueueorder/")
     expect(page.locator(".messagelist")).to_contain_text(f"{orders.reference} approved")

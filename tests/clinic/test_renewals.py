@@ -220,3 +220,15 @@ def test_clinicians_see_every_prescription_on_the_order_page(client, fake_stripe
     page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert "Prescriptions (a renewal replaces them)" in page
     assert "Metformin ER 500 mg" in page  # the row's name
+
+
+def test_renewal_answers_are_refused_when_no_renewal_waits(db):
+    """The service decides, not only the page: an order not due for renewal takes none."""
+    from clinic.services.prescriptions import submit_renewal
+    from tests.support.clinic import order_to_review
+    from tests.support.lifecycle import perform
+
+    order = perform(order_to_review(), "approve")
+    with pytest.raises(OrderError, match="no renewal waiting for your answers"):
+        submit_renewal(order, RENEWAL_ANSWERS, by=None)
+    assert not RenewalResponse.objects.filter(order=order).exists()
