@@ -19,6 +19,7 @@ from django.db import transaction
 
 from clinic.clinical_data import decide
 from orders.models import MedicineDataChange
+from treatments.models import Medicine
 
 MEDICINE_FIELDS = ("drug_classes", "dosing")
 
@@ -40,17 +41,32 @@ def propose_medicine_change(user, *, medicine, why, drug_classes, dosing):
     if not str(why or "").strip():
         raise ValidationError({"why": "Say why, with the label section."})
     return MedicineDataChange.objects.create(
-        medicine=medicine, drug_classes=drug_classes, dosing=dosing, why=why, proposed_by=user
+        medicine=medicine,
+        drug_classes=drug_classes,
+        dosing=dosing,
+        why=why,
+        proposed_by=user,
+        **was(medicine),
     )
+
+
+def was(medicine):
+    """The medicine's clinical data as it is, for a proposal to remember."""
+    return {"was_drug_classes": medicine.drug_classes, "was_dosing": medicine.dosing}
 
 
 def approve_medicine_change(change, user):
     """The second review: the medicine takes the proposed classes and prescribing data now.
     Raises ``PermissionDenied`` for the proposer or someone without the approval permission,
-    ``ValidationError`` if it was decided already."""
+    ``ValidationError`` if it was decided already or the medicine has changed since it was
+    proposed (another approved proposal): its reviewer judged it against the data it had."""
     with transaction.atomic():
         change = decide(change, user)
-        medicine = change.medicine
+        medicine = Medicine.objects.select_for_update().get(pk=change.medicine_id)
+        if (medicine.drug_classes, medicine.dosing) != (change.was_drug_classes, change.was_dosing):
+            raise ValidationError(
+                f"{medicine.name} has changed since this proposal: reject it and propose again."
+            )
         medicine.drug_classes, medicine.dosing = change.drug_classes, change.dosing
         medicine.save(update_fields=[*MEDICINE_FIELDS, "updated_at"])
         change.status = MedicineDataChange.Status.APPROVED

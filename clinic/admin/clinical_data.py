@@ -10,6 +10,8 @@ the same way (**Medicine data changes > Add**, ``clinic.medicine_data``).
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from clinic.clinical_data import (
     APPROVE,
@@ -18,7 +20,7 @@ from clinic.clinical_data import (
     proposed_values,
     reject_change,
 )
-from clinic.medicine_data import approve_medicine_change, check_medicine_data
+from clinic.medicine_data import approve_medicine_change, check_medicine_data, was
 from core.admin import OfferedFiltersOnly, ReadOnlyModelAdmin
 from orders.models import ClinicalDataChange, InteractionRule, MedicineDataChange
 from treatments.models import DrugClass, Medicine
@@ -136,6 +138,15 @@ class MedicineDataChangeAdmin(SecondReviewAdmin):
     list_display = ["__str__", "status", "proposed_by", "proposed_at", "decided_by"]
     list_select_related = ["medicine", "proposed_by", "decided_by"]
     approve_with = approve_medicine_change
+    readonly_fields = ["what_changes"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["medicine", "drug_classes", "dosing", "why"]
+        return fields if obj is None else ["what_changes", *fields]
+
+    @admin.display(description="What it changes")
+    def what_changes(self, obj):
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in obj.differences()))
 
     def get_changeform_initial_data(self, request):
         """Opened from a medicine (``?medicine=<id>``): starts from its data as it is."""
@@ -148,4 +159,6 @@ class MedicineDataChangeAdmin(SecondReviewAdmin):
 
     def save_model(self, request, obj, form, change):
         obj.proposed_by = request.user
+        for field, value in was(obj.medicine).items():
+            setattr(obj, field, value)
         super().save_model(request, obj, form, change)

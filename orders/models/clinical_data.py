@@ -124,6 +124,10 @@ class MedicineDataChange(models.Model):
     )
     drug_classes = models.JSONField(default=list, blank=True)
     dosing = models.JSONField("prescribing data", default=dict, blank=True)
+    # What the medicine had when she proposed it: what the reviewer compares against, and
+    # an approval is refused if the medicine has changed since.
+    was_drug_classes = models.JSONField(default=list, blank=True)
+    was_dosing = models.JSONField(default=dict, blank=True)
     why = models.TextField("why this change", help_text="Her reasons, and the label section.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
     proposed_by = models.ForeignKey(
@@ -147,3 +151,15 @@ class MedicineDataChange(models.Model):
 
     def __str__(self):
         return f"Change {self.medicine.name}"
+
+    def differences(self):
+        """What it changes, one line each: the classes, then each field of the prescribing
+        data that differs, e.g. "max_daily: 200 → 100"."""
+        lines = []
+        if self.drug_classes != self.was_drug_classes:
+            lines.append(f"drug classes: {self.was_drug_classes} → {self.drug_classes}")
+        for key in sorted(set(self.was_dosing) | set(self.dosing)):
+            old, new = self.was_dosing.get(key, "(none)"), self.dosing.get(key, "(none)")
+            if old != new:
+                lines.append(f"{key}: {old} → {new}")
+        return lines

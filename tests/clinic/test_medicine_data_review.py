@@ -151,6 +151,10 @@ def test_in_the_admin_one_clinician_proposes_and_another_approves(client):
     assert client.post(url, {**proposal, "dosing": json.dumps(at_most(100))}).status_code == 302
     change = MedicineDataChange.objects.get()
     assert change.proposed_by == dr_lee and change.dosing["max_daily"] == 100
+    assert change.was_dosing["max_daily"] == 200
+    page = client.get(reverse("admin:orders_medicinedatachange_change", args=[change.pk]))
+    assert "What it changes" in page.content.decode()
+    assert "max_daily: 200 → 100" in page.content.decode()
 
     changelist = reverse("admin:orders_medicinedatachange_changelist")
     action = {"action": "approve", "_selected_action": [change.pk]}
@@ -167,3 +171,38 @@ def test_in_the_admin_one_clinician_proposes_and_another_approves(client):
 def test_support_sees_no_medicine_data_changes(client):
     sign_in(client, staff("support"))
     assert client.get(reverse("admin:orders_medicinedatachange_changelist")).status_code == 403
+
+
+def test_a_proposal_overtaken_by_another_approved_one_is_refused():
+    spiro, dr_lee, dr_kim = (
+        spironolactone(),
+        staff("clinician", "dr_lee"),
+        staff("clinician", "dr_kim"),
+    )
+    classes = ["potassium_sparing_antiandrogen"]
+    lower = propose_medicine_change(
+        dr_lee, medicine=spiro, why=LABEL, drug_classes=classes, dosing=at_most(100)
+    )
+    lowest = propose_medicine_change(
+        dr_kim, medicine=spiro, why=LABEL, drug_classes=classes, dosing=at_most(50)
+    )
+    approve_medicine_change(lower, dr_kim)
+    with pytest.raises(ValidationError, match="Spironolactone has changed since this proposal"):
+        approve_medicine_change(lowest, dr_lee)
+    assert spironolactone().dosing["max_daily"] == 100
+    assert MedicineDataChange.objects.get(pk=lowest.pk).status == "proposed"
+
+
+def test_what_a_proposal_changes_reads_line_by_line():
+    change = MedicineDataChange(
+        was_drug_classes=["biguanide"],
+        drug_classes=["biguanide", "vasodilator"],
+        was_dosing={"form": "tablet", "max_daily": 2000, "scored": True},
+        dosing={"form": "tablet", "max_daily": 1500, "how": "with dinner"},
+    )
+    assert change.differences() == [
+        "drug classes: ['biguanide'] → ['biguanide', 'vasodilator']",
+        "how: (none) → with dinner",
+        "max_daily: 2000 → 1500",
+        "scored: True → (none)",
+    ]
