@@ -6,7 +6,8 @@ of a proposed ``ClinicalDataChange``.
   from the file, validated against the vocabulary; a table with rules is never touched;
 - ``current_rules``: the rules, in one query;
 - ``rules_version``: the version of the vocabulary and rules an order was checked against;
-- ``propose_change`` / ``approve_change`` / ``reject_change``: the two-person review.
+- ``propose_change`` / ``approve_change`` / ``reject_change``: the two-person review (of a
+  medicine's classes and prescribing data too: ``clinic.medicine_data``).
 """
 
 import hashlib
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from clinic.vocabulary import vocabulary
 from orders.models import ClinicalDataChange, InteractionRule, RuleGrade
-from treatments.models import DrugClass
+from treatments.models import DrugClass, Medicine
 
 RULES_FILE = Path(__file__).resolve().parent / "data" / "interactions.toml"
 RULE_FIELDS = ("ordered_class", "taken", "grade", "reason", "source")
@@ -79,11 +80,18 @@ def current_rules():
 
 
 def rules_version(rules):
-    """The vocabulary's version and a hash of the vocabulary file and ``rules``: stored with
-    each order, so the clinician knows which rules its flags came from."""
+    """The vocabulary's version and a hash of the vocabulary file, ``rules`` and every
+    medicine's clinical data (drug classes and prescribing data, one query): stored with each
+    order, so the clinician knows which rules its flags and doses came from."""
     words = vocabulary()
+    medicines = Medicine.objects.order_by("slug").values_list("slug", "drug_classes", "dosing")
     payload = json.dumps(
-        sorted([getattr(rule, field) for field in RULE_FIELDS] for rule in rules)
+        [
+            sorted([getattr(rule, field) for field in RULE_FIELDS] for rule in rules),
+            [list(medicine) for medicine in medicines],
+        ],
+        sort_keys=True,
+        default=str,
     ).encode()
     digest = hashlib.sha256(words.digest.encode() + payload).hexdigest()[:12]
     return f"{words.version}+{digest}"
@@ -116,13 +124,17 @@ def propose_change(user, *, action, why, rule=None, **values):
     )
 
 
-def _decide(change, user):
+def decide(change, user):
+    """The second reviewer of ``change`` (a ``ClinicalDataChange`` or a
+    ``MedicineDataChange``), checked: someone with the approval permission who did not
+    propose it, on a proposal not decided yet. Returns it locked, with the decision's author;
+    call inside a transaction."""
     if not (user.is_active and user.has_perm(APPROVE)):
         raise PermissionDenied("Only a clinician or the medical director may decide this.")
     if change.proposed_by_id == user.pk:
         raise PermissionDenied("A second person must review it: you proposed this change.")
     with transaction.atomic():
-        change = ClinicalDataChange.objects.select_for_update().get(pk=change.pk)
+        change = type(change).objects.select_for_update().get(pk=change.pk)
         if change.status != ClinicalDataChange.Status.PROPOSED:
             raise ValidationError(f"Already {change.get_status_display().lower()}.")
         change.decided_by, change.decided_at = user, timezone.now()
@@ -134,7 +146,7 @@ def approve_change(change, user):
     proposer or someone without the approval permission, ``ValidationError`` if it no longer
     applies (decided already, or the rule is gone, or the pair already has a rule)."""
     with transaction.atomic():
-        change = _decide(change, user)
+        change = decide(change, user)
         values = {field: getattr(change, field) for field in RULE_FIELDS}
         check_rule(values)
         Action = ClinicalDataChange.Action
@@ -158,8 +170,9 @@ def approve_change(change, user):
 
 
 def reject_change(change, user):
+    """Close a proposal (of either kind) without change."""
     with transaction.atomic():
-        change = _decide(change, user)
+        change = decide(change, user)
         change.status = ClinicalDataChange.Status.REJECTED
         change.save()
     return change

@@ -60,6 +60,9 @@ ROLES = {
             "orders.view_clinicaldatachange",
             "orders.add_clinicaldatachange",
             "orders.approve_clinicaldatachange",
+            # a medicine's drug classes and prescribing data: the same review
+            "orders.view_medicinedatachange",
+            "orders.add_medicinedatachange",
         ],
     ),
     # The second reviewer of clinical data in a clinic with one clinician (a medical
@@ -70,6 +73,8 @@ ROLES = {
             "orders.view_interactionrule",
             "orders.view_clinicaldatachange",
             "orders.approve_clinicaldatachange",
+            "orders.view_medicinedatachange",
+            "treatments.view_medicine",
         ],
     ),
     "fulfillment": (

@@ -4,6 +4,7 @@ Every price change made here goes through ``services.change_plan_amount`` (or
 ``record_new_plan`` for a new plan), so the history always says who changed what and when.
 """
 
+import json
 from decimal import Decimal
 
 from django import forms
@@ -17,7 +18,7 @@ from core.admin import ReadOnlyModelAdmin
 from core.cache import content_changed
 from core.money import DollarField, cents_from_dollars, format_money
 
-from .models import Category, DrugClass, Medicine, Plan, PriceChange, Testimonial, Treatment
+from .models import Category, Medicine, Plan, PriceChange, Testimonial, Treatment
 from .services import change_plan_amount, record_new_plan
 
 MAX_PRICE = Decimal("2000.00")
@@ -276,15 +277,10 @@ class TreatmentAdmin(admin.ModelAdmin):
 
 
 class MedicineForm(forms.ModelForm):
-    """A medicine with its drug classes as checkboxes and the treatments that contain it."""
+    """A medicine with the treatments that contain it. Its clinical data (drug classes and
+    prescribing data) is not here: it changes only by a proposal a second clinician approves
+    (``clinic.medicine_data``)."""
 
-    drug_classes = forms.MultipleChoiceField(
-        label="Drug classes",
-        choices=DrugClass.choices,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="They choose the questionnaire's questions: a clinician reviews any change.",
-    )
     treatments = forms.ModelMultipleChoiceField(
         label="Treatments that contain it",
         queryset=Treatment.objects.order_by("name"),
@@ -298,13 +294,11 @@ class MedicineForm(forms.ModelForm):
             "name",
             "slug",
             "route",
-            "drug_classes",
             "default_strength",
             "default_directions",
             "default_quantity",
             "quantity_unit",
             "default_refills",
-            "dosing",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -315,20 +309,35 @@ class MedicineForm(forms.ModelForm):
 
 @admin.register(Medicine)
 class MedicineAdmin(admin.ModelAdmin):
-    """Clinicians (and superusers) change medicines; catalog managers only read them."""
+    """Clinicians (and superusers) change medicines; catalog managers only read them. The
+    drug classes and prescribing data are read only here, for everyone: a clinician proposes
+    a change (**Medicine data changes**) and a second one approves it."""
 
     form = MedicineForm
     list_display = ["name", "route", "classes", "default_strength", "default_refills"]
     list_filter = ["route"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["treatment_list"]
+    readonly_fields = ["treatment_list", "classes", "prescribing_data"]
 
     def get_fields(self, request, obj=None):
-        fields = [*MedicineForm.Meta.fields, "treatments"]
+        fields = [*MedicineForm.Meta.fields, "classes", "prescribing_data", "treatments"]
         if obj is not None and not self.has_change_permission(request, obj):
             fields[-1] = "treatment_list"  # read only: the form field has no model field
         return fields
+
+    @admin.display(description="Prescribing data")
+    def prescribing_data(self, obj):
+        propose = reverse("admin:orders_medicinedatachange_add")
+        if obj.pk is None:
+            return "Save the medicine, then propose its drug classes and prescribing data."
+        return format_html(
+            '<pre>{}</pre><a href="{}?medicine={}">Propose a change to its drug classes or '
+            "prescribing data</a> (a second clinician approves it).",
+            json.dumps(obj.dosing, indent=2, ensure_ascii=False) if obj.dosing else "(none)",
+            propose,
+            obj.pk,
+        )
 
     @admin.display(description="Drug classes")
     def classes(self, obj):

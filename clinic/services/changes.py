@@ -9,7 +9,12 @@ lifecycle (``Order.can_change_prescription``), her licence in the patient's stat
 from django.utils import timezone
 
 from clinic.clinicians import check_licensed
-from clinic.services.prescriptions import current, flags_to_renew, write_prescriptions
+from clinic.services.prescriptions import (
+    current,
+    flags_to_renew,
+    require_attestation,
+    write_prescriptions,
+)
 from clinic.services.signoff import sign_off
 from orders.emails import queue_order_email
 from orders.services import (
@@ -28,10 +33,7 @@ def change_prescription(order, *, by, prescriptions, attested, considered=None):
     replaces (more is a renewal, with its questions). The clinician must have ticked the
     attestation (``attested``) and considered every flag, as for a renewal (``considered``,
     ``clinic.services.signoff``)."""
-    if not attested:
-        raise OrderError(
-            "Tick the attestation to sign: you have reviewed her answers.", code="not_attested"
-        )
+    require_attestation(attested)
     with transaction.atomic():
         order = lock_order(order)
         refuse_unless(order.can_change_prescription(), order, "change_prescription")

@@ -37,6 +37,15 @@ ATTESTATION = (
 )
 
 
+def require_attestation(attested):
+    """Nothing is signed without the attestation (``ATTESTATION``): Approve, Renew and Change
+    prescription each refuse before they touch the order when she has not ticked it."""
+    if not attested:
+        raise OrderError(
+            "Tick the attestation to sign: you have reviewed her answers.", code="not_attested"
+        )
+
+
 @dataclass
 class Draft:
     """A prescription as the clinician confirms it: a strength, a dose per administration
@@ -129,13 +138,15 @@ def prescriber_name(user):
     return f"{profile.display_name}, {profile.credentials}"
 
 
-def write_prescriptions(order, drafts, *, by, attested=False, refills_at_most=None):
+def write_prescriptions(order, drafts, *, by, attested, refills_at_most=None):
     """Record ``drafts`` (of the approved lines of the locked ``order``). Returns them.
 
     Each is checked (``check_draft``): a dose the medicine's prescribing data allows, at
     most its maximum daily dose, at most ``MAX_REFILLS`` refills (a year). ``attested``: the
-    clinician ticked the attestation (``ATTESTATION``), stored with the time.
+    clinician ticked the attestation (``ATTESTATION``, ``require_attestation``), stored with
+    the time.
     """
+    require_attestation(attested)
     now = timezone.now()
     profile = ClinicianProfile.objects.filter(user=by).first()
     written = []
@@ -171,8 +182,8 @@ def write_prescriptions(order, drafts, *, by, attested=False, refills_at_most=No
                 patient_name=order.ship_name,
                 patient_date_of_birth=order.date_of_birth,
                 patient_address="\n".join(order.address_lines),
-                attestation=ATTESTATION if attested else "",
-                attested_at=now if attested else None,
+                attestation=ATTESTATION,
+                attested_at=now,
                 written_at=now,
             )
         )
@@ -369,7 +380,9 @@ def renewal_drafts(order):
 def renew_prescriptions(order, *, by, prescriptions=None, considered=None, attested=False):
     """A clinician renews: new prescriptions replace the current ones and collection
     resumes (unless she paused it herself). Only a clinician licensed in her state, once she
-    has considered every flag (``considered``, as for an approval)."""
+    has considered every flag (``considered``, as for an approval) and ticked the attestation
+    (``attested``, ``require_attestation``)."""
+    require_attestation(attested)
     with transaction.atomic():
         order = lock_order(order)
         refuse_unless(order.can_renew(), order, "renew")

@@ -24,7 +24,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from clinic.clinicians import check_licensed
-from clinic.services.prescriptions import drafts_for, write_prescriptions
+from clinic.services.prescriptions import drafts_for, require_attestation, write_prescriptions
 from clinic.services.signoff import sign_off
 from core.money import format_money_exact
 from orders.emails import queue_order_email
@@ -87,8 +87,10 @@ def approve_order(
     Approving writes a prescription per medicine of each approved line (``prescriptions``,
     drafts as the clinician confirmed them; the medicines' starting doses when not given),
     each checked against its medicine's prescribing data (``check_draft``); ``attested``:
-    she ticked the attestation, stored on each prescription with the time.
+    she ticked the attestation, stored on each prescription with the time. Without it nothing
+    is decided (``require_attestation``).
     """
+    require_attestation(attested)
     note = (note or "").strip()
     decline_reason = (decline_reason or "").strip()
     declined_ids = {line.pk for line in declined_lines}

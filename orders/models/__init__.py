@@ -14,7 +14,8 @@ share one migration history:
 - ``holds``: Hold; ``shipments``: Shipment; ``address``: the address fields they share;
 - ``clinic``: QuestionnaireResponse, ClinicianProfile, Prescription, RenewalResponse, the
   review queue's proxy, QuestionnaireAccess, ClinicianLicence, FlagReview;
-- ``clinical_data``: InteractionRule and ClinicalDataChange (two-clinician review);
+- ``clinical_data``: InteractionRule, ClinicalDataChange and MedicineDataChange
+  (two-clinician review);
 - ``patients``: PatientAccount, Thread, Message;
 - ``stops``: StopRecord (a stop kept with the person, not the browser).
 """
@@ -30,7 +31,12 @@ from orders.models.clinic import (
     RenewalResponse,
     ReviewQueueOrder,
 )
-from orders.models.clinical_data import ClinicalDataChange, InteractionRule, RuleGrade
+from orders.models.clinical_data import (
+    ClinicalDataChange,
+    InteractionRule,
+    MedicineDataChange,
+    RuleGrade,
+)
 from orders.models.holds import Hold, HoldQuerySet
 from orders.models.order import (
     Order,
@@ -70,6 +76,7 @@ __all__ = [
     "Hold",
     "HoldQuerySet",
     "InteractionRule",
+    "MedicineDataChange",
     "Message",
     "Order",
     "OrderConsent",

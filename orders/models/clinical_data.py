@@ -106,3 +106,60 @@ class ClinicalDataChange(RuleFields):
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.get_ordered_class_display()} with {self.taken}"
+
+
+class MedicineDataChange(models.Model):
+    """A change to a medicine's clinical data (its drug classes, which choose the
+    questionnaire's questions and interaction rules, and its prescribing data: strengths,
+    maximum daily dose, titration) proposed by one clinician; it takes effect when a second
+    person with ``approve_clinicaldatachange`` approves it, as for ``ClinicalDataChange``.
+
+    A proposal carries both fields whole, as they will be: the medicine's other fields
+    (name, defaults) stay with the Medicine admin."""
+
+    Status = ClinicalDataChange.Status
+
+    medicine = models.ForeignKey(
+        "treatments.Medicine", on_delete=models.PROTECT, related_name="data_changes"
+    )
+    drug_classes = models.JSONField(default=list, blank=True)
+    dosing = models.JSONField("prescribing data", default=dict, blank=True)
+    # What the medicine had when she proposed it: what the reviewer compares against, and
+    # an approval is refused if the medicine has changed since.
+    was_drug_classes = models.JSONField(default=list, blank=True)
+    was_dosing = models.JSONField(default=dict, blank=True)
+    why = models.TextField("why this change", help_text="Her reasons, and the label section.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = "medicine data change"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(decided_by=models.F("proposed_by")),
+                name="medicine_data_change_second_reviewer",
+            )
+        ]
+
+    def __str__(self):
+        return f"Change {self.medicine.name}"
+
+    def differences(self):
+        """What it changes, one line each: the classes, then each field of the prescribing
+        data that differs, e.g. "max_daily: 200 → 100"."""
+        lines = []
+        if self.drug_classes != self.was_drug_classes:
+            lines.append(f"drug classes: {self.was_drug_classes} → {self.drug_classes}")
+        for key in sorted(set(self.was_dosing) | set(self.dosing)):
+            old, new = self.was_dosing.get(key, "(none)"), self.dosing.get(key, "(none)")
+            if old != new:
+                lines.append(f"{key}: {old} → {new}")
+        return lines

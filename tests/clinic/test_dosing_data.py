@@ -206,7 +206,7 @@ def test_existing_prescriptions_are_structured_where_their_text_reads_as_a_dose(
 
 def test_a_legacy_prescription_renews_from_the_starting_dose():
     order = make_paid_order(make_plan("Spironolactone", 3000))
-    approve_order(order, by=staff("clinician"))
+    approve_order(order, by=staff("clinician"), attested=True)
     Prescription.objects.update(legacy=True)
     [draft] = renewal_drafts(order)
     assert (draft.strength, draft.count, draft.frequency, draft.refills) == (50, 1, "once_daily", 5)

@@ -35,7 +35,11 @@ def raw_answers(response):
 def test_answers_flags_and_notes_round_trip_and_are_not_plaintext_in_the_database():
     order = order_to_review()
     approve_order(
-        order, considered=considered(order), by=staff("clinician"), note="Take it with dinner."
+        order,
+        considered=considered(order),
+        by=staff("clinician"),
+        note="Take it with dinner.",
+        attested=True,
     )
     response = QuestionnaireResponse.objects.get(order=order)
     assert (response.answers, response.flags) == (ANSWERS, FLAGS)
@@ -108,6 +112,7 @@ def test_keys_rotate_old_rows_stay_readable_and_reencrypt_moves_them(settings):
         considered=considered(order),
         by=staff("clinician"),
         note="Recheck potassium in 3 months.",
+        attested=True,
     )
     response = QuestionnaireResponse.objects.get(order=order)
     before = raw_answers(response)
@@ -286,6 +291,7 @@ def test_a_clinicians_words_never_reach_the_plain_timeline_or_refunds(settings):
         note="Start with half a tablet.",
         declined_lines=[approved.lines.get(treatment_name="Spironolactone")],
         decline_reason="Lisinopril raises potassium.",
+        attested=True,
     )
     for order, words in [
         (asked, "potassium been checked"),

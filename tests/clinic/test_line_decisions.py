@@ -102,6 +102,7 @@ def test_she_sees_what_was_not_approved_on_her_order_page(client, fake_stripe):
             by=staff("clinician"),
             declined_lines=[line(order, "Spironolactone")],
             decline_reason=REASON,
+            attested=True,
         )
     sign_in_patient(client, order)
     page = client.get(order.get_absolute_url()).content.decode()
@@ -120,6 +121,7 @@ def test_a_month_paid_while_waiting_is_refunded_for_the_declined_line_too(client
             by=staff("clinician"),
             declined_lines=[line(order, "Spironolactone")],
             decline_reason=REASON,
+            attested=True,
         )
     assert sorted(Refund.objects.values_list("amount_cents", flat=True)) == [3000, 3000]
 
@@ -146,7 +148,12 @@ def test_declining_a_line_needs_a_reason(client, fake_stripe):
     assert "Give the patient a reason" in response.content.decode()
     assert Order.objects.get(pk=order.pk).status == S.AWAITING_REVIEW
     with pytest.raises(OrderError, match="reason"):
-        approve_order(order, by=staff("clinician"), declined_lines=[line(order, "Spironolactone")])
+        approve_order(
+            order,
+            by=staff("clinician"),
+            declined_lines=[line(order, "Spironolactone")],
+            attested=True,
+        )
 
 
 def test_declining_every_line_is_the_decline_button(client, fake_stripe):
@@ -169,7 +176,11 @@ def test_a_line_of_another_order_is_refused(client, fake_stripe):
     other = make_paid_order(make_plan("Hairless Hype", 4900), email="other@example.com")
     with pytest.raises(OrderError, match="not part of this order"):
         approve_order(
-            order, by=staff("clinician"), declined_lines=other.lines.all(), decline_reason=REASON
+            order,
+            by=staff("clinician"),
+            declined_lines=other.lines.all(),
+            decline_reason=REASON,
+            attested=True,
         )
     # Through the form the choice is not even offered.
     response = post_approve(
@@ -180,7 +191,7 @@ def test_a_line_of_another_order_is_refused(client, fake_stripe):
 
 def test_a_decided_line_is_not_decided_again():
     order = make_paid_order(make_plan("Oral Metformin ER", 2200))
-    approve_order(order, by=staff("clinician"))
+    approve_order(order, by=staff("clinician"), attested=True)
     decided = order.lines.get()
     assert decided.decision == OrderLine.Decision.APPROVED
     with pytest.raises(ValueError, match="approved cannot be declined"):
@@ -192,7 +203,11 @@ def test_removing_items_again_finds_none_left_and_does_nothing_more(client, fake
     spironolactone = line(order, "Spironolactone")
     with TestCase.captureOnCommitCallbacks(execute=True):
         approve_order(
-            order, by=staff("clinician"), declined_lines=[spironolactone], decline_reason=REASON
+            order,
+            by=staff("clinician"),
+            declined_lines=[spironolactone],
+            decline_reason=REASON,
+            attested=True,
         )
     updates = len(fake_stripe.calls("POST", r"^/v1/subscriptions/"))
     assert (
@@ -212,6 +227,7 @@ def test_a_refusal_at_stripe_is_recorded_and_the_approval_stands(client, fake_st
             by=staff("clinician"),
             declined_lines=[line(order, "Spironolactone")],
             decline_reason=REASON,
+            attested=True,
         )
     order = Order.objects.get(pk=order.pk)
     assert order.status == S.APPROVED
@@ -227,6 +243,7 @@ def test_test_mode_orders_decide_lines_without_stripe(client, test_mode):
             by=staff("clinician"),
             declined_lines=[line(order, "Spironolactone")],
             decline_reason=REASON,
+            attested=True,
         )
     order = Order.objects.get(pk=order.pk)
     assert order.total_cents == 2200

@@ -58,7 +58,7 @@ def approved(client, fake, name, refills):
     order = paid_order(client, fake, make_plan(name, 3000))
     drafts = [type(d)(**{**d.__dict__, "refills": refills}) for d in drafts_for(order)]
     with TestCase.captureOnCommitCallbacks(execute=True):
-        approve_order(order, by=staff("clinician", "dr_first"), prescriptions=drafts)
+        approve_order(order, by=staff("clinician", "dr_first"), prescriptions=drafts, attested=True)
         order = ship_next(order)
     return order
 
@@ -264,7 +264,7 @@ def test_nothing_is_renewed_once_her_answers_ruled_every_treatment_out(client, f
     )
     clinician = staff("clinician", "dr_renews")
     with pytest.raises(OrderError, match="Nothing is left to renew"):
-        renew_prescriptions(order, by=clinician)
+        renew_prescriptions(order, by=clinician, attested=True)
     assert Order.objects.get(pk=order.pk).status == S.RENEWAL_REVIEW
 
 
@@ -276,7 +276,7 @@ def test_the_clinician_stops_the_treatment_she_reported_about(client, fake_strip
         make_plan("Oral Metformin ER", 2200),
     )
     with TestCase.captureOnCommitCallbacks(execute=True):
-        approve_order(order, by=staff("clinician", "dr_first"))
+        approve_order(order, by=staff("clinician", "dr_first"), attested=True)
         order = ship_next(order)
     send(client, "invoice.paid", fake_stripe.renew(order.stripe_subscription_id))
     minoxidil = order.lines.get(treatment_name="Oral Minoxidil")

@@ -49,7 +49,7 @@ def approved(client, fake, refills=2):
     order = paid_order(client, fake, make_plan("Oral Metformin ER", 2200))
     drafts = [type(draft)(**{**draft.__dict__, "refills": refills}) for draft in drafts_for(order)]
     with TestCase.captureOnCommitCallbacks(execute=True):
-        approve_order(order, by=staff("clinician", "dr_first"), prescriptions=drafts)
+        approve_order(order, by=staff("clinician", "dr_first"), prescriptions=drafts, attested=True)
     return ship_next(order)
 
 
@@ -197,7 +197,7 @@ def test_renewal_steps_out_of_turn_are_refused(client, fake_stripe):
     assert "no renewal waiting" in str(list(get_messages(response.wsgi_request))[-1])
     clinician = staff("clinician")
     with pytest.raises(OrderError, match="cannot be renewed now: it is shipped"):
-        renew_prescriptions(order, by=clinician)
+        renew_prescriptions(order, by=clinician, attested=True)
     with pytest.raises(OrderError, match="cannot be ended now: it is shipped"):
         end_treatment(order, by=clinician, reason="No.")
     with pytest.raises(OrderError, match="give a reason"):

@@ -32,7 +32,11 @@ def test_approve_creates_the_first_shipment_and_emails_the_patient(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         approve_order(
-            order, considered=considered(order), by=clinician, note="Take it with dinner."
+            order,
+            considered=considered(order),
+            by=clinician,
+            note="Take it with dinner.",
+            attested=True,
         )
     order.refresh_from_db()
     assert order.status == S.APPROVED
@@ -59,22 +63,22 @@ def test_approve_creates_the_first_shipment_and_emails_the_patient(
 
 def test_approve_twice_or_after_decline_is_refused(clinician):
     order = order_to_review()
-    approve_order(order, considered=considered(order), by=clinician)
+    approve_order(order, considered=considered(order), by=clinician, attested=True)
     with pytest.raises(OrderError, match="already approved"):
-        approve_order(order, considered=considered(order), by=clinician)
+        approve_order(order, considered=considered(order), by=clinician, attested=True)
     assert Shipment.objects.filter(order=order).count() == 1
 
     other = order_to_review(email="ann@example.com")
     decline_order(other, by=clinician, reason="Not safe with your medicines.")
     with pytest.raises(OrderError, match="cannot be approved"):
-        approve_order(other, considered=considered(other), by=clinician)
+        approve_order(other, considered=considered(other), by=clinician, attested=True)
     assert not Shipment.objects.filter(order=other).exists()
 
 
 def test_unpaid_orders_cannot_be_reviewed(clinician):
     order = make_order()
     with pytest.raises(OrderError, match="waiting for payment"):
-        approve_order(order, considered=considered(order), by=clinician)
+        approve_order(order, considered=considered(order), by=clinician, attested=True)
     with pytest.raises(OrderError, match="waiting for payment"):
         decline_order(order, by=clinician, reason="No")
 
@@ -191,7 +195,7 @@ def test_order_page_shows_review_buttons_only_while_awaiting_review(client, clin
     html = client.get(url).content.decode()
     assert f"/admin/orders/order/{order.pk}/approve/" in html
     assert f"/admin/orders/order/{order.pk}/decline/" in html
-    approve_order(order, considered=considered(order), by=clinician)
+    approve_order(order, considered=considered(order), by=clinician, attested=True)
     html = client.get(url).content.decode()
     assert f"/admin/orders/order/{order.pk}/approve/" not in html
 
@@ -231,7 +235,7 @@ def test_review_queue_lists_oldest_first_with_red_flags_and_answers(client, clin
 
 def test_every_review_writes_the_timeline_with_the_actor(clinician):
     order = order_to_review()
-    approve_order(order, considered=considered(order), by=clinician)
+    approve_order(order, considered=considered(order), by=clinician, attested=True)
     kinds = list(
         OrderEvent.objects.filter(order=order, actor=clinician).values_list("kind", flat=True)
     )

@@ -42,7 +42,7 @@ def test_concurrent_declines_refund_once():
 def test_approve_and_decline_racing_leave_one_decision():
     order = order_to_review()
     clinician = staff("clinician")
-    calls = [lambda: approve_order(order, by=clinician)] * 3
+    calls = [lambda: approve_order(order, by=clinician, attested=True)] * 3
     calls += [lambda: decline_order(order, by=clinician, reason="No")] * 3
     done, _ = run_concurrently(calls)
     assert len(done) == 1

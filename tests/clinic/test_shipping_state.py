@@ -37,7 +37,9 @@ def test_shipping_to_another_state_holds_the_order_and_flags_it_first(client):
     assert hold.kind == Hold.Kind.STATE_MISMATCH
     assert "She lives in New York (her answers) but asked to ship to California" in hold.reason
     # Even approved, nothing ships while it is held.
-    order = approve_order(order, considered=considered(order), by=staff("clinician", "dr_lee"))
+    order = approve_order(
+        order, considered=considered(order), by=staff("clinician", "dr_lee"), attested=True
+    )
     assert order.status == Order.Status.APPROVED and not order.can_ship()
     assert not Shipment.objects.to_ship().filter(order=order).exists()
     flags = order.questionnaire.flags

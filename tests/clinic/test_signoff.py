@@ -38,16 +38,16 @@ def url(order, action="approve"):
 def test_the_six_flag_patient_cannot_be_approved_without_a_sign_off(clinician):
     order = six_red_flag_order()
     with pytest.raises(OrderError, match="6 not ticked") as error:
-        approve_order(order, by=clinician)
+        approve_order(order, by=clinician, attested=True)
     assert error.value.code == "flag_not_considered"
     # Ticking five of six is not enough either.
     five = considered(order)
     del five[flag_id(EPLERENONE)]
     with pytest.raises(OrderError, match="1 not ticked, first .Takes eplerenone"):
-        approve_order(order, by=clinician, considered=five)
+        approve_order(order, by=clinician, considered=five, attested=True)
     # Every flag ticked, but no reason for the two contraindications.
     with pytest.raises(OrderError, match="despite the contraindication .Addison") as error:
-        approve_order(order, by=clinician, considered=considered(order, reason="  "))
+        approve_order(order, by=clinician, considered=considered(order, reason="  "), attested=True)
     assert error.value.code == "reason_required"
     assert Order.objects.get(pk=order.pk).status == S.AWAITING_REVIEW
     assert not FlagReview.objects.exists()
@@ -57,7 +57,7 @@ def test_her_sign_off_is_stored_with_the_decision(clinician):
     order = six_red_flag_order()
     reasons = considered(order, reason="Endocrinology confirmed: Addison's ruled out in 2024.")
     reasons[flag_id(EPLERENONE)] = "Eplerenone stopped last month."
-    approved = approve_order(order, by=clinician, considered=reasons)
+    approved = approve_order(order, by=clinician, considered=reasons, attested=True)
     assert approved.status == S.APPROVED
     rows = list(
         FlagReview.objects.filter(order=order).values_list(
@@ -91,7 +91,7 @@ def test_an_order_without_flags_needs_no_ticks(clinician):
     Order.objects.get(pk=order.pk).questionnaire.__class__.objects.filter(order=order).update(
         flags=[]
     )
-    assert approve_order(order, by=clinician).status == S.APPROVED
+    assert approve_order(order, by=clinician, attested=True).status == S.APPROVED
     assert not FlagReview.objects.exists()
     assert not OrderEvent.objects.filter(order=order, kind="flags_considered").exists()
 
@@ -182,7 +182,7 @@ def test_a_flag_raised_after_the_page_was_built_is_refused_by_the_verb(client, c
     questionnaire.flags = [*questionnaire.flags, {"key": "new", "message": "Now pregnant."}]
     questionnaire.save()
     with pytest.raises(OrderError, match="1 not ticked, first .Now pregnant"):
-        approve_order(order, by=clinician, considered=stale)
+        approve_order(order, by=clinician, considered=stale, attested=True)
 
 
 def test_the_queue_opens_the_sign_off_page(client, clinician):
@@ -271,7 +271,9 @@ def test_changing_a_prescription_is_signed_off_like_approving(clinician):
     from clinic.services.prescriptions import current, draft_from
 
     order = six_red_flag_order()
-    approve_order(order, by=clinician, considered=considered(order, reason="Weighed."))
+    approve_order(
+        order, by=clinician, considered=considered(order, reason="Weighed."), attested=True
+    )
     [rx] = current(order)
     draft = draft_from(rx, refills=0)
     with pytest.raises(OrderError, match="6 not ticked"):

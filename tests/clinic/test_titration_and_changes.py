@@ -120,7 +120,7 @@ def test_oral_semaglutide_steps_3_to_7_mg_only_after_a_clinician_confirms(client
 
 def test_the_first_box_never_steps_up(clinician):
     order = make_paid_order(make_plan("Oral GLP-1 & Metformin pack", 9900))
-    approve_order(order, by=clinician)
+    approve_order(order, by=clinician, attested=True)
     rx = semaglutide()
     Prescription.objects.filter(pk=rx.pk).update(
         step_up_confirmed_at=timezone.now(), step_started_at=timezone.now() - timedelta(days=31)
@@ -131,14 +131,14 @@ def test_the_first_box_never_steps_up(clinician):
 
 def test_a_step_up_is_refused_without_a_schedule_or_a_licence(clinician):
     order = make_paid_order(make_plan("Spironolactone", 3000))
-    approve_order(order, by=clinician)
+    approve_order(order, by=clinician, attested=True)
     rx = Prescription.objects.get()
     assert not Order.objects.get(pk=order.pk).can_confirm_step_up()
     with pytest.raises(OrderError, match="cannot be stepped up now"):
         confirm_step_up(order, by=clinician, prescription_ids=[rx.pk])
 
     glp1 = make_paid_order(make_plan("Oral GLP-1 & Metformin pack", 9900), email="g@example.com")
-    approve_order(glp1, by=clinician)
+    approve_order(glp1, by=clinician, attested=True)
     Order.objects.filter(pk=glp1.pk).update(residence_state="OH")
     with pytest.raises(OrderError, match="only a clinician licensed in Ohio"):
         confirm_step_up(glp1, by=clinician, prescription_ids=[semaglutide().pk])
@@ -161,7 +161,7 @@ def change_form(order, **fields):
 
 def test_a_clinician_changes_a_prescription_between_renewals(client, clinician):
     order = make_paid_order(make_plan("Spironolactone", 3000))
-    approve_order(order, by=clinician)
+    approve_order(order, by=clinician, attested=True)
     old = Prescription.objects.get()
     Prescription.objects.filter(pk=old.pk).update(refills_used=2)  # 3 of 5 left
     key = f"{old.line_id}-{old.medicine_id}"
@@ -211,7 +211,7 @@ def test_the_change_service_checks_dose_refills_licence_and_status(clinician):
         change_prescription(order, by=clinician, prescriptions=drafts_for(order), attested=True)
     with pytest.raises(OrderError, match="Tick the attestation to sign"):
         change_prescription(order, by=clinician, prescriptions=drafts_for(order), attested=False)
-    approve_order(order, by=clinician)
+    approve_order(order, by=clinician, attested=True)
     [rx] = current(order)
     draft = draft_from(rx, refills=5)
     four_grams = replace(draft, strength=Decimal(500), count=Decimal(4), frequency="twice_daily")
@@ -233,7 +233,7 @@ def test_the_change_service_checks_dose_refills_licence_and_status(clinician):
 
 def test_a_medicine_whose_prescribing_data_was_removed_cannot_be_changed(client, clinician):
     order = make_paid_order(make_plan("Spironolactone", 3000))
-    approve_order(order, by=clinician)
+    approve_order(order, by=clinician, attested=True)
     Prescription.objects.get().medicine.__class__.objects.update(dosing={})
     sign_in(client, clinician)
     url = f"/admin/orders/order/{order.pk}/change_prescription/"

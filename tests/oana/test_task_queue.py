@@ -62,7 +62,13 @@ def test_an_email_enqueued_in_a_transaction_that_rolls_back_never_runs():
     mail.outbox.clear()
     clinician = staff("clinician")
     with pytest.raises(RuntimeError), transaction.atomic():
-        approve_order(order, considered=considered(order), by=clinician, note="Take it with food.")
+        approve_order(
+            order,
+            considered=considered(order),
+            by=clinician,
+            note="Take it with food.",
+            attested=True,
+        )
         raise RuntimeError("something after the approval failed")
     assert [row.status for row in queued()] == ["SUCCESSFUL"]
     assert run_worker() == 0
@@ -77,7 +83,11 @@ def test_a_committed_email_waits_for_the_worker_and_carries_no_health_data():
     run_worker()
     mail.outbox.clear()
     approve_order(
-        order, considered=considered(order), by=staff("clinician"), note="Take it with food."
+        order,
+        considered=considered(order),
+        by=staff("clinician"),
+        note="Take it with food.",
+        attested=True,
     )
     [row] = [r for r in queued(send_order_email) if r.status == "READY"]
     assert row.args_kwargs["args"][:2] == [order.pk, "approved"]

@@ -57,6 +57,7 @@ def approval_email_failing_every_attempt(settings):
             considered=considered(order),
             by=staff("clinician", "dr-lee"),
             note="Take it with food.",
+            attested=True,
         )
     [row] = queued(send_order_email)
     seen = []

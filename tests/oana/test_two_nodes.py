@@ -327,7 +327,7 @@ def test_two_nodes_one_database_under_a_mixed_load(cluster):
         "from clinic.services.signoff import flag_id, questionnaire_flags; "
         "clinician = ClinicianProfile.objects.first().user; "
         "[approve_order(o, by=clinician, considered={flag_id(f): 'Considered.' "
-        "for f in questionnaire_flags(o)}) "
+        "for f in questionnaire_flags(o)}, attested=True) "
         f"for o in Order.objects.order_by('pk')[:{APPROVED}]]",
         env=cluster["env"],
     )

@@ -22,7 +22,7 @@ def clinic():
     clinician = staff("clinician")
     waiting = [order_to_review(2200, email=f"w{i}@example.com") for i in range(2)]
     approved = order_to_review(3200, email="a@example.com")
-    approve_order(approved, by=clinician, considered=considered(approved))
+    approve_order(approved, by=clinician, considered=considered(approved), attested=True)
     late = order_to_review(4300, email="late@example.com")
     order_in(Order.Status.PAST_DUE, order=late)
     make_order()  # unpaid: counts nowhere

@@ -19,7 +19,9 @@ OK = 200
 def objects():
     order = order_to_review()
     approved = order_to_review(email="ann@example.com")
-    approve_order(approved, by=staff("superuser", "boss"), considered=considered(approved))
+    approve_order(
+        approved, by=staff("superuser", "boss"), considered=considered(approved), attested=True
+    )
     shipment = Shipment.objects.get(order=approved)
     refund = Refund.objects.create(order=approved, amount_cents=100, reason="test")
     plan = make_plan()

@@ -73,7 +73,7 @@ def test_staff_cannot_grant_themselves_permissions(client):
 def test_ship_form_trims_whitespace_and_refuses_unknown_carriers(client, settings):
     settings.STRIPE_TEST_MODE = True
     order = order_to_review()
-    approve_order(order, considered=considered(order), by=staff("clinician"))
+    approve_order(order, considered=considered(order), by=staff("clinician"), attested=True)
     shipment = Shipment.objects.get(order=order)
     sign_in(client, staff("fulfillment"))
     url = f"/admin/orders/shipment/{shipment.pk}/ship/"

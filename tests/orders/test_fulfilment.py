@@ -25,7 +25,9 @@ def fulfillment():
 
 def approved_order(email="jane@example.com"):
     order = order_to_review(email=email)
-    approve_order(order, considered=considered(order), by=staff("clinician", f"dr-{email}"))
+    approve_order(
+        order, considered=considered(order), by=staff("clinician", f"dr-{email}"), attested=True
+    )
     return Order.objects.get(pk=order.pk)
 
 

@@ -50,9 +50,9 @@ def test_questionnaire_post_with_errors(client, lines):
         response = client.post("/checkout/", {"email": "jane@example.com"})
     assert response.status_code == 400
     # session, plans, medicines, states served, legal documents, the interaction rules (read
-    # once, however many medicines she typed), session saved in a savepoint (the answers kept
-    # for the re-render)
-    assert len(queries) == 9, [q["sql"] for q in queries]
+    # once, however many medicines she typed), every medicine's clinical data for the rules
+    # version (one query), session saved in a savepoint (the answers kept for the re-render)
+    assert len(queries) == 10, [q["sql"] for q in queries]
 
 
 @pytest.mark.parametrize("lines", [1, 5])
@@ -64,11 +64,11 @@ def test_placing_the_order(client, lines):
         response = client.post("/checkout/", data)
     assert response.status_code == 302
     assert Order.objects.get().lines.count() == lines
-    # session, plans, medicines, states served, legal documents, the interaction rules, her
-    # earlier stop records (clinic.stop_records); the order, its event, lines, consents and
+    # session, plans, medicines, states served, legal documents, the interaction rules, every
+    # medicine's clinical data for the rules version, her earlier stop records (clinic.stop_records); the order, its event, lines, consents and
     # answers; the checkout attempt taken under the order's row lock; the live session
     # stored; the session saved.
-    assert len(queries) == 28, "\n".join(q["sql"][:90] for q in queries)
+    assert len(queries) == 29, "\n".join(q["sql"][:90] for q in queries)
     assert len([q for q in queries if 'INSERT INTO "orders_orderline"' in q["sql"]]) == 1
 
 

@@ -146,7 +146,7 @@ def test_the_last_refill_ships_and_a_renewal_is_signed_while_stripe_fails(client
     order = paid_order(client, fake_stripe, make_plan("Oral Metformin ER", 2200))
     drafts = [type(draft)(**{**draft.__dict__, "refills": 0}) for draft in drafts_for(order)]
     with TestCase.captureOnCommitCallbacks(execute=True):
-        approve_order(order, by=staff("clinician", "dr_first"), prescriptions=drafts)
+        approve_order(order, by=staff("clinician", "dr_first"), prescriptions=drafts, attested=True)
     shipment = order.shipments.get(status=Shipment.Status.PENDING)
 
     # The first box is the last one: shipping it pauses billing for the renewal.
@@ -164,7 +164,7 @@ def test_the_last_refill_ships_and_a_renewal_is_signed_while_stripe_fails(client
         submit_renewal(order, RENEWAL_ANSWERS, by=None)
     fake_stripe.fail_next("POST", SUBSCRIPTION_UPDATE, "timeout")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        renew_prescriptions(order, by=staff("clinician", "dr_renew"))
+        renew_prescriptions(order, by=staff("clinician", "dr_renew"), attested=True)
     order.refresh_from_db()
     assert order.status == S.SHIPPED and waiting(order)
     assert sync_billing.call(order.pk) == "in step"  # the timed-out call did it

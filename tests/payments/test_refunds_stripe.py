@@ -299,7 +299,7 @@ def test_a_refused_automatic_refund_leaves_it_in_the_queue_for_a_decline(client,
     assert order.reference in queue and "Cancelled by the patient before review" in queue
     assert f"/admin/orders/order/{order.pk}/approve/" not in queue
     with pytest.raises(OrderError):
-        approve_order(order, by=clinician)
+        approve_order(order, by=clinician, attested=True)
     with TestCase.captureOnCommitCallbacks(execute=True):
         client.post(f"/admin/orders/order/{order.pk}/decline/", {"reason": "Cancelled first."})
     order.refresh_from_db()

@@ -58,7 +58,9 @@ def _pay(order, to):
 
 
 def _approve(order, to):
-    approve_order(order, by=_staff("clinician"), note="", considered=considered(order))
+    approve_order(
+        order, by=_staff("clinician"), note="", considered=considered(order), attested=True
+    )
 
 
 def _decline(order, to):
@@ -131,7 +133,10 @@ def _answer_renewal(order, to):
 
 def _renew(order, to):
     renew_prescriptions(
-        order, by=_staff("clinician"), considered=considered(order, flags_to_renew(order))
+        order,
+        by=_staff("clinician"),
+        considered=considered(order, flags_to_renew(order)),
+        attested=True,
     )
 
 

@@ -160,7 +160,9 @@ def test_catalog_manager_reads_medicines_but_cannot_change_them(client, catalog)
     assert 'name="medicines"' not in html
 
 
-def test_clinician_changes_a_medicine_its_classes_and_its_treatments(client, catalog):
+def test_clinician_changes_a_medicine_and_its_treatments_but_not_its_classes(client, catalog):
+    """Its drug classes change only by a reviewed proposal (tests/clinic/test_medicine_data_review.py):
+    the classes posted here are ignored."""
     sign_in(client, staff("clinician", "dr_lee"))
     lotion = Treatment.objects.get(slug="metformin-hcl-lotion-20")
     data = post_data(
@@ -171,22 +173,20 @@ def test_clinician_changes_a_medicine_its_classes_and_its_treatments(client, cat
     assert response.status_code == 302, response.content.decode()[:3000]
     metformin = Medicine.objects.get(slug="metformin-er")
     assert metformin.default_strength == "750 mg extended-release tablet"
-    assert metformin.drug_classes == ["biguanide", "vasodilator"]
+    assert metformin.drug_classes == ["biguanide"]
     assert set(metformin.treatments.values_list("slug", flat=True)) == {
         "oral-metformin-er",
         "metformin-hcl-lotion-20",
     }
     page = client.get(medicine_url("metformin-er")).content.decode()
-    assert 'value="vasodilator" id="id_drug_classes_3" checked' in page
+    assert 'name="drug_classes"' not in page and "Biguanide (metformin)" in page
 
 
-def test_refills_over_a_year_and_unknown_classes_are_refused_in_the_admin(client, catalog):
+def test_refills_over_a_year_are_refused_in_the_admin(client, catalog):
     sign_in(client, staff("superuser", "root"))
     response = client.post(medicine_url("metformin-er"), post_data(default_refills="12"))
     assert response.status_code == 200
     assert "Ensure this value is less than or equal to 11." in response.content.decode()
-    response = client.post(medicine_url("metformin-er"), post_data(drug_classes=["x"]))
-    assert "Select a valid choice." in response.content.decode()
 
 
 def test_nobody_deletes_a_medicine(client, catalog):
@@ -214,7 +214,9 @@ def test_clinician_adds_a_medicine(client, catalog):
     data = post_data(name="Metformin IR", slug="metformin-ir", treatments=[])
     assert client.post(add, data).status_code == 302
     medicine = Medicine.objects.get(slug="metformin-ir")
-    assert medicine.drug_classes == ["biguanide"] and not medicine.treatments.exists()
+    assert not medicine.treatments.exists()
+    # No classes nor prescribing data until a second clinician approves a proposal for them.
+    assert (medicine.drug_classes, medicine.dosing) == ([], {})
 
 
 # --- Product pages and questions agree ----------------------------------------------------------
