@@ -2,6 +2,7 @@
 
 from django import forms
 
+from core.us_states import STATE_NAMES
 from orders.models.address import ship_fields
 
 
@@ -20,11 +21,20 @@ class AddressForm(forms.Form):
     )
     postal_code = forms.RegexField(
         label="ZIP code",
-        regex=r"^\d{5}(-\d{4})?$",
+        # [0-9], not \d: \d also takes Arabic-Indic and other digits no carrier reads.
+        regex=r"^[0-9]{5}(-[0-9]{4})?$",
         error_messages={"invalid": "Enter a 5-digit ZIP code."},
     )
+
+    def clean_state(self):
+        """A real US state or DC (``ZZ`` is two letters too); which ones we serve is the
+        caller's rule (checkout's questionnaire, ``patients.services.address``)."""
+        state = self.cleaned_data["state"].upper()
+        if state not in STATE_NAMES:
+            raise forms.ValidationError("Enter the two-letter code of a US state, e.g. NY.")
+        return state
 
     def shipping_fields(self):
         """The address as the order's ``ship_*`` fields."""
         data = self.cleaned_data
-        return ship_fields({**data, "state": data["state"].upper(), "country": "US"})
+        return ship_fields({**data, "country": "US"})

@@ -82,8 +82,16 @@ def test_a_move_to_a_state_we_do_not_serve_is_refused(client, new_yorker):
     assert order.shipments.get().ship_state != "OH"
     assert not order.holds.exists()
     assert not order.events.filter(kind="address_changed").exists()
-    # A code that is no state at all reads as it was typed.
-    assert "We cannot send refills to ZZ" in move(client, order, "ZZ")
+    # A code that is no state at all is refused by the form, as at checkout.
+    assert "State: Enter the two-letter code of a US state, e.g. NY." in move(client, order, "ZZ")
+
+
+@pytest.mark.parametrize("postal_code", ["١٢٢٠٧", "12207-١٢٣٤", "1220", "ABCDE"])
+def test_a_zip_code_is_five_ascii_digits(client, new_yorker, postal_code):
+    """Issue 19, item 8: Arabic-Indic digits matched \\d and reached the label."""
+    page = move(client, new_yorker, "NY", postal_code=postal_code)
+    assert "ZIP code: Enter a 5-digit ZIP code." in page
+    assert Order.objects.get(pk=new_yorker.pk).ship_postal_code != postal_code
 
 
 def test_a_move_within_her_state_is_not_held(client, new_yorker):
