@@ -5,7 +5,7 @@ import pytest
 from clinic.services.review import approve_order, decline_order
 from orders.models import Order, Refund, Shipment
 from orders.services import OrderError
-from tests.support.clinic import order_to_review
+from tests.support.clinic import considered, order_to_review
 from tests.support.concurrency import at_once
 from tests.support.staff import staff
 
@@ -42,7 +42,8 @@ def test_concurrent_declines_refund_once():
 def test_approve_and_decline_racing_leave_one_decision():
     order = order_to_review()
     clinician = staff("clinician")
-    calls = [lambda: approve_order(order, by=clinician, attested=True)] * 3
+    signed = considered(order)  # her flags weighed: approving can really win the race
+    calls = [lambda: approve_order(order, by=clinician, considered=signed, attested=True)] * 3
     calls += [lambda: decline_order(order, by=clinician, reason="No")] * 3
     done, _ = run_concurrently(calls)
     assert len(done) == 1
