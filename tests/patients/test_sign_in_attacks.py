@@ -138,13 +138,14 @@ def mail_down(settings):
 
 def _shape(queries, *emails):
     """The SQL of ``queries`` with the emails and the values that differ on every request
-    (session keys, ids, times, tokens) taken out."""
+    (session keys, ids, times, tokens, cursor names) taken out."""
     shapes = []
     for query in queries:
         sql = query["sql"]
         for email in emails:
             sql = sql.replace(email, "<email>")
-        shapes.append(re.sub(r"'[^']*'|\b\d+\b|\"s\d+_x\d+\"", "?", sql))
+        # PostgreSQL names each server-side cursor anew ("_django_curs_<id>_sync_<n>").
+        shapes.append(re.sub(r"'[^']*'|\b\d+\b|\"s\d+_x\d+\"|_django_curs_\w+", "?", sql))
     return shapes
 
 
