@@ -507,6 +507,10 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
+        # The stripe library logs every API call at INFO ("Stripe API response"): a line per
+        # call is noise, and under load it filled a node's log pipe until the worker blocked.
+        # Its warnings and errors still show; our adapter logs what matters.
+        "stripe": {"level": "WARNING"},
         # The callers that say the cache did not answer (they go on without it).
         "core.cache": {"filters": ["once_in_a_while"]},
         "core.ratelimit": {"filters": ["once_in_a_while"]},

@@ -215,3 +215,8 @@ def test_gunicorns_error_log_has_the_same_format(monkeypatch):
         logger.info("Booting worker with pid: %s", 7)
         assert re.match(expected, buffer.getvalue())
     assert json.loads(buffer.getvalue())["logger"] == "gunicorn.error"
+
+
+def test_the_stripe_librarys_per_call_lines_stay_out_of_the_log():
+    """One INFO line per Stripe call filled a node's log pipe under load (test_two_nodes)."""
+    assert logging.getLogger("stripe").getEffectiveLevel() == logging.WARNING
