@@ -64,6 +64,16 @@ class OrderAction:
     context: Callable | None = None  # (request, order) -> what the template shows beside it
 
 
+def _signed(form):
+    """What a sign-off page's form gives the clinical services: the prescriptions as she set
+    them, the flags she considered (with her reasons) and her attestation."""
+    return {
+        "prescriptions": form.prescriptions(),
+        "considered": form.considered(),
+        "attested": form.cleaned_data["attest"],
+    }
+
+
 def _approve(order, user, form):
     declined = form.cleaned_data.get("declined_lines") or []
     approve_order(
@@ -72,9 +82,7 @@ def _approve(order, user, form):
         note=form.cleaned_data["note"],
         declined_lines=declined,
         decline_reason=form.cleaned_data.get("decline_reason", ""),
-        prescriptions=form.prescriptions(),
-        considered=form.considered(),
-        attested=form.cleaned_data["attest"],
+        **_signed(form),
     )
     done = "the first shipment is queued for Fulfillment and the patient was emailed"
     if declined:
@@ -101,13 +109,7 @@ def _decline(order, user, form):
 
 
 def _renew(order, user, form):
-    renew_prescriptions(
-        order,
-        by=user,
-        prescriptions=form.prescriptions(),
-        considered=form.considered(),
-        attested=form.cleaned_data["attest"],
-    )
+    renew_prescriptions(order, by=user, **_signed(form))
     return (
         f"{order.reference} renewed: billing and refills resume, and the patient was emailed.",
         messages.SUCCESS,
@@ -115,13 +117,7 @@ def _renew(order, user, form):
 
 
 def _change(order, user, form):
-    change_prescription(
-        order,
-        by=user,
-        prescriptions=form.prescriptions(),
-        attested=form.cleaned_data["attest"],
-        considered=form.considered(),
-    )
+    change_prescription(order, by=user, **_signed(form))
     return f"{order.reference}: prescription changed.", messages.SUCCESS
 
 
