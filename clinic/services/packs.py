@@ -79,35 +79,43 @@ class PackDecline:
         )
 
 
-def sold_alone(kept, *, order, pack_price_cents):
-    """(the active monthly plan of a public treatment containing exactly ``kept``, or None;
-    why none). The cheapest plan of the first such treatment in catalog order; a treatment
-    already in ``order`` is left out (she has it), and so is one costing more than the pack
-    (she never agreed to pay more)."""
-    wanted = {medicine.pk for medicine in kept}
+def sold_alone(order):
+    """What she could keep instead of a pack: the set of medicine ids of each treatment sold
+    on its own (public, an active monthly plan) -> its plans, cheapest first, the treatments
+    in catalog order. A treatment already in ``order`` is left out (she has it). Three
+    queries, however many medicines the packs hold."""
     in_order = order.lines.values("plan__treatment_id")
-    candidates = (
-        Treatment.objects.public()
-        .exclude(pk__in=in_order)
-        .filter(medicines__in=wanted)
-        .distinct()
-        .prefetch_related("medicines")
-    )
-    dearer = None
-    for treatment in candidates:
-        if {medicine.pk for medicine in treatment.medicines.all()} != wanted:
-            continue
-        plan = (
-            Plan.objects.active()
-            .filter(treatment=treatment, interval=Plan.Interval.MONTH)
-            .select_related("treatment")
-            .order_by("amount_cents", "pk")
-            .first()
+    plans = (
+        Plan.objects.active()
+        .filter(interval=Plan.Interval.MONTH)
+        .exclude(treatment__in=in_order)
+        .select_related("treatment")
+        .prefetch_related("treatment__medicines")
+        .order_by(
+            "treatment__category__order",
+            "treatment__display_order",
+            "treatment__name",
+            "treatment_id",
+            "amount_cents",
+            "pk",
         )
+    )
+    catalog = {}
+    for plan in plans:
+        same = catalog.setdefault(frozenset(m.pk for m in plan.treatment.medicines.all()), [])
+        if not same or same[-1].treatment_id != plan.treatment_id:
+            same.append(plan)  # each treatment's cheapest plan, in catalog order
+    return catalog
+
+
+def _single_product(kept, pack_price_cents, catalog):
+    """(the plan she keeps, or None; why none)."""
+    plans = catalog.get(frozenset(medicine.pk for medicine in kept), [])
+    for plan in plans:
         if plan.amount_cents <= pack_price_cents:
             return plan, ""
-        dearer = dearer or plan
-    if dearer is not None:
+    if plans:
+        dearer = plans[0]
         return None, (
             f"{dearer.treatment.name} costs {format_money_exact(dearer.amount_cents)}/month, "
             "more than the pack she agreed to pay for."
@@ -115,8 +123,9 @@ def sold_alone(kept, *, order, pack_price_cents):
     return None, f"no treatment we sell contains just {_names(kept)}."
 
 
-def pack_decline(line, declined_ids, *, order):
-    """The ``PackDecline`` of declining the medicines ``declined_ids`` of the pack ``line``."""
+def pack_decline(line, declined_ids, *, catalog):
+    """The ``PackDecline`` of declining the medicines ``declined_ids`` of the pack ``line``
+    (``catalog``: ``sold_alone`` of its order)."""
     if not is_pack(line):
         raise OrderError(
             f"{line.treatment_name} is not a pack: decline the treatment itself.",
@@ -131,7 +140,7 @@ def pack_decline(line, declined_ids, *, order):
     kept = tuple(m for m in medicines if m.pk not in declined_ids)
     if not kept:
         return PackDecline(line, declined, kept, why="every medicine of it is declined.")
-    plan, why = sold_alone(kept, order=order, pack_price_cents=line.unit_amount_cents)
+    plan, why = _single_product(kept, line.unit_amount_cents, catalog)
     return PackDecline(line, declined, kept, plan=plan, why=why)
 
 
@@ -140,6 +149,8 @@ def pack_declines(order, declined_medicines):
     -> ids of its medicines declined; lines with none are left out). Raises ``OrderError``
     for a line of another order, a line that is not a pack or a medicine not in it."""
     wanted = {int(pk): {int(m) for m in ids} for pk, ids in declined_medicines.items() if ids}
+    if not wanted:
+        return []
     lines = {
         line.pk: line
         for line in order.lines.filter(pk__in=wanted)
@@ -148,7 +159,8 @@ def pack_declines(order, declined_medicines):
     }
     if set(wanted) - set(lines):
         raise OrderError("That treatment is not part of this order.", code="bad_line")
-    return [pack_decline(lines[pk], ids, order=order) for pk, ids in sorted(wanted.items())]
+    catalog = sold_alone(order)
+    return [pack_decline(lines[pk], ids, catalog=catalog) for pk, ids in sorted(wanted.items())]
 
 
 CONVERSION_FIELDS = [
@@ -285,5 +297,6 @@ def items_waiting():
     return (
         OrderLine.objects.filter(converted_at__isnull=False, item_changed_at__isnull=True)
         .exclude(order__status__in=Order.CLOSED)
+        .select_related("order")
         .order_by("pk")
     )

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django import forms
 
-from clinic.services.packs import is_pack, pack_decline, pack_declines
+from clinic.services.packs import is_pack, pack_decline, pack_declines, sold_alone
 from clinic.services.prescriptions import (
     ATTESTATION,
     check_draft,
@@ -209,6 +209,7 @@ class ApproveForm(PrescriptionFields, forms.Form):
         else:
             self.fields["declined_lines"].queryset = order.lines.all()
         if packs:
+            catalog = sold_alone(order)
             self.fields["declined_medicines"].choices = [
                 (
                     line.treatment_name,
@@ -216,7 +217,7 @@ class ApproveForm(PrescriptionFields, forms.Form):
                         (
                             f"{line.pk}-{medicine.pk}",
                             f"{medicine.name}: "
-                            + pack_decline(line, {medicine.pk}, order=order).outcome(),
+                            + pack_decline(line, {medicine.pk}, catalog=catalog).outcome(),
                         )
                         for medicine in line.plan.treatment.medicines.all()
                     ],
