@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -473,9 +475,9 @@ def test_the_service_refuses_what_the_page_never_offers(client, fake_stripe):
     assert Order.objects.get(pk=order.pk).status == S.AWAITING_REVIEW
 
 
-def test_the_approve_page_of_a_pack_takes_constant_queries(
-    client, fake_stripe, django_assert_max_num_queries
-):
+def test_the_approve_page_of_a_pack_takes_constant_queries(client, fake_stripe):
+    """What each medicine's choice would lead to is read from one load of the catalog: a pack
+    of three medicines costs what a pack of two does."""
     make_plan("Oral Metformin ER", 2200)
     two = make_paid_order(pack_plan())
     three = make_paid_order(
@@ -488,15 +490,10 @@ def test_the_approve_page_of_a_pack_takes_constant_queries(
         email="three@example.com",
     )
     sign_in(client, staff("clinician"))
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     counts = []
     for order in (two, three):
-        client.get(f"/admin/orders/order/{order.pk}/approve/")  # warm the session and caches
+        client.get(f"/admin/orders/order/{order.pk}/approve/")  # the session, warm
         with CaptureQueriesContext(connection) as queries:
             assert client.get(f"/admin/orders/order/{order.pk}/approve/").status_code == 200
         counts.append(len(queries))
-    assert counts[0] == counts[1]
-    with django_assert_max_num_queries(counts[0]):
-        client.get(f"/admin/orders/order/{two.pk}/approve/")
+    assert counts == [16, 16]
