@@ -247,23 +247,23 @@ class ApproveForm(PrescriptionFields, forms.Form):
                 "decline_reason", "Give the patient a reason for the treatments you decline."
             )
         packs = [p for p in pack_declines(self.order, chosen) if p.line.pk not in declined]
-        whole = {pack.line.pk for pack in packs if not pack.converts}
+        whole = [pack for pack in packs if not pack.converts]
         if whole and not cleaned.get("confirm_whole_pack"):
-            for pack in packs:
-                if not pack.converts:
-                    self.add_error(
-                        "declined_medicines",
-                        f"{pack.outcome()} Tick \u201cdecline the whole pack\u201d to confirm, "
-                        "or untick its medicine.",
-                    )
-        if whole and declined | whole == {line.pk for line in self.order.lines.all()}:
+            for pack in whole:
+                self.add_error(
+                    "declined_medicines",
+                    f"{pack.outcome()} Tick \u201cdecline the whole pack\u201d to confirm, or "
+                    "untick its medicine.",
+                )
+        whole_ids = {pack.line.pk for pack in whole}
+        if whole_ids and declined | whole_ids == {line.pk for line in self.order.lines.all()}:
             self.add_error(
                 None,
                 "Every treatment would be declined (the pack whole): decline the order "
                 "instead, which refunds everything and cancels her subscription.",
             )
         dropped = {f"{p.line.pk}-{m.pk}" for p in packs if p.converts for m in p.declined}
-        self.clean_prescriptions(skip_lines=declined | whole, skip_keys=dropped)
+        self.clean_prescriptions(skip_lines=declined | whole_ids, skip_keys=dropped)
         return cleaned
 
 

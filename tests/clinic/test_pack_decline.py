@@ -152,6 +152,17 @@ def test_the_same_price_changes_the_item_and_refunds_nothing(client, fake_stripe
     assert items_at_stripe(fake_stripe, order) == [("Oral Metformin ER (Monthly)", 3200)]
 
 
+def test_the_single_treatments_cheapest_active_plan_is_kept(client, fake_stripe):
+    order = pack_order(client, fake_stripe)
+    single = Treatment.objects.get(name="Oral Metformin ER")
+    single.plans.create(name="Monthly, new price", amount_cents=2000)
+    single.plans.create(name="Monthly, withdrawn", amount_cents=1500, is_active=False)
+    decline_spironolactone(order)
+    line = order.lines.get()
+    assert (line.plan_name, line.unit_amount_cents) == ("Monthly, new price", 2000)
+    assert list(Refund.objects.values_list("amount_cents", flat=True)) == [1200]
+
+
 @pytest.mark.parametrize(
     ("single_cents", "why"),
     [
