@@ -407,6 +407,9 @@ def test_declining_a_medicine_through_the_page(client, fake_stripe):
     line.refresh_from_db()
     assert line.was_converted and line.item_changed_at is not None
     assert Order.objects.get(pk=order.pk).total_cents == 2200
+    # The order page shows what the line was.
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert escape(f"{PACK} (Monthly) at $32.00, without Spironolactone") in page
 
 
 def test_the_page_asks_her_to_confirm_a_whole_pack_decline(client, fake_stripe):
