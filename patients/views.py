@@ -288,7 +288,14 @@ def report(request, public_id):
         return _order_page(request, order, status=400, report_form=form)
     data = form.cleaned_data
     reports.report_problem(
-        order, kind=data["kind"], lines=data["lines"], body=form.body(), by=request.user
+        order,
+        kind=data["kind"],
+        lines=data["lines"],
+        body=form.body(),
+        by=request.user,
+        signs=data["emergency_signs"],
+        severe=data["severe"] == "yes",
+        onset=data["started"],
     )
     if data["emergency_signs"]:
         messages.error(request, EMERGENCY)
