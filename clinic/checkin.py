@@ -152,3 +152,16 @@ class CheckInForm(forms.Form):
                 value = ", ".join(str(dict(field.choices).get(v, v)) for v in value)
             answers[name] = {"question": str(field.label), "answer": str(value)}
         return answers
+
+
+def open_checkin(order, data=None):
+    """(the check-in waiting for her answers, its form) on ``order``; (None, None) if none.
+    The form asks about the treatments she still takes (lines as the page prefetched them)."""
+    checkin = order.checkins.unanswered().first()
+    if checkin is None or order.is_closed():
+        return None, None
+    lines = order.lines.filter(decision="approved").select_related("plan__treatment")
+    treatments = [
+        line.plan.treatment for line in lines.prefetch_related("plan__treatment__medicines")
+    ]
+    return checkin, CheckInForm(data, treatments=treatments, prefix="checkin")
