@@ -110,7 +110,7 @@ class AdverseEventAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     def follow_up(self, event):
         if not event.needs_follow_up:
             return "-"
-        return "Done" if event.followed_up_at else format_html("<strong>To do</strong>")
+        return "Done" if event.followed_up_at else format_html("<strong>{}</strong>", "To do")
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

@@ -17,10 +17,10 @@ from clinic.renewal import EMERGENCY
 from clinic.services.checkins import (
     add_months,
     answer_checkin,
-    step_renewal,
     follow_up_checkins,
     review_checkin,
     schedule_checkins,
+    step_renewal,
 )
 from clinic.services.prescriptions import drafts_for
 from clinic.services.reports import follow_up_silent
@@ -145,14 +145,20 @@ def test_no_check_in_for_an_order_not_running(clinician):
 
 
 def test_a_glp1_alone_waits_for_its_step_then_every_three_months(clinician):
-    order = running("Semaglutide", clinician, shipped_days_ago=60, medicines=["semaglutide-oral"])
-    # On its last step: no titration to ask about, so the four-week rule applies.
-    Prescription.objects.update(titration_step=3)
-    assert [CheckIn.objects.get(pk=pk).kind for pk in schedule_checkins()] == ["routine"]
-    other = running("Semaglutide", clinician, email="b@example.com", medicines=["semaglutide-oral"])
-    Prescription.objects.filter(order=other).update(step_started_at=timezone.now())
-    # Stepping: nothing until ten days before the renewal that carries the step.
-    assert not CheckIn.objects.filter(order=other).exists()
+    done = running("Semaglutide", clinician, shipped_days_ago=60, medicines=["semaglutide-oral"])
+    Prescription.objects.update(titration_step=3)  # on its last step: the four-week rule
+    stepping = running(
+        "Semaglutide", clinician, email="b@example.com", medicines=["semaglutide-oral"]
+    )
+    Order.objects.filter(pk=stepping.pk).update(current_period_end=timezone.now())
+    order_shipments = Shipment.objects.filter(order=stepping)
+    order_shipments.update(shipped_at=timezone.now() - timedelta(days=60))
+    # The one stepping up is asked only ten days before the renewal that carries its step.
+    [made] = schedule_checkins()
+    assert (CheckIn.objects.get(pk=made).order, CheckIn.objects.get(pk=made).kind) == (
+        done,
+        "routine",
+    )
 
 
 def test_add_months_keeps_the_day_or_the_months_last():
