@@ -480,3 +480,14 @@ def test_review_without_a_check_in_is_refused(clinician):
     order = running("Spironolactone", clinician)
     with pytest.raises(OrderError, match="no check-in waiting"):
         review_checkin(order, by=clinician, considered={})
+
+
+def test_the_command_runs_it_by_hand(clinician):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    running("Spironolactone", clinician, shipped_days_ago=30)
+    out = StringIO()
+    call_command("checkins", stdout=out)
+    assert out.getvalue().strip() == "Asked 1, reminded 0, held 0."
