@@ -35,7 +35,7 @@ from clinic.renewal import EMERGENCY_SIGNS
 from clinic.services.adverse_events import record_adverse_events, severity_of
 from clinic.services.changes import confirm_step_up
 from clinic.services.prescriptions import current
-from clinic.services.reports import HOLD_REASON, open_clinical_hold
+from clinic.services.reports import open_clinical_hold
 from clinic.services.signoff import sign_off
 from clinic.services.stopping import stop_lines
 from orders.emails import queue_order_email
@@ -48,6 +48,8 @@ from treatments.dosing import Dosing
 TITRATION_LEAD = timedelta(days=10)
 FIRST_ROUTINE = timedelta(weeks=4)
 EVERY_MONTHS = 3
+# Plain text (Support sees holds): her answers are in the check-in, encrypted.
+SIDE_EFFECT_REASON = "Her check-in needs a clinician: review it before anything more ships."
 CHECKIN_HOLD_REASON = (
     "Her check-in is unanswered after a reminder: nothing ships until she answers."
 )
@@ -195,7 +197,9 @@ def answer_checkin(checkin, form, *, by):
         stopped = _stop_if_pregnant(order, checkin, form, by)
         if form.reports_side_effect:
             concerned = lines_of(order, form.concerns or None)
-            hold = open_clinical_hold(order, Hold.Kind.PATIENT_REPORT, HOLD_REASON, "Her check-in")
+            hold = open_clinical_hold(
+                order, Hold.Kind.PATIENT_REPORT, SIDE_EFFECT_REASON, "Her check-in"
+            )
             hold.lines.add(*concerned)
             data = form.cleaned_data
             record_adverse_events(
@@ -232,7 +236,7 @@ def _stop_if_pregnant(order, checkin, form, by):
     names = ", ".join(line.treatment_name for line in unsafe)
     message = PREGNANCY_STOP.format(names=names)
     stop_lines(order, unsafe, reason=message, message=message, by=by)
-    hold = open_clinical_hold(order, Hold.Kind.PREGNANCY, HOLD_REASON, "Her check-in")
+    hold = open_clinical_hold(order, Hold.Kind.PREGNANCY, SIDE_EFFECT_REASON, "Her check-in")
     hold.lines.add(*unsafe)
     record_adverse_events(
         order,
