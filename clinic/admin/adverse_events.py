@@ -4,7 +4,6 @@ follow-up, listed first; a clinician corrects the severity and outcome, writes w
 (the MedWatch report's number) and marks the follow-up done."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
@@ -127,9 +126,9 @@ class AdverseEventAdmin(OfferedFiltersOnly, admin.ModelAdmin):
             log_answers_viewed(request, [obj.order], "adverse event")
         return response
 
-    @admin.action(description="Follow-up done (MedWatch reported where it applies)")
+    @admin.action(
+        description="Follow-up done (MedWatch reported where it applies)", permissions=["change"]
+    )
     def follow_up_done(self, request, queryset):
-        if not self.has_change_permission(request):
-            raise PermissionDenied
         done = mark_followed_up(list(queryset.select_related("order")), by=request.user)
         self.message_user(request, f"{done} follow-up(s) marked done.", messages.SUCCESS)

@@ -57,7 +57,7 @@ def record_adverse_events(
     return events
 
 
-def mark_followed_up(events, *, by, note=""):
+def mark_followed_up(events, *, by):
     """A clinician did the pharmacovigilance follow-up of ``events`` (those still open).
     Returns how many."""
     if not by.has_perm("orders.change_adverseevent"):
@@ -68,9 +68,7 @@ def mark_followed_up(events, *, by, note=""):
         if event.followed_up_at is not None:
             continue
         event.followed_up_at, event.followed_up_by = now, by
-        if note:
-            event.follow_up_note = note
-        event.save(update_fields=["followed_up_at", "followed_up_by", "follow_up_note"])
+        event.save(update_fields=["followed_up_at", "followed_up_by"])
         record_event(
             event.order,
             "adverse_event_followed_up",

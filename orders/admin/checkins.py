@@ -55,6 +55,5 @@ def checkin_context(request, order):
     context = signoff_context(request, order)
     checkin = order.checkins.awaiting_review().first()
     context["checkin"] = checkin
-    if checkin is not None:
-        context["checkin_html"] = render_flags(checkin) + render_answers(checkin)
+    context["checkin_html"] = render_flags(checkin) + render_answers(checkin)
     return context

@@ -23,6 +23,7 @@ from clinic.services.checkins import (
     step_renewal,
 )
 from clinic.services.prescriptions import drafts_for
+from clinic.services.signoff import flag_id
 from clinic.services.reports import follow_up_silent
 from clinic.services.review import approve_order
 from orders.models import AdverseEvent, CheckIn, Hold, Order, OrderLine, Prescription, Shipment
@@ -99,6 +100,7 @@ def test_a_glp1_check_in_is_asked_ten_days_before_the_renewal_that_carries_its_n
         [made] = schedule_checkins(now=due_day)
     checkin = CheckIn.objects.get(pk=made)
     assert (checkin.kind, checkin.due_on, checkin.prescription) == ("titration", due, semaglutide())
+    assert str(checkin) == f"Check-in of {due:%b %d, %Y} for order {order.pk}"
     # Twice the same day (or a second worker): still one.
     assert schedule_checkins(now=due_day) == []
     assert CheckIn.objects.count() == 1
@@ -474,6 +476,12 @@ def test_the_review_asks_each_flag_considered(client, clinician):
     assert CheckIn.objects.get().awaits_review()
     with pytest.raises(OrderError, match="Tick each flag"):
         review_checkin(order, by=clinician, considered={})
+    checkin = CheckIn.objects.get()
+    considered = {flag_id(flag): "Potassium checked last week." for flag in checkin.flags}
+    review_checkin(order, by=clinician, considered=considered)
+    checkin.refresh_from_db()
+    assert checkin.reviewed_by == clinician and not checkin.awaits_review()
+    assert order.flag_reviews.filter(action="checkin").count() == len(considered)
 
 
 def test_review_without_a_check_in_is_refused(clinician):
@@ -491,3 +499,30 @@ def test_the_command_runs_it_by_hand(clinician):
     out = StringIO()
     call_command("checkins", stdout=out)
     assert out.getvalue().strip() == "Asked 1, reminded 0, held 0."
+
+
+def test_after_its_step_check_in_a_glp1_is_asked_again_three_months_on(clinician):
+    order = running("Semaglutide", clinician, medicines=["semaglutide-oral"])
+    Order.objects.filter(pk=order.pk).update(current_period_end=timezone.now())
+    [made] = schedule_checkins(now=timezone.now() + timedelta(days=25))
+    step = CheckIn.objects.get(pk=made)
+    CheckIn.objects.filter(pk=made).update(answered_at=timezone.now())
+    # Her dose stays (nobody stepped her up): next, a routine check-in three months on.
+    later = timezone.now() + (add_months(step.due_on, 3) - timezone.localdate())
+    [routine] = schedule_checkins(now=later)
+    assert CheckIn.objects.get(pk=routine).kind == "routine"
+
+
+def test_no_check_in_without_a_current_prescription(clinician):
+    order = running("Spironolactone", clinician, shipped_days_ago=60)
+    order.prescriptions.update(replaced_at=timezone.now())
+    assert schedule_checkins() == []
+
+
+def test_a_side_effect_that_stops_her_daily_life_is_severe_and_holds_her_boxes(clinician):
+    order = running("Spironolactone", clinician)
+    checkin = answered(order, severe="yes", side_effects="Headaches all day.")
+    [event] = AdverseEvent.objects.all()
+    assert (event.severity, event.checkin) == ("severe", checkin)
+    assert Order.objects.get(pk=order.pk).holds.urgent().exists()
+    assert "A side effect stops her usual daily activities." in str(CheckIn.objects.get().flags)
