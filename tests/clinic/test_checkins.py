@@ -23,9 +23,9 @@ from clinic.services.checkins import (
     step_renewal,
 )
 from clinic.services.prescriptions import drafts_for
-from clinic.services.signoff import flag_id
 from clinic.services.reports import follow_up_silent
 from clinic.services.review import approve_order
+from clinic.services.signoff import flag_id
 from orders.models import AdverseEvent, CheckIn, Hold, Order, OrderLine, Prescription, Shipment
 from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
