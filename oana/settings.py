@@ -328,6 +328,8 @@ PERIODIC_TASKS = [
     ("orders.tasks.reconcile_with_stripe", 60 * 60),
     # follow_up_questions: reminders to patients who have not answered, declines after that.
     ("orders.tasks.follow_up_questions", 60 * 60),
+    # checkins: check-ins that are due, their reminder, the hold when still unanswered.
+    ("orders.tasks.checkins", 60 * 60),
     # prune_retention: expired sessions, old webhook payloads, the old access log.
     ("oana.tasks.prune_retention", 24 * 60 * 60),
     # The queue's own finished rows (TASK_RESULT_RETENTION_DAYS, FAILED_TASK_RETENTION_DAYS),

@@ -47,6 +47,9 @@ SUBJECTS = {
     "stop_medicine": "Important: stop taking a treatment (order {reference})",
     "renewal_unanswered": "Your subscription ended: we did not hear back (order {reference})",
     "prescription_changed": "Your clinician changed your prescription (order {reference})",
+    "checkin": "How are you doing? A check-in from your care team (order {reference})",
+    "checkin_reminder": "Reminder: your care team is waiting for your check-in ({reference})",
+    "checkin_hold": "Your next box waits for your check-in (order {reference})",
 }
 
 # Kinds that quote the clinician: the context name of the text, read from order.review_note.

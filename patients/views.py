@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from clinic.checkin import open_checkin
 from clinic.renewal import EMERGENCY, RenewalForm, emergency_field
 from clinic.services import reports
 from orders.forms import AddressForm
@@ -193,6 +194,7 @@ def _order_page(request, order, status=200, **forms_given):
         "can_control": order.can_change_billing(),
         "renewal_form": renewal_form(order) if order.can_answer_renewal() else None,
         "report_form": ReportForm(order=order) if _can_report(order) else None,
+        **dict(zip(("checkin", "checkin_form"), open_checkin(order), strict=True)),
         **forms_given,
     }
     return render(request, "orders/order_detail.html", context, status=status)
@@ -288,7 +290,14 @@ def report(request, public_id):
         return _order_page(request, order, status=400, report_form=form)
     data = form.cleaned_data
     reports.report_problem(
-        order, kind=data["kind"], lines=data["lines"], body=form.body(), by=request.user
+        order,
+        kind=data["kind"],
+        lines=data["lines"],
+        body=form.body(),
+        by=request.user,
+        signs=data["emergency_signs"],
+        severe=data["severe"] == "yes",
+        onset=data["started"],
     )
     if data["emergency_signs"]:
         messages.error(request, EMERGENCY)

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from django.contrib import messages
 
 from clinic.services.changes import change_prescription, confirm_step_up
+from clinic.services.checkins import checkin_flags
 from clinic.services.prescriptions import end_treatment, flags_to_renew, renew_prescriptions
 from clinic.services.review import approve_order, decline_order
 from clinic.services.signoff import questionnaire_flags
 from core.money import format_money_exact
+from orders.admin.checkins import CheckInReviewForm, checkin_context, review
 from orders.admin.common import can_read_answers
 from orders.admin.forms import (
     ApproveForm,
@@ -255,6 +257,22 @@ ACTIONS = (
         in_queue=True,
         template=SIGN_OFF_PAGE,
         context=signoff_context,
+    ),
+    OrderAction(
+        name="review_checkin",
+        button="Review her check-in",
+        submit="Mark the check-in reviewed",
+        title="Review the check-in of {reference}",
+        intro="Read her check-in and tick each flag it raised. A titration's next step waits "
+        "for this review: confirm it here, or leave her on her current dose.",
+        may=can_review,
+        allowed=Order.has_checkin_to_review,
+        form=signoff_form(CheckInReviewForm, checkin_flags),
+        run=review,
+        link_class="clinic-approve",
+        in_queue=True,
+        template=SIGN_OFF_PAGE,
+        context=checkin_context,
     ),
     OrderAction(
         name="end",

@@ -221,6 +221,17 @@ class Prescription(models.Model):
             dosing.titration if dosing else ()
         )
 
+    def may_step_up(self):
+        """The next step may be confirmed: her schedule has one, and a clinician reviewed a
+        check-in she answered since this step started (until then, and if none is reviewed
+        before her refill, the refill carries the current dose)."""
+        return (
+            self.has_next_step()
+            and self.order.checkins.reviewed()
+            .filter(answered_at__gte=self.step_started_at)
+            .exists()
+        )
+
     def next_step_dose(self):
         """The ``Dose`` of the next step of her titration schedule when it is due: a
         clinician confirmed the step-up and she has had the current step its minimum days.

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from core.encryption import EncryptedTextField
 from orders.models.address import AddressFields
+from orders.models.followups import CheckIn
 from orders.models.holds import Hold
 
 
@@ -31,7 +32,10 @@ class OrderQuerySet(models.QuerySet):
             status=Order.Status.CANCELLED, paid_at__isnull=False, reviewed_at__isnull=True
         )
         urgent = models.Q(pk__in=Hold.objects.urgent().values("order_id"))
-        return models.Q(status__in=Order.decision_statuses()) | cancelled_unrefunded | urgent
+        checkin = models.Q(pk__in=CheckIn.objects.awaiting_review().values("order_id"))
+        return (
+            models.Q(status__in=Order.decision_statuses()) | cancelled_unrefunded | urgent | checkin
+        )
 
     def review_queue(self):
         return self.filter(self.in_review_queue())
@@ -292,12 +296,17 @@ class Order(AddressFields):
     def awaits_clinician(self):
         """In the review queue: a first review or a renewal to decide, or an order she
         cancelled before review whose automatic refund has not gone through, or a problem she
-        reported (an urgent hold, ``Hold.URGENT``)."""
+        reported (an urgent hold, ``Hold.URGENT``), or a check-in she answered."""
         return (
             self.status in self.decision_statuses()
             or self.cancelled_before_review
             or self.holds.urgent().exists()
+            or self.has_checkin_to_review()
         )
+
+    def has_checkin_to_review(self):
+        """She answered a check-in that no clinician has reviewed yet."""
+        return self.checkins.awaiting_review().exists()
 
     @property
     def was_approved(self):
@@ -368,9 +377,10 @@ class Order(AddressFields):
         )
 
     def can_confirm_step_up(self):
-        """A current prescription is on a titration step that has a next one."""
+        """A current prescription is on a titration step that has a next one, and a check-in
+        since that step started has been reviewed (``Prescription.may_step_up``)."""
         return self.can_change_prescription() and any(
-            rx.has_next_step()
+            rx.may_step_up()
             for rx in self.prescriptions.filter(replaced_at=None).select_related("medicine")
         )
 
