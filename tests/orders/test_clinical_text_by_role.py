@@ -124,3 +124,8 @@ def test_releasing_and_filtering_holds_name_no_clinical_kind_to_support(client, 
     sign_in(client, staff("clinician", "dr_kim"))
     listing = client.get("/admin/orders/hold/", {"kind": "pregnancy"}).content.decode()
     assert "pregnant-vv1" in listing and listing.count(f">{approved.reference}</a>") == 1
+    form = client.post(
+        "/admin/orders/hold/", {"action": "release_selected", "_selected_action": [hold.pk]}
+    ).content.decode()
+    assert f"{approved.reference}: She is pregnant or planning to be" in form
+    assert "pregnant-vv1" in form
