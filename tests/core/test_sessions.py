@@ -24,7 +24,9 @@ OLD, NEW = (Fernet.generate_key().decode() for _ in range(2))
 
 
 def raw_row(client):
-    return Session.objects.get(session_key=client.cookies[django_settings.SESSION_COOKIE_NAME].value)
+    return Session.objects.get(
+        session_key=client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    )
 
 
 def test_sessions_live_in_the_database_through_the_encrypting_store():
