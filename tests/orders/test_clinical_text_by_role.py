@@ -3,11 +3,13 @@ role reaches and never read a clinician's note or decline reason, prescription d
 doses, her reports or a clinical hold; a clinician reads them, and each showing is logged."""
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils.html import escape
 
 from clinic.services.reports import HOLD_REASON, stop_treatment
 from clinic.services.review import approve_order, decline_order
-from orders.models import Hold, Order, Prescription, QuestionnaireAccess
+from orders.models import Hold, Order, OrderEvent, Prescription, QuestionnaireAccess
 from orders.services.holds import open_hold
 from patients.services.messages import ask_patient
 from tests.oana.test_crawl_admin import urls_for
@@ -129,3 +131,33 @@ def test_releasing_and_filtering_holds_name_no_clinical_kind_to_support(client, 
     ).content.decode()
     assert f"{approved.reference}: She is pregnant or planning to be" in form
     assert "pregnant-vv1" in form
+
+
+@pytest.mark.django_db(transaction=True)  # SQLite's schema editor refuses an open transaction
+def test_a_release_outcome_already_in_the_plain_data_moves_into_the_encrypted_note():
+    """Before this change ``release_hold`` kept the outcome in the plain ``data``."""
+    before = [("orders", "0025_meddata_medicine_data_change")]
+    after = [("orders", "0026_hold_outcome_into_the_timeline_note")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        then = executor.loader.project_state(before).apps
+        OldEvent, OldOrder = (
+            then.get_model("orders", "OrderEvent"),
+            then.get_model("orders", "Order"),
+        )
+        order = OldOrder.objects.create(email="a@example.com", full_name="A")
+        event = OldEvent.objects.create(
+            order=order, kind="hold_released", data={"hold": 1, "outcome": STOP}
+        )
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        moved = OrderEvent.objects.get(pk=event.pk)
+        assert (moved.data, moved.note) == ({"hold": 1}, STOP)
+        executor = MigrationExecutor(connection)
+        executor.migrate(before)  # and back
+        back = OldEvent.objects.get(pk=event.pk)
+        assert (back.data, back.note) == ({"hold": 1, "outcome": STOP}, "")
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
