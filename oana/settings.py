@@ -360,6 +360,10 @@ QUESTION_DECLINE_DAYS = env.int("QUESTION_DECLINE_DAYS", default=14)
 # (seconds), and only until the order is placed: they are health data.
 CHECKOUT_ANSWERS_MAX_AGE = env.int("CHECKOUT_ANSWERS_MAX_AGE", default=3 * 60 * 60)
 
+# Sessions live in the database, each row encrypted with the health-data keys (a checkout's
+# answers and a pending sign-in code sit in it): core/sessions.py. Never cookie sessions.
+SESSION_ENGINE = "core.sessions"
+
 # Security: strict by default in production, relaxed only for local HTTP.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG

@@ -16,7 +16,8 @@ from tests.support.stripe_helpers import WEBHOOK_SECRET
 
 # Fixtures that make a test an integration test: it talks over HTTP to the fake Stripe server
 # or a live server, or starts a process.
-INTEGRATION_FIXTURES = {"stripe_api", "fake_stripe", "live_server", "httpserver"}
+# (``fake_pip_audit``, tests/oana/test_dependency_audit.py, runs a stand-in pip-audit.)
+INTEGRATION_FIXTURES = {"stripe_api", "fake_stripe", "live_server", "httpserver", "fake_pip_audit"}
 PROCESS_TESTS = ("test_production_start", "test_worker_process", "test_two_nodes", "test_makefile")
 
 

@@ -49,7 +49,14 @@ from orders.models.order import (
     lifecycle_targets,
     new_public_id,
 )
-from orders.models.patients import Message, PatientAccount, Thread, ThreadQuerySet, is_patient
+from orders.models.patients import (
+    Message,
+    PatientAccount,
+    Thread,
+    ThreadQuerySet,
+    has_proven_email,
+    is_patient,
+)
 from orders.models.payments import (
     Payment,
     PaymentQuerySet,
@@ -106,6 +113,7 @@ __all__ = [
     "StopRecord",
     "Thread",
     "ThreadQuerySet",
+    "has_proven_email",
     "is_patient",
     "WebhookEvent",
     "lifecycle_targets",

@@ -104,11 +104,19 @@ class Hold(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} on {self.order.reference}"
+        # Shown to every role (admin titles, inline rows): a clinical kind is not named.
+        kind = "Clinical hold" if self.is_clinical else self.get_kind_display()
+        return f"{kind} on {self.order.reference}"
 
     @property
     def is_open(self):
         return self.released_at is None
+
+    @property
+    def is_clinical(self):
+        """About her health (her report, a pregnancy): its kind, reason and outcome are
+        shown to clinicians only (``orders.admin.common.can_read_answers``)."""
+        return self.kind in self.URGENT
 
     @property
     def releaser(self):

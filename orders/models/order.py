@@ -525,12 +525,38 @@ class OrderEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Entries about her health or a clinician's decision on it: their message and note are
+    # shown to clinicians only (with a hold of a clinical kind). Support and Fulfillment see
+    # that they happened, when and by whom (issue 19 item 4: minimum necessary).
+    CLINICAL_KINDS = frozenset(
+        {
+            "asked",
+            "answered",
+            "flags_considered",
+            "lines_stopped",
+            "reported",
+            "prescription_changed",
+            "prescription_stepped_up",
+            "step_up_confirmed",
+            "renewal_answered",
+            "renewal_declined",
+            "checkin_answered",
+            "checkin_reviewed",
+            "adverse_events",
+            "adverse_event_followed_up",
+        }
+    )
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["order", "created_at"])]
 
     def __str__(self):
         return f"{self.order_id}: {self.kind}"
+
+    @property
+    def is_clinical(self):
+        return self.kind in self.CLINICAL_KINDS or (self.data or {}).get("kind") in Hold.URGENT
 
     @property
     def who(self):

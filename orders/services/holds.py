@@ -50,7 +50,8 @@ def release_hold(hold, *, outcome, by=None, actor_label=""):
         "hold_released",
         actor=by,
         actor_label=actor_label,
-        data={"hold": hold.pk, "kind": hold.kind, "outcome": outcome},
+        data={"hold": hold.pk, "kind": hold.kind},
+        note=outcome,  # typed by a person (a clinician's words on a clinical hold): encrypted
     )
     if (
         hold.kind in Hold.PAUSES_COLLECTION
