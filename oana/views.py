@@ -21,6 +21,7 @@ from django_tasks_db.backend import DatabaseBackend
 from articles.models import Article
 from core.cache import cached, public_page
 from core.ratelimit import rate_limit
+from legal import rendering as legal_rendering
 from legal.models import LegalDocument
 from treatments.services import home_catalog
 
@@ -145,11 +146,14 @@ def legal_document(request, kind):
     if document is None:
         raise Http404("No such document.")
     current = documents.order_by("-version").values_list("version", flat=True).first()
-    paragraphs = [p.strip() for p in document.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return render(
         request,
         "legal_document.html",
-        {"document": document, "paragraphs": paragraphs, "is_current": document.version == current},
+        {
+            "document": document,
+            "blocks": legal_rendering.blocks(document.body),
+            "is_current": document.version == current,
+        },
     )
 
 

@@ -32,7 +32,9 @@ class Command(BaseCommand):
         from legal.seed import seed_legal_documents
 
         if seed_legal_documents():
-            self.stdout.write("Legal documents: first versions (templates for the lawyer) added.")
+            self.stdout.write(
+                "Legal documents: first versions added (counsel reviews them: docs/operations.md)."
+            )
         if settings.DEBUG:
             # Development only: a fictional clinician licensed everywhere, so checkout works.
             from clinic.clinicians import seed_demo_clinician
