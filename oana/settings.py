@@ -247,8 +247,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# Public images staff upload (clinicians' photos, product photos), resized and re-encoded
+# (core/public_images.py): nothing about a patient is ever stored here. Health data lives
+# encrypted in the database, never in files. Every node must see the same folder (a shared
+# volume) or the proxy must serve PUBLIC_MEDIA_URL from it (docs/operations.md).
+PUBLIC_MEDIA_ROOT = env.path("PUBLIC_MEDIA_ROOT", default=BASE_DIR / "public-media")
+PUBLIC_MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "public_media": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PUBLIC_MEDIA_ROOT, "base_url": PUBLIC_MEDIA_URL},
+    },
     "staticfiles": {
         # Hashed, compressed names in production; plain storage while developing and
         # testing so nothing needs collectstatic first.

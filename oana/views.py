@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
+from django.views.static import serve as static_serve
 from django_tasks_db.backend import DatabaseBackend
 
 from articles.models import Article
@@ -129,6 +130,16 @@ def robots_txt(request):
         f"Sitemap: {sitemap_url}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_safe
+def public_media(request, path):
+    """The public images staff uploaded (``core.public_images``): their names carry a hash of
+    their pixels, so browsers keep them for a year. In production the proxy may serve
+    PUBLIC_MEDIA_URL from the same folder instead (docs/operations.md)."""
+    response = static_serve(request, path, document_root=settings.PUBLIC_MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 @require_safe

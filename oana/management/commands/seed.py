@@ -38,6 +38,9 @@ class Command(BaseCommand):
         if settings.DEBUG:
             # Development only: a fictional clinician licensed everywhere, so checkout works.
             from clinic.clinicians import seed_demo_clinician
+            from oana.article_reviewer import seed_demo_reviewer
 
             if seed_demo_clinician():
                 self.stdout.write("Development: added a fictional demo clinician (every state).")
+            if seed_demo_reviewer():
+                self.stdout.write("Development: the demo clinician reviews the seed articles.")
