@@ -32,7 +32,7 @@ class ReviewedArticleForm(forms.ModelForm):
 
     class Meta:
         model = Article
-        fields = "__all__"
+        fields = ["medical_reviewer"]  # the admin adds the fieldsets' others
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
