@@ -89,11 +89,6 @@ def care_team():
     return cached("care-team", _build, until=_first_expiry)
 
 
-def store_photo(profile, upload):
-    """Resize and store ``upload`` as her photo (``core.public_images``); the caller saves."""
-    profile.photo = public_images.store(upload, folder=PHOTO_FOLDER, size=PHOTO_SIZE)
-
-
 def _changed(sender, using=None, **kwargs):
     content_changed(using=using)
 

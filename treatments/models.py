@@ -107,11 +107,6 @@ class Medicine(models.Model):
                 raise ValidationError({"dosing": str(error)}) from error
 
     @property
-    def image(self):
-        """Its photo, or the illustration of its form (``treatments.images``)."""
-        return product_image(self)
-
-    @property
     def unsafe_in_pregnancy(self):
         return any(self.route in PREGNANCY_UNSAFE.get(c, ()) for c in self.drug_classes)
 
@@ -203,6 +198,11 @@ class Treatment(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def image(self):
+        """Its photo, or the illustration of its form (``treatments.images``)."""
+        return product_image(self)
 
     def get_absolute_url(self):
         return reverse(

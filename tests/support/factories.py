@@ -108,6 +108,18 @@ def license_in(profile, states, *, expires_on=None):
     return profile
 
 
+def jpeg(width=800, height=600, color=(200, 120, 160)):
+    """An uploaded JPEG of ``width`` x ``height`` (a photo staff upload in the admin)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "JPEG")
+    return SimpleUploadedFile("photo.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
 def care_team_of(count, *, states=None):
     """``count`` active clinicians, each licensed in ``states`` (default LICENSED_STATES), for
     the public care team (the query counts are the same for any number)."""
