@@ -199,16 +199,16 @@ class Treatment(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def image(self):
-        """Its photo, or the illustration of its form (``treatments.images``)."""
-        return product_image(self)
-
     def get_absolute_url(self):
         return reverse(
             "treatments:detail",
             kwargs={"category_slug": self.category.slug, "treatment_slug": self.slug},
         )
+
+    @property
+    def image(self):
+        """Its photo, or the illustration of its form (``treatments.images``)."""
+        return product_image(self)
 
     @property
     def unsafe_in_pregnancy(self):
