@@ -64,7 +64,7 @@ def test_the_care_team_page(sized_page, world, screenshot):
     assert cards.first.locator("svg.avatar text").text_content() == "AL"  # no photo: initials
     assert fits_the_screen(page)
     assert_no_axe_violations(page)
-    screenshot(page, f"care-team-{page.size}")
+    screenshot(page, f"care-team-{page.size}")  # and axe, again
 
 
 def test_the_treatment_page_shows_the_product_who_reviews_it_and_the_money_line(
@@ -94,7 +94,7 @@ def test_the_treatment_page_shows_the_product_who_reviews_it_and_the_money_line(
         expect(page.locator(".person-link .nav-label")).to_be_visible()
     assert fits_the_screen(page)
     assert_no_axe_violations(page)
-    screenshot(page, f"treatment-{page.size}")
+    screenshot(page, f"trust-treatment-{page.size}")
 
     # The cart and the page with the pay button give the date of the next charge.
     page.get_by_role("button", name=re.compile("Start your visit")).first.click()
