@@ -247,8 +247,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# Public images staff upload (clinicians' photos, product photos), resized and re-encoded
+# (core/public_images.py): nothing about a patient is ever stored here. Health data lives
+# encrypted in the database, never in files. Every node must see the same folder (a shared
+# volume) or the proxy must serve PUBLIC_MEDIA_URL from it (docs/operations.md).
+PUBLIC_MEDIA_ROOT = env.path("PUBLIC_MEDIA_ROOT", default=BASE_DIR / "public-media")
+PUBLIC_MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "public_media": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PUBLIC_MEDIA_ROOT, "base_url": PUBLIC_MEDIA_URL},
+    },
     "staticfiles": {
         # Hashed, compressed names in production; plain storage while developing and
         # testing so nothing needs collectstatic first.
@@ -282,8 +292,16 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Oana Health <care@oa
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="care@oanahealth.example")
 SUPPORT_PHONE = env.str("SUPPORT_PHONE", default="1-800-555-0142")
-# The one promise of how soon the care team answers, on every page and email that makes it.
+# The one promise of how soon the care team answers and a clinician reviews an order, on every
+# page and email that makes it (footer, messages, treatment page, cart, checkout, emails).
 CARE_TEAM_REPLY = "within one business day"
+# Who the legal documents name (privacy notice, terms, telehealth consent): the legal entity,
+# its postal address, and where privacy requests go. Counsel checks them before go-live.
+LEGAL_ENTITY_NAME = env.str("LEGAL_ENTITY_NAME", default="Oana Health, P.C.")
+LEGAL_ENTITY_ADDRESS = env.str(
+    "LEGAL_ENTITY_ADDRESS", default="100 Example Street, Suite 200, New York, NY 10001"
+)
+PRIVACY_EMAIL = env.str("PRIVACY_EMAIL", default="privacy@oanahealth.example")
 
 # Background work (emails, refunds, subscription cancellations, the periodic jobs) through
 # Django's tasks framework, always enqueued once the transaction commits. Locally and in

@@ -154,7 +154,20 @@ def account(request):
         )
         .order_by("-created_at", "-id")
     )
-    return render(request, "orders/account.html", {"orders": orders})
+    return render(
+        request,
+        "orders/account.html",
+        {"orders": orders, "first_name": _first_name(request, orders)},
+    )
+
+
+def _first_name(request, orders):
+    """What to greet her by: her account's first name, else the first word of the legal name
+    on her latest order (blank when neither is known)."""
+    if request.user.first_name:
+        return request.user.first_name
+    names = orders[0].full_name.split() if orders else []
+    return names[0] if names else ""
 
 
 @never_cache

@@ -104,6 +104,20 @@ def _isolated(settings):
 
 
 @pytest.fixture
+def public_media(settings, tmp_path):
+    """Photos uploaded in the test go to a folder of its own (``STORAGES["public_media"]``)."""
+    settings.PUBLIC_MEDIA_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "public_media": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path, "base_url": "/media/"},
+        },
+    }
+    return tmp_path
+
+
+@pytest.fixture
 def admin_user(db):
     from tests.support.staff import staff
 

@@ -6,7 +6,9 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
+from core.billing_terms import one_month_after
 from core.encryption import EncryptedTextField
 from orders.models.address import AddressFields
 from orders.models.followups import CheckIn
@@ -272,6 +274,17 @@ class Order(AddressFields):
     @property
     def is_free_shipping(self):
         return self.shipping_cents == 0
+
+    @property
+    def next_charge_on(self):
+        """The date of her next monthly charge, for the thank-you page and the confirmation
+        email: the end of the month she paid for (Stripe's, once synced), else a month after
+        she paid; None before she paid."""
+        if self.current_period_end:
+            return timezone.localdate(self.current_period_end)
+        if self.paid_at:
+            return one_month_after(timezone.localdate(self.paid_at))
+        return None
 
     # --- the lifecycle's predicates ---------------------------------------------------------
 
