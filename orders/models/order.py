@@ -195,6 +195,12 @@ class Order(AddressFields):
     current_period_end = models.DateTimeField(
         null=True, blank=True, help_text="When the month she paid for ends (Stripe's word)."
     )
+    billing_anchor = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Her subscription's billing anchor (Stripe's word): renewals fall on its day "
+        "of the month, clamped to the month's end.",
+    )
     patient_pause_until = models.DateTimeField(
         null=True, blank=True, help_text="She paused her refills until this date."
     )

@@ -16,7 +16,12 @@ import stripe
 from django.conf import settings
 
 from orders.models.address import ship_fields
-from payments.gateways.base import Gateway, PaymentProviderError, PaymentProviderUnreachable
+from payments.gateways.base import (
+    Gateway,
+    PaymentOutcomeUnknown,
+    PaymentProviderError,
+    PaymentProviderUnreachable,
+)
 from payments.gateways.facts import (
     BillingReason,
     ChargeState,
@@ -230,6 +235,14 @@ class StripeGateway(Gateway):
                 "this went through. It is recorded and will be checked; do not try again."
             ) from error
         except stripe.StripeError as error:
+            if (error.http_status or 0) >= 500:
+                # Stripe may have done the work before failing (it can refund, then answer
+                # 500): unknown, never "refused".
+                logger.error("Stripe failed (%s), outcome unknown: %r", what, error)
+                raise PaymentOutcomeUnknown(
+                    "Our payment provider had an error, so we do not know yet whether this "
+                    "went through. It is recorded and being checked; do not try again."
+                ) from error
             logger.error("Stripe refused (%s): %r", what, error)
             raise PaymentProviderError(
                 f"Our payment provider refused this: {error.user_message or 'please try again.'}",
