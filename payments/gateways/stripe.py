@@ -412,6 +412,16 @@ class StripeGateway(Gateway):
         )["data"]
         return [refund_of(refund) for refund in refunds]
 
+    def refunds_of_payment(self, payment_intent):
+        """Every refund of a payment intent: where a refund whose answer was lost is found
+        (by our row id in its metadata; Stripe ignores idempotency keys on reads)."""
+        refunds = self._call(
+            f"refunds of {payment_intent}",
+            self.client.v1.refunds.list,
+            params={"payment_intent": payment_intent, "limit": 100},
+        )["data"]
+        return [refund_of(refund) for refund in refunds]
+
     def recent(self, kind, since):
         """Every ``kind`` object created since ``since`` (a Unix time), newest first, as facts."""
         params = {"created": {"gte": since}, "limit": 100}

@@ -18,7 +18,7 @@ from orders.models import Order, Payment, Refund
 from payments.gateways import PaymentProviderError
 from payments.gateways.facts import DisputeOutcome, from_timestamp
 from payments.services import stripe_events
-from payments.services.refunds import cancel_subscription, retry_unsent_refunds
+from payments.services.refunds import cancel_subscription_now, retry_unsent_refunds
 from payments.services.stripe_events import apply
 from payments.services.subscriptions import sync_billing
 
@@ -102,7 +102,7 @@ def _subscriptions(gateway, since):
             continue
         status = subscription.status
         if order.is_closed() and not subscription.ended:
-            cancel_subscription.call(order.pk, subscription_id)
+            cancel_subscription_now(order, subscription_id)
             found.append(f"{order.reference}: subscription {subscription_id} still {status}")
         elif status != order.subscription_status:
             apply(stripe_events.subscription_now(subscription))
