@@ -183,8 +183,28 @@ def invoice_was_paid(invoice, gateway):
     if invoice.billing_reason == BillingReason.FIRST:
         return partial(_first_payment, order, paid_invoice(invoice, gateway))
     if invoice.billing_reason == BillingReason.RENEWAL:
-        return partial(_renewal, order, paid_invoice(invoice, gateway))
+        checkout_first = _checkout_not_yet_known(order, invoice, gateway)
+        return partial(_renewal, order, paid_invoice(invoice, gateway), checkout_first)
     return f"ignored billing reason {invoice.other_reason}"
+
+
+def _checkout_not_yet_known(order, invoice, gateway):
+    """A renewal can arrive before ``checkout.session.completed`` of the same subscription
+    (Stripe does not promise order; the checkout's events may have been lost for a month).
+    When the subscription is the one the order's live session made, that completion is
+    fetched and applied first, so the renewal is hers, never a stray to refund. The
+    subscription's metadata alone cannot tell: a stray session (an old tab) names the same
+    order. Returns the completion's step 2, or None."""
+    if (
+        invoice.subscription_id == order.stripe_subscription_id
+        or not order.awaits_payment()
+        or not order.stripe_checkout_session_id
+    ):
+        return None
+    checkout = gateway.checkout_session(order.stripe_checkout_session_id)
+    if not checkout.paid or checkout.subscription_id != invoice.subscription_id:
+        return None  # another session's subscription: a stray payment
+    return checkout_completed(checkout, gateway)
 
 
 def _first_payment(order, invoice):
@@ -192,7 +212,9 @@ def _first_payment(order, invoice):
     return "first payment recorded" if payment else "another subscription's first payment"
 
 
-def _renewal(order, invoice):
+def _renewal(order, invoice, checkout_first=None):
+    if checkout_first is not None:
+        apply(checkout_first)
     payment = record_renewal_payment(order, invoice=invoice, actor_label=ACTOR)
     return "renewal recorded" if payment.kind == Payment.Kind.RENEWAL else "stray refunded"
 
