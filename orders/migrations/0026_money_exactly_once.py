@@ -19,63 +19,106 @@ def check_unsent_refunds_first(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0025_meddata_medicine_data_change'),
+        ("orders", "0025_meddata_medicine_data_change"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StripeCommand',
+            name="StripeCommand",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('collection', 'Billing change'), ('cancel', 'Cancel subscription'), ('remove-items', 'Remove declined items')], max_length=20)),
-                ('subscription_id', models.CharField(max_length=255)),
-                ('plan_ids', models.JSONField(blank=True, default=list)),
-                ('attempt', models.PositiveSmallIntegerField(default=1)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('failed', 'Refused by Stripe')], default='pending', max_length=10)),
-                ('outcome_unknown_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("collection", "Billing change"),
+                            ("cancel", "Cancel subscription"),
+                            ("remove-items", "Remove declined items"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("subscription_id", models.CharField(max_length=255)),
+                ("plan_ids", models.JSONField(blank=True, default=list)),
+                ("attempt", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("done", "Done"),
+                            ("failed", "Refused by Stripe"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("outcome_unknown_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='refund',
-            name='refund_unique_idempotency_key',
+            model_name="refund",
+            name="refund_unique_idempotency_key",
         ),
         migrations.RenameField(
-            model_name='refund',
-            old_name='idempotency_key',
-            new_name='request_token',
+            model_name="refund",
+            old_name="idempotency_key",
+            new_name="request_token",
         ),
         migrations.AddField(
-            model_name='order',
-            name='billing_anchor',
-            field=models.DateTimeField(blank=True, help_text="Her subscription's billing anchor (Stripe's word): renewals fall on its day of the month, clamped to the month's end.", null=True),
+            model_name="order",
+            name="billing_anchor",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Her subscription's billing anchor (Stripe's word): renewals fall on its day of the month, clamped to the month's end.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='attempt',
-            field=models.PositiveSmallIntegerField(default=1, help_text='Which attempt at Stripe: each has its own idempotency key.'),
+            model_name="refund",
+            name="attempt",
+            field=models.PositiveSmallIntegerField(
+                default=1, help_text="Which attempt at Stripe: each has its own idempotency key."
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='outcome_unknown_at',
-            field=models.DateTimeField(blank=True, help_text='Stripe failed (5xx) or did not answer: being checked with Stripe since then.', null=True),
+            model_name="refund",
+            name="outcome_unknown_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Stripe failed (5xx) or did not answer: being checked with Stripe since then.",
+                null=True,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='refund',
-            constraint=models.UniqueConstraint(condition=models.Q(('request_token', ''), _negated=True), fields=('request_token',), name='refund_unique_request_token'),
+            model_name="refund",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("request_token", ""), _negated=True),
+                fields=("request_token",),
+                name="refund_unique_request_token",
+            ),
         ),
         migrations.AddField(
-            model_name='stripecommand',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stripe_commands', to='orders.order'),
+            model_name="stripecommand",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="stripe_commands",
+                to="orders.order",
+            ),
         ),
         migrations.RunPython(check_unsent_refunds_first, migrations.RunPython.noop),
     ]

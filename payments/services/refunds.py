@@ -212,9 +212,7 @@ def fail_refund(refund, message):
         refund.failure_message = message
         refund.settled_at = timezone.now()
         refund.outcome_unknown_at = None
-        refund.save(
-            update_fields=["status", "failure_message", "settled_at", "outcome_unknown_at"]
-        )
+        refund.save(update_fields=["status", "failure_message", "settled_at", "outcome_unknown_at"])
         record_event(
             order,
             "refund_failed",
@@ -357,7 +355,9 @@ def cancel_subscription(command_id):
         outcome_unknown(command)
         return "unknown"
     except PaymentProviderError as error:
-        logger.error("Order %s: subscription %s not cancelled: %s", order.pk, subscription_id, error)
+        logger.error(
+            "Order %s: subscription %s not cancelled: %s", order.pk, subscription_id, error
+        )
         finish(command, StripeCommand.Status.FAILED, error.message)
         record_event(
             order,

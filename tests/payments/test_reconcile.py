@@ -66,9 +66,7 @@ def test_a_changed_subscription_is_brought_in_line(client, fake_stripe):
     assert Order.objects.get().status == S.PAST_DUE
 
 
-def test_refunds_stripe_never_confirmed_are_checked_then_sent_under_a_new_key(
-    client, fake_stripe
-):
+def test_refunds_stripe_never_confirmed_are_checked_then_sent_under_a_new_key(client, fake_stripe):
     order = paid_order(client, fake_stripe)
     fake_stripe.fail_next("POST", r"^/v1/refunds$", "lost")  # never reached Stripe
     from payments.services.refunds import refund_order

@@ -145,7 +145,10 @@ class FakeStripe:
         else:
             status, body = self.route(method, path, params)
         if failure == "work-then-500":
-            status, body = 500, error_body("Something went wrong on Stripe's end.", kind="api_error")
+            status, body = (
+                500,
+                error_body("Something went wrong on Stripe's end.", kind="api_error"),
+            )
         if key and method in ("POST", "DELETE"):
             self.saved_answers[key] = (method, path, params, status, body)
         if failure == "timeout":
@@ -533,8 +536,10 @@ class FakeStripe:
         return self._list(
             "refund",
             params,
-            lambda obj, p: ("charge" not in p or obj["charge"] == p["charge"])
-            and ("payment_intent" not in p or obj["payment_intent"] == p["payment_intent"]),
+            lambda obj, p: (
+                ("charge" not in p or obj["charge"] == p["charge"])
+                and ("payment_intent" not in p or obj["payment_intent"] == p["payment_intent"])
+            ),
         )
 
     # --- subscriptions ------------------------------------------------------------------------
