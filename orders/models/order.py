@@ -6,7 +6,9 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
+from core.billing_months import pause_schedule, renewals
 from core.encryption import EncryptedTextField
 from orders.models.address import AddressFields
 from orders.models.holds import Hold
@@ -356,6 +358,31 @@ class Order(AddressFields):
 
     def can_change_address(self):
         return not self.is_closed()
+
+    def _billing_dates(self):
+        """(billing anchor, coming renewal) her renewals are counted from, as Stripe has
+        them (an order from before the anchor was kept counts from its period end)."""
+        period_end = self.current_period_end or timezone.now()
+        return self.billing_anchor or period_end, period_end
+
+    def pause_schedule(self, months):
+        """What pausing her next ``months`` renewals means in dates (``core.billing_months``):
+        her page shows it, ``pause_refills`` stores its end, Stripe is sent that end."""
+        anchor, period_end = self._billing_dates()
+        return pause_schedule(
+            anchor=anchor, period_end=period_end, now=timezone.now(), months=months
+        )
+
+    @property
+    def charge_after_pause(self):
+        """The first renewal charged after her pause ends (None when not paused)."""
+        if not self.patient_pause_until:
+            return None
+        anchor, period_end = self._billing_dates()
+        [date] = renewals(
+            anchor=anchor, period_end=period_end, after=self.patient_pause_until, count=1
+        )
+        return date
 
     def can_answer_renewal(self):
         return self.allows("answer_renewal")

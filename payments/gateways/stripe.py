@@ -142,6 +142,11 @@ def subscription_of(subscription):
         subscription_id=subscription.get("id") or "",
         order_ids=_order_ids((subscription.get("metadata") or {}).get("order_id")),
         current_period_end=from_timestamp(min(ends)) if ends else None,
+        billing_anchor=(
+            from_timestamp(subscription["billing_cycle_anchor"])
+            if subscription.get("billing_cycle_anchor")
+            else None
+        ),
     )
 
 

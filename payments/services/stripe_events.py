@@ -132,13 +132,18 @@ def checkout_completed(checkout, gateway, *, actor_label=ACTOR):
         # A delayed payment method (never offered: cards only) would arrive here first.
         return "not paid yet"
     invoice = paid_invoice(gateway.first_invoice(checkout), gateway)
-    period_end = gateway.subscription_state(checkout.subscription_id).current_period_end
-    return partial(_complete, order, checkout, invoice, period_end, actor_label)
+    subscription = gateway.subscription_state(checkout.subscription_id)
+    return partial(_complete, order, checkout, invoice, subscription, actor_label)
 
 
-def _complete(order, checkout, invoice, period_end, actor_label):
+def _complete(order, checkout, invoice, subscription, actor_label):
     result = complete_checkout(
-        order, checkout=checkout, invoice=invoice, period_end=period_end, actor_label=actor_label
+        order,
+        checkout=checkout,
+        invoice=invoice,
+        period_end=subscription.current_period_end,
+        billing_anchor=subscription.billing_anchor,
+        actor_label=actor_label,
     )
     return {"paid": "order paid", "already paid": "already paid", "stray": "stray refunded"}[result]
 

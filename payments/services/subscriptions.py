@@ -19,7 +19,6 @@ subscription, so ``wanted_collection`` works out what it must be from both; her 
 clears only her own pause and never lifts the clinic's.
 """
 
-from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
@@ -130,21 +129,24 @@ def _running(order, action):
 
 
 def pause_refills(order, *, months, by):
-    """She skips the next ``months`` refills (1 or 2): no charge, nothing ships meanwhile."""
+    """She skips her next ``months`` renewals (1 or 2): no charge, nothing ships meanwhile;
+    collection resumes one day after the last renewal skipped (``Order.pause_schedule``)."""
     if months not in range(1, MAX_PAUSE_MONTHS + 1):
         raise OrderError("You can pause for one or two months.", code="bad_months")
     with transaction.atomic():
         order = lock_order(order)
         _running(order, "paused")
-        start = order.current_period_end or timezone.now()
-        order.patient_pause_until = start + timedelta(days=30 * months)
+        # Renewals, not days: Stripe bills by calendar month (see core.billing_months).
+        order.patient_pause_until = order.pause_schedule(months).resumes_at
         order.save(update_fields=["patient_pause_until", "updated_at"])
         sync_billing_later(order)
         until = timezone.localtime(order.patient_pause_until)
+        next_charge = timezone.localtime(order.charge_after_pause)
         record_event(
             order,
             "paused",
-            message=f"You paused your refills until {until:%B %-d, %Y}: no charge until then.",
+            message=f"You paused your refills until {until:%B %-d, %Y}: no charge until then; "
+            f"your next charge is {next_charge:%B %-d, %Y}.",
             actor=by,
             data={"months": months, "until": order.patient_pause_until.isoformat()},
         )
