@@ -158,6 +158,13 @@ class Refund(models.Model):
     def idempotency_key(self):
         return intent_key("refund", self.pk, self.attempt)
 
+    @property
+    def state_label(self):
+        """Its status as staff read it: a pending refund whose outcome is unknown says so."""
+        if self.status == self.Status.PENDING and self.outcome_unknown_at is not None:
+            return "Outcome unknown: being checked with Stripe"
+        return self.get_status_display()
+
 
 class StripeCommandQuerySet(models.QuerySet):
     def pending(self):
