@@ -60,7 +60,9 @@ class Gateway:
     ``payment_ids`` (the payment intent and charge of an invoice) and
     ``subscription_state``. Only Stripe sends events, so the facts an event names
     (``checkout_session``, ``invoice``, ``charge``, ``refund``, ``refunds_of_charge``,
-    ``dispute``, ``fraud_warning``) and ``recent`` are the Stripe adapter's alone.
+    ``dispute``, ``fraud_warning``), ``refunds_of_payment`` (where a refund whose outcome was
+    unknown is looked for: test mode never has one) and ``recent`` are the Stripe adapter's
+    alone.
 
     ``checkout_params`` is the request both send (in Stripe's words; the test-mode gateway
     only fingerprints it, so that a changed cart makes a new attempt).
