@@ -375,9 +375,7 @@ class Order(AddressFields):
 
     @property
     def charge_after_pause(self):
-        """The first renewal charged after her pause ends (None when not paused)."""
-        if not self.patient_pause_until:
-            return None
+        """The first renewal charged after her pause ends (ask only while she is paused)."""
         anchor, period_end = self._billing_dates()
         [date] = renewals(
             anchor=anchor, period_end=period_end, after=self.patient_pause_until, count=1

@@ -160,8 +160,10 @@ def test_a_refused_subscription_cancel_is_recorded_for_support(client, fake_stri
     with TestCase.captureOnCommitCallbacks(execute=True):
         order = decline(client, order)
     assert order.events.filter(kind="subscription_not_cancelled").exists()
-    assert StripeCommand.objects.get().status == "failed"
-    assert cancel_subscription.call(StripeCommand.objects.get().pk) == "nothing to do"
+    command = StripeCommand.objects.get()
+    assert str(command) == f"Cancel subscription {order.stripe_subscription_id} (Refused by Stripe)"
+    assert command.error and command.done_at
+    assert cancel_subscription.call(command.pk) == "nothing to do"
 
 
 # --- support refunds ------------------------------------------------------------------------------
