@@ -30,7 +30,7 @@ from orders.admin.forms import (
 )
 from orders.admin.reports import StopForm, has_report, stop
 from orders.admin.signoff import signoff_context, signoff_form
-from orders.models import Order, Refund
+from orders.models import Order, OrderLine, Refund
 from patients.services.messages import ask_patient
 from payments.services.refunds import refund_order
 
@@ -76,17 +76,31 @@ def _signed(form):
 
 def _approve(order, user, form):
     declined = form.cleaned_data.get("declined_lines") or []
-    approve_order(
+    order = approve_order(
         order,
         by=user,
         note=form.cleaned_data["note"],
         declined_lines=declined,
+        declined_medicines=form.chosen_medicines(),
         decline_reason=form.cleaned_data.get("decline_reason", ""),
         **_signed(form),
     )
     done = "the first shipment is queued for Fulfillment and the patient was emailed"
-    if declined:
-        done = f"{len(declined)} treatment(s) declined and their share refunded; {done}"
+    declined_count = order.lines.filter(decision=OrderLine.Decision.DECLINED).count()
+    if declined_count:
+        done = f"{declined_count} treatment(s) declined and their share refunded; {done}"
+    changed = [line for line in order.lines.all() if line.was_converted]
+    if changed:
+        done = "; ".join(
+            [
+                *(
+                    f"{line.converted_from_name} is now {line.treatment_name} at "
+                    f"{format_money_exact(line.line_total_cents)}/month, the difference refunded"
+                    for line in changed
+                ),
+                done,
+            ]
+        )
     return f"{order.reference} approved: {done}.", messages.SUCCESS
 
 

@@ -92,11 +92,29 @@ class PrescriptionInline(ReadOnlyInline):
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     verbose_name_plural = "lines (price snapshot at checkout)"
-    fields = ["treatment_name", "plan_name", "unit_price", "quantity", "interval", "decision"]
+    fields = [
+        "treatment_name",
+        "plan_name",
+        "unit_price",
+        "quantity",
+        "interval",
+        "decision",
+        "changed_from",
+    ]
 
     @admin.display(description="unit price")
     def unit_price(self, line):
         return format_money_exact(line.unit_amount_cents)
+
+    @admin.display(description="changed from (a medicine of the pack declined)")
+    def changed_from(self, line):
+        if not line.was_converted:
+            return "-"
+        return (
+            f"{line.converted_from_name} at "
+            f"{format_money_exact(line.converted_from_amount_cents)}, without "
+            f"{', '.join(line.declined_medicines)}"
+        )
 
 
 class PaymentInline(ReadOnlyInline):

@@ -425,8 +425,9 @@ class Order(AddressFields):
 class OrderLine(models.Model):
     """One treatment in an order, with the price snapshot it was charged at.
 
-    A clinician decides per line (a pack is one line, so it is approved or declined whole);
-    the order's own status follows ``Order.LIFECYCLE``: its "approve" is the approval of at
+    A clinician decides per line (a pack is one line: approved or declined whole, or approved
+    as the single treatment she keeps when its clinician declines one of its medicines); the
+    order's own status follows ``Order.LIFECYCLE``: its "approve" is the approval of at
     least one line, its "decline" the decline of every line.
     """
 
@@ -459,7 +460,30 @@ class OrderLine(models.Model):
         max_length=10, choices=Decision.choices, default=Decision.PENDING, editable=False
     )
     decline_reason = EncryptedTextField(
-        blank=True, default="", help_text="Why a clinician declined it (encrypted at rest)."
+        blank=True,
+        default="",
+        help_text="Why a clinician declined it, or declined a medicine of its pack (encrypted "
+        "at rest).",
+    )
+    # A pack of which the clinician declined a medicine becomes the single treatment she keeps
+    # (``clinic.services.packs``): what the line was before, and when Stripe's item followed.
+    converted_from_plan = models.ForeignKey(
+        "treatments.Plan", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    converted_from_name = models.CharField(
+        max_length=255, blank=True, help_text="The pack it was, e.g. 'Metformin pack (Monthly)'."
+    )
+    converted_from_amount_cents = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The pack's price per unit, before the change."
+    )
+    declined_medicines = models.JSONField(
+        default=list, blank=True, help_text="The names of the pack's medicines declined."
+    )
+    converted_at = models.DateTimeField(null=True, blank=True)
+    item_changed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Her Stripe subscription item has the new price since (empty: on its way).",
     )
 
     class Meta:
@@ -478,6 +502,12 @@ class OrderLine(models.Model):
     @property
     def is_declined(self):
         return self.decision == self.Decision.DECLINED
+
+    @property
+    def was_converted(self):
+        """A pack the clinician approved without some of its medicines, as the single
+        treatment she keeps."""
+        return self.converted_at is not None
 
     def decide(self, action):
         """Move the line along its ``LIFECYCLE`` by ``action`` (not saved)."""

@@ -6,15 +6,17 @@ recently: invoices, refunds, disputes and subscriptions (and the checkout sessio
 still waiting for payment); compares each with the database; records what is missing through
 the very handlers the webhook uses (so it is idempotent: a second run finds nothing); settles
 refunds Stripe never confirmed (asked of Stripe first, then under a new key); sends the
-billing changes (pauses, cancellations) still waiting to reach Stripe, and the subscription
-commands (cancellations, item removals) whose outcome is unknown; and cancels subscriptions still running for orders that are
-closed. It returns one line per difference found.
+billing changes (pauses, cancellations) still waiting to reach Stripe, the subscription items
+of packs a clinician changed, and the subscription commands (cancellations, item removals)
+whose outcome is unknown; and cancels subscriptions still running for orders that are closed.
+It returns one line per difference found.
 """
 
 from datetime import timedelta
 
 from django.utils import timezone
 
+from clinic.services.packs import change_subscription_item, items_waiting
 from clinic.services.review import remove_declined_items
 from orders.models import Order, Payment, Refund, StripeCommand
 from payments.gateways import PaymentProviderError
@@ -39,6 +41,7 @@ def reconcile(gateway, *, since):
     differences += _subscriptions(gateway, since)
     differences += _unsent_refunds()
     differences += _billing_waiting()
+    differences += _items_waiting()
     differences += _commands_waiting()
     return differences
 
@@ -155,3 +158,18 @@ def _commands_waiting(older_than=timedelta(minutes=5)):
 
 def _unsent_refunds():
     return [f"refund {result}" for result in retry_unsent_refunds() if result != "nothing to do"]
+
+
+def _items_waiting(older_than=timedelta(minutes=5)):
+    """Packs a clinician changed whose subscription item has not followed at Stripe (Stripe
+    down for longer than the task's retries): sent again now, read first, never twice."""
+    found = []
+    for line in items_waiting().filter(converted_at__lt=timezone.now() - older_than):
+        try:
+            outcome = change_subscription_item.call(line.pk)
+        except PaymentProviderError as error:
+            outcome = f"still waiting ({error.message})"
+        found.append(
+            f"{line.order.reference}: subscription item of {line.treatment_name} {outcome}"
+        )
+    return found

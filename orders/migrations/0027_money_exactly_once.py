@@ -20,7 +20,7 @@ def check_unsent_refunds_first(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0025_meddata_medicine_data_change"),
+        ("orders", "0026_line_pack_conversion"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
