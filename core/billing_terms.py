@@ -6,19 +6,10 @@ The promise of time is ``settings.CARE_TEAM_REPLY``, the one setting every page 
 uses. ``templates/includes/money_and_time.html`` is the one way it is shown (the
 ``{% money_and_time %}`` tag in ``core/templatetags/money.py``)."""
 
-import calendar
-import datetime
-
 from django.conf import settings
 from django.utils import timezone
 
-
-def one_month_after(day):
-    """The same day of the next month, or that month's last day when it is shorter (January
-    31 -> February 28): how a monthly subscription's next charge falls."""
-    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    last = calendar.monthrange(year, month)[1]
-    return datetime.date(year, month, min(day.day, last))
+from core.billing_months import add_months
 
 
 def money_and_time(monthly_cents, *, dated, today=None):
@@ -29,5 +20,5 @@ def money_and_time(monthly_cents, *, dated, today=None):
         "today_cents": monthly_cents,
         "monthly_cents": monthly_cents,
         "review_within": settings.CARE_TEAM_REPLY,
-        "next_charge": one_month_after(today) if dated else None,
+        "next_charge": add_months(today, 1) if dated else None,
     }

@@ -9,8 +9,9 @@ claimed it). Then it stays failed, with its traceback, is counted on the admin's
 listed in the admin (Oana > Failed tasks) for superusers and Support, whose *Retry* gives it
 one more attempt at once.
 
-Every task must therefore be safe to run again (ours are: a refund reuses its idempotency
-key, an email is sent only by an attempt that did not raise before sending). The immediate
+Every task must therefore be safe to run again (ours are: a Stripe command reuses its intent
+row's key, and after an unknown outcome reads Stripe before a new attempt; an email is sent
+only by an attempt that did not raise before sending). The immediate
 backend (local development) runs a task once, in the request: nothing is retried there.
 """
 

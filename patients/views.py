@@ -13,6 +13,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -34,6 +35,22 @@ class PauseForm(forms.Form):
         label="Pause for",
         choices=[(1, "One month (skip the next refill)"), (2, "Two months")],
         coerce=int,
+    )
+
+    def __init__(self, *args, order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if order is not None:  # her page: the dates each choice skips, from Stripe's months
+            self.fields["months"].choices = [
+                (months, pause_label(words, order.pause_schedule(months)))
+                for months, words in ((1, "One month"), (2, "Two months"))
+            ]
+
+
+def pause_label(words, schedule):
+    skipped = " and ".join(f"{timezone.localtime(date):%B %-d}" for date in schedule.skipped)
+    return (
+        f"{words}: skip the {skipped} refill{'s' if len(schedule.skipped) > 1 else ''} "
+        f"(next charge {timezone.localtime(schedule.next_charge):%B %-d, %Y})"
     )
 
 
@@ -202,7 +219,7 @@ def _order_page(request, order, status=200, **forms_given):
     context = {
         "order": order,
         "events": events,
-        "pause_form": PauseForm(),
+        "pause_form": PauseForm(order=order),
         "address_form": AddressForm(initial=order.address_parts()),
         "can_control": order.can_change_billing(),
         "renewal_form": renewal_form(order) if order.can_answer_renewal() else None,
@@ -239,7 +256,10 @@ def pause(request, public_id):
         order = subscriptions.pause_refills(
             order, months=form.cleaned_data["months"], by=request.user
         )
-        return f"Paused until {order.patient_pause_until:%B %-d, %Y}."
+        return (
+            f"Paused until {timezone.localtime(order.patient_pause_until):%B %-d, %Y}: your "
+            f"next charge is {timezone.localtime(order.charge_after_pause):%B %-d, %Y}."
+        )
 
     return _subscription_action(request, public_id, act)
 

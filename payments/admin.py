@@ -40,7 +40,7 @@ class RefundAdmin(ReadOnlyModelAdmin):
     list_display = [
         "order",
         "amount",
-        "status",
+        "state",
         "reason",
         "created_by",
         "created_at",
@@ -54,6 +54,10 @@ class RefundAdmin(ReadOnlyModelAdmin):
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, refund):
         return format_money_exact(refund.amount_cents)
+
+    @admin.display(description="status", ordering="status")
+    def state(self, refund):
+        return refund.state_label
 
 
 @admin.register(WebhookEvent)

@@ -24,9 +24,14 @@ from django.tasks import task
 from django.utils import timezone
 
 from core.money import format_money_exact
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, intent_key
 from orders.services import OrderError, record_event
-from payments.gateways import PaymentProviderError, PaymentProviderUnreachable, gateway_for
+from payments.gateways import (
+    PaymentOutcomeUnknown,
+    PaymentProviderError,
+    PaymentProviderUnreachable,
+    gateway_for,
+)
 from payments.gateways.facts import ItemChange
 from payments.services.refunds import request_refund
 from treatments.models import Plan, Treatment
@@ -240,22 +245,27 @@ def convert_line(order, decision, *, reason, by):
     return refunds
 
 
+# Timeline entries of an attempt whose key Stripe has saved an answer for: the next takes a new one.
+ITEM_ATTEMPTS_SPENT = ("subscription_item_not_changed", "subscription_item_outcome_unknown")
+
+
 @task
 def change_subscription_item(line_id):
     """Move her Stripe subscription item from the pack to the single treatment she keeps.
 
     Safe to run again: the adapter reads the subscription first (an item already on the new
-    plan is done). No answer (a timeout): raised, and retried with the same key, so Stripe
-    returns what it did. An error answer (Stripe saves it for the key): recorded, raised,
-    and the next attempt takes the next key. The hourly reconciliation sends what is still
-    waiting."""
+    plan is done). The converted line is the intent; its key is ``intent_key`` of the line
+    and the attempt. No answer (a timeout): raised, and retried with the same key, so Stripe
+    returns what it did. A 5xx (an unknown outcome: Stripe may have changed it) or a refusal
+    (Stripe saves either for the key): recorded, raised, and the next attempt reads first,
+    then takes the next key. The hourly reconciliation sends what is still waiting."""
     line = OrderLine.objects.select_related("order").filter(pk=line_id).first()
     if line is None or line.converted_at is None or line.item_changed_at is not None:
         return "nothing to do"
     order = line.order
     if order.is_closed():  # declined, refunded or cancelled since: nothing is charged
         return "nothing to do"
-    refused = order.events.filter(kind="subscription_item_not_changed", data__line=line.pk)
+    attempts = order.events.filter(kind__in=ITEM_ATTEMPTS_SPENT, data__line=line.pk).count()
     change = ItemChange(
         from_plan_id=line.converted_from_plan_id,
         to_plan_id=line.plan_id,
@@ -268,10 +278,19 @@ def change_subscription_item(line_id):
         gateway_for(order).change_subscription_item(
             order.stripe_subscription_id,
             change,
-            idempotency_key=f"change-item-{line.pk}-{refused.count() + 1}",
+            idempotency_key=intent_key("change-item", line.pk, attempts + 1),
         )
     except PaymentProviderUnreachable:
         logger.warning("Line %s: no answer from Stripe on its item; retried", line.pk)
+        raise
+    except PaymentOutcomeUnknown as error:
+        logger.error("Order %s: subscription item change outcome unknown: %s", order.pk, error)
+        record_event(
+            order,
+            "subscription_item_outcome_unknown",
+            actor_label="Stripe",
+            data={"line": line.pk, "error": error.message},
+        )
         raise
     except PaymentProviderError as error:
         logger.error("Order %s: subscription item not changed: %s", order.pk, error)

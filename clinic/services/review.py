@@ -29,10 +29,11 @@ from clinic.services.prescriptions import drafts_for, require_attestation, write
 from clinic.services.signoff import sign_off
 from core.money import format_money_exact
 from orders.emails import queue_order_email
-from orders.models import Order, OrderLine, Payment, Shipment
+from orders.models import Order, OrderLine, Payment, Shipment, StripeCommand
 from orders.services import OrderError, lock_order, record_event, transaction, transition
-from payments.gateways import PaymentProviderError, gateway_for
+from payments.gateways import PaymentOutcomeUnknown, PaymentProviderError, gateway_for
 from payments.gateways.facts import SubscriptionStatus
+from payments.services.commands import finish, outcome_unknown, prepare_attempt, record_command
 from payments.services.refunds import (
     cancel_subscription_later,
     refund_every_payment,
@@ -238,32 +239,42 @@ def _take_off(order, declined, *, reason, by):
     order.subtotal_cents -= share
     order.total_cents -= share
     order.save(update_fields=["subtotal_cents", "total_cents"])
-    transaction.on_commit(  # a paid order always has its subscription
-        partial(
-            remove_declined_items.enqueue,
-            order.pk,
-            order.stripe_subscription_id,
-            [line.plan_id for line in declined],
-        )
-    )
+    remove_declined_items_later(order, [line.plan_id for line in declined])
     return refunds
 
 
+def remove_declined_items_later(order, plan_ids):
+    """Record (in the caller's transaction) that the items of ``plan_ids`` must come off the
+    order's subscription (a paid order always has one), and remove them after the commit."""
+    command = record_command(
+        order, StripeCommand.Kind.REMOVE_ITEMS, order.stripe_subscription_id, plan_ids
+    )
+    transaction.on_commit(partial(remove_declined_items.enqueue, command.pk))
+
+
 @task
-def remove_declined_items(order_id, subscription_id, plan_ids):
+def remove_declined_items(command_id):
     """Take declined lines off the subscription at Stripe, so later months charge only what
-    was approved. Running it again is safe: items already removed are not found again."""
-    order = Order.objects.get(pk=order_id)
+    was approved. Running it again is safe: the items are read first, and those already
+    removed are not found again. After an unknown outcome (5xx, no answer) the next run
+    (``stripe_reconcile`` runs what is still pending) sends under the next attempt's key."""
+    command = StripeCommand.objects.select_related("order").get(pk=command_id)
+    if command.status != StripeCommand.Status.PENDING:
+        return "nothing to do"
+    order, subscription_id, plan_ids = command.order, command.subscription_id, command.plan_ids
+    prepare_attempt(command)
     try:
         gateway_for(order).remove_subscription_items(
-            subscription_id,
-            plan_ids,
-            idempotency_key=f"remove-{subscription_id}-{'-'.join(map(str, plan_ids))}",
+            subscription_id, plan_ids, idempotency_key=command.idempotency_key
         )
+    except PaymentOutcomeUnknown:
+        outcome_unknown(command)
+        return "unknown"
     except PaymentProviderError as error:
         # Logged as an error (error reports reach Support) and kept in the timeline: the
         # approved treatments still ship, but the items must be removed at Stripe by hand.
-        logger.error("Order %s: declined items not removed at Stripe: %s", order_id, error)
+        logger.error("Order %s: declined items not removed at Stripe: %s", order.pk, error)
+        finish(command, StripeCommand.Status.FAILED, error.message)
         record_event(
             order,
             "subscription_items_not_removed",
@@ -271,6 +282,7 @@ def remove_declined_items(order_id, subscription_id, plan_ids):
             data={"subscription": subscription_id, "plans": plan_ids, "error": error.message},
         )
         return "failed"
+    finish(command)
     record_event(
         order,
         "subscription_items_removed",

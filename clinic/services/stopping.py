@@ -8,12 +8,9 @@ nothing is left, cancels the subscription) and cancels the boxes nothing is left
 stop never leaves her paying for a box that does not come.
 """
 
-from functools import partial
-
-from django.db import transaction
 from django.utils import timezone
 
-from clinic.services.review import remove_declined_items
+from clinic.services.review import remove_declined_items_later
 from orders.models import OrderLine, Prescription, Shipment
 from orders.services import record_event
 from payments.services.refunds import cancel_subscription_later, request_refund
@@ -58,14 +55,7 @@ def stop_lines(order, lines, *, reason, message, by=None, actor_label=""):
     order.total_cents -= share
     order.save(update_fields=["subtotal_cents", "total_cents"])
     if left:  # a paid order always has its subscription
-        transaction.on_commit(
-            partial(
-                remove_declined_items.enqueue,
-                order.pk,
-                order.stripe_subscription_id,
-                [line.plan_id for line in lines],
-            )
-        )
+        remove_declined_items_later(order, [line.plan_id for line in lines])
     else:
         cancel_subscription_later(order, order.stripe_subscription_id)
     record_event(

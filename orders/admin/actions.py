@@ -174,7 +174,7 @@ def _refund(order, user, form):
         amount_cents=form.cleaned_data["amount"],
         reason=form.cleaned_data["reason"],
         # The form's one-time token: the same form sent twice is one refund, never two.
-        idempotency_key=f"refund-form-{form.cleaned_data['token']}",
+        request_token=f"refund-form-{form.cleaned_data['token']}",
     )
     return refund_outcome(refund)
 
@@ -190,10 +190,18 @@ def refund_outcome(refund):
             f"{refund.failure_message}",
             messages.ERROR,
         )
+    if refund.outcome_unknown_at is not None:
+        return (
+            f"Refund outcome unknown: being checked. Stripe failed or did not answer about the "
+            f"refund of {amount}, so it may have gone through. It stays reserved and is checked "
+            "with Stripe before anything is tried again (never twice). Do not refund again: "
+            "the order page shows when it is settled.",
+            messages.WARNING,
+        )
     return (
         f"The refund of {amount} is recorded and on its way to Stripe, which has not "
-        "confirmed it yet. Do not refund again: it is retried with the same key (never twice) "
-        "and the order page shows when it goes through.",
+        "confirmed it yet. Do not refund again: it is never made twice, and the order page "
+        "shows when it goes through.",
         messages.WARNING,
     )
 

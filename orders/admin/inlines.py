@@ -128,11 +128,15 @@ class PaymentInline(ReadOnlyInline):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ["created_at", "amount", "status", "reason", "created_by", "stripe_refund"]
+    fields = ["created_at", "amount", "state", "reason", "created_by", "stripe_refund"]
 
     @admin.display(description="amount")
     def amount(self, refund):
         return format_money_exact(refund.amount_cents)
+
+    @admin.display(description="status")
+    def state(self, refund):
+        return refund.state_label
 
     @admin.display(description="Stripe refund")
     def stripe_refund(self, refund):

@@ -10,7 +10,8 @@ One module per concern (as pretix splits ``base/models/``); every table belongs 
 share one migration history:
 
 - ``order``: Order (and its lifecycle), OrderLine, OrderEvent, OrderConsent;
-- ``payments``: Payment, Refund, WebhookEvent;
+- ``payments``: Payment, Refund, StripeCommand (a subscription command's intent row),
+  WebhookEvent, and ``intent_key`` (every idempotency key);
 - ``holds``: Hold; ``shipments``: Shipment; ``address``: the address fields they share;
 - ``clinic``: QuestionnaireResponse, ClinicianProfile, Prescription, RenewalResponse, the
   review queue's proxy, QuestionnaireAccess, ClinicianLicence, FlagReview;
@@ -62,7 +63,10 @@ from orders.models.payments import (
     PaymentQuerySet,
     Refund,
     RefundQuerySet,
+    StripeCommand,
+    StripeCommandQuerySet,
     WebhookEvent,
+    intent_key,
 )
 from orders.models.shipments import Shipment, ShipmentQuerySet
 from orders.models.signoff import (
@@ -105,6 +109,8 @@ __all__ = [
     "QuestionnaireResponseQuerySet",
     "Refund",
     "RefundQuerySet",
+    "StripeCommand",
+    "StripeCommandQuerySet",
     "RenewalResponse",
     "ReviewQueueOrder",
     "RuleGrade",
@@ -116,6 +122,7 @@ __all__ = [
     "has_proven_email",
     "is_patient",
     "WebhookEvent",
+    "intent_key",
     "lifecycle_targets",
     "new_public_id",
     "npi_check_digit_ok",

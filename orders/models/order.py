@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from core.billing_terms import one_month_after
+from core.billing_months import add_months, pause_schedule, renewals
 from core.encryption import EncryptedTextField
 from orders.models.address import AddressFields
 from orders.models.followups import CheckIn
@@ -201,6 +201,12 @@ class Order(AddressFields):
     current_period_end = models.DateTimeField(
         null=True, blank=True, help_text="When the month she paid for ends (Stripe's word)."
     )
+    billing_anchor = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Her subscription's billing anchor (Stripe's word): renewals fall on its day "
+        "of the month, clamped to the month's end.",
+    )
     patient_pause_until = models.DateTimeField(
         null=True, blank=True, help_text="She paused her refills until this date."
     )
@@ -283,7 +289,7 @@ class Order(AddressFields):
         if self.current_period_end:
             return timezone.localdate(self.current_period_end)
         if self.paid_at:
-            return one_month_after(timezone.localdate(self.paid_at))
+            return add_months(timezone.localdate(self.paid_at), 1)
         return None
 
     # --- the lifecycle's predicates ---------------------------------------------------------
@@ -372,6 +378,29 @@ class Order(AddressFields):
 
     def can_change_address(self):
         return not self.is_closed()
+
+    def _billing_dates(self):
+        """(billing anchor, coming renewal) her renewals are counted from, as Stripe has
+        them (an order from before the anchor was kept counts from its period end)."""
+        period_end = self.current_period_end or timezone.now()
+        return self.billing_anchor or period_end, period_end
+
+    def pause_schedule(self, months):
+        """What pausing her next ``months`` renewals means in dates (``core.billing_months``):
+        her page shows it, ``pause_refills`` stores its end, Stripe is sent that end."""
+        anchor, period_end = self._billing_dates()
+        return pause_schedule(
+            anchor=anchor, period_end=period_end, now=timezone.now(), months=months
+        )
+
+    @property
+    def charge_after_pause(self):
+        """The first renewal charged after her pause ends (ask only while she is paused)."""
+        anchor, period_end = self._billing_dates()
+        [date] = renewals(
+            anchor=anchor, period_end=period_end, after=self.patient_pause_until, count=1
+        )
+        return date
 
     def can_answer_renewal(self):
         return self.allows("answer_renewal")

@@ -7,6 +7,14 @@ from django.db import models
 from core.encryption import EncryptedTextField
 
 
+def intent_key(kind, intent_id, attempt):
+    """The idempotency key of one attempt at one recorded intent: the only place keys are
+    made. A key names one intent (its row's id), so a new action, even an identical one
+    later, gets a new one; a retry of the same attempt reuses it; and ``attempt`` moves on
+    only after Stripe was asked what it has (its saved 5xx is replayed to the same key)."""
+    return f"oana-{kind}-{intent_id}-{attempt}"
+
+
 class PaymentQuerySet(models.QuerySet):
     def for_months(self):
         """The payments for months of treatment (not a stray checkout refunded on arrival)."""
@@ -74,11 +82,15 @@ class RefundQuerySet(models.QuerySet):
 class Refund(models.Model):
     """Money going back to the patient, recorded before Stripe is asked.
 
-    A row is written (pending, with its idempotency key) and committed first; then a task
-    asks Stripe, and Stripe's answer, its ``charge.refunded``/``refund.updated`` webhook or a
-    reconciliation settles it. A timeout leaves it pending: the outcome is unknown, and the
-    retry uses the same key, so Stripe never refunds it twice. The unique Stripe refund id
-    means a refund is counted once, whichever of these arrives first.
+    A row is written (pending) and committed first; then a task asks Stripe under the row's
+    key (``intent_key``: the row's id and attempt), and Stripe's answer, its
+    ``charge.refunded``/``refund.updated`` webhook or a reconciliation settles it. A 5xx or
+    a timeout leaves it pending with ``outcome_unknown_at`` set: before any new attempt
+    Stripe's refunds of the payment are listed and ours found by the row id in their
+    metadata; only if none is there is it asked again, as the next ``attempt``. The unique
+    Stripe refund id means a refund is counted once, whichever of these arrives first.
+    ``request_token``: the one-time token of the form that asked for it (the same form sent
+    twice is refused).
     """
 
     class Status(models.TextChoices):
@@ -95,7 +107,15 @@ class Refund(models.Model):
     currency = models.CharField(max_length=3, default="usd")
     reason = EncryptedTextField(help_text="Why, as Support or the system wrote it (encrypted).")
     stripe_refund_id = models.CharField(max_length=255, blank=True)
-    idempotency_key = models.CharField(max_length=100, blank=True)
+    request_token = models.CharField(max_length=100, blank=True)
+    attempt = models.PositiveSmallIntegerField(
+        default=1, help_text="Which attempt at Stripe: each has its own idempotency key."
+    )
+    outcome_unknown_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Stripe failed (5xx) or did not answer: being checked with Stripe since then.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     failure_message = models.TextField(blank=True)
     email_patient = models.BooleanField(
@@ -122,9 +142,9 @@ class Refund(models.Model):
                 name="refund_unique_stripe_id",
             ),
             models.UniqueConstraint(
-                fields=["idempotency_key"],
-                condition=~models.Q(idempotency_key=""),
-                name="refund_unique_idempotency_key",
+                fields=["request_token"],
+                condition=~models.Q(request_token=""),
+                name="refund_unique_request_token",
             ),
             models.CheckConstraint(
                 condition=models.Q(amount_cents__gt=0), name="refund_amount_positive"
@@ -133,6 +153,69 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"Refund {self.amount_cents} {self.currency} for {self.order.reference}"
+
+    @property
+    def idempotency_key(self):
+        return intent_key("refund", self.pk, self.attempt)
+
+    @property
+    def state_label(self):
+        """Its status as staff read it: a pending refund whose outcome is unknown says so."""
+        if self.status == self.Status.PENDING and self.outcome_unknown_at is not None:
+            return "Outcome unknown: being checked with Stripe"
+        return self.get_status_display()
+
+
+class StripeCommandQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=StripeCommand.Status.PENDING)
+
+
+class StripeCommand(models.Model):
+    """One change we asked Stripe to make to a subscription, recorded before it is sent.
+
+    The intent row behind every subscription command (a billing change: pause, resume,
+    cancel at the end of the month, a question's hold; a cancellation; removing declined
+    items): its idempotency key is ``intent_key`` of its id and ``attempt``. Each task
+    reads Stripe first and sends only what is missing; after a failure or an unknown
+    outcome (5xx, no answer) the next attempt reads again and, if the change is still not
+    there, goes out under the next ``attempt``'s key.
+    """
+
+    class Kind(models.TextChoices):
+        COLLECTION = "collection", "Billing change"
+        CANCEL = "cancel", "Cancel subscription"
+        REMOVE_ITEMS = "remove-items", "Remove declined items"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Refused by Stripe"
+
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="stripe_commands"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subscription_id = models.CharField(max_length=255)
+    plan_ids = models.JSONField(default=list, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    outcome_unknown_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StripeCommandQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.subscription_id} ({self.get_status_display()})"
+
+    @property
+    def idempotency_key(self):
+        return intent_key(self.kind, self.pk, self.attempt)
 
 
 class WebhookEvent(models.Model):

@@ -17,6 +17,7 @@ from django.conf import settings
 from payments.gateways.base import (
     PROVIDER_DOWN,
     Gateway,
+    PaymentOutcomeUnknown,
     PaymentProviderError,
     PaymentProviderUnreachable,
     absolute_url,
@@ -43,6 +44,7 @@ def gateway_for(order):
 __all__ = [
     "PROVIDER_DOWN",
     "Gateway",
+    "PaymentOutcomeUnknown",
     "PaymentProviderError",
     "PaymentProviderUnreachable",
     "StripeGateway",

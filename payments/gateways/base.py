@@ -1,13 +1,16 @@
-"""What both payment gateways share: the two kinds of failure and the checkout request.
+"""What both payment gateways share: the kinds of failure and the checkout request.
 
-Two kinds of failure, because they call for opposite retries:
+Two kinds of failure, because they call for different next steps:
 
-- ``PaymentProviderError``: Stripe answered with an error. Nothing happened, and Stripe
-  saved that answer under the idempotency key (a 5xx included), so a retry needs a *new*
-  key;
-- ``PaymentProviderUnreachable`` (a subclass): no answer at all (network error, timeout).
-  The outcome is unknown, so a retry must reuse the *same* key: Stripe then returns what
-  it did, if it did anything.
+- ``PaymentProviderError``: Stripe refused (a 4xx: a bad request, a card or amount Stripe
+  will not take). Nothing happened, and Stripe saved that answer under the idempotency key,
+  so a later attempt needs a *new* key;
+- ``PaymentOutcomeUnknown`` (a subclass): a 5xx, or no answer at all
+  (``PaymentProviderUnreachable``: network error, timeout). Stripe may have done the work
+  (it can refund and then answer 500), so this is never "nothing happened": the caller
+  keeps the intent pending and, before any new attempt, asks Stripe what it has (the
+  refunds of the payment, the subscription). Only if the work is not there does it try
+  again, under a new key: Stripe replays a saved 500 to the same key for 24 hours.
 """
 
 import hashlib
@@ -30,7 +33,11 @@ class PaymentProviderError(Exception):
         self.code = code
 
 
-class PaymentProviderUnreachable(PaymentProviderError):
+class PaymentOutcomeUnknown(PaymentProviderError):
+    """Stripe answered 5xx or not at all: it may or may not have done the work."""
+
+
+class PaymentProviderUnreachable(PaymentOutcomeUnknown):
     """Stripe did not answer (network error or timeout): what it did is unknown."""
 
 
@@ -54,7 +61,9 @@ class Gateway:
     ``payment_ids`` (the payment intent and charge of an invoice) and
     ``subscription_state``. Only Stripe sends events, so the facts an event names
     (``checkout_session``, ``invoice``, ``charge``, ``refund``, ``refunds_of_charge``,
-    ``dispute``, ``fraud_warning``) and ``recent`` are the Stripe adapter's alone.
+    ``dispute``, ``fraud_warning``), ``refunds_of_payment`` (where a refund whose outcome was
+    unknown is looked for: test mode never has one) and ``recent`` are the Stripe adapter's
+    alone.
 
     ``checkout_params`` is the request both send (in Stripe's words; the test-mode gateway
     only fingerprints it, so that a changed cart makes a new attempt).

@@ -138,7 +138,8 @@ class SubscriptionState:
 
     ``paused``: invoices are voided until ``resumes_at`` (Unix seconds) if set;
     ``cancel_at_period_end``: no charge after this month; ``current_period_end``: when the
-    month she paid for ends; ``order_ids``: the orders its metadata names.
+    month she paid for ends; ``billing_anchor``: the instant its renewals are counted from
+    (by calendar month); ``order_ids``: the orders its metadata names.
     """
 
     status: SubscriptionStatus
@@ -148,6 +149,7 @@ class SubscriptionState:
     subscription_id: str = ""
     order_ids: tuple[int, ...] = ()
     current_period_end: datetime | None = None
+    billing_anchor: datetime | None = None
 
     @property
     def behind(self):

@@ -16,7 +16,12 @@ import stripe
 from django.conf import settings
 
 from orders.models.address import ship_fields
-from payments.gateways.base import Gateway, PaymentProviderError, PaymentProviderUnreachable
+from payments.gateways.base import (
+    Gateway,
+    PaymentOutcomeUnknown,
+    PaymentProviderError,
+    PaymentProviderUnreachable,
+)
 from payments.gateways.facts import (
     BillingReason,
     ChargeState,
@@ -137,6 +142,11 @@ def subscription_of(subscription):
         subscription_id=subscription.get("id") or "",
         order_ids=_order_ids((subscription.get("metadata") or {}).get("order_id")),
         current_period_end=from_timestamp(min(ends)) if ends else None,
+        billing_anchor=(
+            from_timestamp(subscription["billing_cycle_anchor"])
+            if subscription.get("billing_cycle_anchor")
+            else None
+        ),
     )
 
 
@@ -235,6 +245,14 @@ class StripeGateway(Gateway):
                 "this went through. It is recorded and will be checked; do not try again."
             ) from error
         except stripe.StripeError as error:
+            if (error.http_status or 0) >= 500:
+                # Stripe may have done the work before failing (it can refund, then answer
+                # 500): unknown, never "refused".
+                logger.error("Stripe failed (%s), outcome unknown: %r", what, error)
+                raise PaymentOutcomeUnknown(
+                    "Our payment provider had an error, so we do not know yet whether this "
+                    "went through. It is recorded and being checked; do not try again."
+                ) from error
             logger.error("Stripe refused (%s): %r", what, error)
             raise PaymentProviderError(
                 f"Our payment provider refused this: {error.user_message or 'please try again.'}",
@@ -445,6 +463,16 @@ class StripeGateway(Gateway):
             f"refunds of {charge_id}",
             self.client.v1.refunds.list,
             params={"charge": charge_id, "limit": 100},
+        )["data"]
+        return [refund_of(refund) for refund in refunds]
+
+    def refunds_of_payment(self, payment_intent):
+        """Every refund of a payment intent: where a refund whose answer was lost is found
+        (by our row id in its metadata; Stripe ignores idempotency keys on reads)."""
+        refunds = self._call(
+            f"refunds of {payment_intent}",
+            self.client.v1.refunds.list,
+            params={"payment_intent": payment_intent, "limit": 100},
         )["data"]
         return [refund_of(refund) for refund in refunds]
 

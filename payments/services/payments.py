@@ -39,13 +39,21 @@ def is_stray(order, checkout):
 
 
 def complete_checkout(
-    order, *, checkout, invoice, period_end=None, actor=None, actor_label="Stripe webhook"
+    order,
+    *,
+    checkout,
+    invoice,
+    period_end=None,
+    billing_anchor=None,
+    actor=None,
+    actor_label="Stripe webhook",
 ):
     """The patient paid ``checkout`` (a ``CompletedCheckout`` as the provider has it now,
     paid: the caller checks).
 
     ``invoice`` is the ``PaidInvoice`` of its first invoice; ``period_end`` when the month she
-    paid for ends (from her subscription). The order's one live session,
+    paid for ends and ``billing_anchor`` what her renewals are counted from (both from her
+    subscription). The order's one live session,
     charging what the order costs: the order is paid and waits for a clinician (its Stripe
     customer, subscription and shipping address stored, the first payment recorded, the
     patient emailed). Any other session is a stray payment: refunded and its subscription
@@ -68,6 +76,7 @@ def complete_checkout(
         order.stripe_subscription_id = invoice.subscription_id or checkout.subscription_id
         order.subscription_status = SubscriptionStatus.ACTIVE
         order.current_period_end = period_end
+        order.billing_anchor = billing_anchor
         _adopt_customer(order)
         for name, value in checkout.shipping.items():
             setattr(order, name, value)
@@ -321,11 +330,13 @@ def update_subscription(order, *, subscription, actor=None, actor_label="Stripe 
             return False
         order.subscription_status = status
         order.current_period_end = subscription.current_period_end or order.current_period_end
+        order.billing_anchor = subscription.billing_anchor or order.billing_anchor
         order.cancel_at_period_end = subscription.cancel_at_period_end
         order.save(
             update_fields=[
                 "subscription_status",
                 "current_period_end",
+                "billing_anchor",
                 "cancel_at_period_end",
                 "updated_at",
             ]

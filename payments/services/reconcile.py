@@ -4,11 +4,12 @@ Webhooks can be lost (an endpoint down for longer than Stripe retries, a secret 
 wrongly) and Stripe's answers can time out. ``reconcile(since)`` lists what Stripe has
 recently: invoices, refunds, disputes and subscriptions (and the checkout sessions of orders
 still waiting for payment); compares each with the database; records what is missing through
-the very handlers the webhook uses (so it is idempotent: a second run finds nothing); retries
-refunds Stripe never confirmed (same keys); sends the billing changes (pauses, cancellations)
-still waiting to reach Stripe, and the subscription items of packs a clinician changed; and
-cancels subscriptions still running for orders that are closed. It returns one line per
-difference found.
+the very handlers the webhook uses (so it is idempotent: a second run finds nothing); settles
+refunds Stripe never confirmed (asked of Stripe first, then under a new key); sends the
+billing changes (pauses, cancellations) still waiting to reach Stripe, the subscription items
+of packs a clinician changed, and the subscription commands (cancellations, item removals)
+whose outcome is unknown; and cancels subscriptions still running for orders that are closed.
+It returns one line per difference found.
 """
 
 from datetime import timedelta
@@ -16,11 +17,16 @@ from datetime import timedelta
 from django.utils import timezone
 
 from clinic.services.packs import change_subscription_item, items_waiting
-from orders.models import Order, Payment, Refund
+from clinic.services.review import remove_declined_items
+from orders.models import Order, Payment, Refund, StripeCommand
 from payments.gateways import PaymentProviderError
 from payments.gateways.facts import DisputeOutcome, from_timestamp
 from payments.services import stripe_events
-from payments.services.refunds import cancel_subscription, retry_unsent_refunds
+from payments.services.refunds import (
+    cancel_subscription,
+    cancel_subscription_now,
+    retry_unsent_refunds,
+)
 from payments.services.stripe_events import apply
 from payments.services.subscriptions import sync_billing
 
@@ -36,6 +42,7 @@ def reconcile(gateway, *, since):
     differences += _unsent_refunds()
     differences += _billing_waiting()
     differences += _items_waiting()
+    differences += _commands_waiting()
     return differences
 
 
@@ -105,7 +112,7 @@ def _subscriptions(gateway, since):
             continue
         status = subscription.status
         if order.is_closed() and not subscription.ended:
-            cancel_subscription.call(order.pk, subscription_id)
+            cancel_subscription_now(order, subscription_id)
             found.append(f"{order.reference}: subscription {subscription_id} still {status}")
         elif status != order.subscription_status:
             apply(stripe_events.subscription_now(subscription))
@@ -130,6 +137,23 @@ def _billing_waiting(older_than=timedelta(minutes=5)):
             outcome = f"still waiting ({error.message})"
         found.append(f"{Order(pk=order_id).reference}: billing change {outcome}")
     return found
+
+
+def _commands_waiting(older_than=timedelta(minutes=5)):
+    """Cancellations and item removals Stripe never confirmed (a 5xx, no answer): run again,
+    each reading Stripe before sending under its next attempt's key."""
+    tasks = {
+        StripeCommand.Kind.CANCEL: cancel_subscription,
+        StripeCommand.Kind.REMOVE_ITEMS: remove_declined_items,
+    }
+    waiting = StripeCommand.objects.pending().filter(
+        kind__in=list(tasks), created_at__lt=timezone.now() - older_than
+    )
+    return [
+        f"{Order(pk=command.order_id).reference}: {command.get_kind_display().lower()} "
+        f"{tasks[command.kind].call(command.pk)}"
+        for command in waiting
+    ]
 
 
 def _unsent_refunds():

@@ -10,10 +10,12 @@
    first. The unique Stripe refund id (and our row id in the refund's metadata) count each
    refund once.
 
-A timeout is an unknown outcome, never "nothing happened": the row stays pending, the
-amount stays reserved, and a retry (``retry_unsent_refunds``) reuses the same key, so
-Stripe returns the refund it made instead of making a second. A definite refusal marks the
-row failed, releases the amount, and puts the order on hold for Support.
+A 5xx or a timeout is an unknown outcome, never "nothing happened" (Stripe can refund and
+then answer 500): the row stays pending, the amount stays reserved, and before any new
+attempt (``retry_unsent_refunds``) Stripe's refunds of the payment are listed and ours found
+by the row id in their metadata; only if none is there is it asked again, under the next
+attempt's key. A definite refusal (a 4xx) marks the row failed, releases the amount, and
+puts the order on hold for Support.
 
 An order is refunded when every month she paid for is refunded; its subscription is then
 cancelled. A refund of one month refunds that month only (its box, if unsent, is
@@ -30,11 +32,12 @@ from django.utils import timezone
 
 from core.money import format_money_exact
 from orders.emails import queue_order_email
-from orders.models import Hold, Order, Refund, Shipment
+from orders.models import Hold, Order, Refund, Shipment, StripeCommand
 from orders.services import OrderError, lock_order, record_event, refuse_unless, transition
 from orders.services.holds import open_hold
-from payments.gateways import PaymentProviderError, PaymentProviderUnreachable, gateway_for
+from payments.gateways import PaymentOutcomeUnknown, PaymentProviderError, gateway_for
 from payments.gateways.facts import SubscriptionStatus
+from payments.services.commands import finish, outcome_unknown, prepare_attempt, record_command
 
 logger = logging.getLogger(__name__)
 S = Order.Status
@@ -54,15 +57,16 @@ def request_refund(
     by=None,
     actor_label="",
     email_patient=True,
-    idempotency_key="",
+    request_token="",
 ):
     """Record a pending refund of ``amount_cents`` of ``payment``; Stripe is asked after the
-    commit. Call inside ``transaction.atomic`` with ``order`` locked. Returns the Refund.
+    commit, under a key derived from the new row. Call inside ``transaction.atomic`` with
+    ``order`` locked. Returns the Refund.
 
-    ``idempotency_key`` defaults to one derived from the new row; a form passes its own
-    token-based key, so the same form sent twice is refused instead of refunding twice.
+    ``request_token``: a form's one-time token, so the same form sent twice is refused
+    instead of refunding twice.
     """
-    if idempotency_key and Refund.objects.filter(idempotency_key=idempotency_key).exists():
+    if request_token and Refund.objects.filter(request_token=request_token).exists():
         raise OrderError(
             "This refund was already recorded (the form was sent twice); nothing more was "
             "refunded.",
@@ -83,9 +87,8 @@ def request_refund(
         reason=reason,
         created_by=by if getattr(by, "pk", None) else None,
         email_patient=email_patient,
+        request_token=request_token,
     )
-    refund.idempotency_key = idempotency_key or f"oana-refund-{refund.pk}"
-    refund.save(update_fields=["idempotency_key"])
     record_event(
         order,
         "refund_requested",
@@ -116,12 +119,28 @@ def refund_every_payment(order, *, reason, by=None, actor_label="", email_patien
 
 @task
 def submit_refund(refund_id):
-    """Ask Stripe for the refund recorded as ``refund_id`` (with its own key); settle it."""
+    """Ask Stripe for the refund recorded as ``refund_id`` (under its attempt's key); settle it.
+
+    After an unknown outcome (a 5xx or no answer: Stripe may have refunded) Stripe is asked
+    first: its refunds of the payment are listed and ours found by the row id in their
+    metadata. Only if none is there is the refund asked again, as the next attempt (a new
+    key: Stripe replays a saved 500 to the old one).
+    """
     refund = Refund.objects.select_related("order", "payment").filter(pk=refund_id).first()
     if refund is None or refund.status != Refund.Status.PENDING or refund.stripe_refund_id:
         return "nothing to do"
     payment = refund.payment
     gateway = gateway_for(refund.order)
+    if refund.outcome_unknown_at is not None:
+        try:
+            found = _ours_at_stripe(gateway, refund, payment)
+        except PaymentProviderError:
+            logger.warning("Refund %s: Stripe could not be asked; still being checked", refund.pk)
+            return "unknown"
+        if found is not None:
+            settle_refund(found, payment=payment, actor_label="Stripe")
+            return "settled"
+        refund = _next_attempt(refund)
     try:
         if not payment.stripe_payment_intent_id:
             # A payment recorded before its ids were known: ask Stripe for them now.
@@ -137,8 +156,8 @@ def submit_refund(refund_id):
             idempotency_key=refund.idempotency_key,
             metadata={"order_id": str(refund.order_id), "refund_id": str(refund.pk)},
         )
-    except PaymentProviderUnreachable:
-        logger.warning("Refund %s: no answer from Stripe; it stays pending", refund.pk)
+    except PaymentOutcomeUnknown:
+        _outcome_unknown(refund)
         return "unknown"
     except PaymentProviderError as error:
         fail_refund(refund, error.message)
@@ -147,8 +166,38 @@ def submit_refund(refund_id):
     return "settled"
 
 
+def _ours_at_stripe(gateway, refund, payment):
+    """Our refund as Stripe has it (found by our row id in its metadata), or None."""
+    refunds = gateway.refunds_of_payment(payment.stripe_payment_intent_id)
+    return next((state for state in refunds if state.our_refund_id == refund.pk), None)
+
+
+def _next_attempt(refund):
+    """Stripe has no refund of ours: the next attempt, under a new key."""
+    refund.attempt += 1
+    refund.outcome_unknown_at = None
+    refund.save(update_fields=["attempt", "outcome_unknown_at"])
+    return refund
+
+
+def _outcome_unknown(refund):
+    """Stripe failed or did not answer: the refund stays pending (the amount reserved) and
+    is checked with Stripe before anything new is tried."""
+    logger.warning("Refund %s: Stripe's outcome unknown; it stays pending", refund.pk)
+    with transaction.atomic():
+        order = lock_order(refund.order)
+        Refund.objects.filter(pk=refund.pk).update(outcome_unknown_at=timezone.now())
+        record_event(
+            order,
+            "refund_outcome_unknown",
+            actor_label="Stripe",
+            data={"refund": refund.pk, "amount": refund.amount_cents, "attempt": refund.attempt},
+        )
+
+
 def retry_unsent_refunds(older_than_seconds=60):
-    """Ask Stripe again for refunds it never confirmed (same keys: never twice)."""
+    """Settle the refunds Stripe never confirmed: asked of Stripe first when the outcome of
+    the last attempt is unknown, and sent again (under a new key) only if Stripe has none."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     ids = list(Refund.objects.unsent().filter(created_at__lte=cutoff).values_list("pk", flat=True))
     return [submit_refund.call(refund_id) for refund_id in ids]
@@ -162,7 +211,8 @@ def fail_refund(refund, message):
         refund.status = Refund.Status.FAILED
         refund.failure_message = message
         refund.settled_at = timezone.now()
-        refund.save(update_fields=["status", "failure_message", "settled_at"])
+        refund.outcome_unknown_at = None
+        refund.save(update_fields=["status", "failure_message", "settled_at", "outcome_unknown_at"])
         record_event(
             order,
             "refund_failed",
@@ -201,11 +251,12 @@ def settle_refund(state, *, payment, actor_label="Stripe webhook"):
         if row.stripe_refund_id == state.refund_id and row.status == status:
             return row
         row.stripe_refund_id = state.refund_id
+        row.outcome_unknown_at = None  # Stripe has it: nothing left to check
         if status != Refund.Status.FAILED:  # fail_refund records a failure, below
             row.status = status
             if status != Refund.Status.PENDING:
                 row.settled_at = timezone.now()
-        row.save(update_fields=["stripe_refund_id", "status", "settled_at"])
+        row.save(update_fields=["stripe_refund_id", "status", "settled_at", "outcome_unknown_at"])
         if status == Refund.Status.SUCCEEDED:
             _refunded(order, row, actor_label=actor_label)
     if status == Refund.Status.FAILED:
@@ -273,32 +324,41 @@ def _cancel_shipments(order, shipments, why):
 
 
 def cancel_subscription_later(order, subscription_id):
-    """After the commit, cancel ``subscription_id`` at Stripe (no further charges)."""
-    transaction.on_commit(partial(cancel_subscription.enqueue, order.pk, subscription_id))
+    """Record that ``subscription_id`` must be cancelled at Stripe (no further charges), and
+    cancel it after the commit."""
+    command = record_command(order, StripeCommand.Kind.CANCEL, subscription_id)
+    transaction.on_commit(partial(cancel_subscription.enqueue, command.pk))
+    return command
 
 
 @task
-def cancel_subscription(order_id, subscription_id):
-    """Cancel a subscription at once.
+def cancel_subscription(command_id):
+    """Cancel a subscription at once, under its command's key.
 
-    A lost answer is retried (by ``stripe_reconcile``, which cancels any subscription still
-    running for a closed order) with the same key; after an error answer, which Stripe
-    saves for that key, the next attempt takes a new one.
+    After an unknown outcome (5xx, no answer) the subscription is read first: already ended
+    is done; otherwise it is cancelled as the next attempt (a new key). A refusal ends the
+    command (``stripe_reconcile``, which cancels any subscription still running for a closed
+    order, records a new one).
     """
-    order = Order.objects.get(pk=order_id)
-    refused = order.events.filter(
-        kind="subscription_not_cancelled", data__subscription=subscription_id
-    ).count()
+    command = StripeCommand.objects.select_related("order").get(pk=command_id)
+    if command.status != StripeCommand.Status.PENDING:
+        return "nothing to do"
+    order, subscription_id = command.order, command.subscription_id
+    gateway = gateway_for(order)
     try:
-        gateway_for(order).cancel_subscription(
-            subscription_id, idempotency_key=f"cancel-{subscription_id}-{refused + 1}"
-        )
-    except PaymentProviderUnreachable:
+        if command.outcome_unknown_at is not None:
+            if gateway.subscription_state(subscription_id).ended:
+                return _cancelled(command)
+            prepare_attempt(command)
+        gateway.cancel_subscription(subscription_id, idempotency_key=command.idempotency_key)
+    except PaymentOutcomeUnknown:
+        outcome_unknown(command)
         return "unknown"
     except PaymentProviderError as error:
         logger.error(
-            "Order %s: subscription %s not cancelled: %s", order_id, subscription_id, error
+            "Order %s: subscription %s not cancelled: %s", order.pk, subscription_id, error
         )
+        finish(command, StripeCommand.Status.FAILED, error.message)
         record_event(
             order,
             "subscription_not_cancelled",
@@ -306,8 +366,14 @@ def cancel_subscription(order_id, subscription_id):
             data={"subscription": subscription_id, "error": error.message},
         )
         return "failed"
+    return _cancelled(command)
+
+
+def _cancelled(command):
+    order, subscription_id = command.order, command.subscription_id
+    finish(command)
     if subscription_id == order.stripe_subscription_id:
-        Order.objects.filter(pk=order_id).update(subscription_status=SubscriptionStatus.CANCELED)
+        Order.objects.filter(pk=order.pk).update(subscription_status=SubscriptionStatus.CANCELED)
     record_event(
         order,
         "subscription_cancelled",
@@ -317,7 +383,16 @@ def cancel_subscription(order_id, subscription_id):
     return "cancelled"
 
 
-def refund_order(order, *, by, amount_cents, reason, idempotency_key=""):
+def cancel_subscription_now(order, subscription_id):
+    """Cancel ``subscription_id`` from here (reconciliation): its pending command if there
+    is one (checked with Stripe first if its outcome is unknown), else a new one."""
+    command = order.stripe_commands.pending().filter(
+        kind=StripeCommand.Kind.CANCEL, subscription_id=subscription_id
+    ).last() or record_command(order, StripeCommand.Kind.CANCEL, subscription_id)
+    return cancel_subscription.call(command.pk)
+
+
+def refund_order(order, *, by, amount_cents, reason, request_token=""):
     """Support refunds ``amount_cents`` of ``order`` (one monthly payment at a time).
 
     The amount comes from the most recent payment that still has that much left; the
@@ -356,7 +431,7 @@ def refund_order(order, *, by, amount_cents, reason, idempotency_key=""):
             amount_cents=amount_cents,
             reason=reason,
             by=by,
-            idempotency_key=idempotency_key,
+            request_token=request_token,
         )
     refund.refresh_from_db()
     return refund
@@ -364,6 +439,7 @@ def refund_order(order, *, by, amount_cents, reason, idempotency_key=""):
 
 __all__ = [
     "cancel_subscription_later",
+    "cancel_subscription_now",
     "refund_every_payment",
     "refund_order",
     "request_refund",

@@ -132,13 +132,18 @@ def checkout_completed(checkout, gateway, *, actor_label=ACTOR):
         # A delayed payment method (never offered: cards only) would arrive here first.
         return "not paid yet"
     invoice = paid_invoice(gateway.first_invoice(checkout), gateway)
-    period_end = gateway.subscription_state(checkout.subscription_id).current_period_end
-    return partial(_complete, order, checkout, invoice, period_end, actor_label)
+    subscription = gateway.subscription_state(checkout.subscription_id)
+    return partial(_complete, order, checkout, invoice, subscription, actor_label)
 
 
-def _complete(order, checkout, invoice, period_end, actor_label):
+def _complete(order, checkout, invoice, subscription, actor_label):
     result = complete_checkout(
-        order, checkout=checkout, invoice=invoice, period_end=period_end, actor_label=actor_label
+        order,
+        checkout=checkout,
+        invoice=invoice,
+        period_end=subscription.current_period_end,
+        billing_anchor=subscription.billing_anchor,
+        actor_label=actor_label,
     )
     return {"paid": "order paid", "already paid": "already paid", "stray": "stray refunded"}[result]
 
@@ -183,8 +188,28 @@ def invoice_was_paid(invoice, gateway):
     if invoice.billing_reason == BillingReason.FIRST:
         return partial(_first_payment, order, paid_invoice(invoice, gateway))
     if invoice.billing_reason == BillingReason.RENEWAL:
-        return partial(_renewal, order, paid_invoice(invoice, gateway))
+        checkout_first = _checkout_not_yet_known(order, invoice, gateway)
+        return partial(_renewal, order, paid_invoice(invoice, gateway), checkout_first)
     return f"ignored billing reason {invoice.other_reason}"
+
+
+def _checkout_not_yet_known(order, invoice, gateway):
+    """A renewal can arrive before ``checkout.session.completed`` of the same subscription
+    (Stripe does not promise order; the checkout's events may have been lost for a month).
+    When the subscription is the one the order's live session made, that completion is
+    fetched and applied first, so the renewal is hers, never a stray to refund. The
+    subscription's metadata alone cannot tell: a stray session (an old tab) names the same
+    order. Returns the completion's step 2, or None."""
+    if (
+        invoice.subscription_id == order.stripe_subscription_id
+        or not order.awaits_payment()
+        or not order.stripe_checkout_session_id
+    ):
+        return None
+    checkout = gateway.checkout_session(order.stripe_checkout_session_id)
+    if not checkout.paid or checkout.subscription_id != invoice.subscription_id:
+        return None  # another session's subscription: a stray payment
+    return checkout_completed(checkout, gateway)
 
 
 def _first_payment(order, invoice):
@@ -192,7 +217,9 @@ def _first_payment(order, invoice):
     return "first payment recorded" if payment else "another subscription's first payment"
 
 
-def _renewal(order, invoice):
+def _renewal(order, invoice, checkout_first=None):
+    if checkout_first is not None:
+        apply(checkout_first)
     payment = record_renewal_payment(order, invoice=invoice, actor_label=ACTOR)
     return "renewal recorded" if payment.kind == Payment.Kind.RENEWAL else "stray refunded"
 

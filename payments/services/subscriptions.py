@@ -3,11 +3,15 @@ end of the month, change the address of future refills, open Stripe's Customer P
 
 Each is a verb that records the change (and the intent to tell Stripe) in one transaction,
 then tells Stripe after the commit from a task, ``sync_billing``: no network call is made while
-the order row is locked, and nothing she did is lost when Stripe fails or times out. The task
-reads what Stripe has now and sends only what is still missing, each attempt with its own
-idempotency key (a saved 500 would be replayed to the same key, and reading first makes a new
-key safe). It is retried with backoff by the worker; ``billing_sync_requested_at`` stays set
-until Stripe has it, and the hourly reconciliation sends what is still waiting.
+the order row is locked, and nothing she did is lost when Stripe fails or times out. Each
+change is an intent row (``StripeCommand``, kind "collection") whose id names its idempotency
+key: a new change, even one identical to an earlier one (pause, resume, pause the same day),
+gets a new key, and a retry of the same change reuses it. The task reads what Stripe has now
+and sends only what is still missing; after a failure or an unknown outcome the next attempt
+reads again and sends under the row's next attempt key (a saved 500 would be replayed to the
+old one; reading first makes a new key safe). It is retried with backoff by the worker;
+``billing_sync_requested_at`` stays set until Stripe has it, and the hourly reconciliation
+sends what is still waiting.
 
 Collection can be paused by her (for one or two months) or by the clinic (a clinician asked
 her a question, see ``services.messages``). Stripe has one ``pause_collection`` per
@@ -15,8 +19,6 @@ subscription, so ``wanted_collection`` works out what it must be from both; her 
 clears only her own pause and never lifts the clinic's.
 """
 
-import uuid
-from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
@@ -24,10 +26,11 @@ from django.tasks import task
 from django.utils import timezone
 
 from orders.emails import queue_order_email
-from orders.models import Order
+from orders.models import Order, StripeCommand
 from orders.services import OrderError, lock_order, record_event
-from payments.gateways import gateway_for
+from payments.gateways import PaymentProviderError, gateway_for
 from payments.gateways.facts import SubscriptionStatus
+from payments.services.commands import outcome_unknown, prepare_attempt, record_command
 
 MAX_PAUSE_MONTHS = 2
 
@@ -47,6 +50,7 @@ def sync_billing_later(order):
     Order.objects.filter(pk=order.pk).update(
         billing_sync_requested_at=order.billing_sync_requested_at
     )
+    record_command(order, StripeCommand.Kind.COLLECTION, order.stripe_subscription_id)
     transaction.on_commit(partial(sync_billing.enqueue, order.pk))
 
 
@@ -71,6 +75,7 @@ def sync_billing(order_id):
     if order is None:
         return "nothing waiting"
     requested = order.billing_sync_requested_at
+    command = _latest_change(order)
     gateway = gateway_for(order)
     now = gateway.subscription_state(order.stripe_subscription_id)
     paused, resumes_at, cancelling = wanted_collection(order)
@@ -81,16 +86,33 @@ def sync_billing(order_id):
         if cancelling and not now.cancel_at_period_end:
             changes["cancel_at_period_end"] = True
     if changes:
-        gateway.set_collection(
-            order.stripe_subscription_id,
-            changes,
-            idempotency_key=f"billing-{order.stripe_subscription_id}-{uuid.uuid4().hex}",
-        )
-    # A change made meanwhile keeps its own request (and its own task).
+        prepare_attempt(command)
+        try:
+            gateway.set_collection(
+                order.stripe_subscription_id, changes, idempotency_key=command.idempotency_key
+            )
+        except PaymentProviderError:
+            # Unknown or refused (Stripe saves either for the key): read again next time,
+            # then send under the next attempt's key.
+            outcome_unknown(command)
+            raise
+    # What Stripe has now covers every change recorded up to this one; a change made
+    # meanwhile keeps its own request (and its own task).
+    order.stripe_commands.pending().filter(
+        kind=StripeCommand.Kind.COLLECTION, pk__lte=command.pk
+    ).update(status=StripeCommand.Status.DONE, done_at=timezone.now(), outcome_unknown_at=None)
     Order.objects.filter(pk=order.pk, billing_sync_requested_at=requested).update(
         billing_sync_requested_at=None
     )
     return "sent" if changes else "in step"
+
+
+def _latest_change(order):
+    """The billing change to send: the latest recorded (it carries every earlier one), or
+    one recorded now for a request made before changes were rows."""
+    return order.stripe_commands.pending().filter(
+        kind=StripeCommand.Kind.COLLECTION
+    ).last() or record_command(order, StripeCommand.Kind.COLLECTION, order.stripe_subscription_id)
 
 
 def _running(order, action):
@@ -108,21 +130,24 @@ def _running(order, action):
 
 
 def pause_refills(order, *, months, by):
-    """She skips the next ``months`` refills (1 or 2): no charge, nothing ships meanwhile."""
+    """She skips her next ``months`` renewals (1 or 2): no charge, nothing ships meanwhile;
+    collection resumes one day after the last renewal skipped (``Order.pause_schedule``)."""
     if months not in range(1, MAX_PAUSE_MONTHS + 1):
         raise OrderError("You can pause for one or two months.", code="bad_months")
     with transaction.atomic():
         order = lock_order(order)
         _running(order, "paused")
-        start = order.current_period_end or timezone.now()
-        order.patient_pause_until = start + timedelta(days=30 * months)
+        # Renewals, not days: Stripe bills by calendar month (see core.billing_months).
+        order.patient_pause_until = order.pause_schedule(months).resumes_at
         order.save(update_fields=["patient_pause_until", "updated_at"])
         sync_billing_later(order)
         until = timezone.localtime(order.patient_pause_until)
+        next_charge = timezone.localtime(order.charge_after_pause)
         record_event(
             order,
             "paused",
-            message=f"You paused your refills until {until:%B %-d, %Y}: no charge until then.",
+            message=f"You paused your refills until {until:%B %-d, %Y}: no charge until then; "
+            f"your next charge is {next_charge:%B %-d, %Y}.",
             actor=by,
             data={"months": months, "until": order.patient_pause_until.isoformat()},
         )

@@ -2,14 +2,20 @@
 line's share of every month paid is refunded, its item leaves the subscription at Stripe
 without proration, and her monthly total follows."""
 
+from datetime import timedelta
+from io import StringIO
+
 import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
+from django.core.management import call_command
 from django.test import TestCase
+from django.utils import timezone
 
 from clinic.services.review import approve_order, remove_declined_items
-from orders.models import Order, OrderLine, Refund
+from orders.models import Order, OrderLine, Refund, StripeCommand
 from orders.services import OrderError
+from payments.services.commands import record_command
 from tests.support.clinic import approve_form
 from tests.support.factories import make_paid_order, make_plan
 from tests.support.patients import prove_email, sign_in_patient
@@ -211,10 +217,11 @@ def test_removing_items_again_finds_none_left_and_does_nothing_more(client, fake
             attested=True,
         )
     updates = len(fake_stripe.calls("POST", r"^/v1/subscriptions/"))
-    assert (
-        remove_declined_items.call(order.pk, order.stripe_subscription_id, [spironolactone.plan_id])
-        == "removed"
+    again = record_command(
+        order, "remove-items", order.stripe_subscription_id, [spironolactone.plan_id]
     )
+    assert remove_declined_items.call(again.pk) == "removed"
+    assert remove_declined_items.call(again.pk) == "nothing to do"
     assert len(fake_stripe.calls("POST", r"^/v1/subscriptions/")) == updates
     assert items_at_stripe(fake_stripe, order) == ["Oral Metformin ER (Monthly)"]
 
@@ -234,6 +241,38 @@ def test_a_refusal_at_stripe_is_recorded_and_the_approval_stands(client, fake_st
     assert order.status == S.APPROVED
     assert order.events.filter(kind="subscription_items_not_removed").exists()
     assert "declined items not removed at Stripe" in caplog.text
+
+
+@pytest.mark.parametrize("failure", [500, "timeout", "work-then-500"])
+def test_an_unknown_outcome_is_checked_and_sent_again_under_a_new_key(client, fake_stripe, failure):
+    """Issue 18 items 2 and 3: a 500 or no answer is not "not removed": the command stays
+    pending and the reconciliation reads the items first, then removes what is left under
+    the command's next key (the old key would replay the saved 500)."""
+    order = two_line_order(client, fake_stripe)
+    fake_stripe.fail_next("POST", r"^/v1/subscriptions/", failure)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        approve_order(
+            order,
+            by=staff("clinician"),
+            declined_lines=[line(order, "Spironolactone")],
+            decline_reason=REASON,
+            attested=True,
+        )
+    order = Order.objects.get(pk=order.pk)
+    assert not order.events.filter(kind="subscription_items_not_removed").exists()
+    command = StripeCommand.objects.get(kind="remove-items")
+    assert command.status == "pending" and command.outcome_unknown_at is not None
+    StripeCommand.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    output = StringIO()
+    call_command("stripe_reconcile", "--since", "1d", stdout=output)
+    assert "remove declined items removed" in output.getvalue()
+    assert items_at_stripe(fake_stripe, order) == ["Oral Metformin ER (Monthly)"]
+    keys = [key for *_, key in fake_stripe.calls("POST", r"^/v1/subscriptions/")]
+    done_at_stripe = failure != 500  # Stripe did it before failing: nothing sent again
+    assert keys == [f"oana-remove-items-{command.pk}-1"] + (
+        [] if done_at_stripe else [f"oana-remove-items-{command.pk}-2"]
+    )
+    assert StripeCommand.objects.get().status == "done"
 
 
 def test_test_mode_orders_decide_lines_without_stripe(client, test_mode):

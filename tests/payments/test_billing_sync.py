@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from clinic.services.prescriptions import drafts_for, renew_prescriptions, submit_renewal
 from clinic.services.review import approve_order
-from orders.models import Order, OrderEvent, Shipment, Thread
+from orders.models import Order, OrderEvent, Shipment, StripeCommand, Thread
 from orders.services.fulfilment import mark_shipped
 from payments.gateways import get_gateway
 from payments.services.reconcile import reconcile
@@ -207,3 +207,37 @@ def test_an_unanswered_check_in_pauses_collection_whatever_stripe_does(
     post(client, f"/orders/{order.public_id}/checkins/{checkin.pk}/", checkin_post(order))
     assert not Order.objects.get(pk=order.pk).holds.pausing().exists()
     assert not at_stripe(fake_stripe, order).get("pause_collection")
+
+
+def test_pause_resume_pause_the_same_day_reach_stripe_under_their_own_keys(client, fake_stripe):
+    """Issue 18 item 3: the second pause sent the key and parameters of the first, Stripe
+    replayed it without pausing, and she was charged while her page said "Paused". Each
+    change is an intent row; its key names it, and its retry after a 500 is its next attempt."""
+    order = paid_order(client, fake_stripe)
+    sign_in_patient(client, order)
+    post(client, f"/orders/{order.public_id}/pause/", {"months": "1"})
+    post(client, f"/orders/{order.public_id}/resume/")
+    fake_stripe.fail_next("POST", SUBSCRIPTION_UPDATE, 500)
+    post(client, f"/orders/{order.public_id}/pause/", {"months": "1"})
+    assert at_stripe(fake_stripe, order).get("pause_collection") is None  # not yet
+    assert sync_billing.call(order.pk) == "sent"
+    assert (at_stripe(fake_stripe, order).get("pause_collection") or {}).get("behavior") == "void"
+    first, resume, second = StripeCommand.objects.filter(kind="collection")
+    assert [key for *_, key in updates(fake_stripe)] == [
+        f"oana-collection-{first.pk}-1",
+        f"oana-collection-{resume.pk}-1",
+        f"oana-collection-{second.pk}-1",
+        f"oana-collection-{second.pk}-2",
+    ]
+    assert set(StripeCommand.objects.values_list("status", flat=True)) == {"done"}
+
+
+def test_a_change_waiting_from_before_changes_were_rows_is_sent(client, fake_stripe):
+    order = paid_order(client, fake_stripe)
+    Order.objects.filter(pk=order.pk).update(
+        billing_sync_requested_at=timezone.now(), cancel_at_period_end=True
+    )
+    assert sync_billing.call(order.pk) == "sent"
+    command = StripeCommand.objects.get()
+    assert [key for *_, key in updates(fake_stripe)] == [f"oana-collection-{command.pk}-1"]
+    assert command.status == "done" and not waiting(order)

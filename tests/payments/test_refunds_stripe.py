@@ -10,9 +10,14 @@ from django.core import mail
 from django.test import TestCase
 
 from clinic.services.review import approve_order
-from orders.models import Hold, Order, Refund, Shipment
+from orders.models import Hold, Order, Refund, Shipment, StripeCommand
 from orders.services import OrderError
-from payments.services.refunds import cancel_subscription, retry_unsent_refunds, submit_refund
+from payments.services.refunds import (
+    cancel_subscription,
+    cancel_subscription_now,
+    retry_unsent_refunds,
+    submit_refund,
+)
 from tests.support.factories import answers, make_plan
 from tests.support.fake_stripe import A_MONTHLY_PRICE
 from tests.support.lifecycle import perform
@@ -118,8 +123,9 @@ def test_decline_twice_refunds_once(client, fake_stripe):
 
 
 def test_a_failed_subscription_cancel_never_undoes_the_refund(client, fake_stripe):
-    """Defect: a failed cancel during decline rolled back a refund Stripe had made. The
-    retry of the cancel takes a new key (Stripe saved the error for the old one)."""
+    """Defect: a failed cancel during decline rolled back a refund Stripe had made. A 500 is
+    an unknown outcome: the retry reads the subscription first, then cancels it under the
+    command's next key (Stripe saved the 500 for the first)."""
     order = paid_order(client, fake_stripe)
     fake_stripe.fail_next("DELETE", r"^/v1/subscriptions/", 500)
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -127,12 +133,39 @@ def test_a_failed_subscription_cancel_never_undoes_the_refund(client, fake_strip
     assert order.status == S.DECLINED
     assert Refund.objects.get().status == Refund.Status.SUCCEEDED
     assert fake_stripe.objects[order.stripe_subscription_id]["status"] == "active"
-    assert order.events.filter(kind="subscription_not_cancelled").exists()
+    command = StripeCommand.objects.get(kind="cancel")
+    assert command.status == "pending" and command.outcome_unknown_at is not None
+    assert not order.events.filter(kind="subscription_not_cancelled").exists()
 
-    assert cancel_subscription.call(order.pk, order.stripe_subscription_id) == "cancelled"
+    assert cancel_subscription_now(order, order.stripe_subscription_id) == "cancelled"
     assert fake_stripe.objects[order.stripe_subscription_id]["status"] == "canceled"
     keys = [key for *_, key in fake_stripe.calls("DELETE")]
-    assert keys[0] != keys[1]
+    assert keys == [f"oana-cancel-{command.pk}-1", f"oana-cancel-{command.pk}-2"]
+    assert StripeCommand.objects.get().status == "done"
+
+
+def test_a_cancel_stripe_made_before_answering_500_is_found_not_sent_again(client, fake_stripe):
+    order = paid_order(client, fake_stripe)
+    fake_stripe.fail_next("DELETE", r"^/v1/subscriptions/", "work-then-500")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        order = decline(client, order)
+    assert fake_stripe.objects[order.stripe_subscription_id]["status"] == "canceled"
+    assert Order.objects.get().subscription_status != "canceled"  # not known yet
+    assert cancel_subscription_now(order, order.stripe_subscription_id) == "cancelled"
+    assert len(fake_stripe.calls("DELETE")) == 1
+    assert Order.objects.get().subscription_status == "canceled"
+
+
+def test_a_refused_subscription_cancel_is_recorded_for_support(client, fake_stripe):
+    order = paid_order(client, fake_stripe)
+    fake_stripe.fail_next("DELETE", r"^/v1/subscriptions/", 400)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        order = decline(client, order)
+    assert order.events.filter(kind="subscription_not_cancelled").exists()
+    command = StripeCommand.objects.get()
+    assert str(command) == f"Cancel subscription {order.stripe_subscription_id} (Refused by Stripe)"
+    assert command.error and command.done_at
+    assert cancel_subscription.call(command.pk) == "nothing to do"
 
 
 # --- support refunds ------------------------------------------------------------------------------
@@ -151,8 +184,9 @@ def test_support_refunds_part_of_an_order(client, fake_stripe, support):
     payment = order.payments.get()
     assert params["amount"] == "550"
     assert params["payment_intent"] == payment.stripe_payment_intent_id
-    assert key == f"refund-form-{token}"
     refund = Refund.objects.get()
+    assert key == f"oana-refund-{refund.pk}-1"  # the row's own key, first attempt
+    assert refund.request_token == f"refund-form-{token}"
     assert (refund.amount_cents, refund.reason, refund.created_by, refund.status) == (
         550,
         "Parcel arrived damaged",
@@ -192,15 +226,17 @@ def test_a_refund_that_times_out_is_unknown_and_its_retry_never_refunds_twice(
     client, fake_stripe, support
 ):
     """Defect: a timeout said "nothing was refunded, try again", and the retry (a new form,
-    a new key) refunded twice."""
+    a new key) refunded twice. Now the outcome is checked with Stripe before anything else."""
     order = paid_order(client, fake_stripe)
     fake_stripe.fail_next("POST", r"^/v1/refunds$", "timeout")  # Stripe refunds; answer lost
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = refund_form(client, order, "22.00", "t1")
     texts = [str(m) for m in get_messages(response.wsgi_request)]
-    assert any("has not confirmed it yet. Do not refund again" in text for text in texts), texts
+    assert any("Refund outcome unknown: being checked" in text for text in texts), texts
+    assert not any("nothing was refunded" in text for text in texts)
     refund = Refund.objects.get()
     assert refund.status == Refund.Status.PENDING and refund.stripe_refund_id == ""
+    assert refund.outcome_unknown_at is not None
     # The amount stays reserved: a second form cannot refund it again.
     page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert f"/admin/orders/order/{order.pk}/refund/" not in page
@@ -210,20 +246,24 @@ def test_a_refund_that_times_out_is_unknown_and_its_retry_never_refunds_twice(
 
     retry_unsent_refunds(older_than_seconds=0)  # what stripe_reconcile runs
     refund.refresh_from_db()
-    assert refund.status == Refund.Status.SUCCEEDED
+    assert refund.status == Refund.Status.SUCCEEDED and refund.outcome_unknown_at is None
     assert len(refunds_at_stripe(fake_stripe)) == 1
-    keys = [key for *_, key in fake_stripe.calls("POST", r"^/v1/refunds$")]
-    assert keys == [refund.idempotency_key] * 2
+    # Found by asking Stripe (its refunds of the payment), not by sending again.
+    assert [key for *_, key in fake_stripe.calls("POST", r"^/v1/refunds$")] == [
+        f"oana-refund-{refund.pk}-1"
+    ]
+    [(_, _, params, _)] = fake_stripe.calls("GET", r"^/v1/refunds$")
+    assert params["payment_intent"] == order.payments.get().stripe_payment_intent_id
     assert Order.objects.get().status == S.REFUNDED
 
 
 def test_a_refused_refund_frees_the_amount_and_holds_the_order_for_support(
     client, fake_stripe, support
 ):
-    """A definite error: nothing went back. The next attempt is a new row with a new key
-    (Stripe saved the error for the old one)."""
+    """A definite refusal (a 4xx): nothing went back. The next attempt is a new row with
+    its own key (Stripe saved the refusal for the old one)."""
     order = paid_order(client, fake_stripe)
-    fake_stripe.fail_next("POST", r"^/v1/refunds$", 500)
+    fake_stripe.fail_next("POST", r"^/v1/refunds$", 400)
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = refund_form(client, order, "22.00", "t1")
     assert any("refused the refund" in str(m) for m in get_messages(response.wsgi_request))
@@ -233,7 +273,7 @@ def test_a_refused_refund_frees_the_amount_and_holds_the_order_for_support(
         refund_form(client, order, "22.00", "t2")
     assert list(Refund.objects.values_list("status", flat=True)) == ["failed", "succeeded"]
     keys = [key for *_, key in fake_stripe.calls("POST", r"^/v1/refunds$")]
-    assert keys == ["refund-form-t1", "refund-form-t2"]
+    assert keys == [f"oana-refund-{pk}-1" for pk in Refund.objects.values_list("pk", flat=True)]
 
 
 @pytest.mark.parametrize(
@@ -288,7 +328,7 @@ def test_cancelled_before_review_is_refunded_at_once(client, fake_stripe):
 
 def test_a_refused_automatic_refund_leaves_it_in_the_queue_for_a_decline(client, fake_stripe):
     order = paid_order(client, fake_stripe)
-    fake_stripe.fail_next("POST", r"^/v1/refunds$", 500)
+    fake_stripe.fail_next("POST", r"^/v1/refunds$", 400)
     fake_stripe.cancel_subscription({}, order.stripe_subscription_id)
     send(client, "customer.subscription.deleted", fake_stripe.objects[order.stripe_subscription_id])
     order.refresh_from_db()

@@ -14,8 +14,10 @@ the project makes, with Stripe's rules rather than our picture of them:
 
 Besides the API, the world moves on by itself: ``pay`` (the patient pays a Checkout
 Session), ``renew`` (a month later), ``refund_in_dashboard``, ``open_dispute``,
-``fraud_warning``. ``fail_next`` makes the next matching call answer a 5xx, time out (after
-Stripe did the work: the answer is lost, not the effect) or fail before Stripe saw it.
+``fraud_warning``. ``fail_next`` makes the next matching call answer an error (a 4xx: refused,
+nothing done; a 5xx: Stripe failed before doing anything), do the work and then answer 500
+("work-then-500": Stripe saves that 500 for the key, as it does), do the work and then time
+out ("timeout": the answer is lost, not the effect), or fail before Stripe saw it ("lost").
 """
 
 import copy
@@ -90,8 +92,10 @@ class FakeStripe:
     def fail_next(self, method, path, mode=500, times=1):
         """The next ``times`` calls to ``method path`` (a regex) fail.
 
-        ``mode``: an HTTP status (Stripe answers with an error, saved for its key);
-        "timeout" (Stripe does the work, the answer arrives after the client gave up);
+        ``mode``: an HTTP status (Stripe answers with an error, saved for its key: a 4xx is a
+        refusal, a 5xx a failure before any work); "work-then-500" (Stripe does the work, then
+        answers 500, saved for its key); "timeout" (Stripe does the work, the answer arrives
+        after the client gave up);
         "lost" (the request never reached Stripe: nothing done, nothing saved).
         """
         self.failures.append([method, re.compile(path), mode, times])
@@ -131,13 +135,20 @@ class FakeStripe:
         if failure == "lost":
             time.sleep(self.timeout_seconds + 1)
             return self._answer(500, error_body("lost", kind="api_error"))
-        if isinstance(failure, int):
+        if isinstance(failure, int) and failure >= 500:
             status, body = (
                 failure,
                 error_body("Something went wrong on Stripe's end.", kind="api_error"),
             )
+        elif isinstance(failure, int):
+            status, body = failure, error_body("This request was refused.")
         else:
             status, body = self.route(method, path, params)
+        if failure == "work-then-500":
+            status, body = (
+                500,
+                error_body("Something went wrong on Stripe's end.", kind="api_error"),
+            )
         if key and method in ("POST", "DELETE"):
             self.saved_answers[key] = (method, path, params, status, body)
         if failure == "timeout":
@@ -316,6 +327,7 @@ class FakeStripe:
             status="active",
             created=now,
             start_date=now,
+            billing_cycle_anchor=now,
         )
         subscription["items"]["data"] = [
             {
@@ -561,7 +573,10 @@ class FakeStripe:
         return self._list(
             "refund",
             params,
-            lambda obj, p: "charge" not in p or obj["charge"] == p["charge"],
+            lambda obj, p: (
+                ("charge" not in p or obj["charge"] == p["charge"])
+                and ("payment_intent" not in p or obj["payment_intent"] == p["payment_intent"])
+            ),
         )
 
     # --- subscriptions ------------------------------------------------------------------------
