@@ -26,6 +26,7 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderLine,
+    Prescription,
     QuestionnaireAccess,
     QuestionnaireResponse,
     ReviewQueueOrder,
@@ -84,7 +85,14 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
     def get_queryset(self, request):
         return (
             Order.objects.review_queue()
-            .annotate(urgent=Exists(Hold.objects.urgent().filter(order=OuterRef("pk"))))
+            .annotate(
+                urgent=Exists(Hold.objects.urgent().filter(order=OuterRef("pk"))),
+                sent_back=Exists(
+                    Prescription.objects.filter(
+                        order=OuterRef("pk"), replaced_at=None, verified_at=None
+                    ).exclude(sent_back_at=None)
+                ),
+            )
             .select_related("questionnaire")
             .prefetch_related(
                 Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
@@ -168,6 +176,12 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
             flags = format_html(
                 '<p class="clinic-cancelled"><strong>Urgent: she reported a problem</strong> '
                 "(her boxes and billing are held; read her medical messages).</p>{}",
+                flags,
+            )
+        if order.sent_back:
+            flags = format_html(
+                '<p class="clinic-cancelled"><strong>Sent back by the pharmacist</strong> '
+                "(her reason is on the Change prescription page): change or stop it.</p>{}",
                 flags,
             )
         if order.cancelled_before_review:

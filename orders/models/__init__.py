@@ -17,7 +17,9 @@ share one migration history:
 - ``clinical_data``: InteractionRule, ClinicalDataChange and MedicineDataChange
   (two-clinician review);
 - ``patients``: PatientAccount, Thread, Message;
-- ``stops``: StopRecord (a stop kept with the person, not the browser).
+- ``stops``: StopRecord (a stop kept with the person, not the browser);
+- ``pharmacy``: PharmacistProfile, PharmacistLicence, Pharmacy, PharmacyLicence,
+  DispensingRecord, the verification queue's proxy.
 """
 
 from orders.models.address import AddressFields
@@ -55,6 +57,14 @@ from orders.models.payments import (
     RefundQuerySet,
     WebhookEvent,
 )
+from orders.models.pharmacy import (
+    DispensingRecord,
+    PharmacistLicence,
+    PharmacistProfile,
+    Pharmacy,
+    PharmacyLicence,
+    VerificationQueueOrder,
+)
 from orders.models.shipments import Shipment, ShipmentQuerySet
 from orders.models.signoff import (
     ClinicianLicence,
@@ -72,6 +82,7 @@ __all__ = [
     "ClinicianLicenceQuerySet",
     "ClinicianProfile",
     "ClinicianProfileQuerySet",
+    "DispensingRecord",
     "FlagReview",
     "Hold",
     "HoldQuerySet",
@@ -86,6 +97,10 @@ __all__ = [
     "PatientAccount",
     "Payment",
     "PaymentQuerySet",
+    "PharmacistLicence",
+    "PharmacistProfile",
+    "Pharmacy",
+    "PharmacyLicence",
     "Prescription",
     "QuestionnaireAccess",
     "QuestionnaireResponse",
@@ -99,6 +114,7 @@ __all__ = [
     "ShipmentQuerySet",
     "StopRecord",
     "Thread",
+    "VerificationQueueOrder",
     "ThreadQuerySet",
     "is_patient",
     "WebhookEvent",
