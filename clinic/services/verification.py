@@ -55,7 +55,12 @@ def verify_prescriptions(order, *, by):
     ship. Returns the number verified."""
     with transaction.atomic():
         order = lock_order(order)
-        refuse_unless(order.awaits_verification(), order, "verify")
+        refuse_unless(
+            order.awaits_verification(),
+            order,
+            "ship",
+            doing="verified by a pharmacist (no prescription waits for verification)",
+        )
         check_pharmacist(order, by)
         waiting = list(to_verify(order).values_list("pk", flat=True))
         to_verify(order).filter(pk__in=waiting).update(verified_at=timezone.now(), verified_by=by)
@@ -80,7 +85,12 @@ def send_back(order, *, by, reason):
         )
     with transaction.atomic():
         order = lock_order(order)
-        refuse_unless(order.awaits_verification(), order, "send_back")
+        refuse_unless(
+            order.awaits_verification(),
+            order,
+            "ship",
+            doing="sent back to the clinician (no prescription waits for verification)",
+        )
         check_pharmacist(order, by)
         waiting = list(to_verify(order).values_list("pk", flat=True))
         to_verify(order).filter(pk__in=waiting).update(
@@ -116,7 +126,12 @@ def stop_sent_back(order, *, lines, reason, by):
         raise OrderError("Please give a reason: it is sent to the patient.", code="reason_required")
     with transaction.atomic():
         order = lock_order(order)
-        refuse_unless(order.is_sent_back(), order, "stop_sent_back")
+        refuse_unless(
+            order.is_sent_back(),
+            order,
+            "change_prescription",
+            doing="stopped after the pharmacist's check (nothing was sent back)",
+        )
         check_licensed(order, by, to="stop her treatment")
         sent_back_lines = {rx.line_id for rx in sent_back_prescriptions(order)}
         chosen = [line for line in lines if line.pk in sent_back_lines]

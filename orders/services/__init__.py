@@ -89,9 +89,6 @@ ACTION_WORDS = {
     "renew": "renewed",
     "end_treatment": "ended",
     "change_prescription": "given a changed prescription",
-    "verify": "verified by a pharmacist (nothing waits for verification)",
-    "send_back": "sent back to the clinician (nothing waits for verification)",
-    "stop_sent_back": "stopped after the pharmacist's check (nothing was sent back)",
 }
 
 

@@ -6,6 +6,7 @@ import pytest
 from orders.models import Hold, Order, OrderQuerySet, Shipment
 from orders.services import OrderError, transition
 from tests.support.lifecycle import DRIVERS, every_transition, order_in, perform
+from tests.support.pharmacy import verified
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 S = Order.Status
@@ -52,7 +53,7 @@ def test_predicates_follow_the_table():
 
 def test_a_patient_who_cancels_after_approval_still_gets_the_month_she_paid_for():
     """Defect: cancel moved APPROVED to CANCELLED and mark_shipped refused it."""
-    order = order_in(S.CANCELLED, via="approve")
+    order = verified(order_in(S.CANCELLED, via="approve"))
     assert order.was_approved and order.can_ship()
     assert list(Shipment.objects.to_ship()) == list(order.shipments.all())
     order = perform(order, "ship")
