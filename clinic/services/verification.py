@@ -16,6 +16,7 @@ from core.us_states import STATE_NAMES
 from orders.emails import queue_order_email
 from orders.models import PharmacistProfile
 from orders.services import OrderError, lock_order, record_event, refuse_unless, transaction
+from treatments.dosing import Dosing
 
 
 def pharmacist_state(order):
@@ -48,6 +49,17 @@ def check_pharmacist(order, user):
 def to_verify(order):
     """The current prescriptions of ``order`` that no pharmacist has verified or sent back."""
     return current(order).filter(verified_at=None, sent_back_at=None)
+
+
+def confirmed_next_step(rx):
+    """What the next refill carries when a clinician confirmed the next step of ``rx``'s
+    titration ("7 mg tablet: Take 1 tablet ..."), else "" (the pharmacist verifies it)."""
+    if rx.step_up_confirmed_at is None or not rx.has_next_step():
+        return ""
+    dosing = Dosing.of(rx.medicine)
+    step = dosing.titration[rx.titration_step]
+    dose = dosing.dose(step.strength, step.count, step.frequency)
+    return f"{dosing.strength_label(dose.strength)}: {dose.directions}"
 
 
 def verify_prescriptions(order, *, by):

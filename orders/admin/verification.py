@@ -12,6 +12,7 @@ from django.contrib import messages
 
 from clinic.services.prescriptions import flags_to_renew
 from clinic.services.verification import (
+    confirmed_next_step,
     send_back,
     sent_back_prescriptions,
     stop_sent_back,
@@ -52,7 +53,9 @@ def verification_context(request, order):
     waiting and every flag the clinician considered (read only here)."""
     return {
         **signoff_context(request, order, where="verification page"),
-        "prescriptions": list(to_verify(order).select_related("medicine")),
+        "prescriptions": [
+            (rx, confirmed_next_step(rx)) for rx in to_verify(order).select_related("medicine")
+        ],
         "flags": unique_flags(flags_to_renew(order)),
     }
 
