@@ -98,7 +98,9 @@ def seed_demo_pharmacy():
     if created:
         expires = timezone.localdate() + timedelta(days=365 * 10)
         PharmacyLicence.objects.bulk_create(
-            PharmacyLicence(pharmacy=pharmacy, state=code, number=f"DEMO-{code}", expires_on=expires)
+            PharmacyLicence(
+                pharmacy=pharmacy, state=code, number=f"DEMO-{code}", expires_on=expires
+            )
             for code, _ in US_STATES
         )
     return created

@@ -31,8 +31,7 @@ def check_pharmacist(order, user):
     profile = PharmacistProfile.objects.active().filter(user_id=getattr(user, "pk", None)).first()
     if profile is None:
         raise OrderError(
-            "Only a pharmacist (with a pharmacist profile) can verify or dispense a "
-            "prescription.",
+            "Only a pharmacist (with a pharmacist profile) can verify or dispense a prescription.",
             code="not_pharmacist",
         )
     state = pharmacist_state(order)
@@ -148,9 +147,7 @@ def stop_sent_back(order, *, lines, reason, by):
         sent_back_lines = {rx.line_id for rx in sent_back_prescriptions(order)}
         chosen = [line for line in lines if line.pk in sent_back_lines]
         if not chosen:
-            raise OrderError(
-                "Choose a treatment the pharmacist sent back.", code="not_sent_back"
-            )
+            raise OrderError("Choose a treatment the pharmacist sent back.", code="not_sent_back")
         stop_lines(
             order,
             chosen,

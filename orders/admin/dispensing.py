@@ -17,9 +17,14 @@ from clinic.services.prescriptions import current
 from core.admin import ReadOnlyModelAdmin
 from orders.admin.common import log_answers_viewed
 from orders.admin.verification import can_verify
-from orders.models import DispensingRecord, Pharmacy, Shipment
+from orders.models import DispensingRecord, Shipment
 from orders.services import OrderError
-from orders.services.dispensing import MAX_DAYS_SUPPLY, Dispensed, dispense
+from orders.services.dispensing import (
+    MAX_DAYS_SUPPLY,
+    Dispensed,
+    dispense,
+    dispensing_pharmacy,
+)
 
 COMPOUNDED_LABEL = "Patient-specific compounded preparation: made for this patient only."
 
@@ -38,7 +43,9 @@ class DispenseForm(forms.Form):
                 max_value=MAX_DAYS_SUPPLY,
                 initial=30,
             )
-            self.fields[f"{rx.pk}-lot"] = forms.CharField(label=f"{name}: lot number", max_length=50)
+            self.fields[f"{rx.pk}-lot"] = forms.CharField(
+                label=f"{name}: lot number", max_length=50
+            )
             self.fields[f"{rx.pk}-expires_on"] = forms.DateField(
                 label=f"{name}: lot expiry (YYYY-MM-DD)"
             )
@@ -136,7 +143,7 @@ class DispensingViews:
             "title": f"Dispense {shipment}",
             "shipment": shipment,
             "form": form,
-            "pharmacy": Pharmacy.objects.active().first(),
+            "pharmacy": dispensing_pharmacy(shipment.order),
         }
         return TemplateResponse(
             request, "admin/orders/shipment/dispense_form.html", context, status=status

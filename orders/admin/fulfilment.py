@@ -12,8 +12,8 @@ from django.utils.safestring import mark_safe
 from core.admin import ReadOnlyModelAdmin
 from orders.admin.common import tracking_link
 from orders.admin.dispensing import DispensingViews
-from orders.admin.verification import can_verify
 from orders.admin.forms import BulkShipForm, ShipForm
+from orders.admin.verification import can_verify
 from orders.models import Shipment
 from orders.services import OrderError
 from orders.services.fulfilment import mark_many_shipped, mark_shipped

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 
 from clinic.services.prescriptions import flags_to_renew
+from clinic.services.signoff import unique_flags
 from clinic.services.verification import (
     confirmed_next_step,
     send_back,
@@ -19,7 +20,6 @@ from clinic.services.verification import (
     to_verify,
     verify_prescriptions,
 )
-from clinic.services.signoff import unique_flags
 from orders.admin.common import can_read_answers
 from orders.admin.reports import StopForm
 from orders.admin.signoff import signoff_context

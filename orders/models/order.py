@@ -58,7 +58,9 @@ class OrderQuerySet(models.QuerySet):
         """``Order.is_sent_back`` as a filter."""
         return models.Q(
             status__in=Order.statuses_allowing("change_prescription"),
-            pk__in=_prescriptions().filter(verified_at=None).exclude(sent_back_at=None)
+            pk__in=_prescriptions()
+            .filter(verified_at=None)
+            .exclude(sent_back_at=None)
             .values("order_id"),
         )
 

@@ -28,8 +28,9 @@ class ShipmentQuerySet(models.QuerySet):
         """Fulfilment's queue: shipments that may ship, of orders that may ship
         (``Shipment.can_ship``)."""
         return self.able_to_become(Shipment.Status.SHIPPED).filter(
-            order__in=Order.objects.filter(OrderQuerySet.shippable())
-            .filter(OrderQuerySet.prescriptions_verified()),
+            order__in=Order.objects.filter(OrderQuerySet.shippable()).filter(
+                OrderQuerySet.prescriptions_verified()
+            ),
         )
 
 

@@ -12,8 +12,8 @@ from datetime import date
 from django.utils import timezone
 
 from clinic.services.prescriptions import current
-from clinic.services.verification import check_pharmacist
-from orders.models import DispensingRecord, Pharmacy, Shipment
+from clinic.services.verification import check_pharmacist, pharmacist_state
+from orders.models import DispensingRecord, Pharmacy, PharmacyLicence, Shipment
 from orders.services import OrderError, lock_order, record_event, transaction
 
 MAX_DAYS_SUPPLY = 90
@@ -40,9 +40,15 @@ def check_entry(entry, name, *, today):
             code="lot_expired",
         )
     if not entry.days_supply or not 1 <= entry.days_supply <= MAX_DAYS_SUPPLY:
-        raise OrderError(
-            f"{name}: the days' supply is 1 to {MAX_DAYS_SUPPLY}.", code="days_supply"
-        )
+        raise OrderError(f"{name}: the days' supply is 1 to {MAX_DAYS_SUPPLY}.", code="days_supply")
+
+
+def dispensing_pharmacy(order):
+    """The active pharmacy with a current licence in the state the box goes to (the first
+    by name when more than one is), or ``None``."""
+    state = pharmacist_state(order)
+    licensed = PharmacyLicence.objects.current().filter(state=state)
+    return Pharmacy.objects.active().filter(pk__in=licensed.values("pharmacy_id")).first()
 
 
 def dispense(shipment, *, by, entries):
@@ -54,21 +60,20 @@ def dispense(shipment, *, by, entries):
         shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
         if not shipment.can_become(Shipment.Status.SHIPPED):
             raise OrderError(
-                f"This shipment was {shipment.get_status_display().lower()}: nothing to "
-                "dispense.",
+                f"This shipment was {shipment.get_status_display().lower()}: nothing to dispense.",
                 code="wrong_status",
             )
         if not order.prescriptions_verified():
             raise OrderError(
-                "A prescription of this order is not verified yet: verify it before you "
-                "dispense.",
+                "A prescription of this order is not verified yet: verify it before you dispense.",
                 code="not_verified",
             )
         profile = check_pharmacist(order, by)
-        pharmacy = Pharmacy.objects.active().first()
+        pharmacy = dispensing_pharmacy(order)
         if pharmacy is None:
             raise OrderError(
-                "No active dispensing pharmacy is on file: staff add it under Pharmacies.",
+                "No active pharmacy on file holds a current licence where this box goes: "
+                "staff add it (or its licence) under Pharmacies.",
                 code="no_pharmacy",
             )
         by_id = {entry.prescription_id: entry for entry in entries}

@@ -25,10 +25,10 @@ from tests.support.clinic import ticks
 from tests.support.factories import make_plan
 from tests.support.lifecycle import RENEWAL_ANSWERS
 from tests.support.patients import sign_in_patient
+from tests.support.pharmacy import verified
 from tests.support.renewal import renewal_post
 from tests.support.staff import sign_in, staff
 from tests.support.stripe_world import paid_order, send
-from tests.support.pharmacy import verified
 
 pytestmark = pytest.mark.django_db(transaction=True)
 S = Order.Status

@@ -17,8 +17,8 @@ from orders.models import ClinicianProfile, Order, Prescription, Shipment
 from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
 from tests.support.factories import license_in, make_paid_order, make_plan
-from tests.support.staff import sign_in, staff
 from tests.support.pharmacy import verified
+from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
 SEMAGLUTIDE_7 = (

@@ -21,7 +21,7 @@ from orders.models import (
 from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
 from tests.support.clinic import considered, order_to_review
-from tests.support.pharmacy import license_pharmacist, pharmacist
+from tests.support.pharmacy import pharmacist
 from tests.support.staff import sign_in, staff
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]

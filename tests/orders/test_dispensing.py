@@ -113,7 +113,7 @@ def test_dispensing_is_refused_before_verification_and_after_the_box_left():
     with pytest.raises(OrderError, match="Only a pharmacist"):
         dispense(shipment, by=staff("fulfillment"), entries=entries(order))
     Pharmacy.objects.update(is_active=False)
-    with pytest.raises(OrderError, match="No active dispensing pharmacy"):
+    with pytest.raises(OrderError, match="No active pharmacy on file holds a current licence"):
         dispense(shipment, by=pharmacist(), entries=entries(order))
     Pharmacy.objects.update(is_active=True)
     Shipment.objects.filter(pk=shipment.pk).update(status=Shipment.Status.CANCELLED)

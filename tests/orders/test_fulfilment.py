@@ -12,8 +12,8 @@ from payments.services.payments import record_renewal_payment
 from tests.support.clinic import considered, order_to_review
 from tests.support.factories import paid_invoice_for
 from tests.support.patients import sign_in_patient
-from tests.support.staff import sign_in, staff
 from tests.support.pharmacy import verified
+from tests.support.staff import sign_in, staff
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 S = Order.Status

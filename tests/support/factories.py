@@ -8,9 +8,9 @@ from django.utils.text import slugify
 
 from clinic.clinical_data import seed_interaction_rules
 from clinic.questions import QUESTION_SETS, Choice, Number
+from core.us_states import US_STATES
 from legal.seed import seed_legal_documents
 from orders.cart import Cart
-from core.us_states import US_STATES
 from orders.models import (
     ClinicianLicence,
     ClinicianProfile,

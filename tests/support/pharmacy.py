@@ -16,7 +16,10 @@ def license_pharmacist(user, states=None, *, expires_on=None):
     valid a year unless ``expires_on`` says otherwise. Returns the profile."""
     profile, _ = PharmacistProfile.objects.get_or_create(
         user=user,
-        defaults={"display_name": f"{user.username.title()}, PharmD", "npi": f"{9100000000 + user.pk}"},
+        defaults={
+            "display_name": f"{user.username.title()}, PharmD",
+            "npi": f"{9100000000 + user.pk}",
+        },
     )
     PharmacistLicence.objects.filter(profile=profile).delete()
     PharmacistLicence.objects.bulk_create(

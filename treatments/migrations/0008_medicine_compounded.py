@@ -13,16 +13,19 @@ def mark_compounded(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatments', '0007_rx_structured_prescriptions'),
+        ("treatments", "0007_rx_structured_prescriptions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='medicine',
-            name='compounded',
-            field=models.BooleanField(default=False, help_text='Compounded by the pharmacy for each patient (not a manufactured product): its label says so.', verbose_name='patient-specific compounded preparation'),
+            model_name="medicine",
+            name="compounded",
+            field=models.BooleanField(
+                default=False,
+                help_text="Compounded by the pharmacy for each patient (not a manufactured product): its label says so.",
+                verbose_name="patient-specific compounded preparation",
+            ),
         ),
         migrations.RunPython(mark_compounded, migrations.RunPython.noop),
     ]
