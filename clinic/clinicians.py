@@ -17,15 +17,18 @@ DEMO_NPI = "1234567893"
 
 def served_states():
     """Two-letter codes of the states we serve, sorted: where an active clinician holds a
-    current licence and an active dispensing pharmacy does too. The one rule behind the
-    questionnaire's state question (checkout) and her refill address."""
-    clinicians = ClinicianLicence.objects.current().filter(
-        profile__in=ClinicianProfile.objects.active()
-    )
+    current licence and an active dispensing pharmacy does too (one query). The one rule
+    behind the questionnaire's state question (checkout) and her refill address."""
     pharmacy = PharmacyLicence.objects.current().filter(pharmacy__in=Pharmacy.objects.active())
     return sorted(
-        set(clinicians.values_list("state", flat=True))
-        & set(pharmacy.values_list("state", flat=True))
+        set(
+            ClinicianLicence.objects.current()
+            .filter(
+                profile__in=ClinicianProfile.objects.active(),
+                state__in=pharmacy.values("state"),
+            )
+            .values_list("state", flat=True)
+        )
     )
 
 

@@ -21,6 +21,7 @@ from orders.models import (
 from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
 from tests.support.clinic import considered, order_to_review
+from tests.support.factories import make_paid_order, make_plan
 from tests.support.pharmacy import pharmacist
 from tests.support.staff import sign_in, staff
 
@@ -230,9 +231,7 @@ def test_the_clinician_may_stop_what_was_sent_back(client, approved, clinician):
         stop_sent_back(approved, lines=[line], reason="Again", by=clinician)
 
 
-def test_a_renewal_and_a_confirmed_titration_step_wait_for_verification(clinician):
-    from tests.support.factories import make_paid_order, make_plan
-
+def test_a_confirmed_titration_step_waits_for_verification(client, clinician):
     order = make_paid_order(make_plan("Oral GLP-1 & Metformin pack"))
     approve_order(order, by=clinician, considered=considered(order), attested=True)
     order = Order.objects.get(pk=order.pk)
@@ -243,11 +242,17 @@ def test_a_renewal_and_a_confirmed_titration_step_wait_for_verification(clinicia
     order.refresh_from_db()
     assert order.awaits_verification()
     assert [rx.pk for rx in current(order).filter(verified_at=None)] == [glp1.pk]
-    sign_in_page = None  # the page names the confirmed step
-    from django.test import Client
-
-    client = Client()
+    # The verification page names the step the next refill carries.
     sign_in(client, pharmacist())
-    sign_in_page = client.get(reverse("admin:orders_order_verify", args=[order.pk]))
-    assert "Next step, confirmed by the clinician" in sign_in_page.content.decode()
-    assert "7 mg" in sign_in_page.content.decode()
+    page = client.get(reverse("admin:orders_order_verify", args=[order.pk])).content.decode()
+    assert "Next step, confirmed by the clinician, from the next refill:</strong> 7 mg" in page
+
+
+def test_a_renewal_writes_new_prescriptions_that_wait_for_verification():
+    from tests.support.lifecycle import order_in, perform
+
+    order = order_in(Order.Status.RENEWAL_REVIEW)
+    assert order.prescriptions_verified()  # what shipped so far was verified
+    order = perform(order, "renew")
+    assert order.status == Order.Status.SHIPPED
+    assert order.awaits_verification() and order in Order.objects.verification_queue()
