@@ -86,7 +86,14 @@ class VerificationQueueAdmin(ReadOnlyModelAdmin):
     """Approved orders with a prescription no pharmacist has verified or sent back, oldest
     decision first (``Order.objects.verification_queue()``)."""
 
-    list_display = ["order_link", "waiting", "patient", "ships_to", "prescriptions", "verify"]
+    list_display = [
+        "order_link",
+        "waiting",
+        "patient_and_age",
+        "ships_to",
+        "prescriptions",
+        "verify",
+    ]
     list_display_links = None
     list_per_page = 50
     actions = None
@@ -142,7 +149,7 @@ class VerificationQueueAdmin(ReadOnlyModelAdmin):
         return timesince(since).split(",")[0]
 
     @admin.display(description="patient")
-    def patient(self, order):
+    def patient_and_age(self, order):
         age = age_in_years(order.date_of_birth)
         return format_html(
             "{}<br><small>{}</small>", order.full_name, f"age {age}" if age is not None else ""

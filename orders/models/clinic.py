@@ -261,17 +261,14 @@ class Prescription(models.Model):
         directions = " ".join(part for part in (dose.directions, self.extra_directions) if part)
         return strength, dose.quantity, directions, True
 
-    def pick_line(self, *, refill, label=None):
+    def pick_line(self, *, refill, label):
         """What to pack for a month of it (never the directions): the next step's strength on
-        the refill that steps her up; with ``label`` (True/False), whether its patient label
-        is attached."""
+        the refill that steps her up, and whether its patient label is attached (``label``)."""
         strength, quantity, _, stepping_up = self.packed(refill=refill)
         line = f"{self.medicine_name} {strength}: {quantity} {self.quantity_unit}"
         if stepping_up:
             line += " (next step of her schedule, confirmed by a clinician)"
-        if label is not None:
-            line += f" \u00b7 label attached: {'yes' if label else 'no'}"
-        return line
+        return f"{line} \u00b7 label attached: {'yes' if label else 'no'}"
 
     @property
     def full_directions(self):

@@ -256,3 +256,42 @@ def test_a_renewal_writes_new_prescriptions_that_wait_for_verification():
     order = perform(order, "renew")
     assert order.status == Order.Status.SHIPPED
     assert order.awaits_verification() and order in Order.objects.verification_queue()
+
+
+def test_the_pharmacist_sends_back_from_the_admin_with_a_reason(client, approved):
+    sign_in(client, pharmacist())
+    url = reverse("admin:orders_order_send_back", args=[approved.pk])
+    page = client.get(url).content.decode()
+    assert "Penicillin" in page and "Why you send it back" in page
+    assert client.post(url, {"reason": ""}).status_code == 400
+    response = client.post(url, {"reason": "Dose too high for her kidney function."})
+    assert response.status_code == 302
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.endswith(
+        "sent back to the clinician; nothing of it ships until she changes or stops it."
+    )
+    assert Order.objects.get(pk=approved.pk).is_sent_back()
+
+
+def test_a_verification_queue_row_opens_the_order_page_for_pharmacists_only(
+    client, approved, clinician, monkeypatch
+):
+    url = f"/admin/orders/verificationqueueorder/{approved.pk}/change/"
+    sign_in(client, staff("fulfillment"))
+    assert client.get(url).status_code == 403
+    assert client.get("/admin/orders/verificationqueueorder/").status_code == 403
+    sign_in(client, pharmacist())
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/orders/order/{approved.pk}/change/"
+    # A page past the end shows (and logs) nothing.
+    from orders.admin.pharmacy import VerificationQueueAdmin
+
+    other = order_to_review(email="ann@example.com")
+    approve_order(other, by=clinician, considered=considered(other), attested=True)
+    monkeypatch.setattr(VerificationQueueAdmin, "list_per_page", 1)
+    response = client.get("/admin/orders/verificationqueueorder/", {"p": 99})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    assert not QuestionnaireAccess.objects.exists()
+    queue = client.get("/admin/orders/verificationqueueorder/").content.decode()
+    assert "Jane Patient<br><small>age" in queue and '"field-ships_to">NY<' in queue

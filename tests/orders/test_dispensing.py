@@ -128,9 +128,13 @@ def test_an_order_without_a_prescription_has_nothing_to_dispense(box):
 
 
 def test_the_pharmacist_dispenses_and_prints_the_label_from_the_admin(client, box):
+    unverified = approve(order_to_review(email="ann@example.com")).shipments.get()
     sign_in(client, pharmacist())
     listing = client.get("/admin/orders/shipment/").content.decode()
-    assert "Dispense and print label" in listing
+    # Only a verified box is offered for dispensing.
+    assert listing.count("Dispense and print label") == 1
+    assert reverse("admin:orders_shipment_dispense", args=[box.pk]) in listing
+    assert reverse("admin:orders_shipment_dispense", args=[unverified.pk]) not in listing
     url = reverse("admin:orders_shipment_dispense", args=[box.pk])
     page = client.get(url).content.decode()
     assert "lot number" in page and "days&#x27; supply" in page
