@@ -10,6 +10,7 @@ of an order is verified, none of its boxes ships (``Shipment.can_ship``).
 
 from django.utils import timezone
 
+from clinic.clinicians import check_licensed
 from clinic.services.prescriptions import current
 from clinic.services.stopping import stop_lines
 from core.us_states import STATE_NAMES
@@ -130,8 +131,6 @@ def stop_sent_back(order, *, lines, reason, by):
     """The clinician agrees with the pharmacist and stops the treatments sent back (licensed
     in her state, as for any prescribing decision): she is emailed to stop, their unshipped
     boxes are refunded (``stopping.stop_lines``)."""
-    from clinic.clinicians import check_licensed
-
     reason = (reason or "").strip()
     if not reason:
         raise OrderError("Please give a reason: it is sent to the patient.", code="reason_required")

@@ -137,6 +137,8 @@ class DispensingViews:
                     reverse("admin:orders_shipment_label", args=[shipment.pk])
                 )
             status = 400
+        else:  # the prescriptions are health data: who saw them is logged
+            log_answers_viewed(request, [shipment.order], "dispensing page")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

@@ -138,6 +138,7 @@ def test_the_pharmacist_dispenses_and_prints_the_label_from_the_admin(client, bo
     url = reverse("admin:orders_shipment_dispense", args=[box.pk])
     page = client.get(url).content.decode()
     assert "lot number" in page and "days&#x27; supply" in page
+    assert QuestionnaireAccess.objects.filter(where="dispensing page").count() == 1
     refused = client.post(url, form_data(box.order, lot="", expires_on="next week"))
     assert refused.status_code == 400
     assert "Not dispensed yet: 2 things to fix" in refused.content.decode()
@@ -247,7 +248,7 @@ def test_the_pharmacists_pages_take_constant_queries(client, orders):
     # the same five, the box with its order, the access log, the records with their
     # prescriptions, medicines and pharmacy
     assert count_queries(client, reverse("admin:orders_shipment_label", args=[last.pk])) == 8
-    # the same five, the box with its order, its prescriptions, the pharmacy
-    assert count_queries(client, reverse("admin:orders_shipment_dispense", args=[last.pk])) == 8
+    # the same five, the box with its order, its prescriptions, the access log, the pharmacy
+    assert count_queries(client, reverse("admin:orders_shipment_dispense", args=[last.pk])) == 9
     # the same five, the counts (2), the page with boxes and orders, the date bar (2)
     assert count_queries(client, "/admin/orders/dispensingrecord/") == 10

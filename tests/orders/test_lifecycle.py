@@ -116,6 +116,11 @@ def test_the_pharmacists_queues_agree_with_their_predicates_in_every_state():
         assert (order.pk in marked) == order.is_sent_back(), order.status
         assert (order.pk in checked) == order.prescriptions_verified(), order.status
     assert to_verify and marked == {sent_back.pk} and checked
+    # A sent-back order is back in the clinicians' review queue, marked.
+    in_queue = set(Order.objects.review_queue().values_list("pk", flat=True))
+    for order in orders:
+        assert (order.pk in in_queue) == order.awaits_clinician(), order.status
+    assert sent_back.pk in in_queue
     assert len(checked) < len(orders)
 
 
