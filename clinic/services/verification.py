@@ -108,12 +108,9 @@ def send_back(order, *, by, reason):
         to_verify(order).filter(pk__in=waiting).update(
             sent_back_at=timezone.now(), sent_back_by=by, sent_back_reason=reason
         )
-        record_event(
-            order,
-            "prescriptions_sent_back",
-            actor=by,
-            data={"prescriptions": waiting, "reason": reason},
-        )
+        # The reason stays with the prescriptions (encrypted, shown to clinicians on the
+        # sign-off page), not in the timeline every staff role reads.
+        record_event(order, "prescriptions_sent_back", actor=by, data={"prescriptions": waiting})
     return len(waiting)
 
 

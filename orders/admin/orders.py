@@ -86,7 +86,21 @@ class PrescriptionInline(ReadOnlyInline):
         "legacy",
         "written_at",
         "replaced_at",
+        "pharmacist_check",
     ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("verified_by")
+
+    @admin.display(description="pharmacist")
+    def pharmacist_check(self, rx):
+        """Where the pharmacist's check stands (her send-back reason is for the clinician, on
+        the Change prescription page)."""
+        if rx.verified_at:
+            return f"Verified by {rx.verified_by}, {timezone.localtime(rx.verified_at):%b %d, %Y}"
+        if rx.sent_back_at:
+            return "Sent back to the clinician"
+        return "Waiting for a pharmacist"
 
 
 class OrderLineInline(ReadOnlyInline):
