@@ -58,7 +58,8 @@ def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screen
 
     # The pharmacist verifies it from her queue, reading what the clinician signed against.
     staff_sign_in(page, pharmacist(username="rph_kim"))
-    page.goto("/admin/orders/verificationqueueorder/")
+    page.get_by_test_id("to-verify").click()
+    page.wait_for_url("**/admin/orders/verificationqueueorder/")
     row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
     row.get_by_role("link", name="Verify or send back").click()
     expect(page.get_by_test_id("clinical-summary")).to_contain_text("Penicillin")

@@ -105,6 +105,8 @@ def test_fulfillment_cannot_ship_an_unverified_box_from_the_admin(client, approv
 def test_the_pharmacist_verifies_from_a_page_with_the_clinicians_summary(client, approved):
     user = pharmacist()
     sign_in(client, user)
+    index = client.get("/admin/").content.decode()
+    assert 'data-testid="to-verify"><strong>1</strong>to verify (pharmacist)' in index
     queue = client.get("/admin/orders/verificationqueueorder/").content.decode()
     assert approved.reference in queue and "Spironolactone" in queue
     url = reverse("admin:orders_order_verify", args=[approved.pk])

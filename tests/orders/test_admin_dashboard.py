@@ -48,6 +48,7 @@ def test_numbers(clinic):
     # asked a question wait for the patient, one of them for over a week.
     assert numbers == {
         "awaiting_review": 3,
+        "to_verify": 0,  # the approved order was verified
         "on_hold": 1,
         "past_due": 1,
         "to_ship": 1,
