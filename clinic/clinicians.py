@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.us_states import STATE_NAMES, US_STATES
-from orders.models import ClinicianLicence, ClinicianProfile
+from orders.models import ClinicianLicence, ClinicianProfile, Pharmacy, PharmacyLicence
 from orders.services import OrderError
 
 DEMO_USERNAME = "demo-clinician"
@@ -16,12 +16,17 @@ DEMO_NPI = "1234567893"
 
 
 def served_states():
-    """Two-letter codes of the states where an active clinician holds a current licence,
-    sorted."""
+    """Two-letter codes of the states we serve, sorted: where an active clinician holds a
+    current licence and an active dispensing pharmacy does too (one query). The one rule
+    behind the questionnaire's state question (checkout) and her refill address."""
+    pharmacy = PharmacyLicence.objects.current().filter(pharmacy__in=Pharmacy.objects.active())
     return sorted(
         set(
             ClinicianLicence.objects.current()
-            .filter(profile__in=ClinicianProfile.objects.active())
+            .filter(
+                profile__in=ClinicianProfile.objects.active(),
+                state__in=pharmacy.values("state"),
+            )
             .values_list("state", flat=True)
         )
     )
@@ -73,4 +78,32 @@ def seed_demo_clinician():
             ClinicianLicence(profile=profile, state=code, number=f"DEMO-{code}", expires_on=expires)
             for code, _ in US_STATES
         )
+    seed_demo_pharmacy()
     return profile_created
+
+
+DEMO_PHARMACY = "Demo Pharmacy (fictional, development only)"
+
+
+def seed_demo_pharmacy():
+    """Development only, beside the demo clinician: a fictional dispensing pharmacy licensed
+    in every state (a state is served only where the pharmacy is licensed too). Returns True
+    when it was created."""
+    pharmacy, created = Pharmacy.objects.get_or_create(
+        name=DEMO_PHARMACY,
+        defaults={
+            "line1": "1 Example Street",
+            "city": "Springfield",
+            "state": "IL",
+            "postal_code": "62701",
+        },
+    )
+    if created:
+        expires = timezone.localdate() + timedelta(days=365 * 10)
+        PharmacyLicence.objects.bulk_create(
+            PharmacyLicence(
+                pharmacy=pharmacy, state=code, number=f"DEMO-{code}", expires_on=expires
+            )
+            for code, _ in US_STATES
+        )
+    return created

@@ -45,8 +45,8 @@ UNDER_AGE_STOP = (
     "Please talk to your own doctor or pediatrician about treatment."
 )
 STATE_STOP = (
-    "We cannot treat patients who live in {state} yet: none of our clinicians is licensed "
-    "there. We are sorry; please see a local clinician for now."
+    "We cannot treat patients who live in {state} yet: our clinicians and our pharmacy are "
+    "not both licensed there. We are sorry; please see a local clinician for now."
 )
 
 # Not during pregnancy or trying to conceive: the classes and routes of

@@ -6,8 +6,8 @@ place that says who may do what in the admin: ``sync_roles`` runs after every ``
 permission added later reaches its group without a migration. Superusers have
 every permission and belong to no group.
 
-Health data: only Clinicians hold ``orders.view_questionnaire``; every other role sees
-orders without the medical answers.
+Health data: only Clinicians and Pharmacists hold ``orders.view_questionnaire``; every
+other role sees orders without the medical answers.
 """
 
 from django.apps import apps as global_apps
@@ -78,6 +78,22 @@ ROLES = {
             "orders.view_clinicaldatachange",
             "orders.approve_clinicaldatachange",
             "orders.view_medicinedatachange",
+            "treatments.view_medicine",
+        ],
+    ),
+    # Verifies every new or changed prescription (reading the clinical summary she verifies
+    # against: health data, each view logged), records what she dispensed into each box and
+    # prints the patient label.
+    "pharmacist": (
+        "Pharmacists",
+        [
+            "orders.view_order",
+            "orders.view_questionnaireresponse",
+            "orders.view_questionnaire",
+            "orders.verify_prescription",
+            "orders.view_shipment",
+            "orders.view_dispensingrecord",
+            "orders.view_pharmacy",
             "treatments.view_medicine",
         ],
     ),

@@ -82,6 +82,12 @@ class Medicine(models.Model):
         "titration schedule (treatments/dosing.py; a clinical rule: see docs/clinicians.md). "
         "Without it the medicine cannot be prescribed.",
     )
+    compounded = models.BooleanField(
+        "patient-specific compounded preparation",
+        default=False,
+        help_text="Compounded by the pharmacy for each patient (not a manufactured product): "
+        "its label says so.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -65,6 +65,7 @@ MEDICINE_FIELDS = (
     "quantity_unit",
     "default_refills",
     "dosing",
+    "compounded",
 )
 
 

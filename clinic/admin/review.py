@@ -28,6 +28,7 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderLine,
+    Prescription,
     QuestionnaireAccess,
     QuestionnaireResponse,
     ReviewQueueOrder,
@@ -93,6 +94,11 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
                 ),
                 checkin_to_review=Exists(
                     CheckIn.objects.awaiting_review().filter(order=OuterRef("pk"))
+                ),
+                sent_back=Exists(
+                    Prescription.objects.filter(
+                        order=OuterRef("pk"), replaced_at=None, verified_at=None
+                    ).exclude(sent_back_at=None)
                 ),
             )
             .select_related("questionnaire")
@@ -185,6 +191,12 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
             flags = format_html(
                 '<p class="clinic-cancelled"><strong>Urgent: she reported a problem</strong> '
                 "(her boxes and billing are held; read her medical messages).</p>{}",
+                flags,
+            )
+        if order.sent_back:
+            flags = format_html(
+                '<p class="clinic-cancelled"><strong>Sent back by the pharmacist</strong> '
+                "(her reason is on the Change prescription page): change or stop it.</p>{}",
                 flags,
             )
         if order.serious:

@@ -71,7 +71,7 @@ def confirm_step_up(order, *, by, prescription_ids):
     """A clinician confirms that each of these prescriptions moves to the next step of its
     titration schedule at the next refill (``prescriptions._step_up``). Until then it stays
     on its current step. Each needs a check-in reviewed since its step started
-    (``Prescription.may_step_up``)."""
+    (``Prescription.may_step_up``); the confirmed step waits for a pharmacist's verification."""
     with transaction.atomic():
         order = lock_order(order)
         if order.can_change_prescription() and not order.can_confirm_step_up():
@@ -95,7 +95,21 @@ def confirm_step_up(order, *, by, prescription_ids):
         now = timezone.now()
         for rx in chosen:
             rx.step_up_confirmed_at, rx.step_up_confirmed_by = now, by
-            rx.save(update_fields=["step_up_confirmed_at", "step_up_confirmed_by"])
+            # The next step is a changed prescription: a pharmacist verifies it before the
+            # box that carries it ships (``clinic.services.verification``).
+            rx.verified_at = rx.verified_by = rx.sent_back_at = rx.sent_back_by = None
+            rx.sent_back_reason = ""
+            rx.save(
+                update_fields=[
+                    "step_up_confirmed_at",
+                    "step_up_confirmed_by",
+                    "verified_at",
+                    "verified_by",
+                    "sent_back_at",
+                    "sent_back_by",
+                    "sent_back_reason",
+                ]
+            )
             record_event(
                 order,
                 "step_up_confirmed",

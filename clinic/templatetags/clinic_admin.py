@@ -13,11 +13,12 @@ register = template.Library()
 
 
 def clinic_numbers(now=None, user=None):
-    """Seven queries whatever the data: awaiting review and past due, on hold, unanswered
-    questions, unread messages, to ship, revenue."""
+    """Seven queries whatever the data: awaiting review, to verify (a pharmacist) and past
+    due, on hold, unanswered questions, unread messages, to ship, revenue."""
     since = (now or timezone.now()) - timedelta(days=30)
     counts = Order.objects.aggregate(
         awaiting_review=Count("pk", filter=OrderQuerySet.in_review_queue()),
+        to_verify=Count("pk", filter=OrderQuerySet.in_verification_queue()),
         past_due=Count("pk", filter=Q(status__in=Order.statuses_allowing("recover_payment"))),
     )
     counts["on_hold"] = Hold.objects.open().values("order").distinct().count()

@@ -32,6 +32,17 @@ from orders.admin.forms import (
 )
 from orders.admin.reports import StopForm, has_report, stop
 from orders.admin.signoff import signoff_context, signoff_form
+from orders.admin.verification import (
+    VERIFY_PAGE,
+    SendBackForm,
+    VerifyForm,
+    can_verify,
+    send_back_action,
+    stop_action,
+    stop_form,
+    verification_context,
+    verify,
+)
 from orders.models import Order, OrderLine, Refund
 from patients.services.messages import ask_patient
 from payments.services.refunds import refund_order
@@ -335,6 +346,52 @@ ACTIONS = (
         allowed=Order.can_confirm_step_up,
         form=lambda data, order: StepUpForm(data, order=order),
         run=_step_up,
+    ),
+    OrderAction(
+        name="stop_sent_back",
+        button="Stop what the pharmacist sent back",
+        submit="Stop and refund",
+        title="Stop a treatment of {reference} sent back by the pharmacist",
+        intro="The pharmacist sent a prescription back (her reason is on the order page and "
+        "the Change prescription page). Change it there, or stop the treatment here: she is "
+        "emailed, and its boxes not shipped are refunded.",
+        may=can_review,
+        allowed=Order.is_sent_back,
+        form=stop_form,
+        run=stop_action,
+        link_class="clinic-decline",
+        danger=True,
+        in_queue=True,
+    ),
+    OrderAction(
+        name="verify",
+        button="Verify prescription",
+        submit="Verify",
+        title="Verify the prescription of {reference}",
+        intro="Check each prescription against what the clinician saw when she signed. "
+        "Verifying lets its boxes ship; send it back if it is not right.",
+        may=can_verify,
+        allowed=Order.awaits_verification,
+        form=lambda data, order: VerifyForm(data),
+        run=verify,
+        link_class="clinic-approve",
+        template=VERIFY_PAGE,
+        context=verification_context,
+    ),
+    OrderAction(
+        name="send_back",
+        button="Send back to the clinician",
+        submit="Send back",
+        title="Send the prescription of {reference} back to the clinician",
+        intro="Nothing of it ships until the clinician changes or stops it; she reads your "
+        "reason first in her review queue.",
+        may=can_verify,
+        allowed=Order.awaits_verification,
+        form=lambda data, order: SendBackForm(data),
+        run=send_back_action,
+        danger=True,
+        template=VERIFY_PAGE,
+        context=verification_context,
     ),
     OrderAction(
         name="refund",

@@ -11,7 +11,9 @@ from django.utils.safestring import mark_safe
 
 from core.admin import ReadOnlyModelAdmin
 from orders.admin.common import tracking_link
+from orders.admin.dispensing import DispensingViews
 from orders.admin.forms import BulkShipForm, ShipForm
+from orders.admin.verification import can_verify
 from orders.models import Shipment
 from orders.services import OrderError
 from orders.services.fulfilment import mark_many_shipped, mark_shipped
@@ -33,13 +35,14 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(ReadOnlyModelAdmin):
+class ShipmentAdmin(DispensingViews, ReadOnlyModelAdmin):
     list_display = [
         "order_link",
         "kind",
         "status",
         "ship_to",
         "ship",
+        "dispense_link",
         "carrier",
         "tracking",
         "created_at",
@@ -115,10 +118,13 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
         names = list(super().get_list_display(request))
         if not self.has_ship_permission(request):
             names.remove("ship")
+        if not can_verify(request.user):
+            names.remove("dispense_link")
         return names
 
     def get_urls(self):
         return [
+            *self.dispensing_urls(),
             path(
                 "<int:pk>/ship/",
                 self.admin_site.admin_view(self.ship_view),

@@ -4,6 +4,7 @@ on the timeline) only to those who may read health data (``can_read_answers``); 
 see what they pack and what they answer about money and delivery."""
 
 from django.contrib import admin
+from django.utils import timezone
 
 from core.money import format_money_exact
 from orders.admin.common import (
@@ -61,6 +62,7 @@ class PrescriptionInline(ReadOnlyInline):
         "legacy",
         "written_at",
         "replaced_at",
+        "pharmacist_check",
     ]
     # What Fulfillment packs and Support answers about: no directions, doses or schedule.
     packing_fields = [
@@ -73,10 +75,24 @@ class PrescriptionInline(ReadOnlyInline):
         "prescriber_name",
         "written_at",
         "replaced_at",
+        "pharmacist_check",
     ]
 
     def get_fields(self, request, obj=None):
         return self.fields if can_read_answers(request.user) else self.packing_fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("verified_by")
+
+    @admin.display(description="pharmacist")
+    def pharmacist_check(self, rx):
+        """Where the pharmacist's check stands (her send-back reason is for the clinician, on
+        the Change prescription page)."""
+        if rx.verified_at:
+            return f"Verified by {rx.verified_by}, {timezone.localtime(rx.verified_at):%b %d, %Y}"
+        if rx.sent_back_at:
+            return "Sent back to the clinician"
+        return "Waiting for a pharmacist"
 
 
 class OrderLineInline(ReadOnlyInline):

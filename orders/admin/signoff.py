@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from clinic.flags import grade_of
 from clinic.services.signoff import flag_id, needs_reason, unique_flags
+from clinic.services.verification import sent_back_prescriptions
 from orders.admin.common import age_in_years, log_answers_viewed, render_flags, render_renewal
 from orders.models import FlagReview, Order
 
@@ -145,11 +146,12 @@ def earlier_orders(order):
     )
 
 
-def signoff_context(request, order):
-    """What the sign-off page shows beside the form; logs that her answers were shown."""
+def signoff_context(request, order, *, where="sign-off page"):
+    """What the sign-off page shows beside the form (and the pharmacist's verification page,
+    ``where`` says which); logs that her answers were shown."""
     earlier = earlier_orders(order)
     if request.method == "GET":
-        log_answers_viewed(request, [order, *earlier], "sign-off page")
+        log_answers_viewed(request, [order, *earlier], where)
     renewal = order.renewals.first()
     summary = clinical_summary(order)
     facts = dict(summary)
@@ -171,6 +173,8 @@ def signoff_context(request, order):
         ],
         "renewal": renewal,
         "renewal_html": render_renewal(renewal) if renewal else "",
+        # What a pharmacist sent back, and why: the clinician changes or stops it.
+        "sent_back": sent_back_prescriptions(order),
         "order_url": reverse("admin:orders_order_change", args=[order.pk]),
         "is_nav_sidebar_enabled": False,  # the page fits 1280 px without the app list
     }

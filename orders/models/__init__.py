@@ -19,7 +19,9 @@ share one migration history:
   (two-clinician review);
 - ``patients``: PatientAccount, Thread, Message;
 - ``stops``: StopRecord (a stop kept with the person, not the browser);
-- ``followups``: CheckIn, AdverseEvent (after the first box).
+- ``followups``: CheckIn, AdverseEvent (after the first box);
+- ``pharmacy``: PharmacistProfile, PharmacistLicence, Pharmacy, PharmacyLicence,
+  DispensingRecord, the verification queue's proxy.
 """
 
 from orders.models.address import AddressFields
@@ -68,6 +70,14 @@ from orders.models.payments import (
     WebhookEvent,
     intent_key,
 )
+from orders.models.pharmacy import (
+    DispensingRecord,
+    PharmacistLicence,
+    PharmacistProfile,
+    Pharmacy,
+    PharmacyLicence,
+    VerificationQueueOrder,
+)
 from orders.models.shipments import Shipment, ShipmentQuerySet
 from orders.models.signoff import (
     ClinicianLicence,
@@ -89,6 +99,7 @@ __all__ = [
     "ClinicianLicenceQuerySet",
     "ClinicianProfile",
     "ClinicianProfileQuerySet",
+    "DispensingRecord",
     "FlagReview",
     "Hold",
     "HoldQuerySet",
@@ -103,6 +114,10 @@ __all__ = [
     "PatientAccount",
     "Payment",
     "PaymentQuerySet",
+    "PharmacistLicence",
+    "PharmacistProfile",
+    "Pharmacy",
+    "PharmacyLicence",
     "Prescription",
     "QuestionnaireAccess",
     "QuestionnaireResponse",
@@ -118,6 +133,7 @@ __all__ = [
     "ShipmentQuerySet",
     "StopRecord",
     "Thread",
+    "VerificationQueueOrder",
     "ThreadQuerySet",
     "has_proven_email",
     "is_patient",

@@ -8,7 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from core.encryption import EncryptedJSONField
+from core.encryption import EncryptedJSONField, EncryptedTextField
 from orders.models.order import Order
 from orders.models.signoff import validate_npi
 from treatments.dosing import Dosing
@@ -201,9 +201,25 @@ class Prescription(models.Model):
     attested_at = models.DateTimeField(null=True, blank=True)
     written_at = models.DateTimeField()
     replaced_at = models.DateTimeField(null=True, blank=True, help_text="Set by a renewal.")
+    # A pharmacist's check of this version (``clinic.services.verification``): verified, or
+    # sent back to the clinician with a reason (she changes or stops it: a new version).
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sent_back_at = models.DateTimeField(null=True, blank=True)
+    sent_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sent_back_reason = EncryptedTextField(
+        blank=True, default="", help_text="The pharmacist's reason, for the clinician."
+    )
 
     class Meta:
         ordering = ["written_at", "id"]
+        permissions = [
+            ("verify_prescription", "Can verify prescriptions and dispense (pharmacist)"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(refills__lte=11), name="prescription_refills_at_most_a_year"
@@ -263,17 +279,24 @@ class Prescription(models.Model):
         step = steps[self.titration_step]
         return dosing.dose(step.strength, step.count, step.frequency)
 
-    def pick_line(self, *, refill):
-        """What to pack for a month of it: the next step's strength on the refill that
-        steps her up."""
+    def packed(self, *, refill):
+        """(strength, quantity, directions, stepping up) of the month a box carries: the
+        next step's dose on the refill that steps her up."""
         dose = self.next_step_dose() if refill else None
         if dose is None:
-            return f"{self.medicine_name} {self.strength}: {self.quantity} {self.quantity_unit}"
+            return self.strength, self.quantity, self.full_directions, False
         strength = Dosing.of(self.medicine).strength_label(dose.strength)
-        return (
-            f"{self.medicine_name} {strength}: {dose.quantity} {self.quantity_unit} "
-            "(next step of her schedule, confirmed by a clinician)"
-        )
+        directions = " ".join(part for part in (dose.directions, self.extra_directions) if part)
+        return strength, dose.quantity, directions, True
+
+    def pick_line(self, *, refill, label):
+        """What to pack for a month of it (never the directions): the next step's strength on
+        the refill that steps her up, and whether its patient label is attached (``label``)."""
+        strength, quantity, _, stepping_up = self.packed(refill=refill)
+        line = f"{self.medicine_name} {strength}: {quantity} {self.quantity_unit}"
+        if stepping_up:
+            line += " (next step of her schedule, confirmed by a clinician)"
+        return f"{line} \u00b7 label attached: {'yes' if label else 'no'}"
 
     @property
     def full_directions(self):

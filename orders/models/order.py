@@ -36,11 +36,38 @@ class OrderQuerySet(models.QuerySet):
         urgent = models.Q(pk__in=Hold.objects.urgent().values("order_id"))
         checkin = models.Q(pk__in=CheckIn.objects.awaiting_review().values("order_id"))
         return (
-            models.Q(status__in=Order.decision_statuses()) | cancelled_unrefunded | urgent | checkin
+            models.Q(status__in=Order.decision_statuses())
+            | cancelled_unrefunded
+            | urgent
+            | checkin
+            | OrderQuerySet.sent_back()
         )
 
     def review_queue(self):
         return self.filter(self.in_review_queue())
+
+    @staticmethod
+    def in_verification_queue():
+        """``Order.awaits_verification`` as a filter (tested equal in every state)."""
+        return models.Q(
+            status__in=Order.statuses_allowing("ship"),
+            reviewed_at__isnull=False,
+            pk__in=_prescriptions().filter(verified_at=None, sent_back_at=None).values("order_id"),
+        )
+
+    def verification_queue(self):
+        return self.filter(self.in_verification_queue())
+
+    @staticmethod
+    def sent_back():
+        """``Order.is_sent_back`` as a filter."""
+        return models.Q(
+            status__in=Order.statuses_allowing("change_prescription"),
+            pk__in=_prescriptions()
+            .filter(verified_at=None)
+            .exclude(sent_back_at=None)
+            .values("order_id"),
+        )
 
     def unanswered_since(self, moment):
         """Orders whose clinician's question has waited for her answer since ``moment``."""
@@ -53,6 +80,16 @@ class OrderQuerySet(models.QuerySet):
             status__in=Order.statuses_allowing("ship"),
             reviewed_at__isnull=False,
         ) & ~models.Q(holds__in=Hold.objects.open())
+
+    @staticmethod
+    def prescriptions_verified():
+        """``Order.prescriptions_verified`` as a filter."""
+        return ~models.Q(pk__in=_prescriptions().filter(verified_at=None).values("order_id"))
+
+
+def _prescriptions():
+    """Current prescriptions (``orders.Prescription``, defined beside the clinical record)."""
+    return Order._meta.get_field("prescriptions").related_model.objects.filter(replaced_at=None)
 
 
 class Order(AddressFields):
@@ -314,13 +351,40 @@ class Order(AddressFields):
 
     def awaits_clinician(self):
         """In the review queue: a first review or a renewal to decide, or an order she
-        cancelled before review whose automatic refund has not gone through, or a problem she
-        reported (an urgent hold, ``Hold.URGENT``), or a check-in she answered."""
+        cancelled before review whose automatic refund has not gone through, a problem she
+        reported (an urgent hold, ``Hold.URGENT``), a check-in she answered, or a prescription
+        a pharmacist sent back."""
         return (
             self.status in self.decision_statuses()
             or self.cancelled_before_review
             or self.holds.urgent().exists()
             or self.has_checkin_to_review()
+            or self.is_sent_back()
+        )
+
+    # --- the pharmacist's verification (``clinic.services.verification``) ----------------
+
+    def awaits_verification(self):
+        """In the verification queue: approved, still to ship, with a current prescription
+        no pharmacist has verified or sent back yet."""
+        return (
+            self.allows("ship")
+            and self.was_approved
+            and _prescriptions().filter(order=self, verified_at=None, sent_back_at=None).exists()
+        )
+
+    def prescriptions_verified(self):
+        """Every current prescription is verified: a box of it may ship."""
+        return not _prescriptions().filter(order=self, verified_at=None).exists()
+
+    def is_sent_back(self):
+        """A pharmacist sent a current prescription back: the clinician changes or stops it."""
+        return (
+            self.allows("change_prescription")
+            and _prescriptions()
+            .filter(order=self, verified_at=None)
+            .exclude(sent_back_at=None)
+            .exists()
         )
 
     def has_checkin_to_review(self):

@@ -16,7 +16,8 @@ class ShipmentQuerySet(models.QuerySet):
                 "order__prescriptions",
                 queryset=Prescription.objects.filter(replaced_at=None).select_related("medicine"),
                 to_attr="current_prescriptions",
-            )
+            ),
+            "dispensing_records",
         )
 
     def able_to_become(self, status):
@@ -27,7 +28,9 @@ class ShipmentQuerySet(models.QuerySet):
         """Fulfilment's queue: shipments that may ship, of orders that may ship
         (``Shipment.can_ship``)."""
         return self.able_to_become(Shipment.Status.SHIPPED).filter(
-            order__in=Order.objects.filter(OrderQuerySet.shippable()),
+            order__in=Order.objects.filter(OrderQuerySet.shippable()).filter(
+                OrderQuerySet.prescriptions_verified()
+            ),
         )
 
 
@@ -83,15 +86,33 @@ class Shipment(AddressFields):
         return status in self.NEXT.get(self.status, ())
 
     def can_ship(self):
-        """This box may be marked shipped: it is still to ship, and its order may ship."""
-        return self.can_become(self.Status.SHIPPED) and self.order.can_ship()
+        """This box may be marked shipped: it is still to ship, its order may ship, and a
+        pharmacist verified every prescription in it."""
+        return (
+            self.can_become(self.Status.SHIPPED)
+            and self.order.can_ship()
+            and self.order.prescriptions_verified()
+        )
+
+    @property
+    def is_refill(self):
+        return self.kind == self.Kind.REFILL
 
     @property
     def pick_list(self):
-        """What to pack: each medicine prescribed, its strength and a month's quantity
-        ("Metformin ER 500 mg: 60 tablets"). Read through ``Shipment.objects.for_packing()``."""
-        refill = self.kind == self.Kind.REFILL
-        return [rx.pick_line(refill=refill) for rx in self.order.current_prescriptions]
+        """What to pack: each medicine prescribed, its strength, a month's quantity and
+        whether the pharmacist's patient label is attached ("Metformin ER 500 mg: 60 tablets
+        \u00b7 label attached: yes"); never the directions. Read through
+        ``Shipment.objects.for_packing()``."""
+        labelled = {
+            record.prescription_id
+            for record in self.dispensing_records.all()
+            if record.label_printed_at is not None
+        }
+        return [
+            rx.pick_line(refill=self.is_refill, label=rx.pk in labelled)
+            for rx in self.order.current_prescriptions
+        ]
 
     TRACKING_URLS = {
         "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",

@@ -20,7 +20,8 @@ def mark_shipped(shipment, *, by, carrier, tracking_number):
     """``shipment`` left the pharmacy with ``carrier`` under ``tracking_number``.
 
     Refused (``OrderError``) unless the order was approved, for a shipment already sent
-    or cancelled, and without a carrier and tracking number. Emails the patient the
+    or cancelled, before a pharmacist verified every prescription in it
+    (``Shipment.can_ship``), and without a carrier and tracking number. Emails the patient the
     tracking link. Returns the updated shipment.
     """
     carrier = (carrier or "").strip()
@@ -45,6 +46,12 @@ def mark_shipped(shipment, *, by, carrier, tracking_number):
                 "Only approved orders can ship: this order is "
                 f"{order.get_status_display().lower()}.",
                 code="wrong_status",
+            )
+        if not order.prescriptions_verified():
+            raise OrderError(
+                "A pharmacist has not verified every prescription in this box yet: it "
+                "cannot ship until each one is verified (the verification queue).",
+                code="not_verified",
             )
         shipment.status = Shipment.Status.SHIPPED
         shipment.carrier = carrier

@@ -1,6 +1,6 @@
 """Her refills' address, changed from her account: where she is treated decides which
-licence applies, so a move to another state waits for a clinician, and a move to a state no
-clinician of ours is licensed in is refused."""
+licence applies, so a move to another state waits for a clinician, and a move to a state we do not
+serve (a clinician and the pharmacy both licensed there) is refused."""
 
 from django.db import transaction
 
@@ -15,8 +15,8 @@ from payments.services import subscriptions
 def move_refills(order, *, address, by):
     """Send her refills to ``address`` (the order's ``ship_*`` fields) from now on.
 
-    - to a state we do not serve (no active clinician with a current licence there):
-      refused, nothing changes;
+    - to a state we do not serve (``served_states``: no active clinician, or not the
+      pharmacy, with a current licence there): refused, nothing changes;
     - to another state than the one she lives in (her answers): changed, and the order is
       held (``Hold.Kind.STATE_MISMATCH``, released by a clinician) until a clinician has
       confirmed where she is treated; nothing ships meanwhile.
@@ -29,8 +29,8 @@ def move_refills(order, *, address, by):
         if state not in served_states():
             name = STATE_NAMES.get(state, state)
             raise OrderError(
-                f"We cannot send refills to {name}: none of our clinicians is licensed there, "
-                "so we cannot treat you there. Your address is unchanged; write to your care "
+                f"We cannot send refills to {name}: our clinicians and our pharmacy are not "
+                "both licensed there, so we cannot treat you there. Your address is unchanged; write to your care "
                 "team if you have moved.",
                 code="state_not_served",
             )

@@ -1,5 +1,6 @@
-"""Staff journey in the admin: a clinician approves from the queue, fulfilment ships it,
-the patient's order page shows the tracking number."""
+"""Staff journey in the admin: a clinician approves from the queue, a pharmacist verifies
+the prescription and dispenses the box, fulfilment ships it, the patient's order page shows
+the tracking number."""
 
 import re
 
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 from orders.models import Order, QuestionnaireAccess, Shipment
 from tests.browser.helpers import patient_sign_in, staff_sign_in
 from tests.support.clinic import order_to_review
+from tests.support.pharmacy import pharmacist
 from tests.support.staff import staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,11 +56,37 @@ def test_clinician_approves_fulfillment_ships_patient_sees_tracking(page, screen
     assert Order.objects.get(pk=order.pk).status == Order.Status.APPROVED
     assert QuestionnaireAccess.objects.filter(user=clinician, order=order).exists()
 
+    # The pharmacist verifies it from her queue, reading what the clinician signed against.
+    staff_sign_in(page, pharmacist(username="rph_kim"))
+    page.get_by_test_id("to-verify").click()
+    page.wait_for_url("**/admin/orders/verificationqueueorder/")
+    row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
+    row.get_by_role("link", name="Verify or send back").click()
+    expect(page.get_by_test_id("clinical-summary")).to_contain_text("Penicillin")
+    expect(page.get_by_test_id("prescriptions-to-verify")).to_contain_text("Spironolactone")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_test_id("verify-errors")).to_be_focused()  # the tick is required
+    page.get_by_label(re.compile("I checked each prescription")).check()
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url("**/admin/orders/verificationqueueorder/")
+    expect(page.locator(".messagelist")).to_contain_text("prescription(s) verified")
+    screenshot(page, "pharmacist-queue-done-desktop")
+    # She dispenses the box and prints the label.
+    page.goto("/admin/orders/shipment/")
+    page.get_by_role("link", name="Dispense and print label").click()
+    page.get_by_label("Spironolactone: lot number").fill("L2026-01")
+    page.get_by_label("Spironolactone: lot expiry (YYYY-MM-DD)").fill("2030-01-31")
+    page.get_by_role("button", name="Record and print labels").click()
+    expect(page.get_by_test_id("patient-label")).to_contain_text("Jane Patient")
+    expect(page.get_by_test_id("patient-label")).to_contain_text("Lot L2026-01")
+    screenshot(page, "pharmacist-label-desktop")
+
     # Fulfillment marks the first shipment shipped.
     staff_sign_in(page, shipper)
     page.get_by_test_id("to-ship").click()
     row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
     expect(row).to_contain_text("45 Maple Avenue")
+    expect(row).not_to_contain_text("Take")  # what to pack, never the directions
     screenshot(page, "clinic-shipments-desktop")
     row.get_by_role("link", name="Mark shipped").click()
     page.get_by_label("Carrier").select_option("USPS")

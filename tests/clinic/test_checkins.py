@@ -34,6 +34,7 @@ from payments.services.subscriptions import clinic_pause
 from tests.support.checkins import ask_checkin, checkin_post, reviewed_checkin
 from tests.support.factories import make_paid_order, make_plan
 from tests.support.patients import sign_in_patient
+from tests.support.pharmacy import verified
 from tests.support.staff import staff
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,7 @@ def clinician():
 
 
 def ship(order):
+    verified(order)  # a box ships only once a pharmacist verified it (test_verification.py)
     shipment = order.shipments.filter(status="pending").first() or Shipment.objects.create(
         order=order, kind=Shipment.Kind.REFILL, **order.address_dict()
     )
@@ -427,7 +429,7 @@ def test_a_titration_step_waits_for_the_reviewed_check_in(client, clinician):
     answered(order, feeling="better")
     assert not Order.objects.get(pk=order.pk).can_confirm_step_up()
     # Not reviewed before her refill: it ships the current dose.
-    assert "Semaglutide (oral GLP-1) 3 mg tablet: 30 tablets" in ship(order)
+    assert "Semaglutide (oral GLP-1) 3 mg tablet: 30 tablets · label attached: no" in ship(order)
     assert semaglutide().titration_step == 1
 
     Prescription.objects.update(step_started_at=timezone.now() - timedelta(days=30))

@@ -13,7 +13,7 @@ from django.urls import reverse
 from clinic.clinicians import DEMO_USERNAME, seed_demo_clinician, served_states
 from core.us_states import US_STATES
 from orders.models import ClinicianLicence, ClinicianProfile, npi_check_digit_ok
-from tests.support.factories import license_in, licensed_clinician
+from tests.support.factories import license_in, licensed_clinician, licensed_pharmacy
 from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +111,7 @@ def test_the_seed_adds_the_demo_clinician_only_with_debug(settings):
 def test_superusers_manage_clinician_profiles_in_the_admin(client):
     root = staff("superuser", "root")
     sign_in(client, root)
+    licensed_pharmacy()  # everywhere: the states served are the clinicians'
     user = staff("clinician", "dr_lee")
     ClinicianProfile.objects.filter(user=user).delete()  # a new colleague, no profile yet
     add = reverse("admin:orders_clinicianprofile_add")

@@ -34,6 +34,7 @@ from payments.services.subscriptions import sync_billing
 from tests.support.factories import make_plan
 from tests.support.lifecycle import RENEWAL_ANSWERS
 from tests.support.patients import sign_in_patient
+from tests.support.pharmacy import verified
 from tests.support.renewal import renewal_post
 from tests.support.staff import sign_in, staff
 from tests.support.stripe_world import paid_order, send
@@ -45,6 +46,7 @@ SUBSCRIPTION_UPDATE = r"^/v1/subscriptions/sub_"
 
 def ship_next(order):
     shipment = order.shipments.get(status="pending")
+    verified(order)
     mark_shipped(
         shipment,
         by=staff("fulfillment", f"p-{shipment.pk}"),

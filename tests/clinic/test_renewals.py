@@ -25,6 +25,7 @@ from tests.support.clinic import ticks
 from tests.support.factories import make_plan
 from tests.support.lifecycle import RENEWAL_ANSWERS
 from tests.support.patients import sign_in_patient
+from tests.support.pharmacy import verified
 from tests.support.renewal import renewal_post
 from tests.support.staff import sign_in, staff
 from tests.support.stripe_world import paid_order, send
@@ -35,6 +36,7 @@ S = Order.Status
 
 def ship_next(order):
     shipment = order.shipments.get(status="pending")
+    verified(order)
     packer = staff("fulfillment", f"packer-{shipment.pk}")
     mark_shipped(shipment, by=packer, carrier="USPS", tracking_number="9400")
     return Order.objects.get(pk=order.pk)

@@ -38,7 +38,32 @@ def orders_in_every_state():
     test_mode = order_in(Order.Status.APPROVED)
     Order.objects.filter(pk=test_mode.pk).update(is_test_mode=True)
     orders.append(test_mode)
+    orders.extend(pharmacy_states())
     return orders
+
+
+def pharmacy_states():
+    """The pharmacist's part: an order sent back to the clinician, and one verified with its
+    box dispensed (a dispensing record and its label)."""
+    from clinic.services.prescriptions import current
+    from clinic.services.verification import send_back
+    from orders.services.dispensing import Dispensed, dispense
+    from tests.support.pharmacy import pharmacist, verified
+
+    user = pharmacist(username="crawl-data-pharmacist")
+    sent_back = order_in(Order.Status.APPROVED)
+    send_back(sent_back, by=user, reason="Check her potassium first.")
+    dispensed = verified(order_in(Order.Status.APPROVED))
+    expires = dispensed.created_at.date().replace(year=dispensed.created_at.year + 2)
+    dispense(
+        dispensed.shipments.get(),
+        by=user,
+        entries=[
+            Dispensed(prescription_id=rx.pk, days_supply=30, lot="L1", expires_on=expires)
+            for rx in current(dispensed)
+        ],
+    )
+    return [Order.objects.get(pk=sent_back.pk), Order.objects.get(pk=dispensed.pk)]
 
 
 def state(obj, flagged):

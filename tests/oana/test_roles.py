@@ -26,9 +26,9 @@ def test_migration_created_every_group_with_exactly_its_permissions():
         assert perms(name) == set(expected), name
 
 
-def test_only_clinicians_may_read_questionnaire_answers():
+def test_only_clinicians_and_pharmacists_may_read_questionnaire_answers():
     holders = Group.objects.filter(permissions__codename="view_questionnaire")
-    assert list(holders.values_list("name", flat=True)) == ["Clinicians"]
+    assert sorted(holders.values_list("name", flat=True)) == ["Clinicians", "Pharmacists"]
 
 
 def test_role_permissions_read_as_the_issue_describes():

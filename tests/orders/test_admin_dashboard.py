@@ -12,6 +12,7 @@ from patients.services.messages import ask_patient, start_thread
 from tests.support.clinic import considered, order_to_review
 from tests.support.factories import make_order
 from tests.support.lifecycle import order_in
+from tests.support.pharmacy import verified
 from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,7 @@ def clinic():
     waiting = [order_to_review(2200, email=f"w{i}@example.com") for i in range(2)]
     approved = order_to_review(3200, email="a@example.com")
     approve_order(approved, by=clinician, considered=considered(approved), attested=True)
+    verified(approved)  # its box may ship: "to ship" counts it
     late = order_to_review(4300, email="late@example.com")
     order_in(Order.Status.PAST_DUE, order=late)
     make_order()  # unpaid: counts nowhere
@@ -46,6 +48,7 @@ def test_numbers(clinic):
     # asked a question wait for the patient, one of them for over a week.
     assert numbers == {
         "awaiting_review": 3,
+        "to_verify": 0,  # the approved order was verified
         "on_hold": 1,
         "past_due": 1,
         "to_ship": 1,

@@ -7,11 +7,20 @@ from clinic.services.review import approve_order
 from orders.models import QuestionnaireAccess, Refund, Shipment
 from tests.support.clinic import considered, order_to_review
 from tests.support.factories import make_plan
+from tests.support.pharmacy import verified
 from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["content-editor", "catalog-manager", "clinician", "fulfillment", "support", "superuser"]
+ROLES = [
+    "content-editor",
+    "catalog-manager",
+    "clinician",
+    "pharmacist",
+    "fulfillment",
+    "support",
+    "superuser",
+]
 OK = 200
 
 
@@ -22,12 +31,14 @@ def objects():
     approve_order(
         approved, by=staff("superuser", "boss"), considered=considered(approved), attested=True
     )
+    verified(approved)
     shipment = Shipment.objects.get(order=approved)
     refund = Refund.objects.create(order=approved, amount_cents=100, reason="test")
     plan = make_plan()
     article = Article.objects.create(title="Inositol", slug="inositol", body="Text")
     return {
         "order": order.pk,
+        "approved": approved.pk,
         "questionnaire": order.questionnaire.pk,
         "shipment": shipment.pk,
         "refund": refund.pk,
@@ -39,17 +50,36 @@ def objects():
 # URL template -> the roles that get a 200; every other role gets 403.
 MATRIX = [
     ("/admin/", ROLES),
-    ("/admin/orders/order/", ["clinician", "fulfillment", "support", "superuser"]),
-    ("/admin/orders/order/{order}/change/", ["clinician", "fulfillment", "support", "superuser"]),
+    ("/admin/orders/order/", ["clinician", "pharmacist", "fulfillment", "support", "superuser"]),
+    (
+        "/admin/orders/order/{order}/change/",
+        ["clinician", "pharmacist", "fulfillment", "support", "superuser"],
+    ),
     ("/admin/orders/reviewqueueorder/", ["clinician", "superuser"]),
     ("/admin/orders/order/{order}/approve/", ["clinician", "superuser"]),
     ("/admin/orders/order/{order}/decline/", ["clinician", "superuser"]),
-    ("/admin/orders/questionnaireresponse/", ["clinician", "superuser"]),
-    ("/admin/orders/questionnaireresponse/{questionnaire}/change/", ["clinician", "superuser"]),
+    ("/admin/orders/questionnaireresponse/", ["clinician", "pharmacist", "superuser"]),
+    (
+        "/admin/orders/questionnaireresponse/{questionnaire}/change/",
+        ["clinician", "pharmacist", "superuser"],
+    ),
     ("/admin/orders/questionnaireaccess/", ["superuser"]),
-    ("/admin/orders/shipment/", ["fulfillment", "support", "superuser"]),
-    ("/admin/orders/shipment/{shipment}/change/", ["fulfillment", "support", "superuser"]),
+    ("/admin/orders/shipment/", ["pharmacist", "fulfillment", "support", "superuser"]),
+    (
+        "/admin/orders/shipment/{shipment}/change/",
+        ["pharmacist", "fulfillment", "support", "superuser"],
+    ),
     ("/admin/orders/shipment/{shipment}/ship/", ["fulfillment", "superuser"]),
+    # The pharmacist: verification, dispensing, labels; the pharmacy and profiles.
+    ("/admin/orders/verificationqueueorder/", ["pharmacist", "superuser"]),
+    ("/admin/orders/order/{approved}/verify/", ["pharmacist", "superuser"]),
+    ("/admin/orders/order/{approved}/send_back/", ["pharmacist", "superuser"]),
+    ("/admin/orders/shipment/{shipment}/dispense/", ["pharmacist", "superuser"]),
+    ("/admin/orders/shipment/{shipment}/label/", ["pharmacist", "superuser"]),
+    ("/admin/orders/dispensingrecord/", ["pharmacist", "superuser"]),
+    ("/admin/orders/pharmacy/", ["pharmacist", "superuser"]),
+    ("/admin/orders/pharmacy/add/", ["superuser"]),
+    ("/admin/orders/pharmacistprofile/", ["superuser"]),
     ("/admin/orders/order/{order}/refund/", ["support", "superuser"]),
     ("/admin/orders/refund/", ["support", "superuser"]),
     ("/admin/orders/payment/", ["support", "superuser"]),
@@ -107,20 +137,22 @@ def test_posting_a_verb_without_its_role_is_refused_and_changes_nothing(
     assert Refund.objects.filter(order_id=objects["order"]).count() == 0
 
 
-def test_answers_are_on_the_order_page_only_for_clinicians_and_superusers(client, objects):
+def test_answers_are_on_the_order_page_only_for_clinicians_pharmacists_and_superusers(
+    client, objects
+):
     url = f"/admin/orders/order/{objects['order']}/change/"
     for role in ROLES[2:]:
         client.logout()
         user = staff(role, f"{role}-answers")
         sign_in(client, user)
         html = client.get(url).content.decode()
-        readable = role in ("clinician", "superuser")
+        readable = role in ("clinician", "pharmacist", "superuser")
         assert ("Penicillin" in html) is readable, role
         assert ("potassium-raising" in html) is readable, role
         assert ("Medical questionnaire" in html) is readable, role
         # Everyone who may see the order sees its money and timeline.
         assert "$22.00" in html and "Timeline" in html
-    assert QuestionnaireAccess.objects.count() == 2
+    assert QuestionnaireAccess.objects.count() == 3  # each look at the answers is logged
 
 
 def test_shipping_buttons_and_actions_only_for_fulfillment(client, objects):

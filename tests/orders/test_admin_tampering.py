@@ -9,6 +9,7 @@ from clinic.services.review import approve_order
 from orders.models import Order, Shipment
 from tests.support.clinic import approve_form, considered, order_to_review
 from tests.support.lifecycle import order_in
+from tests.support.pharmacy import verified
 from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +75,7 @@ def test_ship_form_trims_whitespace_and_refuses_unknown_carriers(client, setting
     settings.STRIPE_TEST_MODE = True
     order = order_to_review()
     approve_order(order, considered=considered(order), by=staff("clinician"), attested=True)
+    verified(order)
     shipment = Shipment.objects.get(order=order)
     sign_in(client, staff("fulfillment"))
     url = f"/admin/orders/shipment/{shipment.pk}/ship/"

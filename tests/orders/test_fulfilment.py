@@ -12,6 +12,7 @@ from payments.services.payments import record_renewal_payment
 from tests.support.clinic import considered, order_to_review
 from tests.support.factories import paid_invoice_for
 from tests.support.patients import sign_in_patient
+from tests.support.pharmacy import verified
 from tests.support.staff import sign_in, staff
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
@@ -28,7 +29,7 @@ def approved_order(email="jane@example.com"):
     approve_order(
         order, considered=considered(order), by=staff("clinician", f"dr-{email}"), attested=True
     )
-    return Order.objects.get(pk=order.pk)
+    return verified(Order.objects.get(pk=order.pk))
 
 
 def test_mark_shipped_emails_the_tracking_link_and_the_order_page_shows_it(

@@ -6,6 +6,7 @@ import pytest
 from orders.models import Hold, Order, OrderQuerySet, Shipment
 from orders.services import OrderError, transition
 from tests.support.lifecycle import DRIVERS, every_transition, order_in, perform
+from tests.support.pharmacy import pharmacist, verified
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 S = Order.Status
@@ -52,7 +53,7 @@ def test_predicates_follow_the_table():
 
 def test_a_patient_who_cancels_after_approval_still_gets_the_month_she_paid_for():
     """Defect: cancel moved APPROVED to CANCELLED and mark_shipped refused it."""
-    order = order_in(S.CANCELLED, via="approve")
+    order = verified(order_in(S.CANCELLED, via="approve"))
     assert order.was_approved and order.can_ship()
     assert list(Shipment.objects.to_ship()) == list(order.shipments.all())
     order = perform(order, "ship")
@@ -93,6 +94,34 @@ def test_each_queryset_twin_agrees_with_its_predicate_in_every_state():
         assert (order.pk in in_queue) == order.awaits_clinician(), order.status
     assert shippable and in_queue  # both answers occur
     assert any(not order.can_ship() for order in orders if order.was_approved)  # the hold
+
+
+def test_the_pharmacists_queues_agree_with_their_predicates_in_every_state():
+    """The verification queue, the clinicians' sent-back mark and "every prescription
+    verified" (the shipping queue's part) say what the predicates say, for an order in every
+    state, one verified and one sent back."""
+    from clinic.services.verification import send_back
+
+    orders = orders_in_every_state()
+    sent_back = order_in(S.APPROVED)
+    send_back(sent_back, by=pharmacist(username="pharm-twins"), reason="Dose too high.")
+    orders += [verified(order_in(S.APPROVED)), Order.objects.get(pk=sent_back.pk)]
+    to_verify = set(Order.objects.verification_queue().values_list("pk", flat=True))
+    marked = set(Order.objects.filter(OrderQuerySet.sent_back()).values_list("pk", flat=True))
+    checked = set(
+        Order.objects.filter(OrderQuerySet.prescriptions_verified()).values_list("pk", flat=True)
+    )
+    for order in orders:
+        assert (order.pk in to_verify) == order.awaits_verification(), order.status
+        assert (order.pk in marked) == order.is_sent_back(), order.status
+        assert (order.pk in checked) == order.prescriptions_verified(), order.status
+    assert to_verify and marked == {sent_back.pk} and checked
+    # A sent-back order is back in the clinicians' review queue, marked.
+    in_queue = set(Order.objects.review_queue().values_list("pk", flat=True))
+    for order in orders:
+        assert (order.pk in in_queue) == order.awaits_clinician(), order.status
+    assert sent_back.pk in in_queue
+    assert len(checked) < len(orders)
 
 
 def test_her_billing_controls_and_the_service_agree_in_every_state():

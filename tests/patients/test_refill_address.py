@@ -74,8 +74,8 @@ def test_a_move_to_another_served_state_is_held_for_a_clinician(client, new_york
 def test_a_move_to_a_state_we_do_not_serve_is_refused(client, new_yorker):
     page = move(client, new_yorker, "OH", city="Columbus", postal_code="43004")
     assert (
-        "We cannot send refills to Ohio: none of our clinicians is licensed there, so we "
-        "cannot treat you there. Your address is unchanged" in page
+        "We cannot send refills to Ohio: our clinicians and our pharmacy are not both "
+        "licensed there, so we cannot treat you there. Your address is unchanged" in page
     )
     order = Order.objects.get(pk=new_yorker.pk)
     assert order.ship_state != "OH"

@@ -23,6 +23,7 @@ from payments.services.subscriptions import sync_billing
 from tests.support.factories import make_plan
 from tests.support.lifecycle import RENEWAL_ANSWERS
 from tests.support.patients import sign_in_patient
+from tests.support.pharmacy import verified
 from tests.support.staff import sign_in, staff
 from tests.support.stripe_world import paid_order
 
@@ -148,6 +149,7 @@ def test_the_last_refill_ships_and_a_renewal_is_signed_while_stripe_fails(client
     with TestCase.captureOnCommitCallbacks(execute=True):
         approve_order(order, by=staff("clinician", "dr_first"), prescriptions=drafts, attested=True)
     shipment = order.shipments.get(status=Shipment.Status.PENDING)
+    verified(order)
 
     # The first box is the last one: shipping it pauses billing for the renewal.
     fake_stripe.fail_next("POST", SUBSCRIPTION_UPDATE, 500)

@@ -8,9 +8,16 @@ from django.utils.text import slugify
 
 from clinic.clinical_data import seed_interaction_rules
 from clinic.questions import QUESTION_SETS, Choice, Number
+from core.us_states import US_STATES
 from legal.seed import seed_legal_documents
 from orders.cart import Cart
-from orders.models import ClinicianLicence, ClinicianProfile, Order
+from orders.models import (
+    ClinicianLicence,
+    ClinicianProfile,
+    Order,
+    Pharmacy,
+    PharmacyLicence,
+)
 from orders.services.checkout import place_order
 from payments.gateways.facts import CompletedCheckout, PaidInvoice
 from payments.services.payments import complete_checkout
@@ -142,9 +149,37 @@ def care_team_of(count, *, states=None):
     return profiles
 
 
+def licensed_pharmacy(states=None):
+    """The dispensing pharmacy, licensed in ``states`` (default: every state, so the states
+    served are the clinicians'; a test of the pharmacy's part names its own)."""
+    pharmacy, created = Pharmacy.objects.get_or_create(
+        name="Test Pharmacy",
+        defaults={
+            "line1": "9 Dispensary Road",
+            "city": "Albany",
+            "state": "NY",
+            "postal_code": "12207",
+            "phone": "555-0100",
+        },
+    )
+    if created or states is not None:
+        PharmacyLicence.objects.filter(pharmacy=pharmacy).delete()
+        PharmacyLicence.objects.bulk_create(
+            PharmacyLicence(
+                pharmacy=pharmacy,
+                state=state,
+                number=f"PH-{state}-001",
+                expires_on=timezone.localdate() + timedelta(days=365),
+            )
+            for state in (states if states is not None else [code for code, _ in US_STATES])
+        )
+    return pharmacy
+
+
 def licensed_clinician(states=None, *, username="licensed-clinician", npi="1000000001"):
     """A clinician licensed in ``states`` (default: New York, California, Texas): checkout
-    only serves states where one is licensed."""
+    only serves states where one is licensed (and the pharmacy: ``licensed_pharmacy``)."""
+    licensed_pharmacy()
     from django.contrib.auth import get_user_model
 
     user, _ = get_user_model().objects.get_or_create(

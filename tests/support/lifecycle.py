@@ -38,6 +38,7 @@ from payments.services.payments import (
 from payments.services.refunds import refund_order
 from tests.support.clinic import considered
 from tests.support.factories import licensed_clinician, make_order, paid_invoice_for, pay
+from tests.support.pharmacy import verified
 
 S = Order.Status
 
@@ -73,6 +74,7 @@ def _ship(order, to):
         # Nothing pending after the first box: the next one is a refill for a renewal.
         renew(order)
         shipment = order.shipments.get(status="pending")
+    verified(order)
     mark_shipped(shipment, by=_staff("fulfillment"), carrier="USPS", tracking_number="9400TEST")
 
 

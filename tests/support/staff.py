@@ -51,6 +51,12 @@ def staff(role, username=None):
             npi=f"{9000000000 + user.pk}",
         )
         license_in(profile, LICENSED_STATES)
+    if role == "pharmacist":
+        # A pharmacist in tests has a profile licensed in every state; tests of the licensing
+        # rule change her states (``tests.support.pharmacy.pharmacist``).
+        from tests.support.pharmacy import license_pharmacist
+
+        license_pharmacist(user)
     return user
 
 
