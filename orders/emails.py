@@ -47,6 +47,10 @@ SUBJECTS = {
     "stop_medicine": "Important: stop taking a treatment (order {reference})",
     "renewal_unanswered": "Your subscription ended: we did not hear back (order {reference})",
     "prescription_changed": "Your clinician changed your prescription (order {reference})",
+    "labs_requested": "Your clinician asked for lab tests (order {reference})",
+    "labs_due": "Lab results are due before your next box (order {reference})",
+    "identity_mismatch": "Please check your name and date of birth (order {reference})",
+    "waiting_reminder": "Reminder: we are waiting for you (order {reference})",
 }
 
 # Kinds that quote the clinician: the context name of the text, read from order.review_note.

@@ -10,8 +10,8 @@
   the review queue marked urgent; her report goes to her clinicians as a medical message.
 - ``follow_up_silent`` (daily, with "ask the patient"'s ``follow_up_questions``): a renewal
   unanswered for ``QUESTION_DECLINE_DAYS``, or a report her clinician wrote to her about with no
-  answer for as long, ends: the treatments concerned are declined and their unshipped months
-  refunded.
+  answer for as long, or labs or an ID correction she owes us (``Hold.WAITS_ON_HER``) as long,
+  ends: the treatments concerned are declined and their unshipped months refunded.
 """
 
 from datetime import timedelta
@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from clinic.renewal import EMERGENCY_SIGNS
 from clinic.services.prescriptions import submit_renewal
-from clinic.services.review import check_licensed
+from clinic.services.review import check_licensed, decline_order
 from clinic.services.stopping import stop_lines
 from orders.emails import queue_order_email
 from orders.models import Hold, Order, OrderLine, Thread
@@ -190,9 +190,15 @@ def follow_up_silent(now=None):
             queue_order_email(order, "renewal_unanswered")
         ended.append(order.pk)
     holds = []
-    for hold in Hold.objects.urgent().filter(awaits_patient_since__lte=before):
+    waits = Hold.objects.open().filter(kind__in=Hold.PAUSES_COLLECTION)
+    for hold in waits.filter(awaits_patient_since__lte=before):
         with transaction.atomic():
             order = lock_order(hold.order)
+            if order.can_decline():  # nothing approved yet (labs or her ID before a start)
+                decline_order(order, by=None, reason=message)
+                release_hold(hold, outcome=message, actor_label="No answer")
+                holds.append(hold.pk)
+                continue
             lines = list(hold.lines.all()) or list(order.lines.all())
             stop_lines(order, lines, reason=message, message=message, actor_label="No answer")
             release_hold(hold, outcome=message, actor_label="No answer")

@@ -24,6 +24,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from clinic.clinicians import check_licensed
+from clinic.identity import require_verified
 from clinic.services.prescriptions import drafts_for, require_attestation, write_prescriptions
 from clinic.services.signoff import sign_off
 from core.money import format_money_exact
@@ -71,7 +72,8 @@ def approve_order(
 ):
     """A clinician approves ``order``: it goes to fulfilment and the patient is told.
 
-    Only a clinician licensed in the state she lives in may (``check_licensed``), and only
+    Only a clinician licensed in the state she lives in may (``check_licensed``), only once
+    her identity matched (``clinic.identity.require_verified``), and only
     once she has considered every flag (``considered``: flag id -> her reason, required for
     a contraindication; ``clinic.services.signoff``): both are stored with the decision.
 
@@ -109,6 +111,7 @@ def approve_order(
                 code="wrong_status",
             )
         check_licensed(order, by)
+        require_verified(order)
         sign_off(order, by=by, action="approve", considered=considered)
         declined = _decide_lines(order, declined_ids, reason=decline_reason)
         drafts = drafts_for(order) if prescriptions is None else prescriptions

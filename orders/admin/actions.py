@@ -16,7 +16,7 @@ from django.contrib import messages
 from clinic.services.changes import change_prescription, confirm_step_up
 from clinic.services.prescriptions import end_treatment, flags_to_renew, renew_prescriptions
 from clinic.services.review import approve_order, decline_order
-from clinic.services.signoff import questionnaire_flags
+from clinic.services.signoff import approval_flags
 from core.money import format_money_exact
 from orders.admin.common import can_read_answers
 from orders.admin.forms import (
@@ -192,7 +192,7 @@ ACTIONS = (
         intro="Approving sends the order to Fulfillment and emails the patient.",
         may=can_review,
         allowed=Order.can_approve,
-        form=signoff_form(ApproveForm, questionnaire_flags),
+        form=signoff_form(ApproveForm, approval_flags),
         run=_approve,
         link_class="clinic-approve",
         in_queue=True,

@@ -17,7 +17,8 @@ share one migration history:
 - ``clinical_data``: InteractionRule, ClinicalDataChange and MedicineDataChange
   (two-clinician review);
 - ``patients``: PatientAccount, Thread, Message;
-- ``stops``: StopRecord (a stop kept with the person, not the browser).
+- ``stops``: StopRecord (a stop kept with the person, not the browser);
+- ``labs``: HealthFile (encrypted uploads), LabRequest, LabResult, IdentityCheck.
 """
 
 from orders.models.address import AddressFields
@@ -38,6 +39,7 @@ from orders.models.clinical_data import (
     RuleGrade,
 )
 from orders.models.holds import Hold, HoldQuerySet
+from orders.models.labs import HealthFile, IdentityCheck, LabRequest, LabResult
 from orders.models.order import (
     Order,
     OrderConsent,
@@ -73,9 +75,13 @@ __all__ = [
     "ClinicianProfile",
     "ClinicianProfileQuerySet",
     "FlagReview",
+    "HealthFile",
     "Hold",
     "HoldQuerySet",
+    "IdentityCheck",
     "InteractionRule",
+    "LabRequest",
+    "LabResult",
     "MedicineDataChange",
     "Message",
     "Order",

@@ -12,6 +12,14 @@ class HoldQuerySet(models.QuerySet):
         """Open holds she raised (``Hold.URGENT``): the review queue puts them first."""
         return self.open().filter(kind__in=Hold.URGENT)
 
+    def pausing_collection(self):
+        """Open holds that stop a box (``Hold.PAUSES_COLLECTION``): she is not charged."""
+        return self.open().filter(kind__in=Hold.PAUSES_COLLECTION)
+
+    def waiting_on_her(self):
+        """Open holds that wait for something from her (``Hold.WAITS_ON_HER``)."""
+        return self.open().filter(kind__in=Hold.WAITS_ON_HER)
+
 
 class Hold(models.Model):
     """Something someone must look at before anything more ships: a flag beside the order's
@@ -36,6 +44,10 @@ class Hold(models.Model):
         # collected, and the order tops the review queue marked urgent until a clinician acts.
         PATIENT_REPORT = "patient_report", "She reported a side effect"
         PREGNANCY = "pregnancy", "She is pregnant or planning to be"
+        # A lab result she owes us is missing, too old or out of range (``clinic.labs``):
+        # the next box waits for it, uncharged; 14 days without it ends the treatment.
+        LABS = "labs", "Waiting for her lab results"
+        IDENTITY = "identity", "Waiting for her to correct her identity"
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="holds")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -58,6 +70,9 @@ class Hold(models.Model):
         blank=True,
         help_text="A clinician wrote to her about it and waits for her answer since then.",
     )
+    reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="She was reminded that we wait for her (labs, her ID)."
+    )
 
     RELEASED_BY = {
         Kind.DISPUTE: Releaser.SUPPORT,
@@ -67,10 +82,17 @@ class Hold(models.Model):
         Kind.STATE_MISMATCH: Releaser.CLINICIAN,
         Kind.PATIENT_REPORT: Releaser.CLINICIAN,
         Kind.PREGNANCY: Releaser.CLINICIAN,
+        Kind.LABS: Releaser.CLINICIAN,
+        Kind.IDENTITY: Releaser.CLINICIAN,
     }
     # Clinical holds she raised: urgent in the review queue, and collection pauses while one
     # is open (a hold that stops a box never leaves her paying for it).
     URGENT = (Kind.PATIENT_REPORT, Kind.PREGNANCY)
+    # Holds that wait on her (labs, her ID): reminded at QUESTION_REMINDER_DAYS, and the
+    # treatments concerned declined and refunded at QUESTION_DECLINE_DAYS.
+    WAITS_ON_HER = (Kind.LABS, Kind.IDENTITY)
+    # Every hold that stops a box pauses collection: she never pays for a box that waits.
+    PAUSES_COLLECTION = URGENT + WAITS_ON_HER
     RELEASE_PERMISSION = {
         Releaser.SUPPORT: "orders.release_hold",
         Releaser.CLINICIAN: "orders.release_clinical_hold",

@@ -35,8 +35,9 @@ MAX_PAUSE_MONTHS = 2
 def clinic_pause(order):
     """The clinic holds collection while a question to her is unanswered, while her
     prescription waits to be renewed, and while a problem she reported holds her boxes (an
-    urgent hold, ``Hold.URGENT``): she is never charged for a month that cannot ship."""
-    return order.clinic_holds_billing() or order.holds.urgent().exists()
+    urgent hold), or while labs or her ID are awaited (``Hold.PAUSES_COLLECTION``): she is
+    never charged for a month that cannot ship."""
+    return order.clinic_holds_billing() or order.holds.pausing_collection().exists()
 
 
 def sync_billing_later(order):
