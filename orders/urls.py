@@ -22,6 +22,13 @@ urlpatterns = [
     path("orders/<str:public_id>/address/", account_views.change_address, name="change_address"),
     path("orders/<str:public_id>/renewal/", account_views.renewal, name="renewal"),
     path("orders/<str:public_id>/report/", account_views.report, name="report"),
+    path("orders/<str:public_id>/labs/", account_views.lab_result, name="lab_result"),
+    path(
+        "orders/<str:public_id>/labs/<int:request_id>/requisition/",
+        account_views.requisition,
+        name="requisition",
+    ),
+    path("orders/<str:public_id>/identity/", account_views.identity, name="identity"),
     path("orders/<str:public_id>/cards-and-invoices/", account_views.portal, name="portal"),
     path("orders/<str:public_id>/messages/", account_views.threads, name="threads"),
     path(

@@ -19,6 +19,19 @@ from clinic.services.review import approve_order, decline_order
 from clinic.services.signoff import approval_flags
 from core.money import format_money_exact
 from orders.admin.common import can_read_answers
+from orders.admin.labs import (
+    ConfirmLabsForm,
+    IdentityForm,
+    RequestLabsForm,
+    has_pending_identity,
+    has_results_to_confirm,
+    may_confirm_labs,
+    may_decide_identity,
+    may_request_labs,
+    run_confirm_labs,
+    run_identity,
+    run_request_labs,
+)
 from orders.admin.forms import (
     ApproveForm,
     AskForm,
@@ -295,6 +308,44 @@ ACTIONS = (
         allowed=Order.can_confirm_step_up,
         form=lambda data, order: StepUpForm(data, order=order),
         run=_step_up,
+    ),
+    OrderAction(
+        name="request_labs",
+        button="Request labs",
+        submit="Send the request",
+        title="Request labs for {reference}",
+        intro="She sees the request on her order page with a printable requisition, and by "
+        "email. The order waits on her: nothing ships and she is not charged meanwhile; "
+        "without results in 14 days the treatments are declined and refunded.",
+        may=can_review,
+        allowed=may_request_labs,
+        form=lambda data, order: RequestLabsForm(data, order=order),
+        run=run_request_labs,
+    ),
+    OrderAction(
+        name="confirm_labs",
+        button="Confirm lab results",
+        submit="Confirm against her report",
+        title="Confirm the lab results of {reference}",
+        intro="Open her report and tick each value that matches it: only a confirmed value "
+        "counts for a lab requirement.",
+        may=may_confirm_labs,
+        allowed=has_results_to_confirm,
+        form=lambda data, order: ConfirmLabsForm(data, order=order),
+        run=run_confirm_labs,
+    ),
+    OrderAction(
+        name="identity",
+        button="Check her ID",
+        submit="Record the decision",
+        title="Check the identity of {reference}",
+        intro="Open the photo of her ID (each view is logged) and compare it with the legal "
+        "name and date of birth she typed. Approval waits for a match.",
+        may=lambda user: can_review(user) and may_decide_identity(user),
+        allowed=has_pending_identity,
+        form=lambda data, order: IdentityForm(data, order=order),
+        run=run_identity,
+        in_queue=True,
     ),
     OrderAction(
         name="refund",

@@ -28,6 +28,7 @@ from orders.admin.common import (
     stripe_link,
     tracking_link,
 )
+from orders.admin.labs import health_file_view
 from orders.admin.signoff import render_flag_reviews
 from orders.models import (
     Hold,
@@ -477,6 +478,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 )
                 for action in ACTIONS
             ),
+            path("files/<int:file_pk>/", wrap(health_file_view), name="orders_health_file"),
             *super().get_urls(),
         ]
 

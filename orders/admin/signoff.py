@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from clinic.flags import grade_of
 from clinic.services.signoff import flag_id, needs_reason, unique_flags
 from orders.admin.common import age_in_years, log_answers_viewed, render_flags, render_renewal
+from orders.admin.labs import labs_context
 from orders.models import FlagReview, Order
 
 # The clinical summary: a label and the answer keys that fill it, first found first (the
@@ -173,6 +174,7 @@ def signoff_context(request, order):
         "renewal_html": render_renewal(renewal) if renewal else "",
         "order_url": reverse("admin:orders_order_change", args=[order.pk]),
         "is_nav_sidebar_enabled": False,  # the page fits 1280 px without the app list
+        **labs_context(order),
     }
 
 

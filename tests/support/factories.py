@@ -10,7 +10,7 @@ from clinic.clinical_data import seed_interaction_rules
 from clinic.questions import QUESTION_SETS, Choice, Number
 from legal.seed import seed_legal_documents
 from orders.cart import Cart
-from orders.models import ClinicianLicence, ClinicianProfile, Order
+from orders.models import ClinicianLicence, ClinicianProfile, HealthFile, IdentityCheck, Order
 from orders.services.checkout import place_order
 from payments.gateways.facts import CompletedCheckout, PaidInvoice
 from payments.services.payments import complete_checkout
@@ -289,7 +289,22 @@ def pay(order, **invoice_changes):
         invoice=paid_invoice_for(order, **invoice_changes),
         period_end=timezone.now() + timedelta(days=30),
     )
+    identity_matched(order)
     return Order.objects.get(pk=order.pk)
+
+
+def identity_matched(order):
+    """``order``'s patient uploaded her ID and a clinician found it matches (approval needs
+    it: ``clinic.identity``). The photo itself is not stored: tests of the photo upload it."""
+    photo = HealthFile.objects.create(
+        order=order, kind=HealthFile.Kind.ID_PHOTO, content_type="image/jpeg", file=""
+    )
+    return IdentityCheck.objects.create(
+        order=order,
+        photo=photo,
+        decision=IdentityCheck.Decision.MATCH,
+        decided_at=timezone.now(),
+    )
 
 
 def make_paid_order(*plans, **kwargs):
