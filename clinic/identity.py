@@ -134,7 +134,7 @@ def photos_to_delete(now=None):
     decided = IdentityCheck.objects.filter(decided_at__lt=before).values("photo_id")
     return HealthFile.objects.filter(
         pk__in=decided, kind=HealthFile.Kind.ID_PHOTO, deleted_at__isnull=True
-    )
+    ).exclude(file="")
 
 
 def delete_photos(now=None):
