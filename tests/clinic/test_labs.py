@@ -42,7 +42,7 @@ def order_of(name, medicines="None", **answers):
             **{k: {"question": k, "answer": v} for k, v in answers.items()},
         }
     )
-    return pay(order)
+    return pay(order, ready=False, identity=True)
 
 
 def confirmed(order, test, value, *, days_ago=10, by=None):

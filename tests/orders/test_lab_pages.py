@@ -23,7 +23,7 @@ TODAY = timezone.localdate
 
 
 def metformin_order(email="lena@example.com"):
-    return pay(make_order(make_plan("Oral Metformin ER"), email=email))
+    return pay(make_order(make_plan("Oral Metformin ER"), email=email), ready=False, identity=True)
 
 
 def file_url(health_file):

@@ -10,7 +10,14 @@ from clinic.clinical_data import seed_interaction_rules
 from clinic.questions import QUESTION_SETS, Choice, Number
 from legal.seed import seed_legal_documents
 from orders.cart import Cart
-from orders.models import ClinicianLicence, ClinicianProfile, HealthFile, IdentityCheck, Order
+from orders.models import (
+    ClinicianLicence,
+    ClinicianProfile,
+    HealthFile,
+    IdentityCheck,
+    LabResult,
+    Order,
+)
 from orders.services.checkout import place_order
 from payments.gateways.facts import CompletedCheckout, PaidInvoice
 from payments.services.payments import complete_checkout
@@ -277,9 +284,10 @@ def completed_checkout(order):
     )
 
 
-def pay(order, **invoice_changes):
+def pay(order, *, ready=True, identity=False, **invoice_changes):
     """``order``'s live checkout completes (what the webhook handler does once Stripe has
-    confirmed it): paid, awaiting review, first payment recorded. Returns the fresh order."""
+    confirmed it): paid, awaiting review, first payment recorded; ``ready_for_review`` unless
+    ``ready`` is false (then her ID matched only if ``identity``). Returns the fresh order."""
     if not order.stripe_checkout_session_id:
         Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=f"cs_oana_{order.pk}")
         order.refresh_from_db()
@@ -289,8 +297,43 @@ def pay(order, **invoice_changes):
         invoice=paid_invoice_for(order, **invoice_changes),
         period_end=timezone.now() + timedelta(days=30),
     )
-    identity_matched(order)
+    if ready:
+        ready_for_review(order)
+    elif identity:  # her ID matched, her labs not in
+        identity_matched(order)
     return Order.objects.get(pk=order.pk)
+
+
+def ready_for_review(order):
+    """What a first approval needs from her beyond her answers, in place: her ID matched and a
+    confirmed, in-range result for each lab requirement of her medicines (``ready=False``:
+    neither, for the tests of those rules)."""
+    identity_matched(order)
+    labs_in(order)
+
+
+def labs_in(order, *, days_ago=10):
+    """A confirmed result, in range, taken ``days_ago``, for each lab requirement of
+    ``order`` (``clinic.labs``); the report itself is not stored."""
+    from clinic.labs import requirements_for
+
+    taken_on = timezone.localdate() - timedelta(days=days_ago)
+    for _, requirement in requirements_for(order):
+        if requirement.reminder_days:
+            continue
+        bound = requirement.min if requirement.min is not None else requirement.max
+        report = HealthFile.objects.create(
+            order=order, kind=HealthFile.Kind.LAB_REPORT, content_type="application/pdf", file=""
+        )
+        LabResult.objects.create(
+            order=order,
+            test=requirement.test,
+            value=str(bound),
+            unit=requirement.unit,
+            taken_on=taken_on,
+            report=report,
+            confirmed_at=timezone.now(),
+        )
 
 
 def identity_matched(order):
