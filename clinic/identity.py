@@ -145,4 +145,3 @@ def delete_photos(now=None):
         HealthFile.objects.filter(pk=photo.pk).update(deleted_at=timezone.now())
         count += 1
     return count
-

@@ -149,7 +149,9 @@ def _add_errors(form, error, field="report"):
 
 def requisition(request, order, request_id):
     """A plain page she can print and take to a lab."""
-    lab_request = get_object_or_404(order.lab_requests.select_related("requested_by"), pk=request_id)
+    lab_request = get_object_or_404(
+        order.lab_requests.select_related("requested_by"), pk=request_id
+    )
     return render(
         request,
         "orders/requisition.html",

@@ -19,6 +19,15 @@ from clinic.services.review import approve_order, decline_order
 from clinic.services.signoff import approval_flags
 from core.money import format_money_exact
 from orders.admin.common import can_read_answers
+from orders.admin.forms import (
+    ApproveForm,
+    AskForm,
+    ChangePrescriptionForm,
+    DeclineForm,
+    RefundForm,
+    RenewForm,
+    StepUpForm,
+)
 from orders.admin.labs import (
     ConfirmLabsForm,
     IdentityForm,
@@ -31,15 +40,6 @@ from orders.admin.labs import (
     run_confirm_labs,
     run_identity,
     run_request_labs,
-)
-from orders.admin.forms import (
-    ApproveForm,
-    AskForm,
-    ChangePrescriptionForm,
-    DeclineForm,
-    RefundForm,
-    RenewForm,
-    StepUpForm,
 )
 from orders.admin.reports import StopForm, has_report, stop
 from orders.admin.signoff import signoff_context, signoff_form

@@ -63,9 +63,7 @@ class HealthFile(models.Model):
 class LabRequest(models.Model):
     """Labs a clinician asked her for, from the sign-off page: which tests, why, by when."""
 
-    order = models.ForeignKey(
-        "orders.Order", on_delete=models.CASCADE, related_name="lab_requests"
-    )
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="lab_requests")
     tests = EncryptedJSONField(default=list, help_text="Lab test keys (clinic.labs.LAB_TESTS).")
     why = EncryptedTextField()
     due_by = models.DateField()

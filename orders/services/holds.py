@@ -52,6 +52,8 @@ def release_hold(hold, *, outcome, by=None, actor_label=""):
         actor_label=actor_label,
         data={"hold": hold.pk, "kind": hold.kind, "outcome": outcome},
     )
-    if hold.kind in Hold.PAUSES_COLLECTION:  # collection paused for it: resume if nothing else holds
+    if (
+        hold.kind in Hold.PAUSES_COLLECTION
+    ):  # collection paused for it: resume if nothing else holds
         sync_billing_later(hold.order)
     return True

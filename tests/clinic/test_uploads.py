@@ -14,7 +14,8 @@ from core.encryption import UndecryptableValue
 from core.health_files import health_files
 from orders.models import HealthFile
 from tests.support.factories import make_paid_order
-from tests.support.files import ELF, GPS, PDF as PDF_BYTES, jpeg, png, upload
+from tests.support.files import ELF, GPS, jpeg, png, upload
+from tests.support.files import PDF as PDF_BYTES
 
 pytestmark = pytest.mark.django_db
 
