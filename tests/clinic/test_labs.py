@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from clinic.labs import lab_flags, risk_factors
+from clinic.services.changes import confirm_step_up
 from clinic.services.labs import (
     confirm_result,
     enter_result,
@@ -22,7 +23,16 @@ from clinic.services.reports import follow_up_silent
 from clinic.services.review import approve_order
 from clinic.services.signoff import flag_id
 from orders.emails import send_order_email
-from orders.models import FlagReview, Hold, LabRequest, Order, OrderLine, QuestionnaireResponse
+from orders.models import (
+    FlagReview,
+    Hold,
+    LabRequest,
+    LabResult,
+    Order,
+    OrderLine,
+    Prescription,
+    QuestionnaireResponse,
+)
 from orders.services import OrderError
 from payments.services.subscriptions import clinic_pause
 from tests.support.clinic import considered
@@ -289,3 +299,17 @@ def test_b12_is_a_reminder_on_long_metformin_use_not_a_hold():
         ("lab_egfr", "contraindication"),  # the yearly eGFR
         ("lab_b12", "caution"),
     ]
+
+
+def test_a_titration_step_up_is_held_while_a_lab_result_is_missing():
+    order = order_of("Oral Metformin ER")
+    confirmed(order, "egfr", "90", days_ago=300)
+    clinician = staff("clinician")
+    approve_order(order, by=clinician, considered={}, attested=True)
+    rx = Prescription.objects.get(order=order, replaced_at=None)
+    LabResult.objects.filter(order=order).update(taken_on=TODAY() - timedelta(days=400))
+    order.refresh_from_db()
+    with pytest.raises(OrderError, match="Held for her labs: eGFR result is too old"):
+        confirm_step_up(order, by=clinician, prescription_ids=[rx.pk])
+    confirmed(order, "egfr", "85", days_ago=1)
+    confirm_step_up(order, by=clinician, prescription_ids=[rx.pk])
