@@ -13,7 +13,7 @@ Before a start, a result must be at most ``within_days`` old; once started, at m
 """
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
@@ -73,11 +73,12 @@ def risk_factors(order, today=None):
 
 def requirements_for(order, today=None):
     """``[(medicine, LabRequirement)]`` for the medicines of ``order``'s lines still running
-    (not declined), the risk-factor ones only when she has a risk factor."""
+    (not declined), the risk-factor ones only when she has a risk factor. A medicine in two
+    lines gives the same flags twice: the sign-off considers each flag once (``unique_flags``)."""
     lines = order.lines.exclude(decision=OrderLine.Decision.DECLINED).prefetch_related(
         "plan__treatment__medicines"
     )
-    found, seen, risky = [], set(), None
+    found, risky = [], None
     for line in lines:
         for medicine in line.plan.treatment.medicines.all():
             dosing = Dosing.of(medicine)
@@ -86,9 +87,7 @@ def requirements_for(order, today=None):
                     risky = risk_factors(order, today) if risky is None else risky
                     if not risky:
                         continue
-                if (medicine.pk, requirement.test) not in seen:
-                    seen.add((medicine.pk, requirement.test))
-                    found.append((medicine, requirement))
+                found.append((medicine, requirement))
     return found
 
 
@@ -98,13 +97,6 @@ def her_results(order):
     if order.patient_id:
         same |= Q(order__patient_id=order.patient_id)
     return list(LabResult.objects.filter(same, confirmed_at__isnull=False))
-
-
-def value_of(result):
-    try:
-        return Decimal(str(result.value).strip())
-    except InvalidOperation:
-        return None
 
 
 def started_on(order):
@@ -158,8 +150,8 @@ def check_requirement(medicine, requirement, results, *, today, started):
             f"{name} result is too old ({latest.taken_on:%b %d, %Y}): one from "
             f"{oldest:%b %d, %Y} or later is required {why} for {what}.",
         )
-    value = value_of(latest) if latest else None
-    if latest is not None and (value is None or not requirement.in_range(value)):
+    # A stored value is a number: ``clinic.services.labs.enter_result`` parsed it.
+    if latest is not None and not requirement.in_range(Decimal(latest.value)):
         return _flag(
             requirement.test,
             f"{name} {latest.value} {latest.unit} ({latest.taken_on:%b %d, %Y}) is out of the "

@@ -29,7 +29,7 @@ S3_BACKEND = "storages.backends.s3.S3Storage"
 def inner_config():
     """(backend path, options) of the storage that holds the encrypted bytes, from settings."""
     bucket = settings.HEALTH_FILES_BUCKET
-    if bucket:  # pragma: no cover - needs django-storages[s3] and a bucket (docs/operations.md)
+    if bucket:  # the bucket's storage is made (and boto3 imported) only when first used
         return S3_BACKEND, (
             ("bucket_name", bucket),
             ("endpoint_url", settings.HEALTH_FILES_ENDPOINT_URL or None),

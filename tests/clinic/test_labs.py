@@ -191,9 +191,11 @@ def test_a_recheck_falling_due_holds_the_next_refill_pauses_collection_and_tells
     event = order.events.get(kind="labs_due")
     assert "Potassium" in event.message and "not charged" in event.message
 
-    confirmed(order, "potassium", "4.4", days_ago=0)  # the recheck is in: released
+    recheck = confirmed(order, "potassium", "4.4", days_ago=0)
     hold.refresh_from_db()
-    assert not hold.is_open and not clinic_pause(order)
+    assert not hold.is_open and not clinic_pause(order)  # nothing holds her today
+    LabResult.objects.filter(pk=recheck.pk).update(taken_on=day_28 - timedelta(days=2))
+    assert lab_flags(order, day_28) == []  # taken in the week before its day: it counts
 
 
 def test_a_lab_request_waits_on_her_is_reminded_at_7_days_and_ends_at_14(
@@ -313,3 +315,21 @@ def test_a_titration_step_up_is_held_while_a_lab_result_is_missing():
         confirm_step_up(order, by=clinician, prescription_ids=[rx.pk])
     confirmed(order, "egfr", "85", days_ago=1)
     confirm_step_up(order, by=clinician, prescription_ids=[rx.pk])
+
+
+def test_confirming_twice_changes_nothing():
+    order = order_of("Oral Metformin ER")
+    result = confirmed(order, "egfr", "90")
+    at = result.confirmed_at
+    assert confirm_result(result, by=staff("clinician", "other")).confirmed_at == at
+
+
+def test_signing_with_the_lab_flags_considered_releases_the_labs_hold():
+    order = order_of("Oral Metformin ER")
+    clinician = staff("clinician")
+    request_labs(order, tests=["egfr"], why="Before.", due_by=TODAY(), by=clinician)
+    hold = order.holds.open().get(kind=Hold.Kind.LABS)
+    approve_order(order, by=clinician, considered=considered(order), attested=True)
+    hold.refresh_from_db()
+    assert not hold.is_open and "lab flags considered" in hold.outcome
+    assert Order.objects.get(pk=order.pk).can_ship()

@@ -128,3 +128,20 @@ def test_rotation_re_encrypts_stored_files_with_the_fields(
     settings.FIELD_ENCRYPTION_KEYS = [OLD]  # a file no key decrypts fails loudly
     with pytest.raises(UndecryptableValue, match="reencrypt_health_data"):
         HealthFile.objects.get(pk=stored.pk).file.open("rb")
+
+
+def test_a_bucket_is_used_when_one_is_set(settings):
+    from core.health_files import S3_BACKEND, inner_config
+
+    settings.HEALTH_FILES_BUCKET = "oana-health-files"
+    settings.HEALTH_FILES_ENDPOINT_URL = "https://s3.example.com"
+    backend, options = inner_config()
+    assert backend == S3_BACKEND == "storages.backends.s3.S3Storage"
+    assert dict(options) == {
+        "bucket_name": "oana-health-files",
+        "endpoint_url": "https://s3.example.com",
+        "region_name": None,
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }

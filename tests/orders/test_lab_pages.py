@@ -303,3 +303,51 @@ def test_the_sign_off_page_query_count_stays_constant_with_labs(client):
         client.get(url)
     # one more: her lab requests, once there is a lab hold to show; never one per result
     assert len(after) <= len(before) + 1, [q["sql"][:80] for q in after]
+
+
+def test_a_clinician_records_a_mismatch_from_the_order(client):
+    order = metformin_order()
+    IdentityCheck.objects.filter(order=order).delete()
+    photo = upload_report(
+        order, upload(jpeg(), "id.jpg", "image/jpeg"), by=None, kind=HealthFile.Kind.ID_PHOTO
+    )
+    provider().submit(order, photo, by=None)
+    sign_in(client, staff("clinician"))
+    response = client.post(
+        action_url(order, "identity"), {"decision": "mismatch", "note": "Other surname"}
+    )
+    assert response.status_code == 302
+    assert provider().status(order) == IdentityCheck.Decision.MISMATCH
+    page = client.get(action_url(order, "identity")).content.decode()
+    assert "Her photo: no file" in page  # nothing waits for a decision now
+    sign_in_patient(client, order)
+    assert (
+        "does not match the name or date of birth"
+        in client.get(order.get_absolute_url()).content.decode()
+    )
+
+
+def test_nothing_is_sent_on_a_closed_order(client):
+    order = metformin_order()
+    request_labs(order, tests=["egfr"], why="x", due_by=TODAY(), by=staff("clinician"))
+    order.status = "declined"
+    order.save(update_fields=["status"])
+    sign_in_patient(client, order)
+    data = {"test": "egfr", "value": "80", "taken_on": str(TODAY())}
+    assert client.post(f"/orders/{order.public_id}/labs/", data).status_code == 400
+    identity = {"full_name": "Jane Patient", "date_of_birth": "1990-04-12"}
+    identity["photo"] = upload(jpeg(), "id.jpg", "image/jpeg")
+    assert client.post(f"/orders/{order.public_id}/identity/", identity).status_code == 400
+    assert not LabResult.objects.exists()
+    assert not IdentityCheck.objects.filter(order=order, decision="pending").exists()
+
+
+def test_a_new_photo_with_the_same_details_changes_no_detail(client):
+    order = metformin_order()
+    IdentityCheck.objects.filter(order=order).delete()
+    sign_in_patient(client, order)
+    data = {"full_name": order.full_name, "date_of_birth": "1990-04-12"}
+    data["photo"] = upload(jpeg(), "id.jpg", "image/jpeg")
+    assert client.post(f"/orders/{order.public_id}/identity/", data).status_code == 302
+    assert not order.events.filter(kind="identity_corrected").exists()
+    assert order.events.filter(kind="identity_submitted").exists()
