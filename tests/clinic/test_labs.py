@@ -301,6 +301,9 @@ def test_b12_is_a_reminder_on_long_metformin_use_not_a_hold():
         ("lab_egfr", "contraindication"),  # the yearly eGFR
         ("lab_b12", "caution"),
     ]
+    b12 = confirmed(order, "b12", "400", days_ago=0)  # a B12 since the start: no reminder
+    LabResult.objects.filter(pk=b12.pk).update(taken_on=TODAY() + timedelta(days=700))
+    assert [f["key"] for f in lab_flags(order, two_years)] == ["lab_egfr"]
 
 
 def test_a_titration_step_up_is_held_while_a_lab_result_is_missing():
@@ -333,3 +336,22 @@ def test_signing_with_the_lab_flags_considered_releases_the_labs_hold():
     hold.refresh_from_db()
     assert not hold.is_open and "lab flags considered" in hold.outcome
     assert Order.objects.get(pk=order.pk).can_ship()
+
+
+def test_her_results_on_another_order_of_her_account_count():
+    earlier = order_of("Oral Metformin ER")
+    confirmed(earlier, "egfr", "90")
+    order = make_order(make_plan("Oral Metformin ER"), email="new-address@example.com")
+    assert len(lab_flags(order)) == 1  # another email, no account: not hers as far as we know
+    Order.objects.filter(pk__in=[earlier.pk, order.pk]).update(patient=staff("support", "her"))
+    assert lab_flags(Order.objects.get(pk=order.pk)) == []
+
+
+def test_every_lab_record_names_itself_without_health_data():
+    order = order_of("Oral Metformin ER")
+    result = confirmed(order, "egfr", "90")
+    request = request_labs(order, tests=["egfr"], why="x", due_by=TODAY(), by=staff("clinician"))
+    assert (
+        str(result) == f"Lab result #{result.pk}" and str(request) == f"Lab request #{request.pk}"
+    )
+    assert str(result.report) == f"Lab report #{result.report.pk}"

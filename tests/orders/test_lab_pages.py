@@ -351,3 +351,21 @@ def test_a_new_photo_with_the_same_details_changes_no_detail(client):
     assert client.post(f"/orders/{order.public_id}/identity/", data).status_code == 302
     assert not order.events.filter(kind="identity_corrected").exists()
     assert order.events.filter(kind="identity_submitted").exists()
+
+
+def test_the_order_page_offers_the_lab_and_identity_actions_when_they_apply(client):
+    order = metformin_order()
+    clinician = staff("clinician")
+    sign_in(client, clinician)
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert action_url(order, "request_labs") in page
+    assert (
+        action_url(order, "confirm_labs") not in page and action_url(order, "identity") not in page
+    )
+    report = upload_report(order, upload(PDF), by=None)
+    enter_result(order, test="egfr", value="80", unit="", taken_on=TODAY(), by=None, report=report)
+    photo = upload_report(order, upload(PDF), by=None, kind=HealthFile.Kind.ID_PHOTO)
+    check = provider().submit(order, photo, by=None)
+    assert str(check) == f"Identity check #{check.pk} (waiting for a decision)"
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert action_url(order, "confirm_labs") in page and action_url(order, "identity") in page
