@@ -1,17 +1,21 @@
 """Her account, end to end: she orders signed out, gets the order email, signs in with the
 emailed code, sees her order, pauses her subscription and writes to her care team; a
-clinician asks her a question in the admin; she answers; the order is back in the queue and
-the clinician approves it."""
+clinician asks her a question in the admin; she answers and uploads her ID; the clinician
+checks it and requests her eGFR; she prints the requisition and enters her result with the
+report; the clinician confirms it and approves."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from orders.models import Order
 from tests.browser.helpers import answer_questionnaire, patient_sign_in, staff_sign_in
 from tests.support.factories import make_plan
+from tests.support.files import PDF, jpeg
 from tests.support.staff import staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,12 +94,57 @@ def test_her_account_from_order_to_approval(page, screenshot, metformin):
     screenshot(page, "account-thread-desktop")
     assert Order.objects.get().status == Order.Status.AWAITING_REVIEW
 
-    # Back in the queue, marked answered; the clinician approves.
+    # Before the first approval: a photo of her ID, and her eGFR with the lab's report.
+    page.goto(f"/orders/{order.public_id}/")
+    expect(page.get_by_test_id("identity")).to_contain_text("upload a photo of a government ID")
+    page.get_by_label("A photo of your government ID").set_input_files(
+        files=[{"name": "license.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}]
+    )
+    page.get_by_role("button", name="Send my ID").click()
+    expect(page.get_by_test_id("identity")).to_contain_text("a clinician checks the photo")
+
+    # Back in the queue, marked answered: the clinician checks her ID and asks for labs.
     staff_sign_in(page, clinician)
     page.get_by_test_id("awaiting-review").click()
     row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
     expect(row).to_contain_text("Answered")
-    row.get_by_role("link", name="Approve").click()
+    row.get_by_role("link", name="Check her ID").click()
+    expect(page.locator("main")).to_contain_text("Jane Patient")
+    page.get_by_label("Matches").check()
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.locator(".messagelist")).to_contain_text("her identity matches")
+    page.goto(f"/admin/orders/order/{order.pk}/request_labs/")
+    page.get_by_label("eGFR (mL/min/1.73m²)").check()
+    page.get_by_label("Why (she reads it on her requisition)").fill("Kidney function first.")
+    page.get_by_label("By when").fill(f"{timezone.localdate() + timedelta(days=14):%Y-%m-%d}")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.locator(".messagelist")).to_contain_text("Labs requested")
+
+    # She prints the requisition, then enters her result with the report.
+    patient_sign_in(page, "jane@example.com")
+    page.get_by_role("link", name=f"Order {order.reference}").click()
+    expect(page.get_by_test_id("labs")).to_contain_text("Your clinician asked for: eGFR")
+    page.get_by_role("link", name="Print the requisition to take to a lab").click()
+    expect(page.locator("main")).to_contain_text("Laboratory requisition")
+    page.go_back()
+    page.get_by_label("Test", exact=True).select_option("egfr")
+    page.get_by_label("Result (the number on the report)").fill("88")
+    page.get_by_label("Date the sample was taken").fill(f"{timezone.localdate():%Y-%m-%d}")
+    page.get_by_label("The lab report").set_input_files(
+        files=[{"name": "labs.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    page.get_by_role("button", name="Send my result").click()
+    expect(page.get_by_test_id("labs")).to_contain_text("Not yet")
+    screenshot(page, "account-labs-desktop")
+
+    # The clinician confirms it against the report, then approves.
+    staff_sign_in(page, clinician)
+    page.goto(f"/admin/orders/order/{order.pk}/confirm_labs/")
+    page.get_by_label(re.compile("eGFR 88")).check()
+    page.get_by_role("button", name="Confirm against her report").click()
+    expect(page.locator(".messagelist")).to_contain_text("results confirmed")
+    page.goto(f"/admin/orders/order/{order.pk}/approve/")
+    expect(page.get_by_test_id("signoff-labs")).to_contain_text("Matches her legal name")
     page.get_by_label(re.compile("I have reviewed this patient's answers and attest")).check()
     page.get_by_role("button", name="Approve order").click()
     expect(page.locator(".messagelist")).to_contain_text(f"{order.reference} approved")

@@ -15,7 +15,7 @@ from tests.browser.helpers import (
     patient_sign_in,
     staff_sign_in,
 )
-from tests.support.factories import make_plan
+from tests.support.factories import make_plan, ready_for_review
 from tests.support.staff import staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,6 +71,9 @@ def test_metformin_and_spironolactone_with_lisinopril(page, screenshot, cart_pla
     assert order.consents.count() == 3
     flags = [flag["message"] for flag in order.questionnaire.flags]
     assert flags[0].startswith("Answer changed after a stop")
+
+    # Her ID matched and her labs in (their own journey: tests/browser/test_account_journey.py).
+    ready_for_review(order)
 
     # The clinician reads the flags first: the changed answer, then the interaction.
     clinician = staff("clinician", "dr_lee")

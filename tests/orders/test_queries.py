@@ -90,9 +90,10 @@ def test_order_page(client, lines):
     sign_in_patient(client, order)
     # session and user; the order; then her order with lines, shipments, threads and
     # prescriptions (one per line here); timeline (with actors); her patient account (is she
-    # a patient?) and her unread messages for the header
+    # a patient?) and her unread messages for the header; her lab requests, her lab results,
+    # her identity checks and whether a labs hold waits (patients/labs_views.py)
     assert order.prescriptions.count() == lines
-    assert len(queries_for(client, order.get_absolute_url())) == 11
+    assert len(queries_for(client, order.get_absolute_url())) == 15
 
 
 @pytest.mark.parametrize("lines", [1, 5])
