@@ -39,7 +39,7 @@ def order_signed_out(page, plan):
     page.wait_for_url("**/checkout/success/**")
 
 
-def test_her_account_from_order_to_approval(page, screenshot, metformin):
+def test_her_account_from_order_to_approval(page, phone_page, screenshot, metformin):
     order_signed_out(page, metformin)
     order = Order.objects.get()
     [received] = [m for m in mail.outbox if "We received your order" in m.subject]
@@ -120,25 +120,26 @@ def test_her_account_from_order_to_approval(page, screenshot, metformin):
     page.get_by_role("button", name="Send the request").click()
     expect(page.locator(".messagelist")).to_contain_text("Labs requested")
 
-    # She prints the requisition, then enters her result with the report.
-    patient_sign_in(page, "jane@example.com")
-    page.get_by_role("link", name=f"Order {order.reference}").click()
-    expect(page.get_by_test_id("labs")).to_contain_text("Your clinician asked for: eGFR")
-    page.get_by_role("link", name="Print the requisition to take to a lab").click()
-    expect(page.locator("main")).to_contain_text("Laboratory requisition")
-    page.go_back()
-    page.get_by_label("Test", exact=True).select_option("egfr")
-    page.get_by_label("Result (the number on the report)").fill("88")
-    page.get_by_label("Date the sample was taken").fill(f"{timezone.localdate():%Y-%m-%d}")
-    page.get_by_label("The lab report").set_input_files(
+    # On her phone, she prints the requisition, then enters her result with the report.
+    phone = phone_page
+    phone.goto(f"/orders/{order.public_id}/")
+    patient_sign_in(phone, "jane@example.com")
+    phone.goto(f"/orders/{order.public_id}/")
+    expect(phone.get_by_test_id("labs")).to_contain_text("Your clinician asked for: eGFR")
+    phone.get_by_role("link", name="Print the requisition to take to a lab").click()
+    expect(phone.locator("main")).to_contain_text("Laboratory requisition")
+    phone.go_back()
+    phone.get_by_label("Test", exact=True).select_option("egfr")
+    phone.get_by_label("Result (the number on the report)").fill("88")
+    phone.get_by_label("Date the sample was taken").fill(f"{timezone.localdate():%Y-%m-%d}")
+    phone.get_by_label("The lab report").set_input_files(
         files=[{"name": "labs.pdf", "mimeType": "application/pdf", "buffer": PDF}]
     )
-    page.get_by_role("button", name="Send my result").click()
-    expect(page.get_by_test_id("labs")).to_contain_text("Not yet")
-    screenshot(page, "account-labs-desktop")
+    phone.get_by_role("button", name="Send my result").click()
+    expect(phone.get_by_test_id("labs")).to_contain_text("Not yet")
+    screenshot(phone, "account-labs-phone")
 
-    # The clinician confirms it against the report, then approves.
-    staff_sign_in(page, clinician)
+    # The clinician (still signed in) confirms it against the report, then approves.
     page.goto(f"/admin/orders/order/{order.pk}/confirm_labs/")
     page.get_by_label(re.compile("eGFR 88")).check()
     page.get_by_role("button", name="Confirm against her report").click()
