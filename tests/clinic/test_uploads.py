@@ -60,7 +60,7 @@ def test_text_and_exif_chunks_are_stripped_from_a_png():
         b"\x89PNG\r\n\x1a\n",  # a signature and nothing else
         b"%PDF-1.4 but nothing of a PDF after it",
         b"\xff\xd8\xffZ",  # a JPEG marker without its segment
-        b"\xff\xd8\x00\x00 not a segment",  # no marker where a segment should start
+        b"\xff\xd8\xff\xe0\x00\x04ab\x00junk",  # no marker where the next segment should be
         png()[:8] + b"\x00\x00\x10\x00IHDR" + bytes(20),  # a chunk longer than the file
     ],
 )
