@@ -369,3 +369,26 @@ def test_the_order_page_offers_the_lab_and_identity_actions_when_they_apply(clie
     assert str(check) == f"Identity check #{check.pk} (waiting for a decision)"
     page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert action_url(order, "confirm_labs") in page and action_url(order, "identity") in page
+
+
+@pytest.mark.parametrize("results", [1, 3])
+def test_the_lab_and_identity_action_pages_take_constant_queries(client, results):
+    order = metformin_order()
+    clinician = staff("clinician")
+    for n in range(results):
+        report = upload_report(order, upload(PDF), by=None)
+        enter_result(
+            order, test="egfr", value=f"8{n}", unit="", taken_on=TODAY(), by=None, report=report
+        )
+    photo = upload_report(order, upload(PDF), by=None, kind=HealthFile.Kind.ID_PHOTO)
+    provider().submit(order, photo, by=None)
+    sign_in(client, clinician)
+    counts = {}
+    for action in ("request_labs", "confirm_labs", "identity"):
+        client.get(action_url(order, action))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(action_url(order, action)).status_code == 200
+        counts[action] = len(queries)
+    # session, user, device, permissions, the order (with her answers); then the form's own
+    # read: the results to confirm (with their reports), or the photo waiting for a decision
+    assert counts == {"request_labs": 6, "confirm_labs": 7, "identity": 7}
