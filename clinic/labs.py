@@ -6,7 +6,9 @@ counts only once a clinician or pharmacist confirmed it against her report) and 
 sign-off flags (``clinic.flags``): a required result missing, too old or out of range is a
 *contraindication* flag, so approving, renewing or changing the prescription is refused
 unless the clinician ticks it with a written reason (her override, kept with the decision:
-``clinic.services.signoff``); a reminder (B12 on long metformin use) is a caution.
+``clinic.services.signoff``); a reminder (B12 on long metformin use) is a caution. Once
+started, the day of such an override stands in for a result: it is not held again until the
+next result falls due (a year later for eGFR, day 28 for the potassium recheck).
 
 Before a start, a result must be at most ``within_days`` old; once started, at most
 ``every_days`` old, and a ``recheck_day`` result is due that many days after the start.
@@ -20,7 +22,7 @@ from django.utils import timezone
 
 from clinic.flags import Grade, make_flag
 from clinic.vocabulary import vocabulary
-from orders.models import LabResult, OrderLine
+from orders.models import FlagReview, LabResult, OrderLine
 from treatments.dosing import Dosing
 
 # Spironolactone's potassium risk factors (Aldactone label 5.1, 7): classes of the medicines
@@ -108,13 +110,28 @@ def _flag(test, message, grade=Grade.CONTRAINDICATION):
     return make_flag(f"lab_{test}", message, grade)
 
 
-def check_requirement(medicine, requirement, results, *, today, started):
-    """The flag for one requirement (None: it is met)."""
+def her_overrides(order):
+    """{test: when a clinician last signed past its lab flag on ``order``} (her reason is
+    kept with the ``FlagReview``): that day stands in for a result, until the next is due."""
+    found = {}
+    reviews = FlagReview.objects.filter(order=order, flag_key__startswith="lab_")
+    for key, at in reviews.values_list("flag_key", "at"):
+        test = key.removeprefix("lab_")
+        found[test] = max(found.get(test, at), at)
+    return found
+
+
+def check_requirement(medicine, requirement, results, *, today, started, override=None):
+    """The flag for one requirement (None: it is met). ``override``: when a clinician last
+    signed past this test's flag."""
     latest = next((r for r in results if r.test == requirement.test), None)
     name, what = requirement.name, f"{medicine.name} ({requirement.source})"
+    signed_on = timezone.localdate(override) if override else None
+    days = [day for day in (latest.taken_on if latest else None, signed_on) if day]
+    checked_on = max(days) if days else None
     if requirement.reminder_days:
         if started and today >= started + timedelta(days=requirement.reminder_days):
-            if latest is None or latest.taken_on < started:
+            if checked_on is None or checked_on < started:
                 return _flag(
                     requirement.test,
                     f"{name}: none since she started {medicine.name}; consider checking it "
@@ -132,26 +149,28 @@ def check_requirement(medicine, requirement, results, *, today, started):
         due = started + timedelta(days=requirement.recheck_day)
         if today >= due:
             recheck_from = due - timedelta(days=RECHECK_WINDOW_DAYS)
-            if latest is None or latest.taken_on < recheck_from:
+            if checked_on is None or checked_on < recheck_from:
                 return _flag(
                     requirement.test,
                     f"{name} recheck due on day {requirement.recheck_day} ({due:%b %d, %Y}) "
                     f"is missing: required for {what}.",
                 )
-    if oldest is not None and latest is None:
+    if oldest is not None and checked_on is None:
         return _flag(
             requirement.test,
             f"No confirmed {name} result: one within {requirement.within_days} days is "
             f"required {why} for {what}.",
         )
-    if oldest is not None and latest.taken_on < oldest:
+    if oldest is not None and checked_on < oldest:
         return _flag(
             requirement.test,
-            f"{name} result is too old ({latest.taken_on:%b %d, %Y}): one from "
+            f"{name} result is too old ({checked_on:%b %d, %Y}): one from "
             f"{oldest:%b %d, %Y} or later is required {why} for {what}.",
         )
+    # The value she signed past stays accepted; a newer one is checked again.
+    accepted = override is not None and latest is not None and override >= latest.confirmed_at
     # A stored value is a number: ``clinic.services.labs.enter_result`` parsed it.
-    if latest is not None and not requirement.in_range(Decimal(latest.value)):
+    if latest is not None and not accepted and not requirement.in_range(Decimal(latest.value)):
         return _flag(
             requirement.test,
             f"{name} {latest.value} {latest.unit} ({latest.taken_on:%b %d, %Y}) is out of the "
@@ -168,8 +187,17 @@ def lab_flags(order, today=None):
         return []
     results = her_results(order)
     started = started_on(order)
+    # Before the start there is no decision yet: an override is the approval's own sign-off.
+    overrides = her_overrides(order) if started else {}
     flags = [
-        check_requirement(medicine, requirement, results, today=today, started=started)
+        check_requirement(
+            medicine,
+            requirement,
+            results,
+            today=today,
+            started=started,
+            override=overrides.get(requirement.test),
+        )
         for medicine, requirement in requirements
     ]
     return [flag for flag in flags if flag]

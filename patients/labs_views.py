@@ -54,7 +54,11 @@ def labs_context(order, **forms_given):
     """What her order page shows of labs and her identity."""
     requests = list(order.lab_requests.all())
     identity = provider().status(order)
-    wants_id = not order.is_closed() and identity != IdentityCheck.Decision.MATCH
+    # Before the first approval, or to correct a mismatch; never on her running orders.
+    before_approval = not order.was_approved or identity == IdentityCheck.Decision.MISMATCH
+    wants_id = (
+        not order.is_closed() and before_approval and identity != IdentityCheck.Decision.MATCH
+    )
     wants_labs = bool(requests) or order.holds.open().filter(kind=Hold.Kind.LABS).exists()
     return {
         "lab_requests": [(r, test_names(r.tests)) for r in requests],

@@ -233,7 +233,9 @@ def test_her_answer_stops_the_wait_on_her():
 def test_a_running_line_ends_at_14_days_without_her_results():
     order = order_of("Oral Metformin ER")
     approve_order(order, by=staff("clinician"), considered=considered(order), attested=True)
-    assert hold_refills_for_labs(TODAY() + timedelta(days=1)) == [order.pk]
+    # Her clinician signed past the missing eGFR: not held again until the yearly one is due.
+    assert hold_refills_for_labs(TODAY() + timedelta(days=1)) == []
+    assert hold_refills_for_labs(TODAY() + timedelta(days=366)) == [order.pk]
     [hold] = order.holds.open().filter(kind=Hold.Kind.LABS)
     assert follow_up_silent(timezone.now() + timedelta(days=15)) == ([], [hold.pk])
     line = order.lines.get()
@@ -355,3 +357,14 @@ def test_every_lab_record_names_itself_without_health_data():
         str(result) == f"Lab result #{result.pk}" and str(request) == f"Lab request #{request.pk}"
     )
     assert str(result.report) == f"Lab report #{result.report.pk}"
+
+
+def test_an_accepted_out_of_range_value_is_not_flagged_again_until_a_new_one():
+    order = order_of("Spironolactone", medicines="Lisinopril")
+    confirmed(order, "creatinine", "0.8")
+    confirmed(order, "potassium", "5.2")
+    approve_order(order, by=staff("clinician"), considered=considered(order), attested=True)
+    order.refresh_from_db()
+    assert lab_flags(order) == []  # she signed past 5.2 with her reason
+    confirmed(order, "potassium", "5.4", days_ago=0)  # a newer value: flagged again
+    assert [f["key"] for f in lab_flags(order)] == ["lab_potassium"]
