@@ -80,6 +80,7 @@ lock: $(UV)
 	$(UV) lock $(LOCK_ARGS)
 	$(UV) export --quiet --frozen --hashes --no-emit-project --no-dev --format requirements.txt -o $(BASE_REQUIREMENTS)
 	$(UV) export --quiet --frozen --hashes --no-emit-project --no-dev --extra test --format requirements.txt -o $(TEST_REQUIREMENTS)
+	$(UV) export --quiet --frozen --hashes --no-emit-project --no-dev --extra s3 --format requirements.txt -o requirements/s3.txt
 
 # The interpreter .venv would be created with (or the message saying none is good enough).
 which-python:

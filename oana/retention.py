@@ -10,6 +10,8 @@
   ``QUESTIONNAIRE_ACCESS_LOG_RETENTION_DAYS`` (six years), then deleted.
 - A stop recorded at checkout (``clinic.stop_records``) is kept
   ``STOP_RECORD_RETENTION_DAYS`` (two years), then deleted.
+- A photo of her ID is deleted ``IDENTITY_PHOTO_RETENTION_DAYS`` (30) after the clinician's
+  match / mismatch decision (``clinic.identity.delete_photos``; the decision stays).
 """
 
 from datetime import timedelta
@@ -18,6 +20,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from clinic.identity import delete_photos
 from orders.models import QuestionnaireAccess, StopRecord, WebhookEvent
 
 
@@ -43,4 +46,5 @@ def prune(now=None):
         "webhook payloads blanked": payloads,
         "questionnaire access log rows deleted": access_log,
         "stop records deleted": stops,
+        "ID photos deleted": delete_photos(now),
     }

@@ -67,6 +67,11 @@ ROLES = {
             # a medicine's drug classes and prescribing data: the same review
             "orders.view_medicinedatachange",
             "orders.add_medicinedatachange",
+            # labs (a pharmacist's role may be given the first two) and her ID (clinicians only)
+            "orders.view_lab_files",
+            "orders.confirm_lab_result",
+            "orders.view_identity_files",
+            "orders.decide_identity",
         ],
     ),
     # The second reviewer of clinical data in a clinic with one clinician (a medical
@@ -91,6 +96,9 @@ ROLES = {
             "orders.view_questionnaireresponse",
             "orders.view_questionnaire",
             "orders.verify_prescription",
+            # her lab reports and results (never her ID photo: clinicians only)
+            "orders.view_lab_files",
+            "orders.confirm_lab_result",
             "orders.view_shipment",
             "orders.view_dispensingrecord",
             "orders.view_pharmacy",

@@ -268,7 +268,20 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         ),
     },
+    # Lab reports and ID photos: encrypted with the health-data keys (core/health_files.py),
+    # local files under HEALTH_FILES_ROOT or an S3-compatible bucket (docs/operations.md).
+    "health_files": {"BACKEND": "core.health_files.EncryptedStorage"},
 }
+HEALTH_FILES_ROOT = env.path("HEALTH_FILES_ROOT", default=BASE_DIR / "private_media")
+HEALTH_FILES_BUCKET = env.str("HEALTH_FILES_BUCKET", default="")
+HEALTH_FILES_ENDPOINT_URL = env.str("HEALTH_FILES_ENDPOINT_URL", default="")
+HEALTH_FILES_REGION = env.str("HEALTH_FILES_REGION", default="")
+# The largest lab report or ID photo she may upload (bytes).
+HEALTH_FILE_MAX_BYTES = env.int("HEALTH_FILE_MAX_BYTES", default=8 * 1024 * 1024)
+# An ID photo is deleted this many days after the clinician's match / mismatch decision.
+IDENTITY_PHOTO_RETENTION_DAYS = env.int("IDENTITY_PHOTO_RETENTION_DAYS", default=30)
+# Who checks her ID against the name and date of birth she typed (clinic/identity.py).
+IDENTITY_PROVIDER = env.str("IDENTITY_PROVIDER", default="clinic.identity.ManualReview")
 
 # Email: console locally; EMAIL_URL=smtp+tls://user:password@host:587 in production.
 # django-environ parses the URL; Django 6.1's MAILERS setting takes the result.

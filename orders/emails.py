@@ -55,6 +55,10 @@ SUBJECTS = {
     "checkin": "How are you doing? A check-in from your care team (order {reference})",
     "checkin_reminder": "Reminder: your care team is waiting for your check-in ({reference})",
     "checkin_hold": "Your next box waits for your check-in (order {reference})",
+    "labs_requested": "Your clinician asked for lab tests (order {reference})",
+    "labs_due": "Lab results are due before your next box (order {reference})",
+    "identity_mismatch": "Please check your name and date of birth (order {reference})",
+    "waiting_reminder": "Reminder: we are waiting for you (order {reference})",
 }
 
 # Kinds that carry the clinician's words or the prescription: until the address is proven,

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.tasks import task
 
 from clinic.services.checkins import follow_up_checkins, schedule_checkins
+from clinic.services.labs import hold_refills_for_labs, remind_waiting
 from clinic.services.reports import follow_up_silent
 from patients.services.messages import follow_up_unanswered
 from payments.gateways import get_gateway
@@ -29,10 +30,19 @@ def reconcile_with_stripe():
 def follow_up_questions():
     """``follow_up_questions``: remind patients who have not answered their clinician, and
     decline (refunding) the orders that waited too long; end the renewals and the reported
-    problems that waited on her as long (``clinic.services.reports.follow_up_silent``)."""
+    problems, labs and ID corrections that waited on her as long
+    (``clinic.services.reports.follow_up_silent``, reminded by ``remind_waiting``); hold the
+    refills whose lab result fell due (``hold_refills_for_labs``)."""
     reminded, declined = follow_up_unanswered()
     renewals, holds = follow_up_silent()
-    return {"reminded": reminded, "declined": declined, "renewals": renewals, "holds": holds}
+    return {
+        "reminded": reminded,
+        "declined": declined,
+        "renewals": renewals,
+        "holds": holds,
+        "waits_reminded": remind_waiting(),
+        "held_for_labs": hold_refills_for_labs(),
+    }
 
 
 @task

@@ -28,6 +28,13 @@ urlpatterns = [
         checkin_views.checkin,
         name="checkin",
     ),
+    path("orders/<str:public_id>/labs/", account_views.lab_result, name="lab_result"),
+    path(
+        "orders/<str:public_id>/labs/<int:request_id>/requisition/",
+        account_views.requisition,
+        name="requisition",
+    ),
+    path("orders/<str:public_id>/identity/", account_views.identity, name="identity"),
     path("orders/<str:public_id>/cards-and-invoices/", account_views.portal, name="portal"),
     path("orders/<str:public_id>/messages/", account_views.threads, name="threads"),
     path(

@@ -24,6 +24,7 @@ from orders.forms import AddressForm
 from orders.models import Hold, Order, OrderEvent, OrderLine, Prescription, Thread, is_patient
 from orders.services import OrderError
 from orders.views import PUBLIC_ID
+from patients import labs_views
 from patients.services import address
 from patients.services import messages as care_messages
 from payments.gateways import PaymentProviderError, absolute_url
@@ -225,6 +226,7 @@ def _order_page(request, order, status=200, **forms_given):
         "renewal_form": renewal_form(order) if order.can_answer_renewal() else None,
         "report_form": ReportForm(order=order) if _can_report(order) else None,
         **dict(zip(("checkin", "checkin_form"), open_checkin(order), strict=True)),
+        **labs_views.labs_context(order, **forms_given),
         **forms_given,
     }
     return render(request, "orders/order_detail.html", context, status=status)
@@ -308,6 +310,33 @@ def renewal(request, public_id):
         done += " and renews your prescription."
     messages.success(request, done)
     return redirect(order)
+
+
+@require_POST
+@patient_required
+def lab_result(request, public_id):
+    order = her_order(request, public_id)
+    form = labs_views.lab_result(request, order)
+    if form is not None:
+        return _order_page(request, order, status=400, lab_form=form)
+    return redirect(order)
+
+
+@require_POST
+@patient_required
+def identity(request, public_id):
+    order = her_order(request, public_id)
+    form = labs_views.identity(request, order)
+    if form is not None:
+        return _order_page(request, order, status=400, identity_form=form)
+    return redirect(order)
+
+
+@never_cache
+@require_safe
+@patient_required
+def requisition(request, public_id, request_id):
+    return labs_views.requisition(request, her_order(request, public_id), request_id)
 
 
 @require_POST

@@ -53,6 +53,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def health_files_in_a_temporary_folder(tmp_path_factory):
+    """Files she uploads (encrypted, ``core.health_files``) go to a folder of this run."""
+    from django.conf import settings
+
+    settings.HEALTH_FILES_ROOT = tmp_path_factory.mktemp("health-files")
+
+
 @pytest.fixture
 def webhook_secret(settings):
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET

@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from treatments.labs import LabRequirementError, parse_labs
+
 DAYS_SUPPLY = 30  # every fill is a month
 
 FREQUENCIES = {  # key -> (how the directions say it, administrations a day)
@@ -94,6 +96,7 @@ class Dosing:
     titration: tuple = ()
     start: tuple = ()  # (strength, count, frequency) a new prescription starts from
     source: str = ""
+    labs: tuple = ()  # LabRequirement (treatments.labs): oral medicines only
 
     @classmethod
     def of(cls, medicine):
@@ -144,6 +147,10 @@ class Dosing:
             warning=str(data.get("warning", "")),
             source=str(data.get("source", "")),
         )
+        try:
+            labs = parse_labs(data.get("labs"), oral=not topical)
+        except LabRequirementError as error:
+            raise DosingError(str(error)) from error
         steps = tuple(cls._step(step) for step in data.get("titration") or ())
         for step in steps:
             if dosing.dose(step.strength, step.count, step.frequency).problems:
@@ -162,7 +169,7 @@ class Dosing:
         if dosing.dose(start.strength, start.count, start.frequency).problems:
             raise DosingError("The starting dose must be one that can be prescribed.")
         start = (start.strength, start.count, start.frequency)
-        return cls(**{**dosing.__dict__, "titration": steps, "start": start})
+        return cls(**{**dosing.__dict__, "titration": steps, "start": start, "labs": labs})
 
     @staticmethod
     def _numbers(values, name):

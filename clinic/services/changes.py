@@ -9,6 +9,7 @@ lifecycle (``Order.can_change_prescription``), her licence in the patient's stat
 from django.utils import timezone
 
 from clinic.clinicians import check_licensed
+from clinic.labs import holding_flags
 from clinic.services.prescriptions import (
     current,
     flags_to_renew,
@@ -71,7 +72,8 @@ def confirm_step_up(order, *, by, prescription_ids):
     """A clinician confirms that each of these prescriptions moves to the next step of its
     titration schedule at the next refill (``prescriptions._step_up``). Until then it stays
     on its current step. Each needs a check-in reviewed since its step started
-    (``Prescription.may_step_up``); the confirmed step waits for a pharmacist's verification."""
+    (``Prescription.may_step_up``) and is refused while a lab requirement holds the order
+    (``clinic.labs``); the confirmed step waits for a pharmacist's verification."""
     with transaction.atomic():
         order = lock_order(order)
         if order.can_change_prescription() and not order.can_confirm_step_up():
@@ -82,6 +84,13 @@ def confirm_step_up(order, *, by, prescription_ids):
                 )
         refuse_unless(order.can_confirm_step_up(), order, "change_prescription", doing="stepped up")
         check_licensed(order, by)
+        labs = holding_flags(order)
+        if labs:  # a step-up has no sign-off: its override is a changed prescription
+            raise OrderError(
+                f"Held for her labs: {labs[0]['message']} Wait for her results, or change the "
+                "prescription (sign the lab flag with your reason).",
+                code="labs",
+            )
         chosen = list(current(order).filter(pk__in=prescription_ids).select_related("medicine"))
         if not chosen or any(not rx.has_next_step() for rx in chosen):
             raise OrderError(

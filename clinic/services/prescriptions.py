@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from clinic.clinicians import check_licensed
 from clinic.flags import Grade, make_flag
+from clinic.labs import lab_flags
 from clinic.services.signoff import questionnaire_flags, sign_off
 from orders.emails import queue_order_email
 from orders.models import ClinicianProfile, Prescription, RenewalResponse, Shipment
@@ -363,9 +364,13 @@ def renewal_flags(renewal):
 
 
 def flags_to_renew(order):
-    """What the clinician considers before renewing: her questionnaire's flags and those of
-    her latest renewal answers."""
-    return [*questionnaire_flags(order), *renewal_flags(order.renewals.first())]
+    """What the clinician considers before renewing or changing: her questionnaire's flags,
+    those of her latest renewal answers and the lab requirements' (``clinic.labs``)."""
+    return [
+        *questionnaire_flags(order),
+        *renewal_flags(order.renewals.first()),
+        *lab_flags(order),
+    ]
 
 
 def renewal_drafts(order):

@@ -11,8 +11,8 @@
   is kept as an adverse event per treatment (``clinic.services.adverse_events``).
 - ``follow_up_silent`` (daily, with "ask the patient"'s ``follow_up_questions``): a renewal
   unanswered for ``QUESTION_DECLINE_DAYS``, or a report her clinician wrote to her about with no
-  answer for as long, ends: the treatments concerned are declined and their unshipped months
-  refunded.
+  answer for as long, or labs or an ID correction she owes us (``Hold.WAITS_ON_HER``) as long,
+  ends: the treatments concerned are declined and their unshipped months refunded.
 """
 
 from datetime import timedelta
@@ -24,7 +24,7 @@ from django.utils import timezone
 from clinic.renewal import EMERGENCY_SIGNS
 from clinic.services.adverse_events import record_adverse_events, severity_of
 from clinic.services.prescriptions import submit_renewal
-from clinic.services.review import check_licensed
+from clinic.services.review import check_licensed, decline_order
 from clinic.services.stopping import stop_lines
 from orders.emails import queue_order_email
 from orders.models import AdverseEvent, Hold, Order, OrderLine, Thread
@@ -205,6 +205,11 @@ def follow_up_silent(now=None):
     for hold in Hold.objects.pausing().filter(awaits_patient_since__lte=before):
         with transaction.atomic():
             order = lock_order(hold.order)
+            if order.can_decline():  # nothing approved yet (labs or her ID before a start)
+                decline_order(order, by=None, reason=message)
+                release_hold(hold, outcome=message, actor_label="No answer")
+                holds.append(hold.pk)
+                continue
             lines = list(hold.lines.all()) or list(order.lines.all())
             stop_lines(order, lines, reason=message, message=message, actor_label="No answer")
             release_hold(hold, outcome=message, actor_label="No answer")

@@ -24,6 +24,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from clinic.clinicians import check_licensed
+from clinic.identity import require_verified
 from clinic.services.packs import convert_line, pack_declines
 from clinic.services.prescriptions import drafts_for, require_attestation, write_prescriptions
 from clinic.services.signoff import sign_off
@@ -74,7 +75,8 @@ def approve_order(
 ):
     """A clinician approves ``order``: it goes to fulfilment and the patient is told.
 
-    Only a clinician licensed in the state she lives in may (``check_licensed``), and only
+    Only a clinician licensed in the state she lives in may (``check_licensed``), only once
+    her identity matched (``clinic.identity.require_verified``), and only
     once she has considered every flag (``considered``: flag id -> her reason, required for
     a contraindication; ``clinic.services.signoff``): both are stored with the decision.
 
@@ -117,6 +119,7 @@ def approve_order(
                 code="wrong_status",
             )
         check_licensed(order, by)
+        require_verified(order)
         sign_off(order, by=by, action="approve", considered=considered)
         # A whole-line decline outranks declining some of the same pack's medicines.
         packs = [

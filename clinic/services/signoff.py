@@ -12,6 +12,8 @@ import hashlib
 from django.utils import timezone
 
 from clinic.flags import Grade, grade_of, ranked
+from clinic.labs import lab_flags
+from clinic.services.labs import release_lab_holds
 from orders.models import FlagReview, QuestionnaireResponse
 from orders.services import OrderError, record_event
 
@@ -29,6 +31,13 @@ def questionnaire_flags(order):
         QuestionnaireResponse.objects.filter(order=order).values_list("flags", flat=True).first()
     )
     return ranked(flags or [])
+
+
+def approval_flags(order):
+    """What the clinician considers before approving: the questionnaire's flags and the lab
+    requirements' (``clinic.labs``: a missing, old or out-of-range result is a
+    contraindication, signed past only with a reason)."""
+    return [*questionnaire_flags(order), *lab_flags(order)]
 
 
 def unique_flags(flags):
@@ -70,12 +79,15 @@ def check_considered(flags, considered):
 def sign_off(order, *, by, action, considered, flags=None):
     """Check and store what ``by`` considered before ``action`` on the locked ``order``.
 
-    ``flags`` are the flags of this decision (default: the questionnaire's); ``considered``
+    ``flags`` are the flags of this decision (default: ``approval_flags``); ``considered``
     maps each one's ``flag_id`` to her reason ("" when none is needed). Returns the
     ``FlagReview`` rows."""
-    flags = unique_flags(questionnaire_flags(order) if flags is None else flags)
+    flags = unique_flags(approval_flags(order) if flags is None else flags)
     considered = {key: (reason or "").strip() for key, reason in (considered or {}).items()}
     check_considered(flags, considered)
+    # Her lab flags were among those considered (results in, or a written override): a labs
+    # hold no longer stops this decision.
+    release_lab_holds(order, by=by, action=action)
     if not flags:
         return []
     now = timezone.now()

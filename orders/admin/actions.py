@@ -17,7 +17,7 @@ from clinic.services.changes import change_prescription, confirm_step_up
 from clinic.services.checkins import checkin_flags
 from clinic.services.prescriptions import end_treatment, flags_to_renew, renew_prescriptions
 from clinic.services.review import approve_order, decline_order
-from clinic.services.signoff import questionnaire_flags
+from clinic.services.signoff import approval_flags
 from core.money import format_money_exact
 from orders.admin.checkins import CheckInReviewForm, checkin_context, review
 from orders.admin.common import can_read_answers
@@ -29,6 +29,19 @@ from orders.admin.forms import (
     RefundForm,
     RenewForm,
     StepUpForm,
+)
+from orders.admin.labs import (
+    ConfirmLabsForm,
+    IdentityForm,
+    RequestLabsForm,
+    has_pending_identity,
+    has_results_to_confirm,
+    may_confirm_labs,
+    may_decide_identity,
+    may_request_labs,
+    run_confirm_labs,
+    run_identity,
+    run_request_labs,
 )
 from orders.admin.reports import StopForm, has_report, stop
 from orders.admin.signoff import signoff_context, signoff_form
@@ -227,7 +240,7 @@ ACTIONS = (
         intro="Approving sends the order to Fulfillment and emails the patient.",
         may=can_review,
         allowed=Order.can_approve,
-        form=signoff_form(ApproveForm, questionnaire_flags),
+        form=signoff_form(ApproveForm, approval_flags),
         run=_approve,
         link_class="clinic-approve",
         in_queue=True,
@@ -392,6 +405,44 @@ ACTIONS = (
         danger=True,
         template=VERIFY_PAGE,
         context=verification_context,
+    ),
+    OrderAction(
+        name="request_labs",
+        button="Request labs",
+        submit="Send the request",
+        title="Request labs for {reference}",
+        intro="She sees the request on her order page with a printable requisition, and by "
+        "email. The order waits on her: nothing ships and she is not charged meanwhile; "
+        "without results in 14 days the treatments are declined and refunded.",
+        may=can_review,
+        allowed=may_request_labs,
+        form=lambda data, order: RequestLabsForm(data, order=order),
+        run=run_request_labs,
+    ),
+    OrderAction(
+        name="confirm_labs",
+        button="Confirm lab results",
+        submit="Confirm against her report",
+        title="Confirm the lab results of {reference}",
+        intro="Open her report and tick each value that matches it: only a confirmed value "
+        "counts for a lab requirement.",
+        may=may_confirm_labs,
+        allowed=has_results_to_confirm,
+        form=lambda data, order: ConfirmLabsForm(data, order=order),
+        run=run_confirm_labs,
+    ),
+    OrderAction(
+        name="identity",
+        button="Check her ID",
+        submit="Record the decision",
+        title="Check the identity of {reference}",
+        intro="Open the photo of her ID (each view is logged) and compare it with the legal "
+        "name and date of birth she typed. Approval waits for a match.",
+        may=lambda user: can_review(user) and may_decide_identity(user),
+        allowed=has_pending_identity,
+        form=lambda data, order: IdentityForm(data, order=order),
+        run=run_identity,
+        in_queue=True,
     ),
     OrderAction(
         name="refund",

@@ -36,6 +36,7 @@ from orders.admin.inlines import (
     RefundInline,
     ShipmentInline,
 )
+from orders.admin.labs import health_file_view
 from orders.admin.signoff import render_flag_reviews
 from orders.models import (
     Order,
@@ -355,6 +356,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 )
                 for action in ACTIONS
             ),
+            path("files/<int:file_pk>/", wrap(health_file_view), name="orders_health_file"),
             *super().get_urls(),
         ]
 

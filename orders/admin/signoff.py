@@ -18,6 +18,7 @@ from clinic.flags import grade_of
 from clinic.services.signoff import flag_id, needs_reason, unique_flags
 from clinic.services.verification import sent_back_prescriptions
 from orders.admin.common import age_in_years, log_answers_viewed, render_flags, render_renewal
+from orders.admin.labs import labs_context
 from orders.models import FlagReview, Order
 
 # The clinical summary: a label and the answer keys that fill it, first found first (the
@@ -177,6 +178,7 @@ def signoff_context(request, order, *, where="sign-off page"):
         "sent_back": sent_back_prescriptions(order),
         "order_url": reverse("admin:orders_order_change", args=[order.pk]),
         "is_nav_sidebar_enabled": False,  # the page fits 1280 px without the app list
+        **labs_context(order),
     }
 
 

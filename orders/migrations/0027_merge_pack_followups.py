@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0026_followups_checkins_adverse_events'),
-        ('orders', '0026_line_pack_conversion'),
+        ("orders", "0026_followups_checkins_adverse_events"),
+        ("orders", "0026_line_pack_conversion"),
     ]
 
-    operations = [
-    ]
+    operations = []

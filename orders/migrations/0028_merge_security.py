@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0026_hold_outcome_into_the_timeline_note'),
-        ('orders', '0027_merge_pack_followups'),
+        ("orders", "0026_hold_outcome_into_the_timeline_note"),
+        ("orders", "0027_merge_pack_followups"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0026_clinician_bio_and_photo'),
-        ('orders', '0028_merge_security'),
+        ("orders", "0026_clinician_bio_and_photo"),
+        ("orders", "0028_merge_security"),
     ]
 
-    operations = [
-    ]
+    operations = []

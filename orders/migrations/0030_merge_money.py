@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0027_money_exactly_once'),
-        ('orders', '0029_merge_ux_trust'),
+        ("orders", "0027_money_exactly_once"),
+        ("orders", "0029_merge_ux_trust"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0026_pharmacist_verification_dispensing'),
-        ('orders', '0030_merge_money'),
+        ("orders", "0026_pharmacist_verification_dispensing"),
+        ("orders", "0030_merge_money"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -21,7 +21,8 @@ share one migration history:
 - ``stops``: StopRecord (a stop kept with the person, not the browser);
 - ``followups``: CheckIn, AdverseEvent (after the first box);
 - ``pharmacy``: PharmacistProfile, PharmacistLicence, Pharmacy, PharmacyLicence,
-  DispensingRecord, the verification queue's proxy.
+  DispensingRecord, the verification queue's proxy;
+- ``labs``: HealthFile (encrypted uploads), LabRequest, LabResult, IdentityCheck.
 """
 
 from orders.models.address import AddressFields
@@ -43,6 +44,7 @@ from orders.models.clinical_data import (
 )
 from orders.models.followups import AdverseEvent, AdverseEventQuerySet, CheckIn, CheckInQuerySet
 from orders.models.holds import Hold, HoldQuerySet
+from orders.models.labs import HealthFile, IdentityCheck, LabRequest, LabResult
 from orders.models.order import (
     Order,
     OrderConsent,
@@ -101,9 +103,13 @@ __all__ = [
     "ClinicianProfileQuerySet",
     "DispensingRecord",
     "FlagReview",
+    "HealthFile",
     "Hold",
     "HoldQuerySet",
+    "IdentityCheck",
     "InteractionRule",
+    "LabRequest",
+    "LabResult",
     "MedicineDataChange",
     "Message",
     "Order",

@@ -13,8 +13,13 @@ class HoldQuerySet(models.QuerySet):
         return self.open().filter(kind__in=Hold.URGENT)
 
     def pausing(self):
-        """Open holds that pause her collection (``Hold.PAUSES_COLLECTION``)."""
+        """Open holds that stop a box and pause her collection (``Hold.PAUSES_COLLECTION``):
+        she is not charged for a box that waits."""
         return self.open().filter(kind__in=Hold.PAUSES_COLLECTION)
+
+    def waiting_on_her(self):
+        """Open holds that wait for something from her (``Hold.WAITS_ON_HER``)."""
+        return self.open().filter(kind__in=Hold.WAITS_ON_HER)
 
 
 class Hold(models.Model):
@@ -43,6 +48,10 @@ class Hold(models.Model):
         # A check-in she left unanswered after its reminder (``clinic.services.checkins``):
         # a wait on her, not a report, so not urgent; answering it releases the hold.
         CHECKIN = "checkin", "Her check-in is unanswered"
+        # A lab result she owes us is missing, too old or out of range (``clinic.labs``):
+        # the next box waits for it, uncharged; 14 days without it ends the treatment.
+        LABS = "labs", "Waiting for her lab results"
+        IDENTITY = "identity", "Waiting for her to correct her identity"
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="holds")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -65,6 +74,9 @@ class Hold(models.Model):
         blank=True,
         help_text="A clinician wrote to her about it and waits for her answer since then.",
     )
+    reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="She was reminded that we wait for her (labs, her ID)."
+    )
 
     RELEASED_BY = {
         Kind.DISPUTE: Releaser.SUPPORT,
@@ -75,13 +87,20 @@ class Hold(models.Model):
         Kind.PATIENT_REPORT: Releaser.CLINICIAN,
         Kind.PREGNANCY: Releaser.CLINICIAN,
         Kind.CHECKIN: Releaser.CLINICIAN,
+        Kind.LABS: Releaser.CLINICIAN,
+        Kind.IDENTITY: Releaser.CLINICIAN,
     }
     # Clinical holds she raised: urgent in the review queue, and collection pauses while one
     # is open (a hold that stops a box never leaves her paying for it).
     URGENT = (Kind.PATIENT_REPORT, Kind.PREGNANCY)
-    # Holds that wait on her pause collection too; after ``QUESTION_DECLINE_DAYS`` of waiting
-    # (``awaits_patient_since``) the treatments they hold are declined and refunded.
-    PAUSES_COLLECTION = (*URGENT, Kind.CHECKIN)
+    # Holds that wait on her (labs, her ID): reminded at QUESTION_REMINDER_DAYS, and the
+    # treatments concerned declined and refunded at QUESTION_DECLINE_DAYS. (An unanswered
+    # check-in has its own reminder before its hold opens: ``clinic.services.checkins``.)
+    WAITS_ON_HER = (Kind.LABS, Kind.IDENTITY)
+    # Every hold that stops a box pauses collection: she never pays for a box that waits.
+    # After ``QUESTION_DECLINE_DAYS`` of waiting (``awaits_patient_since``) the treatments
+    # they hold are declined and refunded.
+    PAUSES_COLLECTION = (*URGENT, *WAITS_ON_HER, Kind.CHECKIN)
     RELEASE_PERMISSION = {
         Releaser.SUPPORT: "orders.release_hold",
         Releaser.CLINICIAN: "orders.release_clinical_hold",

@@ -1,12 +1,15 @@
 """Her account, end to end: she orders signed out, gets the order email, signs in with the
 emailed code, sees her order, pauses her subscription and writes to her care team; a
-clinician asks her a question in the admin; she answers; the order is back in the queue and
-the clinician approves it."""
+clinician asks her a question in the admin; she answers and uploads her ID; the clinician
+checks it and requests her eGFR; she prints the requisition and enters her result with the
+report; the clinician confirms it and approves."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from orders.models import Order
@@ -17,6 +20,7 @@ from tests.browser.helpers import (
     staff_sign_in,
 )
 from tests.support.factories import make_plan
+from tests.support.files import PDF, jpeg
 from tests.support.staff import staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,7 +46,7 @@ def order_signed_out(page, plan):
     assert_no_axe_violations(page)
 
 
-def test_her_account_from_order_to_approval(page, screenshot, metformin):
+def test_her_account_from_order_to_approval(page, phone_page, screenshot, metformin):
     order_signed_out(page, metformin)
     order = Order.objects.get()
     [received] = [m for m in mail.outbox if "We received your order" in m.subject]
@@ -99,12 +103,58 @@ def test_her_account_from_order_to_approval(page, screenshot, metformin):
     screenshot(page, "account-thread-desktop")
     assert Order.objects.get().status == Order.Status.AWAITING_REVIEW
 
-    # Back in the queue, marked answered; the clinician approves.
+    # Before the first approval: a photo of her ID, and her eGFR with the lab's report.
+    page.goto(f"/orders/{order.public_id}/")
+    expect(page.get_by_test_id("identity")).to_contain_text("upload a photo of a government ID")
+    page.get_by_label("A photo of your government ID").set_input_files(
+        files=[{"name": "license.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}]
+    )
+    page.get_by_role("button", name="Send my ID").click()
+    expect(page.get_by_test_id("identity")).to_contain_text("a clinician checks the photo")
+
+    # Back in the queue, marked answered: the clinician checks her ID and asks for labs.
     staff_sign_in(page, clinician)
     page.get_by_test_id("awaiting-review").click()
     row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
     expect(row).to_contain_text("Answered")
-    row.get_by_role("link", name="Approve").click()
+    row.get_by_role("link", name="Check her ID").click()
+    expect(page.locator("main")).to_contain_text("Jane Patient")
+    page.get_by_label("Matches").check()
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.locator(".messagelist")).to_contain_text("her identity matches")
+    page.goto(f"/admin/orders/order/{order.pk}/request_labs/")
+    page.get_by_label("eGFR (mL/min/1.73m²)").check()
+    page.get_by_label("Why (she reads it on her requisition)").fill("Kidney function first.")
+    page.get_by_label("By when").fill(f"{timezone.localdate() + timedelta(days=14):%Y-%m-%d}")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.locator(".messagelist")).to_contain_text("Labs requested")
+
+    # On her phone, she prints the requisition, then enters her result with the report.
+    phone = phone_page
+    phone.goto(f"/orders/{order.public_id}/")
+    patient_sign_in(phone, "jane@example.com")
+    phone.goto(f"/orders/{order.public_id}/")
+    expect(phone.get_by_test_id("labs")).to_contain_text("Your clinician asked for: eGFR")
+    phone.get_by_role("link", name="Print the requisition to take to a lab").click()
+    expect(phone.locator("main")).to_contain_text("Laboratory requisition")
+    phone.go_back()
+    phone.get_by_label("Test", exact=True).select_option("egfr")
+    phone.get_by_label("Result (the number on the report)").fill("88")
+    phone.get_by_label("Date the sample was taken").fill(f"{timezone.localdate():%Y-%m-%d}")
+    phone.get_by_label("The lab report").set_input_files(
+        files=[{"name": "labs.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    phone.get_by_role("button", name="Send my result").click()
+    expect(phone.get_by_test_id("labs")).to_contain_text("Not yet")
+    screenshot(phone, "account-labs-phone")
+
+    # The clinician (still signed in) confirms it against the report, then approves.
+    page.goto(f"/admin/orders/order/{order.pk}/confirm_labs/")
+    page.get_by_label(re.compile("eGFR 88")).check()
+    page.get_by_role("button", name="Confirm against her report").click()
+    expect(page.locator(".messagelist")).to_contain_text("results confirmed")
+    page.goto(f"/admin/orders/order/{order.pk}/approve/")
+    expect(page.get_by_test_id("signoff-labs")).to_contain_text("Matches her legal name")
     page.get_by_label(re.compile("I have reviewed this patient's answers and attest")).check()
     page.get_by_role("button", name="Approve order").click()
     expect(page.locator(".messagelist")).to_contain_text(f"{order.reference} approved")

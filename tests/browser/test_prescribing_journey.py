@@ -15,7 +15,7 @@ from tests.browser.helpers import (
     patient_sign_in,
     staff_sign_in,
 )
-from tests.support.factories import make_plan
+from tests.support.factories import make_plan, ready_for_review
 from tests.support.staff import staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,6 +72,9 @@ def test_metformin_and_spironolactone_with_lisinopril(page, screenshot, cart_pla
     flags = [flag["message"] for flag in order.questionnaire.flags]
     assert flags[0].startswith("Answer changed after a stop")
 
+    # Her ID matched and her labs in (their own journey: tests/browser/test_account_journey.py).
+    ready_for_review(order)
+
     # The clinician reads the flags first: the changed answer, then the interaction.
     clinician = staff("clinician", "dr_lee")
     clinician.clinician_profile.display_name = "Dr. Ana Lee"
@@ -92,7 +95,7 @@ def test_metformin_and_spironolactone_with_lisinopril(page, screenshot, cart_pla
     expect(page.locator("fieldset.clinic-flag-review").first).to_contain_text("was Yes, now No")
     consider_every_flag(page, reason="She confirmed by message: not pregnant.")
     page.get_by_role("checkbox", name=re.compile(r"Spironolactone \(Monthly\)")).check()
-    page.get_by_label("Reason for the treatments you decline").fill(
+    page.get_by_label("Reason for the treatments or medicines you decline").fill(
         "Spironolactone with lisinopril can raise your potassium too far."
     )
     step = page.get_by_label("Metformin ER (Oral Metformin ER): step of the schedule")

@@ -36,7 +36,12 @@ def test_every_catalog_medicine_has_valid_prescribing_data():
 
 def test_the_migration_fills_the_catalogs_prescribing_data_into_existing_medicines():
     migration = importlib.import_module("treatments.migrations.0007_rx_structured_prescriptions")
-    assert migration.DOSING == {m["slug"]: m["dosing"] for m in read_catalog()["medicines"]}
+    labs = importlib.import_module("treatments.migrations.0008_medicine_lab_requirements").LABS
+    with_labs = {
+        slug: {**dosing, "labs": labs[slug]} if slug in labs else dosing
+        for slug, dosing in migration.DOSING.items()
+    }
+    assert with_labs == {m["slug"]: m["dosing"] for m in read_catalog()["medicines"]}
     Medicine.objects.create(slug="metformin-er", name="Metformin ER", route="oral")
     Medicine.objects.create(
         slug="minoxidil-oral", name="Minoxidil", route="oral", dosing={"form": "tablet"}

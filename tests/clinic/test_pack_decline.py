@@ -516,4 +516,4 @@ def test_the_approve_page_of_a_pack_takes_constant_queries(client, fake_stripe):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(f"/admin/orders/order/{order.pk}/approve/").status_code == 200
         counts.append(len(queries))
-    assert counts == [17, 17]
+    assert counts == [25, 25]

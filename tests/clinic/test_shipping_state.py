@@ -7,7 +7,7 @@ from clinic.services.review import approve_order
 from orders.models import Hold, Order, Shipment
 from orders.services.holds import open_hold, release_hold
 from tests.support.clinic import considered
-from tests.support.factories import answers, make_plan
+from tests.support.factories import answers, make_plan, ready_for_review
 from tests.support.staff import sign_in, staff
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
@@ -37,6 +37,7 @@ def test_shipping_to_another_state_holds_the_order_and_flags_it_first(client):
     assert hold.kind == Hold.Kind.STATE_MISMATCH
     assert "She lives in New York (her answers) but asked to ship to California" in hold.reason
     # Even approved, nothing ships while it is held.
+    ready_for_review(order)
     order = approve_order(
         order, considered=considered(order), by=staff("clinician", "dr_lee"), attested=True
     )

@@ -19,9 +19,11 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())
 RUNTIME = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]]
 TEST = [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["test"]]
+S3 = [Requirement(r) for r in PYPROJECT["project"]["optional-dependencies"]["s3"]]
 EXPORTS = {
     "requirements/base.txt": RUNTIME,
     "requirements/test.txt": RUNTIME + TEST,
+    "requirements/s3.txt": RUNTIME + S3,  # a bucket for health files (docs/operations.md)
 }
 UPPER_BOUND_OPERATORS = {"<", "<=", "==", "~=", "==="}
 
@@ -42,7 +44,7 @@ def pinned(path):
     return packages
 
 
-@pytest.mark.parametrize("requirement", RUNTIME + TEST, ids=str)
+@pytest.mark.parametrize("requirement", RUNTIME + TEST + S3, ids=str)
 def test_every_dependency_has_an_upper_bound(requirement):
     operators = {spec.operator for spec in requirement.specifier}
     assert operators & UPPER_BOUND_OPERATORS, f"{requirement} has no upper bound"
@@ -76,7 +78,7 @@ def test_uv_lock_was_made_from_the_current_pyproject():
         (canonicalize_name(r["name"]), str(SpecifierSet(r.get("specifier", ""))))
         for r in project["metadata"]["requires-dist"]
     }
-    declared = {(canonicalize_name(r.name), str(r.specifier)) for r in RUNTIME + TEST}
+    declared = {(canonicalize_name(r.name), str(r.specifier)) for r in RUNTIME + TEST + S3}
     assert locked == declared, "pyproject.toml changed since uv.lock was made: run `make lock`"
     assert lock["requires-python"] == PYPROJECT["project"]["requires-python"]
 

@@ -61,6 +61,7 @@ def test_each_period_removes_what_is_older_and_keeps_what_is_younger(settings):
         "webhook payloads blanked": 1,
         "questionnaire access log rows deleted": 1,
         "stop records deleted": 0,  # tests/clinic/test_stops.py
+        "ID photos deleted": 0,  # tests/clinic/test_identity.py
     }
     assert list(Session.objects.values_list("session_key", flat=True)) == [live]
     assert not Session.objects.filter(session_key=expired).exists()
@@ -104,4 +105,5 @@ def test_the_command_says_what_it_did():
         "webhook payloads blanked: 0",
         "questionnaire access log rows deleted: 0",
         "stop records deleted: 0",
+        "ID photos deleted: 0",
     ]

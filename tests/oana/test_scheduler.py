@@ -217,6 +217,8 @@ def test_the_periodic_tasks_do_their_jobs(settings, fake_stripe):
         "declined": [],
         "renewals": [],
         "holds": [],
+        "waits_reminded": [],
+        "held_for_labs": [],
     }
     now = timezone.now()
     old = now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS + 1)

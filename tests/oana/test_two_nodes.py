@@ -324,10 +324,10 @@ def test_two_nodes_one_database_under_a_mixed_load(cluster):
         "-c",
         "from orders.models import Order; from clinic.services.review import approve_order; "
         "from orders.models import ClinicianProfile; "
-        "from clinic.services.signoff import flag_id, questionnaire_flags; "
+        "from clinic.services.signoff import flag_id, approval_flags; "
         "clinician = ClinicianProfile.objects.first().user; "
         "[approve_order(o, by=clinician, considered={flag_id(f): 'Considered.' "
-        "for f in questionnaire_flags(o)}, attested=True) "
+        "for f in approval_flags(o)}, attested=True) "
         f"for o in Order.objects.order_by('pk')[:{APPROVED}]]",
         env=cluster["env"],
     )

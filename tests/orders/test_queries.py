@@ -91,9 +91,11 @@ def test_order_page(client, lines):
     sign_in_patient(client, order)
     # session and user; the order; then her order with lines, shipments, threads and
     # prescriptions (one per line here); timeline (with actors); her patient account (is she
-    # a patient?) and her unread messages for the header; a check-in waiting for her
+    # a patient?) and her unread messages for the header; her lab requests, her lab results,
+    # her identity checks and whether a labs hold waits (patients/labs_views.py); a check-in
+    # waiting for her
     assert order.prescriptions.count() == lines
-    assert len(queries_for(client, order.get_absolute_url())) == 12
+    assert len(queries_for(client, order.get_absolute_url())) == 16
 
 
 @pytest.mark.parametrize("lines", [1, 5])
@@ -105,8 +107,8 @@ def test_order_page_with_a_checkin(client, lines):
     sign_in_patient(client, order)
     response = client.get(order.get_absolute_url())
     assert 'data-testid="checkin"' in response.content.decode()
-    # the 12 above, then her approved lines with their treatments, and their medicines
-    assert len(queries_for(client, order.get_absolute_url())) == 14
+    # the 16 above, then her approved lines with their treatments, and their medicines
+    assert len(queries_for(client, order.get_absolute_url())) == 18
 
 
 @pytest.mark.parametrize("lines", [1, 5])

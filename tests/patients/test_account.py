@@ -92,9 +92,8 @@ def test_account_pages_take_a_fixed_number_of_queries(client, test_mode, orders)
     pages = {
         # session, user, her account; orders with unread counts, lines, shipments; header
         "/account/": 7,
-        made[
-            0
-        ].get_absolute_url(): 12,  # see tests/orders/test_queries.py (+ prescriptions, is_patient, check-in)
+        # see tests/orders/test_queries.py (+ prescriptions, is_patient, check-in, labs and ID)
+        made[0].get_absolute_url(): 16,
         # session, user, her account; her order; its threads with counts; header
         f"/orders/{made[0].public_id}/messages/": 6,
         # session, user, her account; order; thread; messages with authors; marked read;

@@ -59,9 +59,9 @@ def approve_form(order, **fields):
 def considered(order, flags=None, *, reason="Weighed against her answers: potassium to check."):
     """What a clinician who considered every flag of ``order`` tells the verb (flag id ->
     reason: ``reason`` for a contraindication, none otherwise)."""
-    from clinic.services.signoff import flag_id, needs_reason, questionnaire_flags
+    from clinic.services.signoff import approval_flags, flag_id, needs_reason
 
-    flags = questionnaire_flags(order) if flags is None else flags
+    flags = approval_flags(order) if flags is None else flags
     return {flag_id(flag): reason if needs_reason(flag) else "" for flag in flags}
 
 

@@ -14,6 +14,9 @@ from orders.cart import Cart
 from orders.models import (
     ClinicianLicence,
     ClinicianProfile,
+    HealthFile,
+    IdentityCheck,
+    LabResult,
     Order,
     Pharmacy,
     PharmacyLicence,
@@ -346,9 +349,10 @@ def completed_checkout(order):
     )
 
 
-def pay(order, **invoice_changes):
+def pay(order, *, ready=True, identity=False, **invoice_changes):
     """``order``'s live checkout completes (what the webhook handler does once Stripe has
-    confirmed it): paid, awaiting review, first payment recorded. Returns the fresh order."""
+    confirmed it): paid, awaiting review, first payment recorded; ``ready_for_review`` unless
+    ``ready`` is false (then her ID matched only if ``identity``). Returns the fresh order."""
     if not order.stripe_checkout_session_id:
         Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=f"cs_oana_{order.pk}")
         order.refresh_from_db()
@@ -358,7 +362,57 @@ def pay(order, **invoice_changes):
         invoice=paid_invoice_for(order, **invoice_changes),
         period_end=timezone.now() + timedelta(days=30),
     )
+    if ready:
+        ready_for_review(order)
+    elif identity:  # her ID matched, her labs not in
+        identity_matched(order)
     return Order.objects.get(pk=order.pk)
+
+
+def ready_for_review(order):
+    """What a first approval needs from her beyond her answers, in place: her ID matched and a
+    confirmed, in-range result for each lab requirement of her medicines (``ready=False``:
+    neither, for the tests of those rules)."""
+    identity_matched(order)
+    labs_in(order)
+
+
+def labs_in(order, *, days_ago=10):
+    """A confirmed result, in range, taken ``days_ago``, for each lab requirement of
+    ``order`` (``clinic.labs``); the report itself is not stored."""
+    from clinic.labs import requirements_for
+
+    taken_on = timezone.localdate() - timedelta(days=days_ago)
+    for _, requirement in requirements_for(order):
+        if requirement.reminder_days:
+            continue
+        bound = requirement.min if requirement.min is not None else requirement.max
+        report = HealthFile.objects.create(
+            order=order, kind=HealthFile.Kind.LAB_REPORT, content_type="application/pdf", file=""
+        )
+        LabResult.objects.create(
+            order=order,
+            test=requirement.test,
+            value=str(bound),
+            unit=requirement.unit,
+            taken_on=taken_on,
+            report=report,
+            confirmed_at=timezone.now(),
+        )
+
+
+def identity_matched(order):
+    """``order``'s patient uploaded her ID and a clinician found it matches (approval needs
+    it: ``clinic.identity``). The photo itself is not stored: tests of the photo upload it."""
+    photo = HealthFile.objects.create(
+        order=order, kind=HealthFile.Kind.ID_PHOTO, content_type="image/jpeg", file=""
+    )
+    return IdentityCheck.objects.create(
+        order=order,
+        photo=photo,
+        decision=IdentityCheck.Decision.MATCH,
+        decided_at=timezone.now(),
+    )
 
 
 def make_paid_order(*plans, **kwargs):

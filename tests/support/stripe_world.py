@@ -8,7 +8,7 @@ Stripe signs them; the handlers then ask the fake Stripe for the facts.
 from django.test import TestCase
 
 from orders.models import Order
-from tests.support.factories import NO_CONCERNS, answers, make_plan
+from tests.support.factories import NO_CONCERNS, answers, make_plan, ready_for_review
 from tests.support.stripe_helpers import deliver, event
 
 
@@ -37,9 +37,12 @@ def pay_checkout(client, fake, order=None):
 
 
 def paid_order(client, fake, *plans):
-    """An order paid through Stripe and awaiting review."""
+    """An order paid through Stripe and awaiting review, her ID matched and her labs in
+    (``ready_for_review``)."""
     start_checkout(client, *plans)
-    return pay_checkout(client, fake)
+    order = pay_checkout(client, fake)
+    ready_for_review(order)
+    return order
 
 
 def first_charge(fake, order):

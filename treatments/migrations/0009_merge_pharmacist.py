@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatments', '0008_medicine_compounded'),
-        ('treatments', '0008_treatment_photo'),
+        ("treatments", "0008_medicine_compounded"),
+        ("treatments", "0008_treatment_photo"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -1,10 +1,12 @@
-"""Move every encrypted value to the first key of FIELD_ENCRYPTION_KEYS (docs/security.md)."""
+"""Move every encrypted value, and every stored health file, to the first key of
+FIELD_ENCRYPTION_KEYS (docs/security.md)."""
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import models, transaction
 
 from core.encryption import is_encrypted_field
+from core.health_files import EncryptedStorage
 from core.sessions import reencrypt_sessions
 
 BATCH = 500
@@ -33,10 +35,43 @@ def reencrypt(model, names):
     return len(pks)
 
 
+def encrypted_files():
+    """(model, [file field names]) for every model with files in the encrypted storage."""
+    for model in apps.get_models():
+        names = [
+            f.name
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.FileField) and isinstance(f.storage, EncryptedStorage)
+        ]
+        if names:
+            yield model, names
+
+
+def reencrypt_files(model, names):
+    """Each stored file written again with the first key under a new name, the row pointed
+    at it (locked, so a concurrent change is not lost), then the old file deleted. Returns
+    the number of files."""
+    count = 0
+    manager = model._base_manager
+    for pk in manager.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            row = manager.select_for_update().get(pk=pk)
+            for name in names:
+                field = getattr(row, name)
+                if not field:
+                    continue
+                old = field.name
+                manager.filter(pk=pk).update(**{name: field.storage.rotate(old)})
+                transaction.on_commit(lambda storage=field.storage, old=old: storage.delete(old))
+                count += 1
+    return count
+
+
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every encrypted field (questionnaire answers, clinicians' notes...) with "
-        "the first key of FIELD_ENCRYPTION_KEYS, so that older keys can then be removed."
+        "Re-encrypt every encrypted field (questionnaire answers, clinicians' notes...) and "
+        "every stored health file (lab reports, ID photos) with the first key of "
+        "FIELD_ENCRYPTION_KEYS, so that older keys can then be removed."
     )
 
     def handle(self, *args, **options):
@@ -49,3 +84,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"sessions: {rewritten} re-encrypted, {ended} ended (no key decrypts them)"
         )
+        for model, names in encrypted_files():
+            count = reencrypt_files(model, names)
+            self.stdout.write(f"{model._meta.label}: {count} files re-encrypted")
