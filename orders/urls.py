@@ -1,6 +1,7 @@
 from django.urls import path
 
 from orders import views
+from patients import accounts
 from patients import views as account_views
 from payments import webhook as stripe_webhook
 
@@ -16,6 +17,11 @@ urlpatterns = [
     path("checkout/test-mode/<str:public_id>/", views.test_mode_payment, name="test_mode"),
     path("account/", account_views.account, name="account"),
     path("orders/<str:public_id>/", account_views.order_detail, name="detail"),
+    path(
+        "orders/<str:public_id>/sign-in-code/",
+        accounts.OrderCodeView.as_view(),
+        name="sign_in_code",
+    ),
     path("orders/<str:public_id>/pause/", account_views.pause, name="pause"),
     path("orders/<str:public_id>/resume/", account_views.resume, name="resume"),
     path("orders/<str:public_id>/cancel/", account_views.cancel, name="cancel"),
