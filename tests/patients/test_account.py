@@ -44,7 +44,7 @@ def test_the_order_link_alone_shows_only_the_status(client, test_mode):
     assert "Sign in to see details" in html
     for private in ("Jane Patient", "45 Maple Avenue", "Spironolactone", "$22.00", "Cards and"):
         assert private not in html, private
-    assert f"/accounts/login/code/?next=/orders/{order.public_id}/" in html
+    assert f'action="/orders/{order.public_id}/sign-in-code/"' in html  # one tap
 
 
 def test_another_patients_pages_are_404(client, test_mode):
