@@ -13,6 +13,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -34,6 +35,19 @@ class PauseForm(forms.Form):
         choices=[(1, "One month (skip the next refill)"), (2, "Two months")],
         coerce=int,
     )
+
+    def __init__(self, *args, order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if order is not None:  # her pages: each choice with the day it ends
+            self.fields["months"].choices = [
+                (months, f"{words}: until {pause_date(order, months)}")
+                for months, words in ((1, "One month"), (2, "Two months"))
+            ]
+
+
+def pause_date(order, months):
+    until = timezone.localtime(subscriptions.pause_until(order, months))
+    return f"{until:%B %-d, %Y}"
 
 
 class ReportForm(forms.Form):
@@ -188,7 +202,7 @@ def _order_page(request, order, status=200, **forms_given):
     context = {
         "order": order,
         "events": events,
-        "pause_form": PauseForm(),
+        "pause_form": PauseForm(order=order),
         "address_form": AddressForm(initial=order.address_parts()),
         "can_control": order.can_change_billing(),
         "renewal_form": renewal_form(order) if order.can_answer_renewal() else None,
@@ -239,12 +253,38 @@ def resume(request, public_id):
     return _subscription_action(request, public_id, act)
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 @patient_required
 def cancel(request, public_id):
+    """One confirmation step: what cancelling means, with a pause (and its dates) offered
+    instead; the POST cancels at the end of the month she paid for."""
+    if request.method != "POST":
+        order = her_order(request, public_id)
+        if not order.can_change_billing():
+            return redirect(order)
+        context = {"order": order, "pause_form": PauseForm(order=order)}
+        return render(request, "orders/cancel_confirm.html", context)
+
     def act(order):
-        subscriptions.cancel_at_period_end(order, by=request.user)
+        order = subscriptions.cancel_at_period_end(order, by=request.user)
+        if order.current_period_end:
+            ends = timezone.localtime(order.current_period_end)
+            return (
+                f"Cancelled: you will not be charged again. Your subscription ends on "
+                f"{ends:%B %-d, %Y}; until then you can undo it."
+            )
         return "Cancelled: you will not be charged again after this month."
+
+    return _subscription_action(request, public_id, act)
+
+
+@require_POST
+@patient_required
+def undo_cancel(request, public_id):
+    def act(order):
+        subscriptions.undo_cancel(order, by=request.user)
+        return "Your cancellation is undone: your subscription continues as before."
 
     return _subscription_action(request, public_id, act)
 

@@ -77,8 +77,10 @@ def sync_billing(order_id):
     if now.status != SubscriptionStatus.CANCELED:
         if (now.paused, now.resumes_at) != (paused, resumes_at):
             changes.update(paused=paused, resumes_at=resumes_at)
-        if cancelling and not now.cancel_at_period_end:
-            changes["cancel_at_period_end"] = True
+        # Both ways: she cancels, or undoes it before the month ends (the webhook copies a
+        # cancellation made in Stripe's Customer Portal onto the order first).
+        if cancelling != now.cancel_at_period_end:
+            changes["cancel_at_period_end"] = cancelling
     if changes:
         gateway.set_collection(
             order.stripe_subscription_id,
@@ -106,6 +108,13 @@ def _running(order, action):
     )
 
 
+def pause_until(order, months):
+    """When a pause of ``months`` she chooses now ends: the one date the pause choices show
+    and ``pause_refills`` stores."""
+    start = order.current_period_end or timezone.now()
+    return start + timedelta(days=30 * months)
+
+
 def pause_refills(order, *, months, by):
     """She skips the next ``months`` refills (1 or 2): no charge, nothing ships meanwhile."""
     if months not in range(1, MAX_PAUSE_MONTHS + 1):
@@ -113,8 +122,7 @@ def pause_refills(order, *, months, by):
     with transaction.atomic():
         order = lock_order(order)
         _running(order, "paused")
-        start = order.current_period_end or timezone.now()
-        order.patient_pause_until = start + timedelta(days=30 * months)
+        order.patient_pause_until = pause_until(order, months)
         order.save(update_fields=["patient_pause_until", "updated_at"])
         sync_billing_later(order)
         until = timezone.localtime(order.patient_pause_until)
@@ -165,6 +173,30 @@ def cancel_at_period_end(order, *, by):
             actor=by,
         )
         queue_order_email(order, "cancel_requested")
+    return order
+
+
+def undo_cancel(order, *, by):
+    """She changes her mind before the month she paid for ends: the subscription runs on,
+    and Stripe's ``cancel_at_period_end`` is turned off again (after the commit)."""
+    with transaction.atomic():
+        order = lock_order(order)
+        if not order.can_undo_cancel():
+            raise OrderError(
+                "There is no cancellation to undo: your subscription has ended or was not "
+                "cancelled.",
+                code="not_cancelling",
+            )
+        order.cancel_at_period_end = False
+        order.save(update_fields=["cancel_at_period_end", "updated_at"])
+        sync_billing_later(order)
+        record_event(
+            order,
+            "cancel_undone",
+            message="You undid your cancellation: your subscription continues as before.",
+            actor=by,
+        )
+        queue_order_email(order, "cancel_undone")
     return order
 
 

@@ -59,7 +59,7 @@ def test_another_patients_pages_are_404(client, test_mode):
         f"/orders/{mine.public_id}/messages/{thread.pk}/",
     ):
         assert client.get(url).status_code == 404, url
-    for action in ("pause", "resume", "cancel", "address", "cards-and-invoices"):
+    for action in ("pause", "resume", "cancel", "undo-cancel", "address", "cards-and-invoices"):
         assert client.post(f"/orders/{theirs.public_id}/{action}/").status_code == 404
         assert client.post(f"/orders/%00/{action}/").status_code == 404
 
@@ -202,7 +202,7 @@ def test_subscription_control_goes_through_stripe(client, fake_stripe):
     post(client, f"/orders/{order.public_id}/resume/")
     assert fake_stripe.objects[order.stripe_subscription_id]["pause_collection"] is None
     post(client, f"/orders/{order.public_id}/cancel/")
-    assert fake_stripe.objects[order.stripe_subscription_id]["cancel_at_period_end"] == "true"
+    assert fake_stripe.objects[order.stripe_subscription_id]["cancel_at_period_end"] is True
     response = post(client, f"/orders/{order.public_id}/cards-and-invoices/")
     assert response.redirect_chain[-1][0].startswith("https://billing.stripe.com/")
     [(_, _, params, _)] = fake_stripe.calls("POST", "billing_portal")
