@@ -25,9 +25,7 @@ urlpatterns = [
     path("orders/<str:public_id>/pause/", account_views.pause, name="pause"),
     path("orders/<str:public_id>/resume/", account_views.resume, name="resume"),
     path("orders/<str:public_id>/cancel/", account_views.cancel, name="cancel"),
-    path(
-        "orders/<str:public_id>/undo-cancel/", account_views.undo_cancel, name="undo_cancel"
-    ),
+    path("orders/<str:public_id>/undo-cancel/", account_views.undo_cancel, name="undo_cancel"),
     path("orders/<str:public_id>/address/", account_views.change_address, name="change_address"),
     path("orders/<str:public_id>/renewal/", account_views.renewal, name="renewal"),
     path("orders/<str:public_id>/report/", account_views.report, name="report"),

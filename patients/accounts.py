@@ -38,9 +38,9 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.tasks import task
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.tasks import task
 from django.views.decorators.http import require_POST
 
 from core import ratelimit

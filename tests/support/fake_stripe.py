@@ -586,7 +586,9 @@ class FakeStripe:
         for key in ("metadata", "pause_collection"):
             if key in params:
                 subscription[key] = params[key] if params[key] != "" else None
-        if "cancel_at_period_end" in params:  # form-encoded "true"/"false"; Stripe answers a boolean
+        if (
+            "cancel_at_period_end" in params
+        ):  # form-encoded "true"/"false"; Stripe answers a boolean
             subscription["cancel_at_period_end"] = params["cancel_at_period_end"] == "true"
         deleted = {item["id"] for item in params.get("items", []) if item.get("deleted") == "true"}
         if deleted:
