@@ -30,6 +30,7 @@ from payments.gateways import gateway_for
 from payments.gateways.facts import SubscriptionStatus
 
 MAX_PAUSE_MONTHS = 2
+NO_MORE_REFILLS = "This order has no more refills to send."
 
 
 def clinic_pause(order):
@@ -205,7 +206,7 @@ def change_address(order, *, address, by):
     with transaction.atomic():
         order = lock_order(order)
         if not order.can_change_address():
-            raise OrderError("This order has no more refills to send.", code="closed")
+            raise OrderError(NO_MORE_REFILLS, code="closed")
         for name, value in address.items():
             setattr(order, name, value)
         order.save()
