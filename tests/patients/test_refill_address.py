@@ -124,7 +124,7 @@ def test_a_bad_zip_keeps_what_she_typed_beside_the_error(client, new_yorker):
     zip_field = page[page.index('id="field-postal_code"') :]
     assert zip_field.index("Enter a 5-digit ZIP code.") < zip_field.index('name="postal_code"')
     assert 'id="address-errors" role="alert" tabindex="-1" autofocus' in page
-    assert f'action="/orders/{new_yorker.public_id}/address/#address"' in page
+    assert f'action="/orders/{new_yorker.public_id}/address/#address-errors"' in page
     assert Order.objects.get(pk=new_yorker.pk).ship_city != "Austin"
 
 
