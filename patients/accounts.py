@@ -225,10 +225,11 @@ class ConfirmPatientCodeView(ConfirmLoginCodeView):
         """The code box as phones need it: the digits keyboard, the code offered from the
         email (``one-time-code``), the cursor already in it."""
         form = super().get_form(form_class)
-        if "code" in form.fields:
-            form.fields["code"].widget.attrs.update(
-                inputmode="numeric", autocomplete="one-time-code", autofocus=True
-            )
+        # Always the code form: allauth's "resend" action is not offered (no resend count),
+        # so a posted action=resend is verified as a code like any other.
+        form.fields["code"].widget.attrs.update(
+            inputmode="numeric", autocomplete="one-time-code", autofocus=True
+        )
         return form
 
     def get_context_data(self, **kwargs):

@@ -122,3 +122,9 @@ def test_cancelling_without_a_known_period_says_after_this_month(client, running
 def test_another_patients_confirmation_is_a_404(client, running):
     other = perform(order_to_review(email="someone@example.com"), "approve")
     assert client.get(f"/orders/{other.public_id}/cancel/").status_code == 404
+
+
+def test_the_result_of_an_action_is_announced_and_takes_focus(client, running):
+    """Issue 21, item 11: the message after an account action is a status that is focused."""
+    html = post(client, f"/orders/{running.public_id}/cancel/").content.decode()
+    assert '<div class="messages container" role="status" tabindex="-1" autofocus>' in html

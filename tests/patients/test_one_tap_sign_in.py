@@ -101,3 +101,19 @@ def test_only_a_post_sends_a_code(client):
     order = make_paid_order(email="mary@example.com")
     assert client.get(f"/orders/{order.public_id}/sign-in-code/").status_code == 405
     assert mail.outbox == []
+
+
+def test_on_the_code_page_the_code_box_keeps_the_focus_over_messages(client):
+    order = make_paid_order(email="mary@example.com")
+    response = one_tap(client, order)
+    html = client.get(response["Location"]).content.decode()
+    assert 'role="status" tabindex="-1" >' in html  # the "code is on its way" message
+    assert html.count("autofocus") == 1  # the code box
+
+
+def test_a_posted_resend_is_checked_as_a_code(client):
+    """allauth's "resend" action is not offered here: posting it is a wrong code, no 500."""
+    order = make_paid_order(email="mary@example.com")
+    one_tap(client, order)
+    html = client.post(CONFIRM, {"action": "resend"}).content.decode()
+    assert "4 tries left" in html and len(mail.outbox) == 1

@@ -151,3 +151,14 @@ def test_a_closed_order_takes_no_address_whatever_was_typed(client, new_yorker):
     page = move(client, new_yorker, "NY", postal_code="bad")
     assert "This order has no more refills to send." in page
     assert "Address for refills" not in page
+
+
+def test_the_service_refuses_a_closed_order_too(new_yorker):
+    """The page asks first; an order closed a moment before the service runs is refused."""
+    from orders.services import OrderError
+    from patients.services.address import move_refills
+
+    Order.objects.filter(pk=new_yorker.pk).update(status=S.REFUNDED)
+    fields = {"ship_state": "NY", "ship_city": "Buffalo"}
+    with pytest.raises(OrderError, match="no more refills"):
+        move_refills(Order.objects.get(pk=new_yorker.pk), address=fields, by=None)
