@@ -9,7 +9,7 @@ from django.db import connections, models
 from django.urls import reverse
 from django.utils import timezone
 
-from .rendering import render_markdown, split_catalog_regions
+from .rendering import render_markdown, split_catalog_regions, split_intro
 
 WORDS_PER_MINUTE = 220
 
@@ -152,6 +152,11 @@ class Article(models.Model):
     def body_segments(self):
         """The stored body cut around its live catalog regions (see ``rendering``)."""
         return split_catalog_regions(self.body_html)
+
+    @property
+    def body_parts(self):
+        """(introduction, the rest) of ``body_segments`` (see ``rendering.split_intro``)."""
+        return split_intro(self.body_segments)
 
     @property
     def is_public(self):

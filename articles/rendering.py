@@ -123,6 +123,22 @@ def split_catalog_regions(fragment):
     return [segment for segment in segments if segment.html.strip() or segment.catalog]
 
 
+FIRST_HEADING = re.compile(r"<h2\b")
+
+
+def split_intro(segments):
+    """(intro, rest): the body's segments before its first ``<h2>`` (the introduction, where
+    the page shows a treatment card early) and the segments from there on. The stored HTML
+    is only cut, never changed; a body without an h2 is all introduction."""
+    for index, segment in enumerate(segments):
+        heading = FIRST_HEADING.search(segment.html) if not segment.catalog else None
+        if heading:
+            before, after = segment.html[: heading.start()], segment.html[heading.start() :]
+            intro = [*segments[:index], *([Segment(html=before)] if before.strip() else [])]
+            return intro, [Segment(html=after), *segments[index + 1 :]]
+    return list(segments), []
+
+
 def _matching_div_end(fragment, after_open):
     depth = 1
     for tag in DIV_TAG.finditer(fragment, after_open):

@@ -61,7 +61,7 @@ from clinic.stops import (
     UNDER_AGE_STOP,
 )
 from clinic.vocabulary import MedicineNameInput
-from core.us_states import STATE_NAMES, US_STATES
+from core.us_states import STATE_NAMES, StateField
 
 # --- The form ---------------------------------------------------------------------------------
 
@@ -100,10 +100,9 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
         help_text="You need to be 18 or older.",
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
-    state = forms.ChoiceField(
+    state = StateField(
         label="Which state do you live in?",
         help_text="Your clinician must be licensed there, and your medicines ship there.",
-        choices=[("", "Choose your state"), *US_STATES],
     )
     sex_at_birth = radio_field("Sex assigned at birth", SEX_CHOICES)
     pregnant = yes_no_field("Are you pregnant?")

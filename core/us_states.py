@@ -1,4 +1,7 @@
-"""The US states (and DC) a patient can live in, as two-letter postal codes."""
+"""The US states (and DC) a patient can live in, as two-letter postal codes, and the one
+picker her forms show them with."""
+
+from django import forms
 
 US_STATES = (
     ("AL", "Alabama"),
@@ -55,3 +58,20 @@ US_STATES = (
 )
 
 STATE_NAMES = dict(US_STATES)
+
+STATE_CHOICES = [("", "Choose your state"), *US_STATES]
+
+
+class StateField(forms.ChoiceField):
+    """The state picker every form uses (her answers, her refills' address): a list of the
+    states by name, posting the two-letter code; a code typed in small letters ("ny", as an
+    autofill or a script may send it) counts as the state."""
+
+    default_error_messages = {"invalid_choice": "Choose a US state from the list."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", STATE_CHOICES)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()

@@ -42,6 +42,7 @@ SUBJECTS = {
     "paused": "Your refills for order {reference} are paused",
     "resumed": "Your refills for order {reference} are running again",
     "cancel_requested": "Your subscription for order {reference} ends after this month",
+    "cancel_undone": "Your subscription for order {reference} continues",
     "address_changed": "Your shipping address for order {reference} changed",
     "new_message": "New message from your care team about order {reference}",
     "question": "Your clinician has a question about order {reference}",

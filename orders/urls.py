@@ -1,6 +1,7 @@
 from django.urls import path
 
 from orders import views
+from patients import accounts
 from patients import checkins as checkin_views
 from patients import views as account_views
 from payments import webhook as stripe_webhook
@@ -17,9 +18,15 @@ urlpatterns = [
     path("checkout/test-mode/<str:public_id>/", views.test_mode_payment, name="test_mode"),
     path("account/", account_views.account, name="account"),
     path("orders/<str:public_id>/", account_views.order_detail, name="detail"),
+    path(
+        "orders/<str:public_id>/sign-in-code/",
+        accounts.OrderCodeView.as_view(),
+        name="sign_in_code",
+    ),
     path("orders/<str:public_id>/pause/", account_views.pause, name="pause"),
     path("orders/<str:public_id>/resume/", account_views.resume, name="resume"),
     path("orders/<str:public_id>/cancel/", account_views.cancel, name="cancel"),
+    path("orders/<str:public_id>/undo-cancel/", account_views.undo_cancel, name="undo_cancel"),
     path("orders/<str:public_id>/address/", account_views.change_address, name="change_address"),
     path("orders/<str:public_id>/renewal/", account_views.renewal, name="renewal"),
     path("orders/<str:public_id>/report/", account_views.report, name="report"),

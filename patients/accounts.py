@@ -36,18 +36,25 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 from django.dispatch import receiver
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.tasks import task
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from core import ratelimit
 from core.encryption import decrypt, encrypt
 from orders.models import Order, PatientAccount, is_patient
+from orders.views import PUBLIC_ID
 
 logger = logging.getLogger(__name__)
 
 LOGIN_CODE_EMAIL = "account/email/login_code"
 LOCKED_TEMPLATE = "account/sign_in_paused.html"
+# Set when the code was asked for from an order's page (the email was not typed): the code
+# page then shows it masked.
+FROM_ORDER_KEY = "sign_in_code_from_order"
 
 
 class PatientAccountAdapter(DefaultAccountAdapter):
@@ -134,13 +141,23 @@ def _paused(request, error):
     return ratelimit.too_many_requests(request, error, template=LOCKED_TEMPLATE)
 
 
+def masked_email(email):
+    """ "m***@example.com": enough for her to recognise her address on a page anyone with the
+    order's link can open, too little for them to learn it."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 class RequestPatientCodeView(RequestLoginCodeView):
     """Asking for a code: limited per address and per email (``RATE_LIMITS["sign_in_code"]``),
     refused while the email's code sign-in is paused; an email that gets no code still
     enqueues the same task."""
 
+    def requested_email(self):
+        return self.request.POST.get("email", "")[:254]
+
     def post(self, request, *args, **kwargs):
-        email = request.POST.get("email", "")[:254]
+        email = self.requested_email()
         try:
             ratelimit.ensure_not_locked(request, "sign_in_code_failure", email=email)
             ratelimit.check(request, "sign_in_code", email=email)
@@ -152,7 +169,41 @@ class RequestPatientCodeView(RequestLoginCodeView):
         response = super().form_valid(form)
         if form._user is None:
             queue_sign_in_code(form.cleaned_data["email"], None)
+        self.request.session.pop(FROM_ORDER_KEY, None)
         return response
+
+
+class OrderCodeView(RequestPatientCodeView):
+    """ "Email me a sign-in code" on the thank-you and order status pages: one tap sends a code
+    to the order's email, through the same form, limits and task as the sign-in page, and
+    lands on the code page, which then shows the email masked (whoever holds the order's
+    link sees no more of it) and leads to the order once she is in."""
+
+    http_method_names = ["post"]
+
+    def dispatch(self, request, public_id, *args, **kwargs):
+        if not PUBLIC_ID.fullmatch(public_id):
+            raise Http404("No such order.")
+        self.order = get_object_or_404(Order, public_id=public_id)
+        return super().dispatch(request, *args, **kwargs)
+
+    def requested_email(self):
+        return self.order.email
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "data": {"email": self.order.email}}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        self.request.session[FROM_ORDER_KEY] = True
+        return response
+
+    def get_success_url(self):
+        return (
+            reverse("account_confirm_login_code")
+            + "?"
+            + urlencode({"next": self.order.get_absolute_url()})
+        )
 
 
 class ConfirmPatientCodeView(ConfirmLoginCodeView):
@@ -169,6 +220,30 @@ class ConfirmPatientCodeView(ConfirmLoginCodeView):
     @property
     def _email(self):
         return self._process.state.get("email", "")
+
+    def get_form(self, form_class=None):
+        """The code box as phones need it: the digits keyboard, the code offered from the
+        email (``one-time-code``), the cursor already in it."""
+        form = super().get_form(form_class)
+        # Always the code form: allauth's "resend" action is not offered (no resend count),
+        # so a posted action=resend is verified as a code like any other.
+        form.fields["code"].widget.attrs.update(
+            inputmode="numeric", autocomplete="one-time-code", autofocus=True
+        )
+        return form
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.request.session.get(FROM_ORDER_KEY):
+            context["email"] = masked_email(self._email)
+        form = context["verify_form"]
+        if form.is_bound and form.errors:
+            # Tries left on this code (allauth's limit, SIGN_IN_CODE_ATTEMPTS); the limit
+            # across codes still pauses sign-in when it is reached first.
+            context["tries_left"] = self._process.max_attempts - self._process.state.get(
+                "failed_attempts", 0
+            )
+        return context
 
     def form_invalid(self, form):
         try:

@@ -276,12 +276,38 @@ def resume(request, public_id):
     return _subscription_action(request, public_id, act)
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 @patient_required
 def cancel(request, public_id):
+    """One confirmation step: what cancelling means, with a pause (and its dates) offered
+    instead; the POST cancels at the end of the month she paid for."""
+    if request.method != "POST":
+        order = her_order(request, public_id)
+        if not order.can_change_billing():
+            return redirect(order)
+        context = {"order": order, "pause_form": PauseForm(order=order)}
+        return render(request, "orders/cancel_confirm.html", context)
+
     def act(order):
-        subscriptions.cancel_at_period_end(order, by=request.user)
+        order = subscriptions.cancel_at_period_end(order, by=request.user)
+        if order.current_period_end:
+            ends = timezone.localtime(order.current_period_end)
+            return (
+                f"Cancelled: you will not be charged again. Your subscription ends on "
+                f"{ends:%B %-d, %Y}; until then you can undo it."
+            )
         return "Cancelled: you will not be charged again after this month."
+
+    return _subscription_action(request, public_id, act)
+
+
+@require_POST
+@patient_required
+def undo_cancel(request, public_id):
+    def act(order):
+        subscriptions.undo_cancel(order, by=request.user)
+        return "Your cancellation is undone: your subscription continues as before."
 
     return _subscription_action(request, public_id, act)
 
@@ -381,27 +407,31 @@ def report(request, public_id):
 @require_POST
 @patient_required
 def change_address(request, public_id):
+    """Her refills' new address. A mistake (a bad ZIP, a state we do not serve) shows the
+    form again as she typed it, the error beside its field; nothing is lost to a redirect."""
+    order = her_order(request, public_id)
+    if not order.can_change_address():
+        messages.error(request, subscriptions.NO_MORE_REFILLS)
+        return redirect(order)
     form = AddressForm(request.POST)
-
-    def act(order):
-        if not form.is_valid():
-            raise OrderError(
-                "Please check the address: "
-                + "; ".join(
-                    f"{form[name].label}: {' '.join(errors)}"
-                    for name, errors in form.errors.items()
-                )
-            )
-        order = address.move_refills(order, address=form.shipping_fields(), by=request.user)
-        if order.holds.open().filter(kind=Hold.Kind.STATE_MISMATCH).exists():
-            return (
-                "Your refills will go to the new address. It is in another state than the "
-                "one you told us you live in, so a clinician confirms where you are treated "
-                "before your next box ships; we will write to you if we need anything."
-            )
-        return "Your refills will go to the new address."
-
-    return _subscription_action(request, public_id, act)
+    if form.is_valid():
+        try:
+            order = address.move_refills(order, address=form.shipping_fields(), by=request.user)
+        except OrderError as error:
+            # A state we do not serve (or an order closed a moment ago): said beside it.
+            form.add_error("state", error.message)
+    if form.errors:
+        return _order_page(request, order, status=400, address_form=form)
+    if order.holds.open().filter(kind=Hold.Kind.STATE_MISMATCH).exists():
+        messages.success(
+            request,
+            "Your refills will go to the new address. It is in another state than the one "
+            "you told us you live in, so a clinician confirms where you are treated before "
+            "your next box ships; we will write to you if we need anything.",
+        )
+    else:
+        messages.success(request, "Your refills will go to the new address.")
+    return redirect(order)
 
 
 @require_POST

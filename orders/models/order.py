@@ -440,6 +440,13 @@ class Order(AddressFields):
         collecting = self.status in self.COLLECTING or self.clinic_holds_billing()
         return collecting and not self.cancel_at_period_end
 
+    def can_undo_cancel(self):
+        """She cancelled at the end of the month and that month has not ended: she may
+        change her mind ("Undo cancellation"), and her subscription runs on as before."""
+        if not self.cancel_at_period_end or self.is_closed():
+            return False
+        return self.current_period_end is None or self.current_period_end > timezone.now()
+
     def can_change_address(self):
         return not self.is_closed()
 

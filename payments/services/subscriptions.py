@@ -33,6 +33,7 @@ from payments.gateways.facts import SubscriptionStatus
 from payments.services.commands import outcome_unknown, prepare_attempt, record_command
 
 MAX_PAUSE_MONTHS = 2
+NO_MORE_REFILLS = "This order has no more refills to send."
 
 
 def clinic_pause(order):
@@ -83,8 +84,10 @@ def sync_billing(order_id):
     if now.status != SubscriptionStatus.CANCELED:
         if (now.paused, now.resumes_at) != (paused, resumes_at):
             changes.update(paused=paused, resumes_at=resumes_at)
-        if cancelling and not now.cancel_at_period_end:
-            changes["cancel_at_period_end"] = True
+        # Both ways: she cancels, or undoes it before the month ends (the webhook copies a
+        # cancellation made in Stripe's Customer Portal onto the order first).
+        if cancelling != now.cancel_at_period_end:
+            changes["cancel_at_period_end"] = cancelling
     if changes:
         prepare_attempt(command)
         try:
@@ -194,12 +197,36 @@ def cancel_at_period_end(order, *, by):
     return order
 
 
+def undo_cancel(order, *, by):
+    """She changes her mind before the month she paid for ends: the subscription runs on,
+    and Stripe's ``cancel_at_period_end`` is turned off again (after the commit)."""
+    with transaction.atomic():
+        order = lock_order(order)
+        if not order.can_undo_cancel():
+            raise OrderError(
+                "There is no cancellation to undo: your subscription has ended or was not "
+                "cancelled.",
+                code="not_cancelling",
+            )
+        order.cancel_at_period_end = False
+        order.save(update_fields=["cancel_at_period_end", "updated_at"])
+        sync_billing_later(order)
+        record_event(
+            order,
+            "cancel_undone",
+            message="You undid your cancellation: your subscription continues as before.",
+            actor=by,
+        )
+        queue_order_email(order, "cancel_undone")
+    return order
+
+
 def change_address(order, *, address, by):
     """Her refills go to ``address`` from now on (boxes already sent are not recalled)."""
     with transaction.atomic():
         order = lock_order(order)
         if not order.can_change_address():
-            raise OrderError("This order has no more refills to send.", code="closed")
+            raise OrderError(NO_MORE_REFILLS, code="closed")
         for name, value in address.items():
             setattr(order, name, value)
         order.save()

@@ -54,7 +54,7 @@ def test_her_account_from_order_to_approval(page, phone_page, screenshot, metfor
 
     # She follows the link in the email: the details need her sign-in.
     page.goto(f"/orders/{order.public_id}/")
-    expect(page.get_by_role("link", name="Sign in to see details")).to_be_visible()
+    expect(page.get_by_role("button", name="Email me a sign-in code")).to_be_visible()
     patient_sign_in(page, "jane@example.com")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Jane")
     expect(page.locator("main")).to_contain_text(order.reference)

@@ -60,7 +60,7 @@ def journey(page, screenshot, plan, size):
     page.wait_for_url("**/orders/**")
     expect(page.get_by_test_id("order-status")).to_have_text("Awaiting clinician review")
     # The link alone shows the status; the details are hers once she signs in.
-    expect(page.get_by_role("link", name="Sign in to see details")).to_be_visible()
+    expect(page.get_by_role("button", name="Email me a sign-in code")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("45 Maple Avenue")
     screenshot(page, f"checkout-order-{size}")
 

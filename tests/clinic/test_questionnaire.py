@@ -153,7 +153,7 @@ def test_states_served_are_the_union_of_active_clinicians_states():
 
 def test_an_unknown_state_is_a_bad_choice():
     form = form_for([make_plan()], state="XX")
-    assert "Select a valid choice" in form.errors["state"][0]
+    assert form.errors["state"] == ["Choose a US state from the list."]
 
 
 def test_sex_assigned_at_birth_other_than_female_is_flagged():

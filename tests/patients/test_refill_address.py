@@ -19,22 +19,24 @@ pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
 S = Order.Status
 
 
-def address_in(state, city="Albany", postal_code="12207"):
+def address_in(state, city="Albany", postal_code="12207", line2=""):
     return {
         "name": "Jane Patient",
         "line1": "9 Oak St",
+        "line2": line2,
         "city": city,
         "state": state,
         "postal_code": postal_code,
     }
 
 
-def move(client, order, state, **kwargs):
+def move(client, order, state, *, status=200, **kwargs):
+    """Her address form posted; a mistake answers 400 with the form as she typed it."""
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(
             f"/orders/{order.public_id}/address/", address_in(state, **kwargs), follow=True
         )
-    assert response.status_code == 200
+    assert response.status_code == status
     return html.unescape(response.content.decode())
 
 
@@ -72,7 +74,7 @@ def test_a_move_to_another_served_state_is_held_for_a_clinician(client, new_york
 
 
 def test_a_move_to_a_state_we_do_not_serve_is_refused(client, new_yorker):
-    page = move(client, new_yorker, "OH", city="Columbus", postal_code="43004")
+    page = move(client, new_yorker, "OH", status=400, city="Columbus", postal_code="43004")
     assert (
         "We cannot send refills to Ohio: our clinicians and our pharmacy are not both "
         "licensed there, so we cannot treat you there. Your address is unchanged" in page
@@ -83,14 +85,14 @@ def test_a_move_to_a_state_we_do_not_serve_is_refused(client, new_yorker):
     assert not order.holds.exists()
     assert not order.events.filter(kind="address_changed").exists()
     # A code that is no state at all is refused by the form, as at checkout.
-    assert "State: Enter the two-letter code of a US state, e.g. NY." in move(client, order, "ZZ")
+    assert "Choose a US state from the list." in move(client, order, "ZZ", status=400)
 
 
 @pytest.mark.parametrize("postal_code", ["١٢٢٠٧", "12207-١٢٣٤", "1220", "ABCDE"])
 def test_a_zip_code_is_five_ascii_digits(client, new_yorker, postal_code):
     """Issue 19, item 8: Arabic-Indic digits matched \\d and reached the label."""
-    page = move(client, new_yorker, "NY", postal_code=postal_code)
-    assert "ZIP code: Enter a 5-digit ZIP code." in page
+    page = move(client, new_yorker, "NY", status=400, postal_code=postal_code)
+    assert "Enter a 5-digit ZIP code." in page
     assert Order.objects.get(pk=new_yorker.pk).ship_postal_code != postal_code
 
 
@@ -108,3 +110,55 @@ def test_an_order_from_before_the_state_was_asked_is_not_held(client):
     move(client, order, "CA", city="Los Angeles", postal_code="90001")
     order = Order.objects.get(pk=order.pk)
     assert order.ship_state == "CA" and not order.holds.exists()
+
+
+def test_a_bad_zip_keeps_what_she_typed_beside_the_error(client, new_yorker):
+    """Issue 21, item 10: the form comes back as she typed it, the error beside the ZIP, and
+    the note above it takes focus; nothing changed."""
+    page = move(
+        client, new_yorker, "TX", status=400, city="Austin", postal_code="7870", line2="Apt 4"
+    )
+    assert 'value="9 Oak St"' in page and 'value="Austin"' in page and 'value="Apt 4"' in page
+    assert '<option value="TX" selected>Texas</option>' in page
+    assert 'value="7870"' in page
+    zip_field = page[page.index('id="field-postal_code"') :]
+    assert zip_field.index("Enter a 5-digit ZIP code.") < zip_field.index('name="postal_code"')
+    assert 'id="address-errors" role="alert" tabindex="-1" autofocus' in page
+    assert f'action="/orders/{new_yorker.public_id}/address/#address-errors"' in page
+    assert Order.objects.get(pk=new_yorker.pk).ship_city != "Austin"
+
+
+def test_the_address_form_helps_autofill_and_the_phone_keyboard(client, new_yorker):
+    page = client.get(new_yorker.get_absolute_url()).content.decode()
+    for token in ("name", "address-line1", "address-line2", "address-level2", "postal-code"):
+        assert f'autocomplete="{token}"' in page, token
+    assert 'name="postal_code"' in page and 'inputmode="numeric"' in page
+    # The questionnaire's state picker: every state by name, posting its code.
+    assert '<select name="state" autocomplete="address-level1"' in page
+    assert '<option value="NY" selected>New York</option>' in page
+    assert "Two letters" not in page
+
+
+def test_a_state_we_do_not_serve_is_said_beside_the_state(client, new_yorker):
+    page = move(client, new_yorker, "OH", status=400, city="Columbus", postal_code="43004")
+    state_field = page[page.index('id="field-state"') :]
+    assert state_field.index("We cannot send refills to Ohio") < state_field.index("<select")
+    assert 'value="Columbus"' in page
+
+
+def test_a_closed_order_takes_no_address_whatever_was_typed(client, new_yorker):
+    Order.objects.filter(pk=new_yorker.pk).update(status=S.REFUNDED)
+    page = move(client, new_yorker, "NY", postal_code="bad")
+    assert "This order has no more refills to send." in page
+    assert "Address for refills" not in page
+
+
+def test_the_service_refuses_a_closed_order_too(new_yorker):
+    """The page asks first; an order closed a moment before the service runs is refused."""
+    from orders.services import OrderError
+    from patients.services.address import move_refills
+
+    Order.objects.filter(pk=new_yorker.pk).update(status=S.REFUNDED)
+    fields = {"ship_state": "NY", "ship_city": "Buffalo"}
+    with pytest.raises(OrderError, match="no more refills"):
+        move_refills(Order.objects.get(pk=new_yorker.pk), address=fields, by=None)

@@ -84,7 +84,7 @@ def test_cancel_at_the_end_of_the_month_survives_a_timeout(client, fake_stripe):
     assert "Cancelled: you will not be charged again" in " ".join(shown(response))
     assert Order.objects.get(pk=order.pk).cancel_at_period_end
     assert sync_billing.call(order.pk) == "in step"
-    assert at_stripe(fake_stripe, order)["cancel_at_period_end"] == "true"
+    assert at_stripe(fake_stripe, order)["cancel_at_period_end"] is True
     assert len(updates(fake_stripe)) == 1
 
 
@@ -243,3 +243,29 @@ def test_a_change_waiting_from_before_changes_were_rows_is_sent(client, fake_str
     command = StripeCommand.objects.get()
     assert [key for *_, key in updates(fake_stripe)] == [f"oana-collection-{command.pk}-1"]
     assert command.status == "done" and not waiting(order)
+
+
+@pytest.mark.parametrize("failure", [500, "timeout"])
+def test_her_undo_of_a_cancellation_reaches_stripe_whatever_stripe_does(
+    client, fake_stripe, failure
+):
+    """Issue 21, item 9: "Undo cancellation" turns Stripe's cancel_at_period_end off again;
+    a 500 or a timeout keeps her undo, and the retry sends only what is still missing."""
+    order = paid_order(client, fake_stripe)
+    sign_in_patient(client, order)
+    post(client, f"/orders/{order.public_id}/cancel/")
+    assert at_stripe(fake_stripe, order)["cancel_at_period_end"] is True
+    fake_stripe.fail_next("POST", SUBSCRIPTION_UPDATE, failure)
+    response = post(client, f"/orders/{order.public_id}/undo-cancel/")
+    assert "Your cancellation is undone" in " ".join(shown(response))
+    assert not Order.objects.get(pk=order.pk).cancel_at_period_end
+    assert OrderEvent.objects.filter(order=order, kind="cancel_undone").count() == 1
+    assert waiting(order)
+    # A timeout: Stripe did it, the answer was lost. A 500: nothing was done.
+    assert at_stripe(fake_stripe, order)["cancel_at_period_end"] is (failure == 500)
+
+    assert sync_billing.call(order.pk) == ("in step" if failure == "timeout" else "sent")
+    assert at_stripe(fake_stripe, order)["cancel_at_period_end"] is False
+    assert not waiting(order)
+    # Cancel, the undo's attempt, and its retry after a 500 (none after a timeout).
+    assert len(updates(fake_stripe)) == (2 if failure == "timeout" else 3)

@@ -598,9 +598,13 @@ class FakeStripe:
         subscription = self.objects.get(id)
         if subscription is None:
             return 404, error_body(f"No such subscription: '{id}'", code="resource_missing")
-        for key in ("metadata", "cancel_at_period_end", "pause_collection"):
+        for key in ("metadata", "pause_collection"):
             if key in params:
                 subscription[key] = params[key] if params[key] != "" else None
+        if (
+            "cancel_at_period_end" in params
+        ):  # form-encoded "true"/"false"; Stripe answers a boolean
+            subscription["cancel_at_period_end"] = params["cancel_at_period_end"] == "true"
         deleted = {item["id"] for item in params.get("items", []) if item.get("deleted") == "true"}
         if deleted:
             items = subscription["items"]["data"]

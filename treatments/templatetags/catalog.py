@@ -5,7 +5,7 @@ from django import template
 from core.money import format_money
 
 from .. import dosing
-from ..services import catalog_sections
+from ..services import catalog_sections, catalog_snapshot
 
 register = template.Library()
 
@@ -35,3 +35,15 @@ def treatment_options_table(caption=""):
     treatment options" table, so a price edited in the admin shows there at once.
     """
     return {"sections": catalog_sections(), "caption": caption}
+
+
+@register.inclusion_tag("treatments/includes/early_treatments.html")
+def early_treatment_cards(treatments, limit=2):
+    """``{% early_treatment_cards article.related_treatments.all %}``: the first ``limit`` of
+    ``treatments`` as the catalog's cards, with their prices, from the cached snapshot (no
+    query); an article shows them after its introduction."""
+    wanted = {treatment.pk for treatment in treatments}
+    if not wanted:  # nothing to show: the snapshot is not even read
+        return {"treatments": []}
+    cards = [treatment for treatment in catalog_snapshot().treatments if treatment.pk in wanted]
+    return {"treatments": cards[:limit]}
