@@ -251,6 +251,7 @@ def test_from_her_order_to_a_check_in_reporting_dizziness(
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text(order.reference)
     expect(rows.first).to_contain_text("Check-in to review")
+    expect(rows.first).not_to_contain_text("titration step")  # spironolactone has none
     older = Order.objects.get(email="older@example.com")
     expect(rows.nth(1)).to_contain_text(older.reference)
     screenshot(clinic_page, "care-review-queue-desktop")
