@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -92,8 +92,11 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
                 serious=Exists(
                     AdverseEvent.objects.serious().to_follow_up().filter(order=OuterRef("pk"))
                 ),
-                checkin_to_review=Exists(
-                    CheckIn.objects.awaiting_review().filter(order=OuterRef("pk"))
+                # Its kind ("" when none): only a titration check-in holds a dose step.
+                checkin_to_review=Subquery(
+                    CheckIn.objects.awaiting_review()
+                    .filter(order=OuterRef("pk"))
+                    .values("kind")[:1]
                 ),
                 sent_back=Exists(
                     Prescription.objects.filter(
@@ -183,8 +186,10 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
         )
         if order.checkin_to_review:
             flags = format_html(
-                '<p class="clinic-cancelled"><strong>Check-in to review</strong> (a titration '
-                "step waits for it).</p>{}",
+                '<p class="clinic-cancelled"><strong>Check-in to review</strong>{}.</p>{}',
+                " (a titration step waits for it)"
+                if order.checkin_to_review == CheckIn.Kind.TITRATION
+                else "",
                 flags,
             )
         if order.urgent:

@@ -261,6 +261,7 @@ def test_dizziness_at_a_check_in_holds_her_boxes_and_tops_the_queue(client, clin
     assert [o.pk for o in rows][:2] == [order.pk, first.pk]
     html = queue.content.decode()
     assert "Check-in to review" in html
+    assert "titration step waits" not in html  # a routine check-in holds no dose step
     assert f"/admin/orders/order/{order.pk}/review_checkin/" in html
 
 
@@ -434,6 +435,8 @@ def test_a_titration_step_waits_for_the_reviewed_check_in(client, clinician):
 
     Prescription.objects.update(step_started_at=timezone.now() - timedelta(days=30))
     sign_in(client, clinician)
+    queue = client.get("/admin/orders/reviewqueueorder/").content.decode()
+    assert "Check-in to review</strong> (a titration step waits for it)." in queue
     url = f"/admin/orders/order/{order.pk}/review_checkin/"
     page = client.get(url).content.decode()
     assert "Her check-in" in page and "Better" in page
