@@ -61,6 +61,7 @@ from clinic.stops import (
     UNDER_AGE_STOP,
 )
 from clinic.vocabulary import MedicineNameInput
+from core.forms import SpecificErrorsMixin
 from core.us_states import STATE_NAMES, US_STATES
 
 # --- The form ---------------------------------------------------------------------------------
@@ -83,7 +84,20 @@ def bmi(height_inches, weight_lb):
 _GENERIC_WORDS = {"oral", "tablet", "cream", "lotion", "solution", "scalp", "dose", "low", "gel"}
 
 
-class QuestionnaireForm(ScreeningMixin, forms.Form):
+class QuestionnaireForm(SpecificErrorsMixin, ScreeningMixin, forms.Form):
+    required_messages = {
+        "email": "Enter your email address, e.g. name@example.com.",
+        "full_name": "Enter your legal name, as on your ID.",
+        "date_of_birth": "Enter your date of birth, e.g. 05/17/1992.",
+        "state": "Choose the state you live in.",
+        "sex_at_birth": "Choose your sex assigned at birth.",
+        "goals": "Choose at least one thing you would like treated.",
+        "height_feet": "Enter your height in feet, e.g. 5.",
+        "height_inches": "Enter the inches of your height, 0 to 11 (0 if none).",
+        "weight_lb": "Enter your weight in pounds, e.g. 150.",
+        "side_effects": "Write any side effects or health changes, or write “none”.",
+    }
+
     email = forms.EmailField(
         label="Email",
         help_text="We send your order updates here.",
@@ -98,6 +112,7 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
     date_of_birth = forms.DateField(
         label="Date of birth",
         help_text="You need to be 18 or older.",
+        error_messages={"invalid": "Enter a real date of birth, e.g. 05/17/1992."},
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
     state = forms.ChoiceField(
@@ -194,6 +209,17 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
         ),
     )
 
+    # The questionnaire in five short steps, each a title and the COMMON_SECTIONS it shows; the
+    # drug-class questions (QUESTION_SETS) join the last. Only a presentation: every step is
+    # checked by this whole form, so the rules stay in one place (``orders/checkout_steps.py``).
+    STEPS = (
+        ("About you", ("About you",)),
+        ("Pregnancy and contraception", ("Pregnancy and contraception",)),
+        ("Your health", ("Your health",)),
+        ("Medicines and allergies", ("Medicines you take", "Allergies to medicines")),
+        ("Your treatment", ("What you want treated",)),
+    )
+
     def __init__(self, *args, treatments=(), today=None, stopped=None, patient=None, **kwargs):
         super().__init__(*args, **kwargs)
         for i in range(1, MEDICINE_ROWS + 1):
@@ -217,12 +243,7 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
             self.fields["pregnancy_risk_acknowledged"] = forms.BooleanField(
                 label=RISK_ACKNOWLEDGEMENT, help_text=RISK_ACKNOWLEDGEMENT_HINT, required=False
             )
-        for field in self.fields.values():
-            field.error_messages["required"] = (
-                "Please answer this question."
-                if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
-                else "Please fill this in."
-            )
+        self.word_required_errors()  # the questions added above too
         self.stops = []  # [{"treatment", "treatment_ids", "why", "instead", "keys"}]
         self.flags = []  # [{"key", "message", "grade"}]
         self.stop_answers = {}  # key -> the raw answer that stopped checkout
@@ -241,6 +262,18 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
                 (question_set.title, note, [self[q.key] for q in question_set.questions])
             )
         return sections
+
+    @property
+    def steps(self):
+        """[(title, sections)]: ``sections`` grouped as ``STEPS`` says, the rest in the last."""
+        steps = [(title, []) for title, _titles in self.STEPS]
+        for section in self.sections:
+            number = next(
+                (i for i, (_, titles) in enumerate(self.STEPS) if section[0] in titles),
+                len(self.STEPS) - 1,
+            )
+            steps[number][1].append(section)
+        return steps
 
     @property
     def drug_classes(self):
@@ -403,16 +436,20 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
         for key in keys:
             self._stop_answer(key)
         why = stop.why.format(treatment=treatment.name, **facts)
+        stopped = {pk for earlier in self.stops for pk in earlier["treatment_ids"]}
+        others = [t for t in self.treatments if t.pk != treatment.pk and t.pk not in stopped]
+        # Never "continue with your other treatments" to someone who has none left.
+        instead = stop.instead if others or not stop.alone else stop.alone
         self.stops.append(
             {
                 "treatment": treatment.name,
                 "treatment_ids": [treatment.pk],
                 "why": why,
-                "instead": stop.instead,
+                "instead": instead,
                 "keys": keys,
             }
         )
-        self.add_error(keys[0], f"{why} {stop.instead}")
+        self.add_error(keys[0], f"{why} {instead}")
 
     def _earlier_stops(self, data):
         """Stops recorded for her in other sessions or browsers (``clinic.stop_records``)."""
