@@ -65,15 +65,20 @@ def step_of(form, name):
 
 
 def step_to_show(form, current):
-    """The step to show her after a post of step ``current``: the current one if it raised a
-    stop (stops appear at the step that causes them) or holds an error, else the first
-    earlier step holding one (answers that no longer fit, e.g. after a change to the cart),
-    else None: she may go on. Errors of later steps (questions not asked yet) do not count."""
-    with_errors = {step_of(form, name) for name in form.errors if name != NON_FIELD_ERRORS}
+    """The step to show her after a post of step ``current``, or None: she may go on.
+
+    A stop appears at the step that causes it: the current one when one of its answers is
+    there, else the first step holding one. Otherwise the first step up to the current one
+    with an error (an earlier one only when answers no longer fit, e.g. after a change to
+    her cart); the errors of later steps (questions not asked yet) do not count."""
     stop_steps = {step_of(form, key) for stop in form.stops for key in stop.get("keys", ())}
-    if current in with_errors | stop_steps or NON_FIELD_ERRORS in form.errors:
+    stop_steps.discard(None)
+    if stop_steps:
+        return current if current in stop_steps else min(stop_steps)
+    if NON_FIELD_ERRORS in form.errors:
         return current
-    return min((n for n in with_errors | stop_steps if n is not None and n < current), default=None)
+    with_errors = {step_of(form, name) for name in form.errors if name != NON_FIELD_ERRORS}
+    return min((n for n in with_errors if n <= current), default=None)
 
 
 def question_count(form):
