@@ -163,7 +163,7 @@ class RenewalForm(QuestionnaireForm):
         self.triage = triage_for(self.treatments)
         for triage, _names in self.triage:
             self.fields[triage.key] = yes_no_field(triage.label)
-            self.fields[triage.key].error_messages["required"] = "Please answer this question."
+        self.word_required_errors()  # the triage questions too
 
     @property
     def sections(self):
