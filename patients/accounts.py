@@ -41,8 +41,8 @@ from django.tasks import task
 from django.views.decorators.http import require_POST
 
 from core import ratelimit
-from core.forms import SpecificErrorsMixin
 from core.encryption import decrypt, encrypt
+from core.forms import SpecificErrorsMixin
 from orders.models import Order, PatientAccount, is_patient
 
 logger = logging.getLogger(__name__)
