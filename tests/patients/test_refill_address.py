@@ -108,3 +108,10 @@ def test_an_order_from_before_the_state_was_asked_is_not_held(client):
     move(client, order, "CA", city="Los Angeles", postal_code="90001")
     order = Order.objects.get(pk=order.pk)
     assert order.ship_state == "CA" and not order.holds.exists()
+
+
+def test_a_blank_field_says_what_to_type(client, new_yorker):
+    """Issue 21, item 7: a specific message, not "This field is required"."""
+    page = move(client, new_yorker, "NY", city="", postal_code="")
+    assert "City: Enter the city." in page
+    assert "ZIP code: Enter the 5-digit ZIP code, e.g. 11201." in page
