@@ -199,8 +199,12 @@ def _questionnaire(request, current_cart, data=None, **kwargs):
     )
 
 
-def _render_step(request, context, form, number, status=200):
-    """Step ``number`` of the questionnaire (the last one with the agreements before paying)."""
+def _render_step(request, context, form, number, status=200, carry=False):
+    """Step ``number`` of the questionnaire (the last one with the agreements before paying).
+
+    ``carry``: the other steps' answers ride along as hidden inputs and the page posts the
+    whole questionnaire: after a placed order the session no longer holds them (they are the
+    order's), yet "try again" must send them (the payment provider was down)."""
     asked = _asked_rows(request)
     values = form.data if form.is_bound else form.initial
     rows = {prefix: steps.shown_rows(values, prefix, asked.get(prefix)) for prefix in steps.LISTS}
@@ -229,6 +233,14 @@ def _render_step(request, context, form, number, status=200):
         context["consent"] = ConsentForm(total_cents=context["cart"].total_cents)
     if last:
         context["step_fields"] += list(context["consent"].fields)
+    if carry:
+        shown = set(context["step_fields"])
+        context["carried"] = [
+            (name, value)
+            for name in form.fields
+            if name not in shown
+            for value in form.data.getlist(name)
+        ]
     return render(request, "orders/checkout.html", context, status=status)
 
 
@@ -314,7 +326,7 @@ def _submit(request, context, form, consent):
     if gateway is None:
         logger.error("Checkout attempted with no payment gateway configured")
         messages.error(request, "Online payment is not available right now. Please try later.")
-        return _render_step(request, context, form, number, status=503)
+        return _render_step(request, context, form, number, status=503, carry=True)
     try:
         # Each valid submission opens a payment session (Stripe's, or the test-mode page).
         check(request, "payment", email=form.cleaned_data["email"])
@@ -358,7 +370,7 @@ def _submit(request, context, form, consent):
         # whatever Stripe did with it.
         messages.error(request, PROVIDER_DOWN)
         request.session.save()
-        return _render_step(request, context, form, number, status=503)
+        return _render_step(request, context, form, number, status=503, carry=True)
     return redirect(url)
 
 
