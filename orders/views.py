@@ -229,9 +229,9 @@ def _render_step(request, context, form, number, status=200, carry=False):
         "question_count": count,
         "minutes": steps.minutes_for(count),
     }
-    if last and "consent" not in context:
-        context["consent"] = ConsentForm(total_cents=context["cart"].total_cents)
     if last:
+        if "consent" not in context:  # (bound to her post when she submitted)
+            context["consent"] = ConsentForm(total_cents=context["cart"].total_cents)
         context["step_fields"] += list(context["consent"].fields)
     if carry:
         shown = set(context["step_fields"])
@@ -253,8 +253,8 @@ def _step_url(number):
 def checkout(request):
     """The questionnaire, one step a page (``orders.checkout_steps``), then payment.
 
-    The rate limit counts questionnaires started (the first step posted with no draft yet)
-    and submitted (the last step), not each step's post: an ordinary visit never meets it."""
+    The rate limit counts questionnaires started (a step posted with no draft yet) and
+    submitted (the last step's Next), not each step's post: an ordinary visit never meets it."""
     current_cart = Cart(request.session)
     if not current_cart.lines:
         messages.info(request, "Your cart is empty: choose a treatment first.")
@@ -279,17 +279,17 @@ def checkout(request):
     names = steps.step_field_names(form, number) if posted_step else list(form.fields)
     steps.merge_answers(data, form.fields, saved, request.POST, names)
     action = request.POST.get("action", "next")
+    last = number == steps.step_count(form)
+    if saved is None or (last and action == "next"):
+        try:  # a questionnaire started (no draft yet, whichever step), or submitted
+            check(request, "checkout", email=data.get("email"))
+        except RateLimited as error:
+            return too_many_requests(request, error)
     if action in ("back", *(f"add_{prefix}" for prefix in steps.LISTS)):
         _keep_answers(request, form, data)
         if action == "back":
             return redirect(_step_url(max(1, number - 1)))
         return _add_row(request, data, action.removeprefix("add_"), number)
-    last = number == steps.step_count(form)
-    if last or (number == 1 and saved is None):
-        try:  # a questionnaire started, or submitted
-            check(request, "checkout", email=data.get("email"))
-        except RateLimited as error:
-            return too_many_requests(request, error)
     valid = form.is_valid()
     _keep_answers(request, form, data)
     if form.stops:

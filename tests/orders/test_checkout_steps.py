@@ -205,3 +205,14 @@ def test_the_whole_questionnaire_in_one_post_is_one_submission(client):
     start(client)
     response = client.post("/checkout/", answers())
     assert response.status_code == 302 and "/checkout/test-mode/" in response["Location"]
+
+
+def test_a_step_posted_without_a_draft_counts_as_a_questionnaire_started(client, settings):
+    """Skipping the first step does not dodge the limit: no draft yet is a start."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "checkout": "1/h"}
+    start(client)
+    assert post_step(client, 3).status_code == 400  # started (step 1 is still to answer)
+    assert post_step(client, 3).status_code == 400  # a draft now: not counted
+    client.cookies.clear()  # a new visitor from the same address
+    start(client, ("Spironolactone", 1400))
+    assert post_step(client, 3).status_code == 429
