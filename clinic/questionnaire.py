@@ -247,6 +247,7 @@ class QuestionnaireForm(SpecificErrorsMixin, ScreeningMixin, forms.Form):
         self.stops = []  # [{"treatment", "treatment_ids", "why", "instead", "keys"}]
         self.flags = []  # [{"key", "message", "grade"}]
         self.stop_answers = {}  # key -> the raw answer that stopped checkout
+        self._stop_errors = []  # (Stop, its entry in ``stops``, its field error)
         self.typed_date_of_birth = None  # kept even when it stops checkout (under 18)
 
     @property
@@ -326,6 +327,7 @@ class QuestionnaireForm(SpecificErrorsMixin, ScreeningMixin, forms.Form):
         self._check_class_questions(data)
         self._check_glp1(data)
         self._earlier_stops(data)
+        self._word_stops_for_her_cart()
         return data
 
     def _check_lists(self, data):
@@ -436,20 +438,28 @@ class QuestionnaireForm(SpecificErrorsMixin, ScreeningMixin, forms.Form):
         for key in keys:
             self._stop_answer(key)
         why = stop.why.format(treatment=treatment.name, **facts)
-        stopped = {pk for earlier in self.stops for pk in earlier["treatment_ids"]}
-        others = [t for t in self.treatments if t.pk != treatment.pk and t.pk not in stopped]
-        # Never "continue with your other treatments" to someone who has none left.
-        instead = stop.instead if others or not stop.alone else stop.alone
-        self.stops.append(
-            {
-                "treatment": treatment.name,
-                "treatment_ids": [treatment.pk],
-                "why": why,
-                "instead": instead,
-                "keys": keys,
-            }
-        )
-        self.add_error(keys[0], f"{why} {instead}")
+        entry = {
+            "treatment": treatment.name,
+            "treatment_ids": [treatment.pk],
+            "why": why,
+            "instead": stop.instead,
+            "keys": keys,
+        }
+        self.stops.append(entry)
+        error = forms.ValidationError(f"{why} {stop.instead}")
+        self._stop_errors.append((stop, entry, error))
+        self.add_error(keys[0], error)
+
+    def _word_stops_for_her_cart(self):
+        """Never "continue with your other treatments" to someone who has none left: when
+        every treatment of her cart is stopped, a stop says its ``alone`` words instead."""
+        stopped = {pk for entry in self.stops for pk in entry["treatment_ids"]}
+        if any(t.pk not in stopped for t in self.treatments):
+            return
+        for stop, entry, error in self._stop_errors:
+            if stop.alone:
+                entry["instead"] = stop.alone
+                error.message = f"{entry['why']} {stop.alone}"
 
     def _earlier_stops(self, data):
         """Stops recorded for her in other sessions or browsers (``clinic.stop_records``)."""

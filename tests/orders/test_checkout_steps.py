@@ -216,3 +216,12 @@ def test_a_step_posted_without_a_draft_counts_as_a_questionnaire_started(client,
     client.cookies.clear()  # a new visitor from the same address
     start(client, ("Spironolactone", 1400))
     assert post_step(client, 3).status_code == 429
+
+
+def test_when_every_treatment_is_stopped_none_is_offered_to_go_on_with(client):
+    start(client, ("Spironolactone", 1400), ("Oral Minoxidil", 2500))
+    post_step(client, 1)
+    html = post_step(client, 2, pregnant="yes").content.decode()
+    assert html.count("is not safe during pregnancy") == 4  # two stops, in the box and by the field
+    assert "other treatments" not in html
+    assert html.count("Please talk to your obstetrician or our care team") == 4
