@@ -95,7 +95,6 @@ class QuestionnaireForm(SpecificErrorsMixin, ScreeningMixin, forms.Form):
         "height_feet": "Enter your height in feet, e.g. 5.",
         "height_inches": "Enter the inches of your height, 0 to 11 (0 if none).",
         "weight_lb": "Enter your weight in pounds, e.g. 150.",
-        "side_effects": "Write any side effects or health changes, or write “none”.",
     }
 
     email = forms.EmailField(
