@@ -8,3 +8,8 @@ class ClinicConfig(AppConfig):
 
     name = "clinic"
     verbose_name = "Clinic"
+
+    def ready(self):
+        from .care_team import watch_clinicians
+
+        watch_clinicians()

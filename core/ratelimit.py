@@ -33,6 +33,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 logger = logging.getLogger(__name__)
 
@@ -146,13 +147,25 @@ def record_failure(request, scope, *, email=None):
         raise RateLimited(scope, seconds)
 
 
+def back_to(request):
+    """Where she was: the page that sent the request (a form posts from it) when it is one of
+    ours, else this page for a GET, else the home page."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return request.get_full_path() if request.method == "GET" else "/"
+
+
 def too_many_requests(request, error, template="429.html"):
-    """The 429 page: what happened and when to try again (also in ``Retry-After``)."""
+    """The 429 page: what happened, when to try again (also in ``Retry-After``), and a link
+    back to where she was."""
     minutes = math.ceil(error.retry_after / 60)
     response = render(
         request,
         template,
-        {"retry_after": error.retry_after, "minutes": minutes},
+        {"retry_after": error.retry_after, "minutes": minutes, "back_to": back_to(request)},
         status=429,
     )
     response["Retry-After"] = str(error.retry_after)

@@ -9,14 +9,16 @@ from .models import LegalDocument
 
 @admin.register(LegalDocument)
 class LegalDocumentAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "title", "is_template", "published_at"]
-    list_filter = ["kind", "is_template"]
-    fields = ["kind", "title", "body", "is_template", "version", "published_at"]
+    list_display = ["__str__", "title", "published_at", "counsel_reviewed_on"]
+    list_filter = ["kind"]
+    fields = ["kind", "title", "body", "counsel_reviewed_on", "version", "published_at"]
     actions = ["publish"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.published_at is not None:
-            return self.fields  # published: never changed; write a new version instead
+            # Published: the text never changes (write a new version instead); counsel's
+            # review date may still be set, it changes nothing she agreed to.
+            return [name for name in self.fields if name != "counsel_reviewed_on"]
         return ["version", "published_at"]
 
     def has_delete_permission(self, request, obj=None):

@@ -16,6 +16,12 @@ class LegalDocumentQuerySet(models.QuerySet):
         """The latest published version of ``kind``, or None."""
         return self.published().filter(kind=kind).order_by("-version").first()
 
+    def awaiting_counsel(self):
+        """The current version of each kind that counsel has not reviewed yet (staff index
+        warning; docs/operations.md's go-live checklist)."""
+        current = [self.current(kind) for kind in LegalDocument.Kind.values]
+        return [document for document in current if document and not document.counsel_reviewed_on]
+
 
 class LegalDocument(models.Model):
     """One version of the privacy notice, the terms or the telehealth consent.
@@ -31,11 +37,17 @@ class LegalDocument(models.Model):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     version = models.PositiveIntegerField(editable=False)
     title = models.CharField(max_length=200)
-    body = models.TextField(help_text="Plain text; a blank line starts a new paragraph.")
-    is_template = models.BooleanField(
-        "template",
-        default=False,
-        help_text="A template awaiting the clinic's lawyer: the page says so.",
+    body = models.TextField(
+        help_text="Plain text; a blank line starts a new paragraph, a paragraph starting "
+        'with "## " is a heading. {legal_entity}, {legal_address}, {privacy_email}, '
+        "{support_email} and {support_phone} are filled in from the site's settings."
+    )
+    counsel_reviewed_on = models.DateField(
+        "reviewed by counsel on",
+        null=True,
+        blank=True,
+        help_text="The day the clinic's lawyer approved this text. Until every current "
+        "document has one, the staff index warns that it is not ready for go-live.",
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

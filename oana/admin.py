@@ -11,9 +11,12 @@ from django.views.decorators.http import require_POST
 
 from core.admin import ReadOnlyModelAdmin
 
+from . import article_reviewer
 from .models import FailedTask, ScheduledJob
 from .retries import retry_now
 from .scheduler import schedule
+
+article_reviewer.register()
 
 
 @admin.register(FailedTask)

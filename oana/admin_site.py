@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django_otp.admin import OTPAdminSite
 
 from core import ratelimit
+from legal.models import LegalDocument
 
 from . import two_factor
 from .lockout import StaffAuthenticationForm
@@ -66,8 +67,12 @@ class OanaAdminSite(OTPAdminSite):
     def index(self, request, extra_context=None):
         """The index, with the count of failed tasks for those who may see them (Support and
         superusers): a task that failed its last attempt waits for a person."""
+        extra_context = {
+            **(extra_context or {}),
+            "legal_awaiting_counsel": LegalDocument.objects.awaiting_counsel(),
+        }
         if request.user.has_perm("oana.view_failedtask"):
-            extra_context = {**(extra_context or {}), "failed_tasks": FailedTask.objects.count()}
+            extra_context["failed_tasks"] = FailedTask.objects.count()
         return super().index(request, extra_context)
 
     def get_urls(self):

@@ -52,6 +52,10 @@ ROLES = {
             # where she is treated decides whose licence applies: clinicians release it
             "orders.view_hold",
             "orders.release_clinical_hold",
+            # check-ins are reviewed from the order; adverse events followed up in their list
+            "orders.view_checkin",
+            "orders.view_adverseevent",
+            "orders.change_adverseevent",
             "treatments.view_medicine",
             "treatments.add_medicine",
             "treatments.change_medicine",

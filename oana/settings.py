@@ -250,8 +250,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# Public images staff upload (clinicians' photos, product photos), resized and re-encoded
+# (core/public_images.py): nothing about a patient is ever stored here. Health data lives
+# encrypted in the database, never in files. Every node must see the same folder (a shared
+# volume) or the proxy must serve PUBLIC_MEDIA_URL from it (docs/operations.md).
+PUBLIC_MEDIA_ROOT = env.path("PUBLIC_MEDIA_ROOT", default=BASE_DIR / "public-media")
+PUBLIC_MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "public_media": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PUBLIC_MEDIA_ROOT, "base_url": PUBLIC_MEDIA_URL},
+    },
     "staticfiles": {
         # Hashed, compressed names in production; plain storage while developing and
         # testing so nothing needs collectstatic first.
@@ -285,8 +295,16 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Oana Health <care@oa
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="care@oanahealth.example")
 SUPPORT_PHONE = env.str("SUPPORT_PHONE", default="1-800-555-0142")
-# The one promise of how soon the care team answers, on every page and email that makes it.
+# The one promise of how soon the care team answers and a clinician reviews an order, on every
+# page and email that makes it (footer, messages, treatment page, cart, checkout, emails).
 CARE_TEAM_REPLY = "within one business day"
+# Who the legal documents name (privacy notice, terms, telehealth consent): the legal entity,
+# its postal address, and where privacy requests go. Counsel checks them before go-live.
+LEGAL_ENTITY_NAME = env.str("LEGAL_ENTITY_NAME", default="Oana Health, P.C.")
+LEGAL_ENTITY_ADDRESS = env.str(
+    "LEGAL_ENTITY_ADDRESS", default="100 Example Street, Suite 200, New York, NY 10001"
+)
+PRIVACY_EMAIL = env.str("PRIVACY_EMAIL", default="privacy@oanahealth.example")
 
 # Background work (emails, refunds, subscription cancellations, the periodic jobs) through
 # Django's tasks framework, always enqueued once the transaction commits. Locally and in
@@ -331,6 +349,8 @@ PERIODIC_TASKS = [
     ("orders.tasks.reconcile_with_stripe", 60 * 60),
     # follow_up_questions: reminders to patients who have not answered, declines after that.
     ("orders.tasks.follow_up_questions", 60 * 60),
+    # checkins: check-ins that are due, their reminder, the hold when still unanswered.
+    ("orders.tasks.checkins", 60 * 60),
     # prune_retention: expired sessions, old webhook payloads, the old access log.
     ("oana.tasks.prune_retention", 24 * 60 * 60),
     # The queue's own finished rows (TASK_RESULT_RETENTION_DAYS, FAILED_TASK_RETENTION_DAYS),
@@ -360,6 +380,10 @@ QUESTION_DECLINE_DAYS = env.int("QUESTION_DECLINE_DAYS", default=14)
 # Questionnaire answers typed at checkout stay in the browser's session at most this long
 # (seconds), and only until the order is placed: they are health data.
 CHECKOUT_ANSWERS_MAX_AGE = env.int("CHECKOUT_ANSWERS_MAX_AGE", default=3 * 60 * 60)
+
+# Sessions live in the database, each row encrypted with the health-data keys (a checkout's
+# answers and a pending sign-in code sit in it): core/sessions.py. Never cookie sessions.
+SESSION_ENGINE = "core.sessions"
 
 # Security: strict by default in production, relaxed only for local HTTP.
 SESSION_COOKIE_HTTPONLY = True

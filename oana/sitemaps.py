@@ -9,7 +9,7 @@ class StaticViewSitemap(Sitemap):
     priority = 0.8
 
     def items(self):
-        return ["home", "articles:list", "treatments:catalog"]
+        return ["home", "articles:list", "treatments:catalog", "care_team"]
 
     def location(self, item):
         return reverse(item)

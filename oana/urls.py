@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from articles.sitemaps import ArticleSitemap, TopicSitemap
+from clinic import views as clinic_views
 from patients import accounts
 from treatments.sitemaps import CategorySitemap, TreatmentSitemap
 
@@ -53,6 +54,8 @@ urlpatterns = [
     path("healthz/status", views.healthz_status, name="healthz_status"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("csp-report/", views.csp_report, name="csp_report"),
+    path("care-team/", clinic_views.care_team_page, name="care_team"),
+    re_path(r"^media/(?P<path>.+)$", views.public_media, name="public_media"),
     path("privacy/", views.legal_document, {"kind": "privacy"}, name="legal_privacy"),
     path("terms/", views.legal_document, {"kind": "terms"}, name="legal_terms"),
     path(

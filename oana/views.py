@@ -16,11 +16,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
+from django.views.static import serve as static_serve
 from django_tasks_db.backend import DatabaseBackend
 
 from articles.models import Article
 from core.cache import cached, public_page
 from core.ratelimit import rate_limit
+from legal import rendering as legal_rendering
 from legal.models import LegalDocument
 from treatments.services import home_catalog
 
@@ -131,6 +133,16 @@ def robots_txt(request):
 
 
 @require_safe
+def public_media(request, path):
+    """The public images staff uploaded (``core.public_images``): their names carry a hash of
+    their pixels, so browsers keep them for a year. In production the proxy may serve
+    PUBLIC_MEDIA_URL from the same folder instead (docs/operations.md)."""
+    response = static_serve(request, path, document_root=settings.PUBLIC_MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+@require_safe
 def legal_document(request, kind):
     """The current version of a legal document, or ``?version=N`` (what an earlier order
     agreed to). Drafts are never shown; anything else is a 404."""
@@ -145,11 +157,14 @@ def legal_document(request, kind):
     if document is None:
         raise Http404("No such document.")
     current = documents.order_by("-version").values_list("version", flat=True).first()
-    paragraphs = [p.strip() for p in document.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return render(
         request,
         "legal_document.html",
-        {"document": document, "paragraphs": paragraphs, "is_current": document.version == current},
+        {
+            "document": document,
+            "blocks": legal_rendering.blocks(document.body),
+            "is_current": document.version == current,
+        },
     )
 
 

@@ -8,6 +8,11 @@ A task's arguments are stored as they are by a queue backend (and shown to Suppo
 task fails), so they never carry health data: the clinician's approval note or decline reason
 is read from the order (where it is encrypted) when the email is rendered.
 
+An email that carries the clinician's words or the prescription (``PRIVATE``) goes out as
+"your order was reviewed, sign in to read it" (``emails/reviewed.*``) until she has proven the
+address by signing in with a code sent to it (``has_proven_email``): an address typed at
+checkout may be wrong, or someone else's.
+
 Each kind has a subject below and two templates, ``emails/<kind>.txt`` and
 ``emails/<kind>.html``. Adding a kind (e.g. ``approved``, ``shipped``) is adding a subject
 and its two templates.
@@ -22,7 +27,7 @@ from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
 
-from orders.models import Order
+from orders.models import Order, has_proven_email
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +52,20 @@ SUBJECTS = {
     "stop_medicine": "Important: stop taking a treatment (order {reference})",
     "renewal_unanswered": "Your subscription ended: we did not hear back (order {reference})",
     "prescription_changed": "Your clinician changed your prescription (order {reference})",
+    "checkin": "How are you doing? A check-in from your care team (order {reference})",
+    "checkin_reminder": "Reminder: your care team is waiting for your check-in ({reference})",
+    "checkin_hold": "Your next box waits for your check-in (order {reference})",
 }
+
+# Kinds that carry the clinician's words or the prescription: until the address is proven,
+# "reviewed" is sent instead (True: about a prescription rather than a new order).
+PRIVATE = {
+    "approved": False,
+    "declined": False,
+    "renewal_declined": True,
+    "prescription_changed": True,
+}
+REVIEWED_SUBJECT = "Your order {reference} was reviewed: sign in to read it"
 
 # Kinds that quote the clinician: the context name of the text, read from order.review_note.
 CLINICIAN_TEXT = {"approved": "note", "declined": "reason", "renewal_declined": "reason"}
@@ -80,10 +98,14 @@ def send_order_email(order_id, kind, extra=None):
         "site_url": settings.SITE_URL,
         **(extra or {}),
     }
-    if kind in CLINICIAN_TEXT:
+    subject = SUBJECTS[kind]
+    if kind in PRIVATE and not has_proven_email(order.email):
+        context["about_prescription"] = PRIVATE[kind]
+        kind, subject = "reviewed", REVIEWED_SUBJECT
+    elif kind in CLINICIAN_TEXT:
         context[CLINICIAN_TEXT[kind]] = order.review_note
     message = EmailMultiAlternatives(
-        subject=SUBJECTS[kind].format(reference=order.reference),
+        subject=subject.format(reference=order.reference),
         body=render_to_string(f"emails/{kind}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[order.email],

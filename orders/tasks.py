@@ -6,6 +6,7 @@ import time
 from django.conf import settings
 from django.tasks import task
 
+from clinic.services.checkins import follow_up_checkins, schedule_checkins
 from clinic.services.reports import follow_up_silent
 from patients.services.messages import follow_up_unanswered
 from payments.gateways import get_gateway
@@ -32,3 +33,12 @@ def follow_up_questions():
     reminded, declined = follow_up_unanswered()
     renewals, holds = follow_up_silent()
     return {"reminded": reminded, "declined": declined, "renewals": renewals, "holds": holds}
+
+
+@task
+def checkins():
+    """Ask the check-ins that are due (once per due date), remind her once of one left
+    unanswered, then hold her boxes (``clinic.services.checkins``)."""
+    asked = schedule_checkins()
+    reminded, held = follow_up_checkins()
+    return {"asked": asked, "reminded": reminded, "held": held}

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from orders import views
+from patients import checkins as checkin_views
 from patients import views as account_views
 from payments import webhook as stripe_webhook
 
@@ -22,6 +23,11 @@ urlpatterns = [
     path("orders/<str:public_id>/address/", account_views.change_address, name="change_address"),
     path("orders/<str:public_id>/renewal/", account_views.renewal, name="renewal"),
     path("orders/<str:public_id>/report/", account_views.report, name="report"),
+    path(
+        "orders/<str:public_id>/checkins/<int:checkin_id>/",
+        checkin_views.checkin,
+        name="checkin",
+    ),
     path("orders/<str:public_id>/cards-and-invoices/", account_views.portal, name="portal"),
     path("orders/<str:public_id>/messages/", account_views.threads, name="threads"),
     path(

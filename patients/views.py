@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from clinic.checkin import open_checkin
 from clinic.renewal import EMERGENCY, RenewalForm, emergency_field
 from clinic.services import reports
 from core.forms import SpecificErrorsMixin
@@ -158,7 +159,20 @@ def account(request):
         )
         .order_by("-created_at", "-id")
     )
-    return render(request, "orders/account.html", {"orders": orders})
+    return render(
+        request,
+        "orders/account.html",
+        {"orders": orders, "first_name": _first_name(request, orders)},
+    )
+
+
+def _first_name(request, orders):
+    """What to greet her by: her account's first name, else the first word of the legal name
+    on her latest order (blank when neither is known)."""
+    if request.user.first_name:
+        return request.user.first_name
+    names = orders[0].full_name.split() if orders else []
+    return names[0] if names else ""
 
 
 @never_cache
@@ -198,6 +212,7 @@ def _order_page(request, order, status=200, **forms_given):
         "can_control": order.can_change_billing(),
         "renewal_form": renewal_form(order) if order.can_answer_renewal() else None,
         "report_form": ReportForm(order=order) if _can_report(order) else None,
+        **dict(zip(("checkin", "checkin_form"), open_checkin(order), strict=True)),
         **forms_given,
     }
     return render(request, "orders/order_detail.html", context, status=status)
@@ -293,7 +308,14 @@ def report(request, public_id):
         return _order_page(request, order, status=400, report_form=form)
     data = form.cleaned_data
     reports.report_problem(
-        order, kind=data["kind"], lines=data["lines"], body=form.body(), by=request.user
+        order,
+        kind=data["kind"],
+        lines=data["lines"],
+        body=form.body(),
+        by=request.user,
+        signs=data["emergency_signs"],
+        severe=data["severe"] == "yes",
+        onset=data["started"],
     )
     if data["emergency_signs"]:
         messages.error(request, EMERGENCY)

@@ -10,6 +10,12 @@ from django.utils.html import format_html
 
 from core.admin import ReadOnlyModelAdmin
 from core.money import format_money_exact
+from orders.admin.common import (
+    can_read_answers,
+    log_answers_viewed,
+    shown_hold_kind,
+    shown_hold_text,
+)
 from orders.models import Hold, Payment, Refund, WebhookEvent
 from orders.services.holds import release_hold
 
@@ -67,12 +73,91 @@ class ReleaseForm(forms.Form):
     )
 
 
+class HoldKindFilter(admin.SimpleListFilter):
+    """By kind; the clinical kinds are one choice for those who may not read health data."""
+
+    title = "kind"
+    parameter_name = "kind"
+    CLINICAL = "clinical"
+
+    def lookups(self, request, model_admin):
+        if can_read_answers(request.user):
+            return Hold.Kind.choices
+        kinds = [(kind, label) for kind, label in Hold.Kind.choices if kind not in Hold.URGENT]
+        return [*kinds, (self.CLINICAL, "Clinical (a clinician decides)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.CLINICAL:
+            return queryset.filter(kind__in=Hold.URGENT)
+        if self.value():
+            return queryset.filter(kind=self.value())
+        return queryset
+
+
 @admin.register(Hold)
 class HoldAdmin(ReadOnlyModelAdmin):
-    """Orders Support must look at: nothing ships while a hold is open."""
+    """Orders Support must look at: nothing ships while a hold is open. A clinical hold (her
+    report, a pregnancy) shows its kind, reason and outcome only to those who may read health
+    data, and each showing is logged; the others see that a clinician decides."""
 
     list_display = ["opened_at", "order_link", "kind", "reason", "is_open", "outcome"]
-    list_filter = ["kind", ("released_at", admin.EmptyFieldListFilter)]
+    fields = ["order_link", "kind", "reason", "stripe_object_id", "opened_at", "released_at"]
+    fields += ["released_by", "outcome", "awaits_patient_since", "lines"]
+    # What someone who may not read health data sees instead of kind, reason and outcome.
+    MASKED = {"kind": "kind_shown", "reason": "reason_shown", "outcome": "outcome_shown"}
+
+    def get_list_display(self, request):
+        names = super().get_list_display(request)
+        return names if can_read_answers(request.user) else [self.MASKED.get(n, n) for n in names]
+
+    def get_fields(self, request, obj=None):
+        if can_read_answers(request.user):
+            return self.fields
+        # (which treatments a clinical hold is about is clinical too: "lines" goes)
+        return [self.MASKED.get(name, name) for name in self.fields if name != "lines"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        shown = getattr(response, "context_data", None) or {}
+        if "cl" in shown and can_read_answers(request.user):
+            clinical = [hold.order for hold in shown["cl"].result_list if hold.is_clinical]
+            log_answers_viewed(request, clinical, "holds")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        hold = self.get_object(request, object_id)
+        if (
+            response.status_code == 200
+            and hold
+            and hold.is_clinical
+            and can_read_answers(request.user)
+        ):
+            log_answers_viewed(request, [hold.order], "hold page")
+        return response
+
+    def _shown(self, request, hold):
+        """(kind, reason) of ``hold`` as ``request.user`` may read them."""
+        if can_read_answers(request.user):
+            return hold.get_kind_display(), hold.reason
+        return shown_hold_kind(hold), shown_hold_text(hold, hold.reason)
+
+    @admin.display(description="kind")
+    def kind_shown(self, hold):
+        return shown_hold_kind(hold)
+
+    @admin.display(description="reason")
+    def reason_shown(self, hold):
+        return shown_hold_text(hold, hold.reason)
+
+    @admin.display(description="outcome")
+    def outcome_shown(self, hold):
+        return shown_hold_text(hold, hold.outcome)
+
+    list_filter = [HoldKindFilter, ("released_at", admin.EmptyFieldListFilter)]
     list_select_related = ["order"]
     search_fields = ["=order__id", "stripe_object_id"]
     actions = ["release_selected"]
@@ -118,7 +203,9 @@ class HoldAdmin(ReadOnlyModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Release holds",
-            "holds": queryset.select_related("order"),
+            "holds": [
+                (hold, *self._shown(request, hold)) for hold in queryset.select_related("order")
+            ],
             "form": form,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }

@@ -16,7 +16,8 @@ from tests.support.stripe_helpers import WEBHOOK_SECRET
 
 # Fixtures that make a test an integration test: it talks over HTTP to the fake Stripe server
 # or a live server, or starts a process.
-INTEGRATION_FIXTURES = {"stripe_api", "fake_stripe", "live_server", "httpserver"}
+# (``fake_pip_audit``, tests/oana/test_dependency_audit.py, runs a stand-in pip-audit.)
+INTEGRATION_FIXTURES = {"stripe_api", "fake_stripe", "live_server", "httpserver", "fake_pip_audit"}
 PROCESS_TESTS = ("test_production_start", "test_worker_process", "test_two_nodes", "test_makefile")
 
 
@@ -100,6 +101,20 @@ def _isolated(settings):
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
+
+
+@pytest.fixture
+def public_media(settings, tmp_path):
+    """Photos uploaded in the test go to a folder of its own (``STORAGES["public_media"]``)."""
+    settings.PUBLIC_MEDIA_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "public_media": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path, "base_url": "/media/"},
+        },
+    }
+    return tmp_path
 
 
 @pytest.fixture

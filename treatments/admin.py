@@ -14,10 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core import public_images
 from core.admin import ReadOnlyModelAdmin
 from core.cache import content_changed
 from core.money import DollarField, cents_from_dollars, format_money
 
+from . import images
 from .models import Category, Medicine, Plan, PriceChange, Testimonial, Treatment
 from .services import change_plan_amount, record_new_plan
 
@@ -114,6 +116,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Treatment)
 class TreatmentAdmin(admin.ModelAdmin):
+    form = public_images.PhotoForm
     list_display = [
         "name",
         "category",
@@ -132,6 +135,7 @@ class TreatmentAdmin(admin.ModelAdmin):
     readonly_fields = [
         "medicine_list",
         "pregnancy_notice",
+        "current_image",
         "price_history",
         "created_at",
         "updated_at",
@@ -150,6 +154,14 @@ class TreatmentAdmin(admin.ModelAdmin):
                     "side_effects",
                     "who_should_not_use",
                 ]
+            },
+        ),
+        (
+            "Product image",
+            {
+                "fields": ["current_image", "photo_upload", "remove_photo"],
+                "description": "Without a photo, the page shows the drawn illustration of "
+                "its form. A photo is cropped to 4:3.",
             },
         ),
         (
@@ -176,6 +188,15 @@ class TreatmentAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(from_cents=Min("plans__amount_cents", filter=Q(plans__is_active=True)))
         )
+
+    @admin.display(description="On its page and cards")
+    def current_image(self, obj):
+        image = obj.image
+        return format_html('<img src="{}" alt="{}" width="160" height="120">', image.src, image.alt)
+
+    def save_model(self, request, obj, form, change):
+        public_images.save_photo(obj, form, folder=images.FOLDER, size=images.SIZE)
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="Starting price", ordering="from_cents")
     def starting_price(self, obj):

@@ -269,3 +269,15 @@ class Dosing:
             problems=tuple(problems),
             warnings=tuple(warnings),
         )
+
+
+def what_arrives(medicine):
+    """What one month's delivery holds, from the medicine's prescribing defaults, in her words:
+    "about 30 x 500 mg extended-release tablets", "1 bottle of 20% lotion, 60 mL". "About":
+    her clinician sets the dose, and the count follows it."""
+    count = medicine.default_quantity
+    if medicine.route == "topical":
+        unit = medicine.quantity_unit or "pack"
+        return f"{count} {unit} of {medicine.default_strength}"
+    plural = "s" if count != 1 and not medicine.default_strength.endswith("s") else ""
+    return f"about {count} x {medicine.default_strength}{plural}"

@@ -13,6 +13,8 @@ from django.urls import reverse
 
 from treatments.dosing import Dosing, DosingError
 
+from .images import product_image
+
 MAX_REFILLS = 11  # a prescription lasts at most a year: the first fill and 11 refills
 
 
@@ -183,6 +185,9 @@ class Treatment(models.Model):
     )
     is_active = models.BooleanField("active", default=True)
     display_order = models.PositiveSmallIntegerField(default=0)
+    # A product photo staff uploaded (core.public_images: the name without its format's
+    # extension); blank shows the drawn illustration of its form (static/img/products/).
+    photo = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -199,6 +204,11 @@ class Treatment(models.Model):
             "treatments:detail",
             kwargs={"category_slug": self.category.slug, "treatment_slug": self.slug},
         )
+
+    @property
+    def image(self):
+        """Its photo, or the illustration of its form (``treatments.images``)."""
+        return product_image(self)
 
     @property
     def unsafe_in_pregnancy(self):

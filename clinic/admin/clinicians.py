@@ -8,6 +8,8 @@ clinicians' current licences are the states where checkout is open.
 from django.contrib import admin
 from django.utils import timezone
 
+from clinic.care_team import PHOTO_FOLDER, PHOTO_SIZE
+from core import public_images
 from orders.models import ClinicianLicence, ClinicianProfile
 
 
@@ -23,12 +25,33 @@ class ClinicianLicenceInline(admin.TabularInline):
 
 @admin.register(ClinicianProfile)
 class ClinicianProfileAdmin(admin.ModelAdmin):
-    fields = ["user", "display_name", "credentials", "npi", "is_active"]
+    form = public_images.PhotoForm
+    fields = [
+        "user",
+        "display_name",
+        "credentials",
+        "npi",
+        "is_active",
+        "bio",
+        "current_photo",
+        "photo_upload",
+        "remove_photo",
+    ]
+    readonly_fields = ["current_photo"]
     inlines = [ClinicianLicenceInline]
     list_display = ["display_name", "credentials", "npi", "states", "is_active"]
     list_filter = ["credentials", "is_active"]
     search_fields = ["display_name", "npi", "user__username"]
     raw_id_fields = ["user"]
+
+    @admin.display(description="Photo on the care-team page")
+    def current_photo(self, obj):
+        return public_images.preview(obj.photo, f"Photo of {obj.display_name}")
+
+    def save_model(self, request, obj, form, change):
+        # Saving her refreshes every cached page that shows the care team (clinic.care_team).
+        public_images.save_photo(obj, form, folder=PHOTO_FOLDER, size=PHOTO_SIZE)
+        super().save_model(request, obj, form, change)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("licences")

@@ -22,6 +22,8 @@ from orders.admin.common import (
     render_flags,
 )
 from orders.models import (
+    AdverseEvent,
+    CheckIn,
     Hold,
     Order,
     OrderEvent,
@@ -84,7 +86,15 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
     def get_queryset(self, request):
         return (
             Order.objects.review_queue()
-            .annotate(urgent=Exists(Hold.objects.urgent().filter(order=OuterRef("pk"))))
+            .annotate(
+                urgent=Exists(Hold.objects.urgent().filter(order=OuterRef("pk"))),
+                serious=Exists(
+                    AdverseEvent.objects.serious().to_follow_up().filter(order=OuterRef("pk"))
+                ),
+                checkin_to_review=Exists(
+                    CheckIn.objects.awaiting_review().filter(order=OuterRef("pk"))
+                ),
+            )
             .select_related("questionnaire")
             .prefetch_related(
                 Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
@@ -97,7 +107,8 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
         )
 
     def get_ordering(self, request):
-        return ["-urgent", "paid_at", "id"]  # a problem she reported first
+        # A serious adverse event first, then a problem she reported (a check-in's too).
+        return ["-serious", "-urgent", "paid_at", "id"]
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("orders.review_order") and can_read_answers(request.user)
@@ -164,10 +175,23 @@ class ReviewQueueAdmin(ReadOnlyModelAdmin):
             ),
             render_flags(getattr(order, "questionnaire", None)),
         )
+        if order.checkin_to_review:
+            flags = format_html(
+                '<p class="clinic-cancelled"><strong>Check-in to review</strong> (a titration '
+                "step waits for it).</p>{}",
+                flags,
+            )
         if order.urgent:
             flags = format_html(
                 '<p class="clinic-cancelled"><strong>Urgent: she reported a problem</strong> '
                 "(her boxes and billing are held; read her medical messages).</p>{}",
+                flags,
+            )
+        if order.serious:
+            flags = format_html(
+                '<p class="clinic-cancelled" data-testid="serious-event"><strong>Serious '
+                "adverse event</strong>: pharmacovigilance follow-up (see Adverse events)."
+                "</p>{}",
                 flags,
             )
         if order.cancelled_before_review:

@@ -70,15 +70,27 @@ def change_prescription(order, *, by, prescriptions, attested, considered=None):
 def confirm_step_up(order, *, by, prescription_ids):
     """A clinician confirms that each of these prescriptions moves to the next step of its
     titration schedule at the next refill (``prescriptions._step_up``). Until then it stays
-    on its current step."""
+    on its current step. Each needs a check-in reviewed since its step started
+    (``Prescription.may_step_up``)."""
     with transaction.atomic():
         order = lock_order(order)
+        if order.can_change_prescription() and not order.can_confirm_step_up():
+            if any(rx.has_next_step() for rx in current(order).select_related("medicine")):
+                raise OrderError(
+                    "The next step waits for a reviewed check-in: review her check-in first.",
+                    code="checkin_not_reviewed",
+                )
         refuse_unless(order.can_confirm_step_up(), order, "change_prescription", doing="stepped up")
         check_licensed(order, by)
         chosen = list(current(order).filter(pk__in=prescription_ids).select_related("medicine"))
         if not chosen or any(not rx.has_next_step() for rx in chosen):
             raise OrderError(
                 "Choose a prescription whose schedule has a next step.", code="no_next_step"
+            )
+        if any(not rx.may_step_up() for rx in chosen):  # a step started after her check-in
+            raise OrderError(
+                "The next step waits for a reviewed check-in: review her check-in first.",
+                code="checkin_not_reviewed",
             )
         now = timezone.now()
         for rx in chosen:

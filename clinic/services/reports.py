@@ -7,7 +7,8 @@
 - ``report_problem``: "I'm pregnant or planning to be" or "I have a side effect", from her
   order page, any time. An urgent clinical hold (``Hold.URGENT``) stops every box and pauses
   collection at once (``sync_billing_later``: Stripe is told after the commit); the order tops
-  the review queue marked urgent; her report goes to her clinicians as a medical message.
+  the review queue marked urgent; her report goes to her clinicians as a medical message and
+  is kept as an adverse event per treatment (``clinic.services.adverse_events``).
 - ``follow_up_silent`` (daily, with "ask the patient"'s ``follow_up_questions``): a renewal
   unanswered for ``QUESTION_DECLINE_DAYS``, or a report her clinician wrote to her about with no
   answer for as long, ends: the treatments concerned are declined and their unshipped months
@@ -21,11 +22,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.renewal import EMERGENCY_SIGNS
+from clinic.services.adverse_events import record_adverse_events, severity_of
 from clinic.services.prescriptions import submit_renewal
 from clinic.services.review import check_licensed
 from clinic.services.stopping import stop_lines
 from orders.emails import queue_order_email
-from orders.models import Hold, Order, OrderLine, Thread
+from orders.models import AdverseEvent, Hold, Order, OrderLine, Thread
 from orders.services import OrderError, lock_order, record_event, transition
 from orders.services.holds import open_hold, release_hold
 from patients.services.messages import post_patient_message, start_thread
@@ -91,10 +93,11 @@ def open_clinical_hold(order, kind, reason, actor_label):
     return hold
 
 
-def report_problem(order, *, kind, lines, body, by):
+def report_problem(order, *, kind, lines, body, by, signs=(), severe=False, onset=""):
     """She reports ``kind`` about ``lines`` (approved lines of ``order``; none: all of them).
-    Nothing more ships and nothing is collected until a clinician has looked. Returns the
-    hold."""
+    Nothing more ships and nothing is collected until a clinician has looked. Each treatment
+    concerned gets an ``AdverseEvent`` (its severity from the emergency ``signs`` and whether
+    it stops her daily life, ``severe``). Returns the hold."""
     if kind not in HOLD_FOR:
         raise OrderError("Please choose what you want to tell us.", code="kind")
     with transaction.atomic():
@@ -108,6 +111,15 @@ def report_problem(order, *, kind, lines, body, by):
         chosen = [line for line in approved if line in lines] or approved
         hold = open_clinical_hold(order, HOLD_FOR[kind], HOLD_REASON, "Her report")
         hold.lines.add(*chosen)
+        record_adverse_events(
+            order,
+            chosen,
+            source=AdverseEvent.Source.REPORT,
+            kind=AdverseEvent.Kind.PREGNANCY if kind == PREGNANT else AdverseEvent.Kind.SIDE_EFFECT,
+            description=body,
+            onset=onset,
+            severity=severity_of(emergency=bool(signs), severe=severe, concern=False),
+        )
         thread = order.threads.filter(topic=Thread.Topic.MEDICAL).first()
         if thread is None:
             start_thread(order, topic=Thread.Topic.MEDICAL, body=body, by=by)
@@ -190,7 +202,7 @@ def follow_up_silent(now=None):
             queue_order_email(order, "renewal_unanswered")
         ended.append(order.pk)
     holds = []
-    for hold in Hold.objects.urgent().filter(awaits_patient_since__lte=before):
+    for hold in Hold.objects.pausing().filter(awaits_patient_since__lte=before):
         with transaction.atomic():
             order = lock_order(hold.order)
             lines = list(hold.lines.all()) or list(order.lines.all())

@@ -24,6 +24,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from clinic.clinicians import check_licensed
+from clinic.services.packs import convert_line, pack_declines
 from clinic.services.prescriptions import drafts_for, require_attestation, write_prescriptions
 from clinic.services.signoff import sign_off
 from core.money import format_money_exact
@@ -64,6 +65,7 @@ def approve_order(
     by,
     note="",
     declined_lines=(),
+    declined_medicines=None,
     decline_reason="",
     prescriptions=None,
     considered=None,
@@ -84,6 +86,10 @@ def approve_order(
     (after the commit) and her monthly total drops by it. Declining every line is
     ``decline_order``.
 
+    ``declined_medicines`` (pack line id -> ids of its medicines declined, for
+    ``decline_reason`` too): each pack becomes the single treatment she keeps, or is declined
+    whole where none is sold (``clinic.services.packs``).
+
     Approving writes a prescription per medicine of each approved line (``prescriptions``,
     drafts as the clinician confirmed them; the medicines' starting doses when not given),
     each checked against its medicine's prescribing data (``check_draft``); ``attested``:
@@ -94,7 +100,8 @@ def approve_order(
     note = (note or "").strip()
     decline_reason = (decline_reason or "").strip()
     declined_ids = {line.pk for line in declined_lines}
-    if declined_ids and not decline_reason:
+    declined_medicines = declined_medicines or {}
+    if (declined_ids or any(declined_medicines.values())) and not decline_reason:
         raise OrderError(
             "Please give a reason for the treatments you decline: it is sent to the patient.",
             code="reason_required",
@@ -110,11 +117,30 @@ def approve_order(
             )
         check_licensed(order, by)
         sign_off(order, by=by, action="approve", considered=considered)
+        # A whole-line decline outranks declining some of the same pack's medicines.
+        packs = [
+            pack
+            for pack in pack_declines(order, declined_medicines)
+            if pack.line.pk not in declined_ids
+        ]
+        declined_ids |= {pack.line.pk for pack in packs if not pack.converts}
         declined = _decide_lines(order, declined_ids, reason=decline_reason)
+        converted = [pack for pack in packs if pack.converts]
+        changed = [
+            refund
+            for pack in converted
+            for refund in convert_line(order, pack, reason=decline_reason, by=by)
+        ]
+        dropped = {(pack.line.pk, medicine.pk) for pack in converted for medicine in pack.declined}
         drafts = drafts_for(order) if prescriptions is None else prescriptions
         write_prescriptions(
             order,
-            [draft for draft in drafts if draft.line.pk not in declined_ids],
+            [
+                draft
+                for draft in drafts
+                if draft.line.pk not in declined_ids
+                and (draft.line.pk, draft.medicine.pk) not in dropped
+            ],
             by=by,
             attested=attested,
         )
@@ -130,6 +156,12 @@ def approve_order(
                 f"and your monthly total is now {format_money_exact(order.total_cents)}; "
                 "your clinician's reason is with your treatments."
             )
+        elif converted:
+            message = (
+                "A clinician approved your order with a change to your pack: your monthly "
+                f"total is now {format_money_exact(order.total_cents)}; your clinician's "
+                "reason is with your treatments."
+            )
         if note:
             message = f"{message} Your clinician left you a note in your treatment plan."
         # The note and the reasons stay in their encrypted fields: the timeline is plain text.
@@ -139,6 +171,8 @@ def approve_order(
                 "declined_lines": [line.pk for line in declined],
                 "refunds": [refund.pk for refund in refunds],
             }
+        if converted:
+            data |= {"converted_lines": [pack.line.pk for pack in converted]}
         transition(order, "approve", "approved", message=message, actor=by, data=data)
         shipment = Shipment.objects.create(
             order=order,
@@ -154,7 +188,10 @@ def approve_order(
             data={"shipment": shipment.pk},
         )
         queue_order_email(
-            order, "approved", refunded_cents=sum(refund.amount_cents for refund in refunds)
+            order,
+            "approved",
+            refunded_cents=sum(refund.amount_cents for refund in refunds),
+            changed_refund_cents=sum(refund.amount_cents for refund in changed),
         )
     return order
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from django.contrib import messages
 
 from clinic.services.changes import change_prescription, confirm_step_up
+from clinic.services.checkins import checkin_flags
 from clinic.services.prescriptions import end_treatment, flags_to_renew, renew_prescriptions
 from clinic.services.review import approve_order, decline_order
 from clinic.services.signoff import questionnaire_flags
 from core.money import format_money_exact
+from orders.admin.checkins import CheckInReviewForm, checkin_context, review
 from orders.admin.common import can_read_answers
 from orders.admin.forms import (
     ApproveForm,
@@ -30,7 +32,7 @@ from orders.admin.forms import (
 )
 from orders.admin.reports import StopForm, has_report, stop
 from orders.admin.signoff import signoff_context, signoff_form
-from orders.models import Order, Refund
+from orders.models import Order, OrderLine, Refund
 from patients.services.messages import ask_patient
 from payments.services.refunds import refund_order
 
@@ -76,17 +78,31 @@ def _signed(form):
 
 def _approve(order, user, form):
     declined = form.cleaned_data.get("declined_lines") or []
-    approve_order(
+    order = approve_order(
         order,
         by=user,
         note=form.cleaned_data["note"],
         declined_lines=declined,
+        declined_medicines=form.chosen_medicines(),
         decline_reason=form.cleaned_data.get("decline_reason", ""),
         **_signed(form),
     )
     done = "the first shipment is queued for Fulfillment and the patient was emailed"
-    if declined:
-        done = f"{len(declined)} treatment(s) declined and their share refunded; {done}"
+    declined_count = order.lines.filter(decision=OrderLine.Decision.DECLINED).count()
+    if declined_count:
+        done = f"{declined_count} treatment(s) declined and their share refunded; {done}"
+    changed = [line for line in order.lines.all() if line.was_converted]
+    if changed:
+        done = "; ".join(
+            [
+                *(
+                    f"{line.converted_from_name} is now {line.treatment_name} at "
+                    f"{format_money_exact(line.line_total_cents)}/month, the difference refunded"
+                    for line in changed
+                ),
+                done,
+            ]
+        )
     return f"{order.reference} approved: {done}.", messages.SUCCESS
 
 
@@ -241,6 +257,22 @@ ACTIONS = (
         in_queue=True,
         template=SIGN_OFF_PAGE,
         context=signoff_context,
+    ),
+    OrderAction(
+        name="review_checkin",
+        button="Review her check-in",
+        submit="Mark the check-in reviewed",
+        title="Review the check-in of {reference}",
+        intro="Read her check-in and tick each flag it raised. A titration's next step waits "
+        "for this review: confirm it here, or leave her on her current dose.",
+        may=can_review,
+        allowed=Order.has_checkin_to_review,
+        form=signoff_form(CheckInReviewForm, checkin_flags),
+        run=review,
+        link_class="clinic-approve",
+        in_queue=True,
+        template=SIGN_OFF_PAGE,
+        context=checkin_context,
     ),
     OrderAction(
         name="end",

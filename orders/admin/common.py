@@ -36,7 +36,26 @@ GLANCE_KEYS = (
 
 
 def can_read_answers(user):
+    """May ``user`` read health data: questionnaire answers, and every clinical text on an
+    order (the clinician's note or decline reason, prescription directions and doses, her
+    reports and clinical holds)? Clinicians and superusers; a role granted
+    ``orders.view_questionnaire`` later (a pharmacist) too. Each showing is logged
+    (``log_answers_viewed``)."""
     return user.is_active and user.has_perm(READ_ANSWERS)
+
+
+# What Support and Fulfillment read where clinical text would be.
+CLINICIANS_ONLY = "Clinical: shown to clinicians only"
+
+
+def shown_hold_kind(hold):
+    """A hold's kind as someone who may not read health data sees it."""
+    return "Clinical hold (a clinician decides)" if hold.is_clinical else hold.get_kind_display()
+
+
+def shown_hold_text(hold, text):
+    """A hold's reason or outcome as someone who may not read health data sees it."""
+    return CLINICIANS_ONLY if hold.is_clinical and text else text
 
 
 def log_answers_viewed(request, orders, where):

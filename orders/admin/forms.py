@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 
+from clinic.services.packs import is_pack, pack_decline, pack_declines, sold_alone
 from clinic.services.prescriptions import (
     ATTESTATION,
     check_draft,
@@ -118,12 +119,13 @@ class PrescriptionFields:
             }
         return replace(draft, **changes)
 
-    def clean_prescriptions(self, refills_at_most=None, *, skip_lines=()):
+    def clean_prescriptions(self, refills_at_most=None, *, skip_lines=(), skip_keys=()):
         """Check each confirmed draft as the service does; errors go on its fields. The
-        drafts of ``skip_lines`` (declined) are left out."""
+        drafts of ``skip_lines`` (declined) and ``skip_keys`` (medicines declined of a pack)
+        are left out."""
         self.confirmed = []
         for draft in self.drafts:
-            if draft.line.pk in skip_lines:
+            if draft.line.pk in skip_lines or draft.key in skip_keys:
                 continue
             confirmed = self._confirmed(draft)
             if confirmed.refills is None:
@@ -168,31 +170,100 @@ class ApproveForm(PrescriptionFields, forms.Form):
         help_text="Each ticked treatment is declined: its share of what she paid is refunded "
         "and it leaves her subscription. The others are approved and ship.",
     )
+    declined_medicines = forms.MultipleChoiceField(
+        label="Decline a medicine of a pack (optional)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="She keeps the rest as the treatment we sell on its own, at its price: the "
+        "difference for each month she paid is refunded and her subscription follows. Where "
+        "none is sold (or it costs more than the pack), the whole pack is declined.",
+    )
+    confirm_whole_pack = forms.BooleanField(
+        label="Where no treatment holds what she keeps, decline the whole pack (its share "
+        "refunded)",
+        required=False,
+    )
     decline_reason = forms.CharField(
-        label="Reason for the treatments you decline (sent to the patient)",
+        label="Reason for the treatments or medicines you decline (sent to the patient)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    field_order = ["declined_lines", "decline_reason", "note"]
+    field_order = [
+        "declined_lines",
+        "declined_medicines",
+        "confirm_whole_pack",
+        "decline_reason",
+        "note",
+    ]
 
     def __init__(self, *args, order, **kwargs):
         super().__init__(*args, **kwargs)
-        lines = order.lines.all()
+        self.order = order
+        lines = order.lines.select_related("plan__treatment").prefetch_related(
+            "plan__treatment__medicines"
+        )
+        packs = [line for line in lines if is_pack(line)]
         if len(lines) < 2:  # one treatment: approve it, or decline the order
-            del self.fields["declined_lines"], self.fields["decline_reason"]
+            del self.fields["declined_lines"]
         else:
-            self.fields["declined_lines"].queryset = lines
+            self.fields["declined_lines"].queryset = order.lines.all()
+        if packs:
+            catalog = sold_alone(order)
+            self.fields["declined_medicines"].choices = [
+                (
+                    line.treatment_name,
+                    [
+                        (
+                            f"{line.pk}-{medicine.pk}",
+                            f"{medicine.name}: "
+                            + pack_decline(line, {medicine.pk}, catalog=catalog).outcome(),
+                        )
+                        for medicine in line.plan.treatment.medicines.all()
+                    ],
+                )
+                for line in packs
+            ]
+        else:
+            del self.fields["declined_medicines"], self.fields["confirm_whole_pack"]
+        if len(lines) < 2 and not packs:
+            del self.fields["decline_reason"]
         self.add_prescription_fields(drafts_for(order))
+
+    def chosen_medicines(self):
+        """Pack line id -> ids of its medicines ticked (the choices' "<line>-<medicine>")."""
+        chosen = {}
+        for value in self.cleaned_data.get("declined_medicines") or ():
+            line, medicine = map(int, value.split("-"))
+            chosen.setdefault(line, set()).add(medicine)
+        return chosen
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("declined_lines") and not cleaned.get("decline_reason", "").strip():
+        declined = {line.pk for line in cleaned.get("declined_lines") or ()}
+        chosen = self.chosen_medicines()
+        if (declined or chosen) and not cleaned.get("decline_reason", "").strip():
             self.add_error(
                 "decline_reason", "Give the patient a reason for the treatments you decline."
             )
-        declined = {line.pk for line in cleaned.get("declined_lines") or ()}
-        self.clean_prescriptions(skip_lines=declined)
+        packs = [p for p in pack_declines(self.order, chosen) if p.line.pk not in declined]
+        whole = [pack for pack in packs if not pack.converts]
+        if whole and not cleaned.get("confirm_whole_pack"):
+            for pack in whole:
+                self.add_error(
+                    "declined_medicines",
+                    f"{pack.outcome()} Tick \u201cdecline the whole pack\u201d to confirm, or "
+                    "untick its medicine.",
+                )
+        whole_ids = {pack.line.pk for pack in whole}
+        if whole_ids and declined | whole_ids == {line.pk for line in self.order.lines.all()}:
+            self.add_error(
+                None,
+                "Every treatment would be declined (the pack whole): decline the order "
+                "instead, which refunds everything and cancels her subscription.",
+            )
+        dropped = {f"{p.line.pk}-{m.pk}" for p in packs if p.converts for m in p.declined}
+        self.clean_prescriptions(skip_lines=declined | whole_ids, skip_keys=dropped)
         return cleaned
 
 

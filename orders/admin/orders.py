@@ -26,144 +26,21 @@ from orders.admin.common import (
     render_flags,
     render_renewal,
     stripe_link,
-    tracking_link,
+)
+from orders.admin.inlines import (
+    HoldInline,
+    OrderEventInline,
+    OrderLineInline,
+    PaymentInline,
+    PrescriptionInline,
+    RefundInline,
+    ShipmentInline,
 )
 from orders.admin.signoff import render_flag_reviews
 from orders.models import (
-    Hold,
     Order,
-    OrderEvent,
-    OrderLine,
-    Payment,
-    Prescription,
-    Refund,
-    Shipment,
 )
 from orders.services import OrderError
-
-# --- inlines: read-only, shown to whoever may view the order --------------------------------
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("orders.view_order")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class PrescriptionInline(ReadOnlyInline):
-    model = Prescription
-    verbose_name_plural = "prescriptions (a renewal replaces them)"
-    fields = [
-        "medicine_name",
-        "strength",
-        "daily_dose",
-        "daily_unit",
-        "titration_step",
-        "step_up_confirmed_at",
-        "directions",
-        "extra_directions",
-        "quantity",
-        "quantity_unit",
-        "refills",
-        "refills_used",
-        "prescriber_name",
-        "attested_at",
-        "legacy",
-        "written_at",
-        "replaced_at",
-    ]
-
-
-class OrderLineInline(ReadOnlyInline):
-    model = OrderLine
-    verbose_name_plural = "lines (price snapshot at checkout)"
-    fields = ["treatment_name", "plan_name", "unit_price", "quantity", "interval", "decision"]
-
-    @admin.display(description="unit price")
-    def unit_price(self, line):
-        return format_money_exact(line.unit_amount_cents)
-
-
-class PaymentInline(ReadOnlyInline):
-    model = Payment
-    fields = ["kind", "amount", "paid_at", "invoice", "payment_intent"]
-
-    @admin.display(description="amount")
-    def amount(self, payment):
-        return format_money_exact(payment.amount_cents)
-
-    @admin.display(description="Stripe invoice")
-    def invoice(self, payment):
-        return stripe_link(
-            "invoices", payment.stripe_invoice_id, test_order=payment.order.is_test_mode
-        )
-
-    @admin.display(description="Stripe payment")
-    def payment_intent(self, payment):
-        return stripe_link("payments", payment.stripe_payment_intent_id)
-
-
-class RefundInline(ReadOnlyInline):
-    model = Refund
-    fields = ["created_at", "amount", "status", "reason", "created_by", "stripe_refund"]
-
-    @admin.display(description="amount")
-    def amount(self, refund):
-        return format_money_exact(refund.amount_cents)
-
-    @admin.display(description="Stripe refund")
-    def stripe_refund(self, refund):
-        return stripe_link("refunds", refund.stripe_refund_id)
-
-
-class ShipmentInline(ReadOnlyInline):
-    model = Shipment
-    fields = ["kind", "status", "carrier", "tracking", "shipped_at", "shipped_by", "created_at"]
-
-    @admin.display(description="tracking number")
-    def tracking(self, shipment):
-        return tracking_link(shipment)
-
-
-class HoldInline(ReadOnlyInline):
-    model = Hold
-    verbose_name_plural = "holds (nothing ships while one is open)"
-    fields = ["opened_at", "kind", "reason", "released_at", "outcome"]
-
-
-class OrderEventInline(ReadOnlyInline):
-    model = OrderEvent
-    verbose_name_plural = "timeline"
-    fields = ["created_at", "kind", "change", "who", "message", "why"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
-
-    @admin.display(description="status")
-    def change(self, event):
-        if event.from_status or event.to_status:
-            return f"{event.from_status or '-'} \u2192 {event.to_status or '-'}"
-        return ""
-
-    @admin.display(description="why")
-    def why(self, event):
-        return event.note
-
 
 # --- orders ---------------------------------------------------------------------------------
 
@@ -232,7 +109,6 @@ class OrderAdmin(ReadOnlyModelAdmin):
                         "status",
                         "reviewed_by",
                         "reviewed_at",
-                        "review_note",
                         "paid_at",
                         "cancelled_at",
                         "is_test_mode",
@@ -266,6 +142,8 @@ class OrderAdmin(ReadOnlyModelAdmin):
                     "Medical questionnaire (health data)",
                     {
                         "fields": [
+                            # her clinician's note to her, or the reason she was declined
+                            "review_note",
                             "red_flags",
                             "flags_considered",
                             "vitals",

@@ -17,7 +17,8 @@ share one migration history:
 - ``clinical_data``: InteractionRule, ClinicalDataChange and MedicineDataChange
   (two-clinician review);
 - ``patients``: PatientAccount, Thread, Message;
-- ``stops``: StopRecord (a stop kept with the person, not the browser).
+- ``stops``: StopRecord (a stop kept with the person, not the browser);
+- ``followups``: CheckIn, AdverseEvent (after the first box).
 """
 
 from orders.models.address import AddressFields
@@ -37,6 +38,7 @@ from orders.models.clinical_data import (
     MedicineDataChange,
     RuleGrade,
 )
+from orders.models.followups import AdverseEvent, AdverseEventQuerySet, CheckIn, CheckInQuerySet
 from orders.models.holds import Hold, HoldQuerySet
 from orders.models.order import (
     Order,
@@ -47,7 +49,14 @@ from orders.models.order import (
     lifecycle_targets,
     new_public_id,
 )
-from orders.models.patients import Message, PatientAccount, Thread, ThreadQuerySet, is_patient
+from orders.models.patients import (
+    Message,
+    PatientAccount,
+    Thread,
+    ThreadQuerySet,
+    has_proven_email,
+    is_patient,
+)
 from orders.models.payments import (
     Payment,
     PaymentQuerySet,
@@ -67,6 +76,10 @@ from orders.models.stops import StopRecord
 
 __all__ = [
     "AddressFields",
+    "AdverseEvent",
+    "AdverseEventQuerySet",
+    "CheckIn",
+    "CheckInQuerySet",
     "ClinicalDataChange",
     "ClinicianLicence",
     "ClinicianLicenceQuerySet",
@@ -100,6 +113,7 @@ __all__ = [
     "StopRecord",
     "Thread",
     "ThreadQuerySet",
+    "has_proven_email",
     "is_patient",
     "WebhookEvent",
     "lifecycle_targets",

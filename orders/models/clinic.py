@@ -97,6 +97,16 @@ class ClinicianProfile(models.Model):
         validators=[RegexValidator(r"^[0-9]{10}$", "An NPI is 10 digits."), validate_npi],
     )
     is_active = models.BooleanField("active", default=True)
+    bio = models.CharField(
+        "one-line bio",
+        max_length=160,
+        blank=True,
+        help_text="Shown to the public on the care-team page, e.g. Family physician, 12 years "
+        "in women's health.",
+    )
+    # Her photo as stored by core.public_images (the name without its format's extension);
+    # set through the admin's upload field, blank for the initials image.
+    photo = models.CharField(max_length=200, blank=True, editable=False)
 
     objects = ClinicianProfileQuerySet.as_manager()
 
@@ -105,6 +115,13 @@ class ClinicianProfile(models.Model):
 
     def __str__(self):
         return f"{self.display_name}, {self.credentials}"
+
+    @property
+    def initials(self):
+        """Up to two letters from her name, a title such as "Dr." left out: what the image
+        shows when she has no photo."""
+        words = [w for w in self.display_name.replace(",", " ").split() if not w.endswith(".")]
+        return "".join(word[0] for word in (words[:1] + words[1:][-1:])).upper()
 
     def is_licensed_in(self, state):
         """She holds a current (unexpired) licence in ``state``."""
@@ -219,6 +236,17 @@ class Prescription(models.Model):
         dosing = Dosing.of(self.medicine)
         return bool(self.titration_step) and self.titration_step < len(
             dosing.titration if dosing else ()
+        )
+
+    def may_step_up(self):
+        """The next step may be confirmed: her schedule has one, and a clinician reviewed a
+        check-in she answered since this step started (until then, and if none is reviewed
+        before her refill, the refill carries the current dose)."""
+        return (
+            self.has_next_step()
+            and self.order.checkins.reviewed()
+            .filter(answered_at__gte=self.step_started_at)
+            .exists()
         )
 
     def next_step_dose(self):

@@ -12,6 +12,10 @@ class HoldQuerySet(models.QuerySet):
         """Open holds she raised (``Hold.URGENT``): the review queue puts them first."""
         return self.open().filter(kind__in=Hold.URGENT)
 
+    def pausing(self):
+        """Open holds that pause her collection (``Hold.PAUSES_COLLECTION``)."""
+        return self.open().filter(kind__in=Hold.PAUSES_COLLECTION)
+
 
 class Hold(models.Model):
     """Something someone must look at before anything more ships: a flag beside the order's
@@ -36,6 +40,9 @@ class Hold(models.Model):
         # collected, and the order tops the review queue marked urgent until a clinician acts.
         PATIENT_REPORT = "patient_report", "She reported a side effect"
         PREGNANCY = "pregnancy", "She is pregnant or planning to be"
+        # A check-in she left unanswered after its reminder (``clinic.services.checkins``):
+        # a wait on her, not a report, so not urgent; answering it releases the hold.
+        CHECKIN = "checkin", "Her check-in is unanswered"
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="holds")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -67,10 +74,14 @@ class Hold(models.Model):
         Kind.STATE_MISMATCH: Releaser.CLINICIAN,
         Kind.PATIENT_REPORT: Releaser.CLINICIAN,
         Kind.PREGNANCY: Releaser.CLINICIAN,
+        Kind.CHECKIN: Releaser.CLINICIAN,
     }
     # Clinical holds she raised: urgent in the review queue, and collection pauses while one
     # is open (a hold that stops a box never leaves her paying for it).
     URGENT = (Kind.PATIENT_REPORT, Kind.PREGNANCY)
+    # Holds that wait on her pause collection too; after ``QUESTION_DECLINE_DAYS`` of waiting
+    # (``awaits_patient_since``) the treatments they hold are declined and refunded.
+    PAUSES_COLLECTION = (*URGENT, Kind.CHECKIN)
     RELEASE_PERMISSION = {
         Releaser.SUPPORT: "orders.release_hold",
         Releaser.CLINICIAN: "orders.release_clinical_hold",
@@ -93,11 +104,19 @@ class Hold(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} on {self.order.reference}"
+        # Shown to every role (admin titles, inline rows): a clinical kind is not named.
+        kind = "Clinical hold" if self.is_clinical else self.get_kind_display()
+        return f"{kind} on {self.order.reference}"
 
     @property
     def is_open(self):
         return self.released_at is None
+
+    @property
+    def is_clinical(self):
+        """About her health (her report, a pregnancy): its kind, reason and outcome are
+        shown to clinicians only (``orders.admin.common.can_read_answers``)."""
+        return self.kind in self.URGENT
 
     @property
     def releaser(self):

@@ -6,9 +6,12 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
+from core.billing_terms import one_month_after
 from core.encryption import EncryptedTextField
 from orders.models.address import AddressFields
+from orders.models.followups import CheckIn
 from orders.models.holds import Hold
 
 
@@ -31,7 +34,10 @@ class OrderQuerySet(models.QuerySet):
             status=Order.Status.CANCELLED, paid_at__isnull=False, reviewed_at__isnull=True
         )
         urgent = models.Q(pk__in=Hold.objects.urgent().values("order_id"))
-        return models.Q(status__in=Order.decision_statuses()) | cancelled_unrefunded | urgent
+        checkin = models.Q(pk__in=CheckIn.objects.awaiting_review().values("order_id"))
+        return (
+            models.Q(status__in=Order.decision_statuses()) | cancelled_unrefunded | urgent | checkin
+        )
 
     def review_queue(self):
         return self.filter(self.in_review_queue())
@@ -269,6 +275,17 @@ class Order(AddressFields):
     def is_free_shipping(self):
         return self.shipping_cents == 0
 
+    @property
+    def next_charge_on(self):
+        """The date of her next monthly charge, for the thank-you page and the confirmation
+        email: the end of the month she paid for (Stripe's, once synced), else a month after
+        she paid; None before she paid."""
+        if self.current_period_end:
+            return timezone.localdate(self.current_period_end)
+        if self.paid_at:
+            return one_month_after(timezone.localdate(self.paid_at))
+        return None
+
     # --- the lifecycle's predicates ---------------------------------------------------------
 
     @classmethod
@@ -292,12 +309,17 @@ class Order(AddressFields):
     def awaits_clinician(self):
         """In the review queue: a first review or a renewal to decide, or an order she
         cancelled before review whose automatic refund has not gone through, or a problem she
-        reported (an urgent hold, ``Hold.URGENT``)."""
+        reported (an urgent hold, ``Hold.URGENT``), or a check-in she answered."""
         return (
             self.status in self.decision_statuses()
             or self.cancelled_before_review
             or self.holds.urgent().exists()
+            or self.has_checkin_to_review()
         )
+
+    def has_checkin_to_review(self):
+        """She answered a check-in that no clinician has reviewed yet."""
+        return self.checkins.awaiting_review().exists()
 
     @property
     def was_approved(self):
@@ -368,9 +390,10 @@ class Order(AddressFields):
         )
 
     def can_confirm_step_up(self):
-        """A current prescription is on a titration step that has a next one."""
+        """A current prescription is on a titration step that has a next one, and a check-in
+        since that step started has been reviewed (``Prescription.may_step_up``)."""
         return self.can_change_prescription() and any(
-            rx.has_next_step()
+            rx.may_step_up()
             for rx in self.prescriptions.filter(replaced_at=None).select_related("medicine")
         )
 
@@ -394,8 +417,9 @@ class Order(AddressFields):
 class OrderLine(models.Model):
     """One treatment in an order, with the price snapshot it was charged at.
 
-    A clinician decides per line (a pack is one line, so it is approved or declined whole);
-    the order's own status follows ``Order.LIFECYCLE``: its "approve" is the approval of at
+    A clinician decides per line (a pack is one line: approved or declined whole, or approved
+    as the single treatment she keeps when its clinician declines one of its medicines); the
+    order's own status follows ``Order.LIFECYCLE``: its "approve" is the approval of at
     least one line, its "decline" the decline of every line.
     """
 
@@ -428,7 +452,30 @@ class OrderLine(models.Model):
         max_length=10, choices=Decision.choices, default=Decision.PENDING, editable=False
     )
     decline_reason = EncryptedTextField(
-        blank=True, default="", help_text="Why a clinician declined it (encrypted at rest)."
+        blank=True,
+        default="",
+        help_text="Why a clinician declined it, or declined a medicine of its pack (encrypted "
+        "at rest).",
+    )
+    # A pack of which the clinician declined a medicine becomes the single treatment she keeps
+    # (``clinic.services.packs``): what the line was before, and when Stripe's item followed.
+    converted_from_plan = models.ForeignKey(
+        "treatments.Plan", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    converted_from_name = models.CharField(
+        max_length=255, blank=True, help_text="The pack it was, e.g. 'Metformin pack (Monthly)'."
+    )
+    converted_from_amount_cents = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The pack's price per unit, before the change."
+    )
+    declined_medicines = models.JSONField(
+        default=list, blank=True, help_text="The names of the pack's medicines declined."
+    )
+    converted_at = models.DateTimeField(null=True, blank=True)
+    item_changed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Her Stripe subscription item has the new price since (empty: on its way).",
     )
 
     class Meta:
@@ -447,6 +494,12 @@ class OrderLine(models.Model):
     @property
     def is_declined(self):
         return self.decision == self.Decision.DECLINED
+
+    @property
+    def was_converted(self):
+        """A pack the clinician approved without some of its medicines, as the single
+        treatment she keeps."""
+        return self.converted_at is not None
 
     def decide(self, action):
         """Move the line along its ``LIFECYCLE`` by ``action`` (not saved)."""
@@ -485,12 +538,38 @@ class OrderEvent(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Entries about her health or a clinician's decision on it: their message and note are
+    # shown to clinicians only (with a hold of a clinical kind). Support and Fulfillment see
+    # that they happened, when and by whom (issue 19 item 4: minimum necessary).
+    CLINICAL_KINDS = frozenset(
+        {
+            "asked",
+            "answered",
+            "flags_considered",
+            "lines_stopped",
+            "reported",
+            "prescription_changed",
+            "prescription_stepped_up",
+            "step_up_confirmed",
+            "renewal_answered",
+            "renewal_declined",
+            "checkin_answered",
+            "checkin_reviewed",
+            "adverse_events",
+            "adverse_event_followed_up",
+        }
+    )
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["order", "created_at"])]
 
     def __str__(self):
         return f"{self.order_id}: {self.kind}"
+
+    @property
+    def is_clinical(self):
+        return self.kind in self.CLINICAL_KINDS or (self.data or {}).get("kind") in Hold.URGENT
 
     @property
     def who(self):

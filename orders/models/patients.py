@@ -1,6 +1,7 @@
 """Her account and her messages with the care team."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 
 from core.encryption import EncryptedTextField
@@ -117,3 +118,16 @@ class Message(models.Model):
         if self.author_id:
             return self.author.get_full_name() or "Your care team"
         return "Your care team"
+
+
+def has_proven_email(email):
+    """Has someone signed in with a code sent to ``email`` (any letter case)? Patients have no
+    password: a patient account that ever signed in proved the address. Until then an email
+    to it carries no clinician's words or prescription (``orders.emails``)."""
+    return (
+        get_user_model()
+        .objects.filter(
+            email__iexact=email, patient_account__isnull=False, last_login__isnull=False
+        )
+        .exists()
+    )

@@ -50,8 +50,11 @@ def release_hold(hold, *, outcome, by=None, actor_label=""):
         "hold_released",
         actor=by,
         actor_label=actor_label,
-        data={"hold": hold.pk, "kind": hold.kind, "outcome": outcome},
+        data={"hold": hold.pk, "kind": hold.kind},
+        note=outcome,  # typed by a person (a clinician's words on a clinical hold): encrypted
     )
-    if hold.kind in Hold.URGENT:  # her collection paused for it: resume it if nothing else holds
+    if (
+        hold.kind in Hold.PAUSES_COLLECTION
+    ):  # collection paused for it: resume if nothing else holds
         sync_billing_later(hold.order)
     return True

@@ -48,7 +48,8 @@ class Gateway:
 
     Commands: ``create_checkout_session`` (a ``CheckoutStarted``), ``expire_checkout_session``,
     ``create_refund`` (a ``RefundState``), ``cancel_subscription``, ``set_collection``,
-    ``remove_subscription_items``, ``customer_portal_url``. Facts, as the dataclasses of
+    ``remove_subscription_items``, ``change_subscription_item`` (an ``ItemChange``),
+    ``customer_portal_url``. Facts, as the dataclasses of
     ``payments.gateways.facts``: ``first_invoice`` (of a ``CompletedCheckout``),
     ``payment_ids`` (the payment intent and charge of an invoice) and
     ``subscription_state``. Only Stripe sends events, so the facts an event names

@@ -211,3 +211,17 @@ class EventNotice:
     livemode: bool
     object_id: str
     payload: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """A command: her subscription's item for ``from_plan_id`` is charged as ``to_plan_id``
+    from the next invoice (a pack the clinician approved as the single treatment she keeps);
+    ``name`` is what her invoices call it."""
+
+    from_plan_id: int
+    to_plan_id: int
+    name: str
+    unit_amount_cents: int
+    currency: str = "usd"
+    interval: str = "month"

@@ -195,6 +195,11 @@ def fraud_warning_of(warning):
     )
 
 
+def _plan_of(item):
+    """The plan (our id, a string) a subscription item's product names (``checkout_params``)."""
+    return item["price"]["product"]["metadata"].get("plan")
+
+
 class StripeGateway(Gateway):
     name = "stripe"
 
@@ -310,17 +315,11 @@ class StripeGateway(Gateway):
         """Take the items of the order's lines for ``plan_ids`` off the subscription, without
         proration (the month she paid for is refunded on its own). The items are found by
         the plan each product names (``checkout_params``); none left means already done."""
-        subscription = self._call(
-            f"retrieve subscription {subscription_id}",
-            self.client.v1.subscriptions.retrieve,
-            subscription_id,
-            params={"expand": ["items.data.price.product"]},
-        )
         wanted = {str(plan_id) for plan_id in plan_ids}
         items = [
             {"id": item["id"], "deleted": True}
-            for item in subscription["items"]["data"]
-            if item["price"]["product"]["metadata"].get("plan") in wanted
+            for item in self._items(subscription_id)
+            if _plan_of(item) in wanted
         ]
         if items:
             self._update_subscription(
@@ -328,6 +327,56 @@ class StripeGateway(Gateway):
                 {"items": items, "proration_behavior": "none"},
                 idempotency_key=idempotency_key,
             )
+
+    def change_subscription_item(self, subscription_id, change, *, idempotency_key):
+        """Put the item of ``change.from_plan_id`` (an ``ItemChange``) on the new treatment's
+        price, without proration: the difference for the month she paid for is refunded on
+        its own (``clinic.services.packs``), and the next invoice charges the new price.
+
+        Read first: an item already naming the new plan means it was done (an earlier answer
+        was lost). Otherwise a product naming the new plan (as ``checkout_params`` names
+        each line's) and the item's new price, each with a key derived from
+        ``idempotency_key``."""
+        items = self._items(subscription_id)
+        if any(_plan_of(item) == str(change.to_plan_id) for item in items):
+            return
+        item = next((i for i in items if _plan_of(i) == str(change.from_plan_id)), None)
+        if item is None:
+            raise PaymentProviderError(
+                "Her subscription has no item for that treatment: change it at the Stripe "
+                "dashboard.",
+                code="resource_missing",
+            )
+        product = self._call(
+            f"product for plan {change.to_plan_id}",
+            self.client.v1.products.create,
+            params={"name": change.name, "metadata": {"plan": str(change.to_plan_id)}},
+            options={"idempotency_key": f"{idempotency_key}-product"},
+        )
+        self._call(
+            f"update item {item['id']}",
+            self.client.v1.subscription_items.update,
+            item["id"],
+            params={
+                "price_data": {
+                    "currency": change.currency,
+                    "product": product["id"],
+                    "unit_amount": change.unit_amount_cents,
+                    "recurring": {"interval": change.interval},
+                },
+                "proration_behavior": "none",
+            },
+            options={"idempotency_key": f"{idempotency_key}-item"},
+        )
+
+    def _items(self, subscription_id):
+        """The subscription's items, each with its price's product (which names our plan)."""
+        return self._call(
+            f"retrieve subscription {subscription_id}",
+            self.client.v1.subscriptions.retrieve,
+            subscription_id,
+            params={"expand": ["items.data.price.product"]},
+        )["items"]["data"]
 
     def customer_portal_url(self, customer_id, *, return_url):
         return self._call(

@@ -88,6 +88,9 @@ class TestModeGateway(Gateway):
     def remove_subscription_items(self, subscription_id, plan_ids, *, idempotency_key):
         return None
 
+    def change_subscription_item(self, subscription_id, change, *, idempotency_key):
+        return None
+
     def _not_here(self, object_id):
         """Stripe's events name Stripe's objects, and test mode has none: an event delivered
         to a test-mode site is acknowledged as naming an object unknown here."""

@@ -6,14 +6,16 @@ recently: invoices, refunds, disputes and subscriptions (and the checkout sessio
 still waiting for payment); compares each with the database; records what is missing through
 the very handlers the webhook uses (so it is idempotent: a second run finds nothing); retries
 refunds Stripe never confirmed (same keys); sends the billing changes (pauses, cancellations)
-still waiting to reach Stripe; and cancels subscriptions still running for orders that are
-closed. It returns one line per difference found.
+still waiting to reach Stripe, and the subscription items of packs a clinician changed; and
+cancels subscriptions still running for orders that are closed. It returns one line per
+difference found.
 """
 
 from datetime import timedelta
 
 from django.utils import timezone
 
+from clinic.services.packs import change_subscription_item, items_waiting
 from orders.models import Order, Payment, Refund
 from payments.gateways import PaymentProviderError
 from payments.gateways.facts import DisputeOutcome, from_timestamp
@@ -33,6 +35,7 @@ def reconcile(gateway, *, since):
     differences += _subscriptions(gateway, since)
     differences += _unsent_refunds()
     differences += _billing_waiting()
+    differences += _items_waiting()
     return differences
 
 
@@ -131,3 +134,18 @@ def _billing_waiting(older_than=timedelta(minutes=5)):
 
 def _unsent_refunds():
     return [f"refund {result}" for result in retry_unsent_refunds() if result != "nothing to do"]
+
+
+def _items_waiting(older_than=timedelta(minutes=5)):
+    """Packs a clinician changed whose subscription item has not followed at Stripe (Stripe
+    down for longer than the task's retries): sent again now, read first, never twice."""
+    found = []
+    for line in items_waiting().filter(converted_at__lt=timezone.now() - older_than):
+        try:
+            outcome = change_subscription_item.call(line.pk)
+        except PaymentProviderError as error:
+            outcome = f"still waiting ({error.message})"
+        found.append(
+            f"{line.order.reference}: subscription item of {line.treatment_name} {outcome}"
+        )
+    return found

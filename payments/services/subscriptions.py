@@ -34,9 +34,10 @@ MAX_PAUSE_MONTHS = 2
 
 def clinic_pause(order):
     """The clinic holds collection while a question to her is unanswered, while her
-    prescription waits to be renewed, and while a problem she reported holds her boxes (an
-    urgent hold, ``Hold.URGENT``): she is never charged for a month that cannot ship."""
-    return order.clinic_holds_billing() or order.holds.urgent().exists()
+    prescription waits to be renewed, while a problem she reported or a check-in she has not
+    answered holds her boxes (``Hold.PAUSES_COLLECTION``): she is never charged for a month
+    that cannot ship."""
+    return order.clinic_holds_billing() or order.holds.pausing().exists()
 
 
 def sync_billing_later(order):

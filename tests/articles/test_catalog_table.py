@@ -17,7 +17,7 @@ ARTICLE = "/articles/magnesium-and-insulin-resistance/"
 
 def options_table(client):
     page = client.get(ARTICLE).content.decode()
-    tables = re.findall(r'<div class="table-wrap options-table">.*?</table>', page, re.S)
+    tables = re.findall(r'<div class="table-wrap options-table"[^>]*>.*?</table>', page, re.S)
     assert len(tables) == 1, "the article shows exactly one options table"
     inline_free = re.sub(r"</?a\b[^>]*>", "", tables[0])
     return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", inline_free).split()))

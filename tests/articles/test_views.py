@@ -192,7 +192,10 @@ def test_medical_review_is_on_the_page_and_in_its_json_ld(client):
         medical_reviewer="Dr. Ana Ruiz, MD", last_reviewed=date(2026, 2, 3)
     )
     html = client.get(reviewed.get_absolute_url()).content.decode()
-    assert "Medically reviewed by</dt><dd>Dr. Ana Ruiz, MD</dd>" in html
+    assert (
+        "Medically reviewed by</dt><dd>Dr. Ana Ruiz, MD on "
+        '<time datetime="2026-02-03">February 3, 2026</time></dd>'
+    ) in html
     (page,) = json_ld(html)
     assert page["reviewedBy"] == {"@type": "Person", "name": "Dr. Ana Ruiz, MD"}
     assert page["lastReviewed"] == "2026-02-03"

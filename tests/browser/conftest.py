@@ -73,10 +73,18 @@ def phone_page(browser, live_server):
 
 @pytest.fixture
 def screenshot():
-    """Save a full-page screenshot under screenshots/ (git-ignored) for a human to look at."""
+    """Save a full-page screenshot under screenshots/ (git-ignored) for a human to look at.
+
+    Every page state worth a screenshot is also checked with axe-core: no violation on any
+    page of ours (the staff site is Django's admin, checked by its own project)."""
+    from django.conf import settings
+
+    from .helpers import assert_no_axe_violations
 
     def take(page, name):
         SCREENSHOT_DIR.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=True)
+        if f"/{settings.ADMIN_URL}" not in page.url:
+            assert_no_axe_violations(page)
 
     return take

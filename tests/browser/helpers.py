@@ -148,3 +148,23 @@ def consider_every_flag(page, reason="Weighed against her answers."):
         why = flag.get_by_label("Why you sign despite this contraindication")
         if why.count():
             why.fill(reason)
+
+
+def axe_violations(page):
+    """What axe-core (bundled with axe-playwright-python: no network at test time) finds on
+    the page as it stands, every rule it has (WCAG A/AA and best practices): one line per
+    violated rule, with its impact and the first elements."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{page.url}: axe {violation['id']} ({violation['impact']}): {violation['help']}: "
+        + "; ".join(" ".join(node["target"]) for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
+    ]
+
+
+def assert_no_axe_violations(page):
+    """axe finds nothing on the page as it stands (``axe_violations``)."""
+    problems = axe_violations(page)
+    assert not problems, "\n".join(problems)

@@ -10,7 +10,12 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from orders.models import Order
-from tests.browser.helpers import answer_questionnaire, patient_sign_in, staff_sign_in
+from tests.browser.helpers import (
+    answer_questionnaire,
+    assert_no_axe_violations,
+    patient_sign_in,
+    staff_sign_in,
+)
 from tests.support.factories import make_plan
 from tests.support.staff import staff
 
@@ -33,6 +38,8 @@ def order_signed_out(page, plan):
     page.get_by_label("Address", exact=True).fill("45 Maple Avenue")
     page.get_by_role("button", name=re.compile(r"Pay \(test\)")).click()
     page.wait_for_url("**/checkout/success/**")
+    expect(page.get_by_test_id("next-charge")).to_contain_text("Your next charge, $22, is on")
+    assert_no_axe_violations(page)
 
 
 def test_her_account_from_order_to_approval(page, screenshot, metformin):
@@ -45,13 +52,15 @@ def test_her_account_from_order_to_approval(page, screenshot, metformin):
     page.goto(f"/orders/{order.public_id}/")
     expect(page.get_by_role("link", name="Sign in to see details")).to_be_visible()
     patient_sign_in(page, "jane@example.com")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Hello")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Jane")
     expect(page.locator("main")).to_contain_text(order.reference)
     expect(page.get_by_role("link", name="Account")).to_be_visible()
     screenshot(page, "account-desktop")
+    assert_no_axe_violations(page)
 
     page.get_by_role("link", name=f"Order {order.reference}").click()
     expect(page.locator("address")).to_contain_text("45 Maple Avenue")
+    assert_no_axe_violations(page)
     page.get_by_label("Pause for").select_option("1")
     page.get_by_role("button", name="Pause", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Paused until")

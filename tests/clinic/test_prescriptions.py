@@ -16,7 +16,7 @@ from orders.models import Order, Prescription
 from orders.services import OrderError
 from tests.support.clinic import approve_form
 from tests.support.factories import make_paid_order, make_plan
-from tests.support.patients import sign_in_patient
+from tests.support.patients import prove_email, sign_in_patient
 from tests.support.staff import sign_in, staff
 from treatments.models import Medicine
 
@@ -68,6 +68,7 @@ def test_a_routine_approval_prescribes_each_medicine_from_its_starting_dose(clie
     assert "I have reviewed this patient&#x27;s answers and attest" in form
     assert "quantity" not in form.lower().split("refills")[0]  # no quantity to type
 
+    prove_email(order.email)
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = post_approve(client, order, clinician)
     assert response.status_code == 302

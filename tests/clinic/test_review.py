@@ -10,6 +10,7 @@ from orders.services import OrderError
 from tests.support.clinic import approve_form, considered, order_to_review
 from tests.support.factories import make_order
 from tests.support.lifecycle import order_in
+from tests.support.patients import prove_email
 from tests.support.staff import sign_in, staff
 
 pytestmark = [pytest.mark.usefixtures("test_mode"), pytest.mark.django_db]
@@ -29,6 +30,7 @@ def test_approve_creates_the_first_shipment_and_emails_the_patient(
     clinician, django_capture_on_commit_callbacks
 ):
     order = order_to_review()
+    prove_email(order.email)  # unproven: tests/orders/test_emails.py
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         approve_order(
@@ -87,6 +89,7 @@ def test_decline_refunds_in_full_cancels_and_emails_once(
     clinician, django_capture_on_commit_callbacks
 ):
     order = order_to_review(3200)
+    prove_email(order.email)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         decline_order(order, by=clinician, reason="Your potassium needs checking first.")

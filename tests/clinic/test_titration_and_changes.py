@@ -16,7 +16,9 @@ from clinic.services.review import approve_order
 from orders.models import ClinicianProfile, Order, Prescription, Shipment
 from orders.services import OrderError
 from orders.services.fulfilment import mark_shipped
+from tests.support.checkins import reviewed_checkin
 from tests.support.factories import license_in, make_paid_order, make_plan
+from tests.support.patients import prove_email
 from tests.support.staff import sign_in, staff
 
 pytestmark = pytest.mark.django_db
@@ -68,8 +70,15 @@ def test_oral_semaglutide_steps_3_to_7_mg_only_after_a_clinician_confirms(client
     assert "Semaglutide (oral GLP-1) 3 mg tablet: 30 tablets" in ship(order)
     assert semaglutide().titration_step == 1
 
-    # The clinician confirms the step-up on the order page.
+    # The step waits for a reviewed check-in: no button, and the verb refuses.
     sign_in(client, clinician)
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert f"/admin/orders/order/{order.pk}/step_up/" not in page
+    with pytest.raises(OrderError, match="review her check-in first"):
+        confirm_step_up(order, by=clinician, prescription_ids=[rx.pk])
+
+    # Her check-in is reviewed: the clinician confirms the step-up on the order page.
+    reviewed_checkin(order, clinician)
     page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert f"/admin/orders/order/{order.pk}/step_up/" in page
     assert f"/admin/orders/order/{order.pk}/change_prescription/" in page
@@ -139,6 +148,7 @@ def test_a_step_up_is_refused_without_a_schedule_or_a_licence(clinician):
 
     glp1 = make_paid_order(make_plan("Oral GLP-1 & Metformin pack", 9900), email="g@example.com")
     approve_order(glp1, by=clinician, attested=True)
+    reviewed_checkin(glp1, clinician)
     Order.objects.filter(pk=glp1.pk).update(residence_state="OH")
     with pytest.raises(OrderError, match="only a clinician licensed in Ohio"):
         confirm_step_up(glp1, by=clinician, prescription_ids=[semaglutide().pk])
@@ -186,6 +196,7 @@ def test_a_clinician_changes_a_prescription_between_renewals(client, clinician):
     assert "Spironolactone: at most 3 refills (what is left of the prescription it changes" in page
     assert Prescription.objects.get().pk == old.pk  # nothing changed
 
+    prove_email(order.email)
     mail.outbox.clear()
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(url, change_form(order, **{f"rx-{key}-strength": "100"}))

@@ -18,6 +18,7 @@ from django.utils import timezone
 from articles.models import Article
 from articles.seed import load_articles
 from tests.articles.test_catalog_table import options_table
+from tests.support.factories import care_team_of
 from tests.treatments.test_admin_prices import post_plan_price, text_of
 from treatments.models import Plan, Treatment
 from treatments.seed import load_catalog
@@ -28,12 +29,15 @@ ARTICLE = "/articles/magnesium-and-insulin-resistance/"
 TREATMENT = "/treatments/unwanted-hair/spironolactone/"
 # page: its queries with nothing cached (pinned; the page's own tests say what they are)
 COLD_QUERIES = {
-    "/": 5,  # the catalog snapshot (3), the featured article and the next scheduled one (2)
+    # the catalog snapshot (3), the featured article and the next scheduled one (2), the care
+    # team (3: clinic.care_team)
+    "/": 8,
     "/articles/": 5,
     ARTICLE: 9,  # the article (6) and the catalog snapshot for its live options table (3)
     "/treatments/": 3,
     "/treatments/unwanted-hair/": 3,
-    TREATMENT: 7,  # tests/treatments/test_queries.py, DETAIL_QUERIES
+    TREATMENT: 10,  # tests/treatments/test_queries.py, DETAIL_QUERIES
+    "/care-team/": 3,  # the care team
     "/cart/": 0,
 }
 PAGES = list(COLD_QUERIES)
@@ -44,6 +48,7 @@ WARM_LIMIT = 3
 def seeded(db):
     load_catalog()
     load_articles()
+    care_team_of(2)
 
 
 @pytest.mark.parametrize("url", PAGES)

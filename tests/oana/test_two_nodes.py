@@ -378,4 +378,5 @@ def test_two_nodes_one_database_under_a_mixed_load(cluster):
     assert len(sink.messages) == len(set(sink.messages))
     received = [m for m in sink.messages if m[1].startswith("We received your order")]
     assert len(received) == CHECKOUTS
-    assert len([m for m in sink.messages if "is approved" in m[1]]) == APPROVED
+    # Their emails were never proven (no one signed in): "reviewed, sign in to read it".
+    assert len([m for m in sink.messages if "was reviewed" in m[1]]) == APPROVED

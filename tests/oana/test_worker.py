@@ -18,6 +18,7 @@ from oana.models import FailedTask, WorkerHeartbeat
 from oana.worker import Worker, beat, take_back_abandoned
 from orders.emails import send_order_email
 from tests.support.clinic import considered, order_to_review
+from tests.support.patients import prove_email
 from tests.support.staff import staff
 from tests.support.tasks import queued, run_worker, take_a_while
 
@@ -35,6 +36,7 @@ def worker_settings(settings):
 def approval_email():
     """Dr. Lee approved an order: the patient's approval email waits on the queue."""
     order = order_to_review()
+    prove_email(order.email)  # the email is the approval itself, not "reviewed"
     DBTaskResult.objects.all().delete()
     with TestCase.captureOnCommitCallbacks(execute=True):
         approve_order(

@@ -3,8 +3,9 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from orders.models import Order, Shipment
+from orders.models import CheckIn, Order, Shipment
 from tests.support.factories import answers, make_paid_order, make_plan
 from tests.support.lifecycle import order_in
 from tests.support.patients import sign_in_patient
@@ -106,9 +107,22 @@ def test_order_page(client, lines):
     sign_in_patient(client, order)
     # session and user; the order; then her order with lines, shipments, threads and
     # prescriptions (one per line here); timeline (with actors); her patient account (is she
-    # a patient?) and her unread messages for the header
+    # a patient?) and her unread messages for the header; a check-in waiting for her
     assert order.prescriptions.count() == lines
-    assert len(queries_for(client, order.get_absolute_url())) == 11
+    assert len(queries_for(client, order.get_absolute_url())) == 12
+
+
+@pytest.mark.parametrize("lines", [1, 5])
+def test_order_page_with_a_checkin(client, lines):
+    """Her check-in form: its treatments and their medicines in two more queries."""
+    order = make_paid_order(*(make_plan(f"Treatment {n}", 1000 + n) for n in range(lines)))
+    order_in(Order.Status.SHIPPED, order=order)
+    CheckIn.objects.create(order=order, kind="routine", due_on=timezone.localdate())
+    sign_in_patient(client, order)
+    response = client.get(order.get_absolute_url())
+    assert 'data-testid="checkin"' in response.content.decode()
+    # the 12 above, then her approved lines with their treatments, and their medicines
+    assert len(queries_for(client, order.get_absolute_url())) == 14
 
 
 @pytest.mark.parametrize("lines", [1, 5])

@@ -94,7 +94,7 @@ def test_account_pages_take_a_fixed_number_of_queries(client, test_mode, orders)
         "/account/": 7,
         made[
             0
-        ].get_absolute_url(): 11,  # see tests/orders/test_queries.py (+ her prescriptions, + is_patient)
+        ].get_absolute_url(): 12,  # see tests/orders/test_queries.py (+ prescriptions, is_patient, check-in)
         # session, user, her account; her order; its threads with counts; header
         f"/orders/{made[0].public_id}/messages/": 6,
         # session, user, her account; order; thread; messages with authors; marked read;

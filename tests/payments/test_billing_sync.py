@@ -180,3 +180,30 @@ def test_a_subscription_already_cancelled_at_stripe_is_left_alone(client, fake_s
     assert any(message.startswith("Paused until") for message in shown(response))
     assert not waiting(order)  # read, nothing to send to an ended subscription
     assert updates(fake_stripe) == []
+
+
+@pytest.mark.parametrize("failure", [500, "timeout"])
+def test_an_unanswered_check_in_pauses_collection_whatever_stripe_does(
+    client, fake_stripe, failure
+):
+    from clinic.services.checkins import follow_up_checkins
+    from tests.support.checkins import ask_checkin, checkin_post
+
+    order = paid_order(client, fake_stripe, make_plan("Spironolactone", 3000))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        approve_order(order, by=staff("clinician", "dr_ci"), attested=True)
+    checkin = ask_checkin(order)
+    follow_up_checkins(timezone.now() + timedelta(days=8))  # the reminder
+    fake_stripe.fail_next("POST", SUBSCRIPTION_UPDATE, failure)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        follow_up_checkins(timezone.now() + timedelta(days=16))  # the hold
+    assert Order.objects.get(pk=order.pk).holds.pausing().exists()
+    assert waiting(order)
+    assert sync_billing.call(order.pk) == ("in step" if failure == "timeout" else "sent")
+    assert at_stripe(fake_stripe, order)["pause_collection"] == {"behavior": "void"}
+
+    # She answers: the hold is released and collection resumes.
+    sign_in_patient(client, order)
+    post(client, f"/orders/{order.public_id}/checkins/{checkin.pk}/", checkin_post(order))
+    assert not Order.objects.get(pk=order.pk).holds.pausing().exists()
+    assert not at_stripe(fake_stripe, order).get("pause_collection")

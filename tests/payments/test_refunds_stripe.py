@@ -16,6 +16,7 @@ from payments.services.refunds import cancel_subscription, retry_unsent_refunds,
 from tests.support.factories import answers, make_plan
 from tests.support.fake_stripe import A_MONTHLY_PRICE
 from tests.support.lifecycle import perform
+from tests.support.patients import prove_email
 from tests.support.staff import sign_in, staff
 from tests.support.stripe_helpers import deliver, event
 from tests.support.stripe_world import (
@@ -66,6 +67,7 @@ def test_decline_refunds_every_month_and_cancels_the_subscription(client, fake_s
     order = paid_order(client, fake_stripe, make_plan("Spironolactone", 2200))
     renewal = fake_stripe.renew(order.stripe_subscription_id)
     send(client, "invoice.paid", renewal)  # a clinician took a month to decide
+    prove_email(order.email)
     mail.outbox.clear()
     with TestCase.captureOnCommitCallbacks(execute=True):
         order = decline(client, order)

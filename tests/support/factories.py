@@ -108,6 +108,40 @@ def license_in(profile, states, *, expires_on=None):
     return profile
 
 
+def jpeg(width=800, height=600, color=(200, 120, 160)):
+    """An uploaded JPEG of ``width`` x ``height`` (a photo staff upload in the admin)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "JPEG")
+    return SimpleUploadedFile("photo.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def care_team_of(count, *, states=None):
+    """``count`` active clinicians, each licensed in ``states`` (default LICENSED_STATES), for
+    the public care team (the query counts are the same for any number)."""
+    from django.contrib.auth import get_user_model
+
+    profiles = []
+    start = ClinicianProfile.objects.count()
+    for n in range(start, start + count):
+        user = get_user_model().objects.create(
+            username=f"team-clinician-{n}", email=f"team{n}@oana.example"
+        )
+        profile = ClinicianProfile.objects.create(
+            user=user,
+            display_name=f"Dr. Clinician Number{n}",
+            credentials="MD",
+            npi=f"{2000000000 + n}",
+            bio=f"Clinician {n} of the care team.",
+        )
+        profiles.append(license_in(profile, states or LICENSED_STATES))
+    return profiles
+
+
 def licensed_clinician(states=None, *, username="licensed-clinician", npi="1000000001"):
     """A clinician licensed in ``states`` (default: New York, California, Texas): checkout
     only serves states where one is licensed."""

@@ -172,6 +172,8 @@ class FakeStripe:
         ("GET", r"/v1/subscriptions", "list_subscriptions"),
         ("POST", r"/v1/subscriptions/(?P<id>[^/]+)", "update_subscription"),
         ("DELETE", r"/v1/subscriptions/(?P<id>[^/]+)", "cancel_subscription"),
+        ("POST", r"/v1/subscription_items/(?P<id>[^/]+)", "update_subscription_item"),
+        ("POST", r"/v1/products", "create_product"),
         ("GET", r"/v1/disputes/(?P<id>[^/]+)", "retrieve"),
         ("GET", r"/v1/disputes", "list_disputes"),
         ("GET", r"/v1/radar/early_fraud_warnings/(?P<id>[^/]+)", "retrieve"),
@@ -332,16 +334,13 @@ class FakeStripe:
         return subscription
 
     def _price(self, price_data):
-        """The price (and its product) Stripe makes from a line item's ``price_data``."""
-        product_data = price_data["product_data"]
-        product = stripe_object("product")
-        product.update(
-            id=new_id("prod"),
-            name=product_data["name"],
-            metadata=product_data.get("metadata", {}),
-            created=int(time.time()),
-        )
-        self.objects[product["id"]] = product
+        """The price Stripe makes from a line item's ``price_data``: with a new product from
+        its ``product_data`` (Checkout), or for the existing ``product`` (an item update)."""
+        if "product_data" in price_data:
+            product_data = price_data["product_data"]
+            product = self._product(product_data["name"], product_data.get("metadata", {}))
+        else:
+            product = self.objects[price_data["product"]]
         recurring = {**stripe_object("price")["recurring"], **price_data.get("recurring", {})}
         return stripe_object(
             "price",
@@ -352,6 +351,44 @@ class FakeStripe:
             recurring=recurring,
             created=int(time.time()),
         )
+
+    def _product(self, name, metadata):
+        product = stripe_object("product")
+        product.update(id=new_id("prod"), name=name, metadata=metadata, created=int(time.time()))
+        self.objects[product["id"]] = product
+        return product
+
+    def create_product(self, params):
+        if not params.get("name"):
+            return 400, error_body("Missing required param: name.", code="parameter_missing")
+        return 200, copy.deepcopy(self._product(params["name"], params.get("metadata", {})))
+
+    def update_subscription_item(self, params, id):
+        """``POST /v1/subscription_items/{id}``: a new price for the item (``price_data``
+        with an existing ``product``, as Stripe requires there); answers the item."""
+        found = [
+            (subscription, item)
+            for subscription in self.objects.values()
+            if subscription["object"] == "subscription"
+            for item in subscription["items"]["data"]
+            if item["id"] == id
+        ]
+        if not found:
+            return 404, error_body(f"No such subscription item: '{id}'", code="resource_missing")
+        [(subscription, item)] = found
+        if subscription["status"] == "canceled":
+            return 400, error_body("A canceled subscription's items cannot be updated.")
+        price_data = params.get("price_data")
+        if price_data is not None:
+            if price_data.get("product") not in self.objects:
+                return 400, error_body(
+                    f"No such product: '{price_data.get('product')}'", code="resource_missing"
+                )
+            item["price"] = self._price(price_data)
+        if "quantity" in params:
+            item["quantity"] = int(params["quantity"])
+        self._amount_from_items(subscription)
+        return 200, copy.deepcopy(item)
 
     def _amount_from_items(self, subscription):
         """What each later month charges: the sum of the subscription's items."""

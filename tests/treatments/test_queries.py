@@ -6,6 +6,7 @@ from django.db import connection
 from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 
+from tests.support.factories import care_team_of
 from treatments.models import Category, Plan, Treatment
 from treatments.seed import load_catalog
 
@@ -19,8 +20,9 @@ CATALOG_QUERIES = 3
 CATEGORY_QUERIES = 3
 # treatment: the treatment (with category and price) + its plans, medicines (its pregnancy
 # notice), components and testimonials (prefetched) + when the next scheduled article goes
-# live + its published related articles.
-DETAIL_QUERIES = 7
+# live + its published related articles + the care team (when its first licence expires, the
+# active clinicians, their current licences).
+DETAIL_QUERIES = 10
 # home, the catalog's share: the snapshot.
 HOME_CATALOG_QUERIES = 3
 OPTIONS_TABLE_QUERIES = 3
@@ -44,11 +46,14 @@ def grow_catalog(total):
     assert Treatment.objects.count() == total
 
 
-@pytest.fixture(params=[10, 50], ids=["10-treatments", "50-treatments"])
+@pytest.fixture(params=[(10, 1), (50, 6)], ids=["10-treatments", "50-treatments"])
 def sized_catalog(request):
+    """The catalog at two sizes, with a care team of one, then six, clinicians."""
+    treatments, clinicians = request.param
     load_catalog()
-    grow_catalog(request.param)
-    return request.param
+    grow_catalog(treatments)
+    care_team_of(clinicians)
+    return treatments
 
 
 def get_cold_then_warm(client, url, cold, django_assert_num_queries):
@@ -102,9 +107,11 @@ def test_home_page(client, sized_catalog):
 
 def test_home_page_total_does_not_grow(client):
     load_catalog()
+    care_team_of(1)
     with CaptureQueriesContext(connection) as small:
         client.get("/")
     grow_catalog(50)
+    care_team_of(6)
     with CaptureQueriesContext(connection) as large:
         client.get("/")
     assert len(small) == len(large)

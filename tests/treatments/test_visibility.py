@@ -92,7 +92,7 @@ def test_inactive_treatment_is_gone_from_every_public_page(client, catalog):
             assert "Hairless Hype" not in response.content.decode(), url
     # The article's live options table and the category range follow.
     table = re.search(
-        r'<div class="table-wrap options-table">.*?</table>',
+        r'<div class="table-wrap options-table"[^>]*>.*?</table>',
         client.get(ARTICLE).content.decode(),
         re.S,
     ).group(0)

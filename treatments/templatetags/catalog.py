@@ -4,9 +4,16 @@ from django import template
 
 from core.money import format_money
 
+from .. import dosing
 from ..services import catalog_sections
 
 register = template.Library()
+
+
+@register.filter
+def what_arrives(medicine):
+    """``{{ medicine|what_arrives }}``: one month's delivery (``dosing.what_arrives``)."""
+    return dosing.what_arrives(medicine)
 
 
 @register.simple_tag

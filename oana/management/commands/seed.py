@@ -32,10 +32,15 @@ class Command(BaseCommand):
         from legal.seed import seed_legal_documents
 
         if seed_legal_documents():
-            self.stdout.write("Legal documents: first versions (templates for the lawyer) added.")
+            self.stdout.write(
+                "Legal documents: first versions added (counsel reviews them: docs/operations.md)."
+            )
         if settings.DEBUG:
             # Development only: a fictional clinician licensed everywhere, so checkout works.
             from clinic.clinicians import seed_demo_clinician
+            from oana.article_reviewer import seed_demo_reviewer
 
             if seed_demo_clinician():
                 self.stdout.write("Development: added a fictional demo clinician (every state).")
+            if seed_demo_reviewer():
+                self.stdout.write("Development: the demo clinician reviews the seed articles.")

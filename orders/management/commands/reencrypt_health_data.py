@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from core.encryption import is_encrypted_field
+from core.sessions import reencrypt_sessions
 
 BATCH = 500
 
@@ -43,3 +44,8 @@ class Command(BaseCommand):
             count = reencrypt(model, names)
             label = model._meta.label
             self.stdout.write(f"{label}: {count} rows re-encrypted ({', '.join(names)})")
+        # Sessions carry checkout answers and pending sign-in codes (core/sessions.py).
+        rewritten, ended = reencrypt_sessions()
+        self.stdout.write(
+            f"sessions: {rewritten} re-encrypted, {ended} ended (no key decrypts them)"
+        )
