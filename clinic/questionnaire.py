@@ -61,6 +61,7 @@ from clinic.stops import (
     UNDER_AGE_STOP,
 )
 from clinic.vocabulary import MedicineNameInput
+from core.forms import SpecificErrorsMixin
 from core.us_states import STATE_NAMES, StateField
 
 # --- The form ---------------------------------------------------------------------------------
@@ -83,7 +84,19 @@ def bmi(height_inches, weight_lb):
 _GENERIC_WORDS = {"oral", "tablet", "cream", "lotion", "solution", "scalp", "dose", "low", "gel"}
 
 
-class QuestionnaireForm(ScreeningMixin, forms.Form):
+class QuestionnaireForm(SpecificErrorsMixin, ScreeningMixin, forms.Form):
+    required_messages = {
+        "email": "Enter your email address, e.g. name@example.com.",
+        "full_name": "Enter your legal name, as on your ID.",
+        "date_of_birth": "Enter your date of birth, e.g. 05/17/1992.",
+        "state": "Choose the state you live in.",
+        "sex_at_birth": "Choose your sex assigned at birth.",
+        "goals": "Choose at least one thing you would like treated.",
+        "height_feet": "Enter your height in feet, e.g. 5.",
+        "height_inches": "Enter the inches of your height, 0 to 11 (0 if none).",
+        "weight_lb": "Enter your weight in pounds, e.g. 150.",
+    }
+
     email = forms.EmailField(
         label="Email",
         help_text="We send your order updates here.",
@@ -98,6 +111,7 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
     date_of_birth = forms.DateField(
         label="Date of birth",
         help_text="You need to be 18 or older.",
+        error_messages={"invalid": "Enter a real date of birth, e.g. 05/17/1992."},
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
     state = StateField(
@@ -193,6 +207,17 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
         ),
     )
 
+    # The questionnaire in five short steps, each a title and the COMMON_SECTIONS it shows; the
+    # drug-class questions (QUESTION_SETS) join the last. Only a presentation: every step is
+    # checked by this whole form, so the rules stay in one place (``orders/checkout_steps.py``).
+    STEPS = (
+        ("About you", ("About you",)),
+        ("Pregnancy and contraception", ("Pregnancy and contraception",)),
+        ("Your health", ("Your health",)),
+        ("Medicines and allergies", ("Medicines you take", "Allergies to medicines")),
+        ("Your treatment", ("What you want treated",)),
+    )
+
     def __init__(self, *args, treatments=(), today=None, stopped=None, patient=None, **kwargs):
         super().__init__(*args, **kwargs)
         for i in range(1, MEDICINE_ROWS + 1):
@@ -216,15 +241,11 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
             self.fields["pregnancy_risk_acknowledged"] = forms.BooleanField(
                 label=RISK_ACKNOWLEDGEMENT, help_text=RISK_ACKNOWLEDGEMENT_HINT, required=False
             )
-        for field in self.fields.values():
-            field.error_messages["required"] = (
-                "Please answer this question."
-                if isinstance(field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
-                else "Please fill this in."
-            )
+        self.word_required_errors()  # the questions added above too
         self.stops = []  # [{"treatment", "treatment_ids", "why", "instead", "keys"}]
         self.flags = []  # [{"key", "message", "grade"}]
         self.stop_answers = {}  # key -> the raw answer that stopped checkout
+        self._stop_errors = []  # (Stop, its entry in ``stops``, its field error)
         self.typed_date_of_birth = None  # kept even when it stops checkout (under 18)
 
     @property
@@ -240,6 +261,18 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
                 (question_set.title, note, [self[q.key] for q in question_set.questions])
             )
         return sections
+
+    @property
+    def steps(self):
+        """[(title, sections)]: ``sections`` grouped as ``STEPS`` says, the rest in the last."""
+        steps = [(title, []) for title, _titles in self.STEPS]
+        for section in self.sections:
+            number = next(
+                (i for i, (_, titles) in enumerate(self.STEPS) if section[0] in titles),
+                len(self.STEPS) - 1,
+            )
+            steps[number][1].append(section)
+        return steps
 
     @property
     def drug_classes(self):
@@ -292,6 +325,7 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
         self._check_class_questions(data)
         self._check_glp1(data)
         self._earlier_stops(data)
+        self._word_stops_for_her_cart()
         return data
 
     def _check_lists(self, data):
@@ -402,16 +436,28 @@ class QuestionnaireForm(ScreeningMixin, forms.Form):
         for key in keys:
             self._stop_answer(key)
         why = stop.why.format(treatment=treatment.name, **facts)
-        self.stops.append(
-            {
-                "treatment": treatment.name,
-                "treatment_ids": [treatment.pk],
-                "why": why,
-                "instead": stop.instead,
-                "keys": keys,
-            }
-        )
-        self.add_error(keys[0], f"{why} {stop.instead}")
+        entry = {
+            "treatment": treatment.name,
+            "treatment_ids": [treatment.pk],
+            "why": why,
+            "instead": stop.instead,
+            "keys": keys,
+        }
+        self.stops.append(entry)
+        error = forms.ValidationError(f"{why} {stop.instead}")
+        self._stop_errors.append((stop, entry, error))
+        self.add_error(keys[0], error)
+
+    def _word_stops_for_her_cart(self):
+        """Never "continue with your other treatments" to someone who has none left: when
+        every treatment of her cart is stopped, a stop says its ``alone`` words instead."""
+        stopped = {pk for entry in self.stops for pk in entry["treatment_ids"]}
+        if any(t.pk not in stopped for t in self.treatments):
+            return
+        for stop, entry, error in self._stop_errors:
+            if stop.alone:
+                entry["instead"] = stop.alone
+                error.message = f"{entry['why']} {stop.alone}"
 
     def _earlier_stops(self, data):
         """Stops recorded for her in other sessions or browsers (``clinic.stop_records``)."""

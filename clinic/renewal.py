@@ -143,6 +143,11 @@ class RenewalForm(QuestionnaireForm):
     # Asked once, at the first order: who she is, where she lives, what she wants treated.
     email = full_name = date_of_birth = state = sex_at_birth = goals = None
 
+    required_messages = {
+        **QuestionnaireForm.required_messages,
+        "side_effects": "Write any side effects or health changes, or write “none”.",
+    }
+
     side_effects = forms.CharField(
         label="Side effects or health changes since you started, or none",
         max_length=2000,
@@ -163,7 +168,7 @@ class RenewalForm(QuestionnaireForm):
         self.triage = triage_for(self.treatments)
         for triage, _names in self.triage:
             self.fields[triage.key] = yes_no_field(triage.label)
-            self.fields[triage.key].error_messages["required"] = "Please answer this question."
+        self.word_required_errors()  # the triage questions too
 
     @property
     def sections(self):

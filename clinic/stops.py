@@ -16,10 +16,12 @@ ANY_ROUTE = (ORAL, TOPICAL)
 
 @dataclass(frozen=True)
 class Stop:
-    """An answer that rules the treatment out: why, and what the patient can do instead."""
+    """An answer that rules the treatment out: why, and what the patient can do instead
+    (``alone``, where set: instead, when no other treatment of her cart would be left)."""
 
     why: str
     instead: str
+    alone: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ PREGNANCY_STOP = Stop(
     "can harm a developing baby.",
     instead="Remove it from your cart to continue with your other treatments, and talk to "
     "your obstetrician or our care team about options that are safe for you now.",
+    alone="Please talk to your obstetrician or our care team about options that are safe for "
+    "you now. You can remove it from your cart.",
 )
 # Contraception that is not reliable enough with a medicine of PREGNANCY_STOPS: the order
 # holds for the clinician, and she ticks RISK_ACKNOWLEDGEMENT before checkout goes on.

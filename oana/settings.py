@@ -215,7 +215,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # password, no sign-up step. Staff keep the admin's own sign-in page; a code requested for a
 # staff email is answered as for an unknown one (patients/accounts.py).
 ACCOUNT_ADAPTER = "patients.accounts.PatientAccountAdapter"
-ACCOUNT_FORMS = {"request_login_code": "patients.accounts.RequestPatientCodeForm"}
+ACCOUNT_FORMS = {
+    "request_login_code": "patients.accounts.RequestPatientCodeForm",
+    "confirm_login_code": "patients.accounts.ConfirmPatientCodeForm",
+}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
 ACCOUNT_UNIQUE_EMAIL = True

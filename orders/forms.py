@@ -2,12 +2,21 @@
 
 from django import forms
 
+from core.forms import SpecificErrorsMixin
 from core.us_states import StateField
 from orders.models.address import ship_fields
 
 
-class AddressForm(forms.Form):
+class AddressForm(SpecificErrorsMixin, forms.Form):
     """A US shipping address: what Stripe Checkout collects, and what she can change later."""
+
+    required_messages = {
+        "name": "Enter the name of the person the parcel is for.",
+        "line1": "Enter the street address, e.g. 123 Main Street.",
+        "city": "Enter the city.",
+        "state": "Choose a US state from the list.",
+        "postal_code": "Enter the 5-digit ZIP code, e.g. 11201.",
+    }
 
     name = forms.CharField(
         label="Full name",

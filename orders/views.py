@@ -7,7 +7,7 @@ import time
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -18,6 +18,7 @@ from clinic.questionnaire import QuestionnaireForm
 from clinic.stop_records import record_stops
 from core.cache import public_page
 from core.ratelimit import RateLimited, check, rate_limit, too_many_requests
+from orders import checkout_steps as steps
 from orders.cart import Cart
 from orders.consent import ConsentForm
 from orders.forms import AddressForm
@@ -39,6 +40,7 @@ from treatments.models import Plan
 logger = logging.getLogger(__name__)
 
 ANSWERS_KEY = "checkout_answers"
+ADDED_KEY = "checkout_added_row"  # the row "Add another" just showed: it takes focus
 PENDING_KEY = "pending_order"
 
 
@@ -88,7 +90,11 @@ def cart_add(request):
         return _cart_error(
             request, "Sorry, that treatment is not available. Please choose another."
         )
-    Cart(request.session).add(plan)
+    current_cart = Cart(request.session)
+    current_cart.add(plan)
+    if len(current_cart.lines) == 1:
+        # "Start your visit" starts it: the first question, the item and its price on top.
+        return redirect("orders:checkout")
     messages.success(request, f"{plan.treatment.name} is in your cart.")
     return redirect("orders:cart")
 
@@ -100,7 +106,12 @@ def cart_remove(request):
     if plan_id is None or not Cart(request.session).remove(plan_id):
         return _cart_error(request, "That treatment was not in your cart.")
     messages.success(request, "Removed from your cart.")
-    return redirect(request.POST.get("next") == "checkout" and "orders:checkout" or "orders:cart")
+    if request.POST.get("next") != "checkout":
+        return redirect("orders:cart")
+    # Back to the step whose stop box she used (a step number, or the first step).
+    step = request.POST.get("step")
+    later = {str(n) for n in range(2, len(QuestionnaireForm.STEPS) + 1)}
+    return redirect(_step_url(int(step)) if step in later else "orders:checkout")
 
 
 def _signed_in_patient(request):
@@ -140,7 +151,17 @@ def _keep_answers(request, form, data):
         "saved_at": int(time.time()),
         "answers": kept,
         "stopped": stopped,
+        "rows": _asked_rows(request),  # rows she added with "Add another"
     }
+
+
+def _asked_rows(request):
+    """{list prefix: rows she asked for with "Add another"}, from her draft."""
+    saved = request.session.get(ANSWERS_KEY)
+    rows = saved.get("rows") if isinstance(saved, dict) else None
+    if not isinstance(rows, dict):
+        return {}
+    return {k: v for k, v in rows.items() if k in steps.LISTS and isinstance(v, int)}
 
 
 def _stopped_answers(request):
@@ -168,52 +189,144 @@ def _drop_answers(request):
     request.session.pop(ANSWERS_KEY, None)
 
 
+def _questionnaire(request, current_cart, data=None, **kwargs):
+    return QuestionnaireForm(
+        data=data,
+        treatments=current_cart.treatments,
+        stopped=_stopped_answers(request),
+        patient=_signed_in_patient(request),
+        **kwargs,
+    )
+
+
+def _render_step(request, context, form, number, status=200, carry=False):
+    """Step ``number`` of the questionnaire (the last one with the agreements before paying).
+
+    ``carry``: the other steps' answers ride along as hidden inputs and the page posts the
+    whole questionnaire: after a placed order the session no longer holds them (they are the
+    order's), yet "try again" must send them (the payment provider was down)."""
+    asked = _asked_rows(request)
+    values = form.data if form.is_bound else form.initial
+    rows = {prefix: steps.shown_rows(values, prefix, asked.get(prefix)) for prefix in steps.LISTS}
+    title, sections = form.steps[number - 1]
+    last = number == steps.step_count(form)
+    added = request.session.pop(ADDED_KEY, None)
+    if added in form.fields:
+        form.fields[added].widget.attrs["autofocus"] = True  # the row "Add another" showed
+    count = steps.question_count(form)
+    context = {
+        **context,
+        "form": form,
+        "step": number,
+        "step_title": title,
+        "step_titles": [t for t, _sections in form.steps],
+        "step_fields": steps.step_field_names(form, number),
+        "sections": [(t, note, steps.grouped(fields, rows)) for t, note, fields in sections],
+        "rows": rows,
+        "can_add": {p: rows[p] < steps.LISTS[p][0] for p in steps.LISTS},
+        "last_step": last,
+        "next_title": "" if last else form.steps[number][0],
+        "question_count": count,
+        "minutes": steps.minutes_for(count),
+    }
+    if last:
+        if "consent" not in context:  # (bound to her post when she submitted)
+            context["consent"] = ConsentForm(total_cents=context["cart"].total_cents)
+        context["step_fields"] += list(context["consent"].fields)
+    if carry:
+        shown = set(context["step_fields"])
+        context["carried"] = [
+            (name, value)
+            for name in form.fields
+            if name not in shown
+            for value in form.data.getlist(name)
+        ]
+    return render(request, "orders/checkout.html", context, status=status)
+
+
+def _step_url(number):
+    return reverse("orders:checkout") + f"?step={number}"
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-@rate_limit("checkout", email_field="email")
 def checkout(request):
+    """The questionnaire, one step a page (``orders.checkout_steps``), then payment.
+
+    The rate limit counts questionnaires started (a step posted with no draft yet) and
+    submitted (the last step's Next), not each step's post: an ordinary visit never meets it."""
     current_cart = Cart(request.session)
     if not current_cart.lines:
         messages.info(request, "Your cart is empty: choose a treatment first.")
         return redirect("orders:cart")
     gateway = get_gateway()
-    treatments = current_cart.treatments
     context = {"cart": current_cart, "gateway": gateway}
-    patient = _signed_in_patient(request)
+    saved = _saved_answers(request)
     if request.method != "POST":
-        form = QuestionnaireForm(
-            data=_saved_answers(request),
-            treatments=treatments,
-            stopped=_stopped_answers(request),
-            patient=patient,
-        )
-        if form.is_bound:
-            form.is_valid()  # show where saved answers no longer fit the cart
-        context["consent"] = ConsentForm(total_cents=current_cart.total_cents)
-        return render(request, "orders/checkout.html", {**context, "form": form})
+        form = _questionnaire(request, current_cart, initial=saved or {})
+        number = steps.parse_step(request.GET.get("step"), form) or 1
+        if saved is None and number > 1:
+            return redirect(_step_url(1))
+        return _render_step(request, context, form, number)
 
-    form = QuestionnaireForm(
-        data=request.POST,
-        treatments=treatments,
-        stopped=_stopped_answers(request),
-        patient=patient,
-    )
-    consent = context["consent"] = ConsentForm(
-        data=request.POST, total_cents=current_cart.total_cents
-    )
+    # Filled in below, once the form (whose steps depend on her cart) says which fields this
+    # step asks; the form reads its data only when it is validated.
+    data = QueryDict(mutable=True)
+    form = _questionnaire(request, current_cart, data=data)
+    posted_step = steps.parse_step(request.POST.get("step"), form)
+    # No step: the whole questionnaire in one post (as the last step, every answer in it).
+    number = posted_step or steps.step_count(form)
+    names = steps.step_field_names(form, number) if posted_step else list(form.fields)
+    steps.merge_answers(data, form.fields, saved, request.POST, names)
+    action = request.POST.get("action", "next")
+    last = number == steps.step_count(form)
+    if saved is None or (last and action == "next"):
+        try:  # a questionnaire started (no draft yet, whichever step), or submitted
+            check(request, "checkout", email=data.get("email"))
+        except RateLimited as error:
+            return too_many_requests(request, error)
+    if action in ("back", *(f"add_{prefix}" for prefix in steps.LISTS)):
+        _keep_answers(request, form, data)
+        if action == "back":
+            return redirect(_step_url(max(1, number - 1)))
+        return _add_row(request, data, action.removeprefix("add_"), number)
     valid = form.is_valid()
-    agreed = consent.is_valid()
-    _keep_answers(request, form, request.POST)
+    _keep_answers(request, form, data)
     if form.stops:
         # Kept with her (account, or a keyed hash of email and date of birth), not only in
         # this browser: a later questionnaire anywhere shows it to the clinician.
-        record_stops(form, patient)
-    if not (valid and agreed):
-        return render(request, "orders/checkout.html", {**context, "form": form}, status=400)
+        record_stops(form, _signed_in_patient(request))
+    shown = steps.step_to_show(form, number)
+    if shown is not None:
+        return _render_step(request, context, form, shown, status=400)
+    if not last:
+        return redirect(_step_url(number + 1))
+    consent = context["consent"] = ConsentForm(
+        data=request.POST, total_cents=current_cart.total_cents
+    )
+    if not (valid and consent.is_valid()):
+        return _render_step(request, context, form, number, status=400)
+    return _submit(request, context, form, consent)
+
+
+def _add_row(request, data, prefix, number):
+    """ "Add another": one more row of the list, her answers kept; the new row takes focus."""
+    asked = _asked_rows(request)
+    added = min(steps.shown_rows(data, prefix, asked.get(prefix)) + 1, steps.LISTS[prefix][0])
+    request.session[ANSWERS_KEY]["rows"] = {**asked, prefix: added}
+    request.session[ADDED_KEY] = f"{prefix}_{added}_name"
+    return redirect(_step_url(number) + f"#id_{prefix}_{added}_name")
+
+
+def _submit(request, context, form, consent):
+    """The questionnaire is complete and she agreed: the order, then the payment page."""
+    current_cart, gateway = context["cart"], context["gateway"]
+    patient = _signed_in_patient(request)
+    number = steps.step_count(form)
     if gateway is None:
         logger.error("Checkout attempted with no payment gateway configured")
         messages.error(request, "Online payment is not available right now. Please try later.")
-        return render(request, "orders/checkout.html", {**context, "form": form}, status=503)
+        return _render_step(request, context, form, number, status=503, carry=True)
     try:
         # Each valid submission opens a payment session (Stripe's, or the test-mode page).
         check(request, "payment", email=form.cleaned_data["email"])
@@ -257,7 +370,7 @@ def checkout(request):
         # whatever Stripe did with it.
         messages.error(request, PROVIDER_DOWN)
         request.session.save()
-        return render(request, "orders/checkout.html", {**context, "form": form}, status=503)
+        return _render_step(request, context, form, number, status=503, carry=True)
     return redirect(url)
 
 

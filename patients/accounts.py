@@ -27,7 +27,7 @@ import time
 from functools import partial
 
 from allauth.account.adapter import DefaultAccountAdapter, get_adapter
-from allauth.account.forms import RequestLoginCodeForm
+from allauth.account.forms import ConfirmLoginCodeForm, RequestLoginCodeForm
 from allauth.account.views import ConfirmLoginCodeView, RequestLoginCodeView
 from django.conf import settings
 from django.contrib import messages
@@ -45,6 +45,7 @@ from django.views.decorators.http import require_POST
 
 from core import ratelimit
 from core.encryption import decrypt, encrypt
+from core.forms import SpecificErrorsMixin
 from orders.models import Order, PatientAccount, is_patient
 from orders.views import PUBLIC_ID
 
@@ -121,9 +122,11 @@ def patient_user_for(email, users=None):
     return user
 
 
-class RequestPatientCodeForm(RequestLoginCodeForm):
+class RequestPatientCodeForm(SpecificErrorsMixin, RequestLoginCodeForm):
     """The sign-in page's form: a code goes only to a patient email with orders. Known or not,
     the same two queries are made (the first sign-in of an email also makes her account)."""
+
+    required_messages = {"email": "Enter the email you used at checkout, e.g. name@example.com."}
 
     def clean_email(self):
         email = super().clean_email()
@@ -132,6 +135,12 @@ class RequestPatientCodeForm(RequestLoginCodeForm):
         if Order.objects.filter(email__iexact=email).exists():
             self._user = patient_user_for(email, users)
         return email
+
+
+class ConfirmPatientCodeForm(SpecificErrorsMixin, ConfirmLoginCodeForm):
+    """The code box, with a message that says what to type."""
+
+    required_messages = {"code": "Enter the 6-digit code from the email we sent you."}
 
 
 # --- limits on guessing, and the views that apply them ---------------------------------------

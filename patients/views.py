@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic.checkin import open_checkin
 from clinic.renewal import EMERGENCY, RenewalForm, emergency_field
 from clinic.services import reports
+from core.forms import SpecificErrorsMixin
 from orders.forms import AddressForm
 from orders.models import Hold, Order, OrderEvent, OrderLine, Prescription, Thread, is_patient
 from orders.services import OrderError
@@ -116,12 +117,16 @@ def renewal_form(order, data=None):
     return RenewalForm(data, treatments=treatments)
 
 
-class MessageForm(forms.Form):
+class MessageForm(SpecificErrorsMixin, forms.Form):
+    required_messages = {
+        "body": "Write your message to your care team.",
+        "topic": "Choose what your message is about.",
+    }
+
     body = forms.CharField(
         label="Your message",
         max_length=care_messages.MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
-        error_messages={"required": "Please write your message."},
     )
 
 

@@ -25,6 +25,10 @@ def minoxidil(settings):
 def journey(page, screenshot, plan, size):
     page.goto(plan.treatment.get_absolute_url())
     page.get_by_role("button", name=re.compile("Start your visit")).first.click()
+    # One item: the visit starts at once; "Change" goes back to the cart.
+    page.wait_for_url("**/checkout/")
+    expect(page.locator(".visit-item")).to_contain_text("Oral Minoxidil")
+    page.get_by_role("link", name="Change your cart").click()
     page.wait_for_url("**/cart/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your cart")
     expect(page.get_by_test_id("cart-count")).to_have_text("1")
@@ -32,12 +36,14 @@ def journey(page, screenshot, plan, size):
     expect(page.locator(".order-summary")).to_contain_text("$25.00")
     screenshot(page, f"checkout-cart-{size}")
 
-    page.get_by_role("link", name="Continue to medical questions").click()
+    page.get_by_role("link", name=re.compile("^Continue: ")).click()
     page.wait_for_url("**/checkout/")
     # Sending it half-filled shows errors next to the fields and keeps what was typed.
     page.get_by_label("Email").fill("jane@example.com")
-    page.get_by_role("button", name=re.compile("Continue to payment")).click()
-    expect(page.locator("#field-full_name .errorlist")).to_have_text("Please fill this in.")
+    page.get_by_role("button", name=re.compile("^Next")).click()
+    expect(page.locator("#field-full_name .errorlist")).to_have_text(
+        "Enter your legal name, as on your ID."
+    )
     expect(page.get_by_label("Email")).to_have_value("jane@example.com")
     screenshot(page, f"checkout-questions-errors-{size}")
 

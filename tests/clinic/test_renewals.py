@@ -187,7 +187,10 @@ def test_unanswered_renewal_questions_are_sent_back(client, fake_stripe):
     assert "Select a valid choice. maybe is not one of the available choices." in (
         response.content.decode()
     )
-    assert "Please answer this question." in response.content.decode()
+    html = response.content.decode()
+    assert "Choose an answer to “Are you breastfeeding?”." in html
+    assert "Write any side effects or health changes, or write “none”." in html
+    assert html.count('<a href="#id_breastfeeding_0">') == 1  # the summary links to it
     assert Order.objects.get(pk=order.pk).status == S.RENEWAL_DUE
     assert not RenewalResponse.objects.exists()
 

@@ -47,7 +47,8 @@ def test_a_checkouts_answers_are_not_readable_in_the_session_row(client):
         assert plain not in data
     # Not Django's signed payload either (its first part is base64 of the JSON).
     assert PlainStore().decode(data) == {}
-    assert "Metoprolol 25 mg" in client.get("/checkout/").content.decode()  # still hers
+    # still hers: the medicines step shows what she typed
+    assert "Metoprolol 25 mg" in client.get("/checkout/?step=4", follow=True).content.decode()
 
 
 def test_a_pending_sign_in_code_is_not_readable_in_the_session_row(client):

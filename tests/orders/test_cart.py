@@ -17,7 +17,8 @@ def add(client, plan_or_id):
 def test_add_shows_line_free_shipping_and_monthly_total(client):
     plan = make_plan("Spironolactone", 1400)
     response = add(client, plan)
-    assert response.status_code == 302 and response["Location"] == "/cart/"
+    # One item: "Start your visit" goes straight to the first question.
+    assert response.status_code == 302 and response["Location"] == "/checkout/"
 
     page = client.get("/cart/")
     html = page.content.decode()
@@ -28,6 +29,19 @@ def test_add_shows_line_free_shipping_and_monthly_total(client):
     assert page.context["cart"].total_cents == 1400
     assert client.session["cart"] == {str(plan.pk): 1}
     assert 'data-testid="cart-count">1<' in html
+
+
+def test_a_second_treatment_goes_to_the_cart_with_continue_first(client):
+    add(client, make_plan("Spironolactone", 1400))
+    response = add(client, make_plan("Oral Metformin ER", 2200))
+    assert response.status_code == 302 and response["Location"] == "/cart/"
+    html = client.get("/cart/").content.decode()
+    # Continue, with the total, comes before the lines (the first phone screen); Remove is a
+    # quiet link-styled button.
+    continue_at = html.index('class="button cart-continue"')
+    assert continue_at < html.index('class="cart-lines"')
+    assert "Continue: $36.00 a month" in html[continue_at : continue_at + 300]
+    assert 'class="button--link cart-line__remove-button"' in html
 
 
 def test_adding_again_does_not_duplicate(client):

@@ -37,7 +37,8 @@ def new_version(kind, body="Revised text.", *, published=True):
 
 def test_checkout_asks_for_the_three_agreements_with_the_amount_and_links(client):
     in_cart(client, make_plan("Oral Metformin ER", 2200), make_plan("Oral Minoxidil", 2500))
-    html = client.get("/checkout/").content.decode()
+    client.post("/checkout/", {"step": "1"})  # a draft: the last step, where she agrees
+    html = client.get("/checkout/?step=5").content.decode()
     assert "my card is charged $47 today and $47 every month after, automatically" in html
     assert "I can cancel any time from my account" in html
     assert "I agree to receive care by telehealth" in html
@@ -45,10 +46,11 @@ def test_checkout_asks_for_the_three_agreements_with_the_amount_and_links(client
     assert '<a href="/privacy/?version=1">privacy notice</a> (version 1)' in html
     assert '<a href="/terms/?version=1">terms of service</a> (version 1)' in html
     assert '<a href="/telehealth-consent/?version=1">telehealth consent</a>' in html
-    assert '<label for="id_consent_renewal">' in html
+    assert '<label class="check" for="id_consent_renewal"><input type="checkbox"' in html
     # The promise is kept as made: clinician, and the pharmacy for a prescription.
     assert "never shared with anyone else" not in html
-    assert "if she prescribes, to the pharmacy that fills your prescription" in html
+    intro = client.get("/checkout/").content.decode()  # the first step's introduction
+    assert "if she prescribes, to the pharmacy that fills your prescription" in intro
 
 
 def test_no_order_without_every_agreement(client):
@@ -56,8 +58,8 @@ def test_no_order_without_every_agreement(client):
     response = client.post("/checkout/", answers(**{**NO_CONSENT, "consent_privacy": "on"}))
     html = response.content.decode()
     assert response.status_code == 400
-    assert html.count("Please tick this to go on.") == 2
-    assert "Please check the answers marked below." in html
+    assert html.count("Please tick this to go on.") == 4  # by each box, and in the summary
+    assert "There are 2 problems" in html
     assert not Order.objects.exists()
 
 
@@ -77,7 +79,8 @@ def test_the_order_keeps_what_she_agreed_to_and_which_versions(client):
     revised = new_version("privacy")
     assert revised.version == 2
     assert order.consents.get(kind="privacy").document.version == 1
-    html = client.get("/checkout/").content.decode()  # her cart is still there, paid or not
+    client.post("/checkout/", {"step": "1"})  # her cart is still there, paid or not
+    html = client.get("/checkout/?step=5").content.decode()
     assert "/privacy/?version=2" in html
 
 

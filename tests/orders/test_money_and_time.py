@@ -14,7 +14,7 @@ from django.utils import timezone
 from core.billing_months import add_months
 from core.billing_terms import money_and_time
 from orders.models import Order
-from tests.support.factories import make_order, make_plan, pay
+from tests.support.factories import answers, make_order, make_plan, pay
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_mode")]
 
@@ -68,7 +68,9 @@ def test_the_cart_and_the_pay_button_give_the_date(client):
     cart = line(client.get("/cart/").content.decode())
     assert cart.startswith("$22 today. A licensed clinician reviews your order within two hours")
     assert f"Then $22 each month, next on {next_charge}, " in cart
-    checkout = client.get("/checkout/").content.decode()
+    for step in range(1, 5):  # the questions' first four steps, answered (test_checkout_steps.py)
+        client.post("/checkout/", {**answers(), "step": str(step)})
+    checkout = client.get("/checkout/?step=5").content.decode()
     assert line(checkout) == cart  # once, just above the pay button
     assert checkout.index('data-testid="money-line"') < checkout.index("Continue to payment")
 

@@ -38,9 +38,11 @@ def test_cart_page(client, lines):
 @pytest.mark.parametrize("lines", [1, 5])
 def test_questionnaire_page(client, lines):
     fill_cart(client, lines)
-    # session, plans with treatment and category, their medicines, the states we serve, the
-    # legal documents she agrees to
-    assert len(queries_for(client, "/checkout/")) == 5
+    # session, plans with treatment and category, their medicines, the states we serve
+    assert len(queries_for(client, "/checkout/")) == 4
+    client.post("/checkout/", {"step": "1"})  # a draft: the last step can be opened
+    # and on the last step, the legal documents she agrees to
+    assert len(queries_for(client, "/checkout/?step=5")) == 5
 
 
 @pytest.mark.parametrize("lines", [1, 5])
@@ -50,10 +52,24 @@ def test_questionnaire_post_with_errors(client, lines):
     with CaptureQueriesContext(connection) as queries:
         response = client.post("/checkout/", {"email": "jane@example.com"})
     assert response.status_code == 400
-    # session, plans, medicines, states served, legal documents, the interaction rules (read
-    # once, however many medicines she typed), every medicine's clinical data for the rules
-    # version (one query), session saved in a savepoint (the answers kept for the re-render)
-    assert len(queries) == 10, [q["sql"] for q in queries]
+    # session, plans, medicines, states served, the interaction rules (read once, however many
+    # medicines she typed), every medicine's clinical data for the rules version (one query),
+    # session saved in a savepoint (the answers kept for the re-render); the errors are on
+    # the first step, which has no legal documents to agree to
+    assert len(queries) == 9, [q["sql"] for q in queries]
+
+
+@pytest.mark.parametrize("lines", [1, 5])
+def test_each_step_posted(client, lines):
+    fill_cart(client, lines)
+    client.post("/checkout/", {**answers(), "step": "1"})
+    for step in (2, 3, 4):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post("/checkout/", {**answers(), "step": str(step)})
+        assert response.status_code == 302, step
+        # session, plans, medicines, states served, the interaction rules, the clinical data,
+        # her earlier stop records (none), the session saved (in a savepoint): the same each step
+        assert len(queries) == 10, [q["sql"] for q in queries]
 
 
 @pytest.mark.parametrize("lines", [1, 5])

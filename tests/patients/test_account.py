@@ -288,8 +288,8 @@ def test_medical_threads_are_for_clinicians_and_every_read_is_logged(client, tes
 @pytest.mark.parametrize(
     ("data", "error"),
     [
-        ({"topic": "order", "body": ""}, "Please write your message."),
-        ({"topic": "order", "body": "   "}, "Please write your message."),
+        ({"topic": "order", "body": ""}, "Write your message to your care team."),
+        ({"topic": "order", "body": "   "}, "Write your message to your care team."),
         ({"topic": "order", "body": "x" * 5001}, "at most 5000 characters"),
         ({"topic": "gossip", "body": "Hi"}, "Select a valid choice"),
     ],

@@ -114,7 +114,7 @@ def test_an_order_from_before_the_state_was_asked_is_not_held(client):
 
 def test_a_bad_zip_keeps_what_she_typed_beside_the_error(client, new_yorker):
     """Issue 21, item 10: the form comes back as she typed it, the error beside the ZIP, and
-    the note above it takes focus; nothing changed."""
+    the error summary above it takes focus; nothing changed."""
     page = move(
         client, new_yorker, "TX", status=400, city="Austin", postal_code="7870", line2="Apt 4"
     )
@@ -123,8 +123,11 @@ def test_a_bad_zip_keeps_what_she_typed_beside_the_error(client, new_yorker):
     assert 'value="7870"' in page
     zip_field = page[page.index('id="field-postal_code"') :]
     assert zip_field.index("Enter a 5-digit ZIP code.") < zip_field.index('name="postal_code"')
-    assert 'id="address-errors" role="alert" tabindex="-1" autofocus' in page
-    assert f'action="/orders/{new_yorker.public_id}/address/#address-errors"' in page
+    assert (
+        'id="errors" class="alert alert--error error-summary" tabindex="-1" role="alert" autofocus'
+        in page
+    )
+    assert f'action="/orders/{new_yorker.public_id}/address/#errors"' in page
     assert Order.objects.get(pk=new_yorker.pk).ship_city != "Austin"
 
 
@@ -162,3 +165,10 @@ def test_the_service_refuses_a_closed_order_too(new_yorker):
     fields = {"ship_state": "NY", "ship_city": "Buffalo"}
     with pytest.raises(OrderError, match="no more refills"):
         move_refills(Order.objects.get(pk=new_yorker.pk), address=fields, by=None)
+
+
+def test_a_blank_field_says_what_to_type(client, new_yorker):
+    """Issue 21, item 7: a specific message, not "This field is required"."""
+    page = move(client, new_yorker, "NY", status=400, city="", postal_code="")
+    assert '<a href="#id_city">Enter the city.</a>' in page  # the summary links to the field
+    assert '<a href="#id_postal_code">Enter the 5-digit ZIP code, e.g. 11201.</a>' in page
