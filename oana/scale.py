@@ -192,25 +192,35 @@ class Clinic:
     """Everything one build needs to make orders: the catalog, staff, patients, a seeded
     random source and the rows of the batch being made."""
 
-    def __init__(self, *, rng, now, plans, clinicians, patients):
-        self.rng, self.now, self.plans = rng, now, plans
+    def __init__(self, *, seed, now, plans, clinicians, patients):
+        self.seed, self.now, self.plans = seed, now, plans
         self.clinicians, self.patients = clinicians, patients
         self.statuses = list(STATUS_WEIGHTS)
         self.weights = list(STATUS_WEIGHTS.values())
-        self.answers = {"biguanide_alcohol": "no", "pregnant": "no", "weight_kg": 70}
+        # Stored as the questionnaire stores them: {key: {"question", "answer"}}.
+        self.answers = {
+            "pregnant": {"question": "Are you pregnant or planning to be?", "answer": "No"},
+            "medications": {"question": "What medicines do you take?", "answer": "None"},
+            "blood_pressure": {"question": "Your blood pressure, if known", "answer": "150/95"},
+        }
         self.flags = [{"key": "blood_pressure", "message": "High blood pressure reported"}]
 
-    def owner(self, index):
+    def owner(self, index, rng):
         """The busy patient owns the first ``BUSY_PATIENT_ORDERS`` orders; the others are
         spread over everyone."""
         if index < BUSY_PATIENT_ORDERS or len(self.patients) == 1:
             return self.patients[0]
-        return self.patients[1 + self.rng.randrange(len(self.patients) - 1)]
+        return self.patients[1 + rng.randrange(len(self.patients) - 1)]
 
     def order(self, index):
-        rng = self.rng
-        patient = self.owner(index)
+        # Each order has its own random source: order n is the same in a clinic of 10
+        # orders as in one of 1,000 (the tests compare the same pages at both sizes).
+        rng = random.Random(f"{self.seed}-{index}")
+        patient = self.owner(index, rng)
         status = rng.choices(self.statuses, self.weights)[0]
+        showcase = index < len(self.statuses)
+        if showcase:  # the first orders: one in each state, with every kind of row
+            status = self.statuses[index]
         created = self.now - timedelta(days=rng.uniform(0, DAYS), minutes=rng.randrange(1440))
         if status in (S.AWAITING_REVIEW, S.NEEDS_INFORMATION, S.PENDING_PAYMENT):
             created = self.now - timedelta(hours=rng.uniform(1, 96))  # the queue is recent
@@ -255,7 +265,7 @@ class Clinic:
             ship_postal_code=f"{rng.randint(10000, 99999)}",
             ship_country="US",
         )
-        order.plans = plans
+        order.plans, order.rng, order.showcase, order.index = plans, rng, showcase, index
         # Months paid for: a few for most, up to a year for the long-running ones.
         order.months = 0 if paid is None else max(1, min(12, int(rng.expovariate(1 / 3)) + 1))
         return order
@@ -272,7 +282,7 @@ def build_clinic(orders=100_000, *, patients=None, clinicians=8, seed=1, log=Non
         plans = catalog_plans()
         staff = make_clinicians(clinicians, now)
         people = make_patients(patients, rng, now)
-    clinic = Clinic(rng=rng, now=now, plans=plans, clinicians=staff, patients=people)
+    clinic = Clinic(seed=seed, now=now, plans=plans, clinicians=staff, patients=people)
     counts = {"patients": patients, "clinicians": clinicians}
     for start in range(0, orders, BATCH):
         with transaction.atomic():

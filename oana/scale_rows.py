@@ -40,7 +40,6 @@ TASK_PATHS = (
 
 def rows_for(clinic, orders):
     """{model: [rows]} for what points only at the orders."""
-    rng = clinic.rng
     rows = {
         model: []
         for model in (
@@ -57,6 +56,7 @@ def rows_for(clinic, orders):
         )
     }
     for order in orders:
+        rng, always = order.rng, order.showcase
         decided = order.reviewed_at is not None and order.status != S.DECLINED
         decision = OrderLine.Decision.APPROVED if decided else OrderLine.Decision.PENDING
         if order.status == S.DECLINED:
@@ -80,7 +80,7 @@ def rows_for(clinic, orders):
         order.payment_rows = []
         if order.paid_at is None:
             continue
-        flagged = rng.random() < 0.12
+        flagged = rng.random() < 0.12 or (always and order.index % 3 != 0)
         rows[QuestionnaireResponse].append(
             QuestionnaireResponse(
                 order=order,
@@ -140,8 +140,8 @@ def rows_for(clinic, orders):
             events.append(_event(order, order.status.value, moment, S.APPROVED, order.status))
         if order.status == S.NEEDS_INFORMATION:
             events.append(_event(order, "asked", order.asked_at, S.AWAITING_REVIEW, order.status))
-        if rng.random() < 0.2:
-            medical = rng.random() < 0.6
+        if rng.random() < 0.2 or always:
+            medical = rng.random() < 0.6 or order.index % 2 == 0
             last = order.paid_at + timedelta(days=rng.uniform(1, 20))
             answered = rng.random() < 0.8
             order.thread_rows = [
@@ -157,10 +157,12 @@ def rows_for(clinic, orders):
             ]
             rows[Thread] += order.thread_rows
         roll = rng.random()
-        if roll < 0.006 and order.payment_rows:
+        if (roll < 0.006 or always) and order.payment_rows and order.status == S.SHIPPED:
             charge = order.payment_rows[0].stripe_charge_id
             rows[Hold].append(_hold(order, Hold.Kind.DISPUTE, "A dispute was opened.", charge))
-        elif roll < 0.009 and order.status in APPROVED_LINES:
+        elif (roll < 0.009 and order.status in APPROVED_LINES) or (
+            always and order.status == S.PAST_DUE
+        ):
             rows[Hold].append(_hold(order, Hold.Kind.PATIENT_REPORT, "She reported nausea.", ""))
         if order.status in (S.RENEWAL_REVIEW, S.SHIPPED) and (
             order.status == S.RENEWAL_REVIEW or order.months > 11
@@ -172,16 +174,16 @@ def rows_for(clinic, orders):
                     submitted_at=order.paid_at + timedelta(days=330),
                 )
             )
-        if rng.random() < 0.4:
-            rows[DBTaskResult].append(_task(rng, order))
+        if rng.random() < 0.4 or always:
+            rows[DBTaskResult].append(_task(rng, order, failed=always or rng.random() < 0.02))
     return rows
 
 
 def second_rows(clinic, orders):
     """{model: [rows]} for what points at the lines, payments and threads made first."""
-    rng = clinic.rng
     rows = {model: [] for model in (Prescription, Shipment, Refund, Message, CheckIn)}
     for order in orders:
+        rng = order.rng
         approved = order.status in SHIPS and order.reviewed_at is not None
         if approved:
             rows[Prescription] += [
@@ -222,7 +224,7 @@ def second_rows(clinic, orders):
                     settled_at=payment.paid_at + timedelta(days=1, minutes=2),
                 )
             )
-        if order.status == S.SHIPPED and rng.random() < 0.1:
+        if order.status == S.SHIPPED and (rng.random() < 0.1 or order.showcase):
             due = order.paid_at + timedelta(days=28)
             answered = rng.random() < 0.7
             rows[CheckIn].append(
@@ -251,7 +253,7 @@ def second_rows(clinic, orders):
             rows[Message].append(
                 Message(
                     thread=thread,
-                    author=thread.order.reviewed_by or rng.choice(clinic.clinicians),
+                    author=thread.order.reviewed_by or clinic.clinicians[0],
                     from_patient=False,
                     body="Thank you: take it with food, and write again if it persists.",
                     created_at=thread.last_staff_message_at,
@@ -309,8 +311,7 @@ def _prescription(order, line, medicine):
     )
 
 
-def _task(rng, order):
-    failed = rng.random() < 0.02
+def _task(rng, order, *, failed):
     finished = order.created_at + timedelta(minutes=1)
     return DBTaskResult(
         status=TaskResultStatus.FAILED if failed else TaskResultStatus.SUCCESSFUL,

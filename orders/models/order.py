@@ -306,6 +306,11 @@ class Order(AddressFields):
 
     def has_checkin_to_review(self):
         """She answered a check-in that no clinician has reviewed yet."""
+        # The review queue reads it for a page of orders at once: an annotation of the same
+        # queryset (``checkin_to_review``) answers without a query per row.
+        annotated = getattr(self, "checkin_to_review", None)
+        if annotated is not None:
+            return annotated
         return self.checkins.awaiting_review().exists()
 
     @property
@@ -335,7 +340,15 @@ class Order(AddressFields):
         """Shipments go out only for an approved order that has not been closed by a refund
         or decline, and is not on hold. A patient who cancels after approval still gets the
         month she paid for."""
-        return self.allows("ship") and self.was_approved and not self.holds.open().exists()
+        return self.allows("ship") and self.was_approved and not self.has_open_hold()
+
+    def has_open_hold(self):
+        # Lists read it for a page of orders at once: they prefetch ``open_holds``
+        # (``Hold.objects.open()``, as ``ShipmentQuerySet.for_packing`` does).
+        prefetched = getattr(self, "open_holds", None)
+        if prefetched is not None:
+            return bool(prefetched)
+        return self.holds.open().exists()
 
     def awaits_payment(self):
         return self.allows("pay")
