@@ -25,6 +25,7 @@ from django_tasks_db.models import DBTaskResult
 
 from oana.roles import GROUP_NAMES
 from orders.models import (
+    AdverseEvent,
     CheckIn,
     ClinicianLicence,
     ClinicianProfile,
@@ -181,7 +182,9 @@ def make_patients(count, rng, now):
         bulk(
             PatientAccount,
             [
-                PatientAccount(user=user, stripe_customer_id=f"cus_{user.pk}", created_at=user.date_joined)
+                PatientAccount(
+                    user=user, stripe_customer_id=f"cus_{user.pk}", created_at=user.date_joined
+                )
                 for user in users
             ],
         )
@@ -227,8 +230,10 @@ class Clinic:
         plans = rng.sample(self.plans, k=1 if rng.random() < 0.8 else min(2, len(self.plans)))
         paid = None if status == S.PENDING_PAYMENT else created + timedelta(minutes=5)
         reviewed_at = reviewer = None
-        if status in REVIEWED or status == S.DECLINED or (
-            status in (S.CANCELLED, S.REFUNDED) and rng.random() < 0.7
+        if (
+            status in REVIEWED
+            or status == S.DECLINED
+            or (status in (S.CANCELLED, S.REFUNDED) and rng.random() < 0.7)
         ):
             reviewed_at = paid + timedelta(hours=rng.lognormvariate(2.2, 0.8))
             reviewer = rng.choice(self.clinicians)
@@ -312,6 +317,7 @@ def make_batch(clinic, indexes):
         WebhookEvent,
         Hold,
         CheckIn,
+        AdverseEvent,
         DBTaskResult,
     ):
         orders = bulk(Order, [clinic.order(index) for index in indexes])
@@ -331,7 +337,7 @@ def make_batch(clinic, indexes):
             bulk(model, rows[model])
         # What points at rows made above (lines, payments, threads) goes in second.
         second = scale_rows.second_rows(clinic, orders)
-        for model in (Prescription, Shipment, Refund, Message, CheckIn):
+        for model in (Prescription, Shipment, Refund, Message, CheckIn, AdverseEvent):
             bulk(model, second[model])
     counts = {"orders": len(orders)}
     for model, made in (*rows.items(), *second.items()):

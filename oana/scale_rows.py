@@ -11,6 +11,7 @@ from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from orders.models import (
+    AdverseEvent,
     CheckIn,
     Hold,
     Message,
@@ -122,9 +123,7 @@ def rows_for(clinic, orders):
         rows[Payment] += order.payment_rows
         if order.reviewed_at is not None:
             kind = "declined" if order.status == S.DECLINED else "approved"
-            events.append(
-                _event(order, kind, order.reviewed_at, S.AWAITING_REVIEW, order.status)
-            )
+            events.append(_event(order, kind, order.reviewed_at, S.AWAITING_REVIEW, order.status))
             events[-1].actor = order.reviewed_by
             rows[QuestionnaireAccess].append(
                 QuestionnaireAccess(
@@ -157,13 +156,15 @@ def rows_for(clinic, orders):
             ]
             rows[Thread] += order.thread_rows
         roll = rng.random()
+        order.hold_rows = []
         if (roll < 0.006 or always) and order.payment_rows and order.status == S.SHIPPED:
             charge = order.payment_rows[0].stripe_charge_id
-            rows[Hold].append(_hold(order, Hold.Kind.DISPUTE, "A dispute was opened.", charge))
+            order.hold_rows = [_hold(order, Hold.Kind.DISPUTE, "A dispute was opened.", charge)]
         elif (roll < 0.009 and order.status in APPROVED_LINES) or (
             always and order.status == S.PAST_DUE
         ):
-            rows[Hold].append(_hold(order, Hold.Kind.PATIENT_REPORT, "She reported nausea.", ""))
+            order.hold_rows = [_hold(order, Hold.Kind.PATIENT_REPORT, "She reported nausea.", "")]
+        rows[Hold] += order.hold_rows
         if order.status in (S.RENEWAL_REVIEW, S.SHIPPED) and (
             order.status == S.RENEWAL_REVIEW or order.months > 11
         ):
@@ -181,7 +182,7 @@ def rows_for(clinic, orders):
 
 def second_rows(clinic, orders):
     """{model: [rows]} for what points at the lines, payments and threads made first."""
-    rows = {model: [] for model in (Prescription, Shipment, Refund, Message, CheckIn)}
+    rows = {model: [] for model in (Prescription, Shipment, Refund, Message, CheckIn, AdverseEvent)}
     for order in orders:
         rng = order.rng
         approved = order.status in SHIPS and order.reviewed_at is not None
@@ -224,6 +225,19 @@ def second_rows(clinic, orders):
                     settled_at=payment.paid_at + timedelta(days=1, minutes=2),
                 )
             )
+        holds = getattr(order, "hold_rows", ())
+        if any(hold.kind == Hold.Kind.PATIENT_REPORT for hold in holds):
+            rows[AdverseEvent].append(
+                AdverseEvent(
+                    order=order,
+                    line=order.line_rows[0],
+                    source=AdverseEvent.Source.REPORT,
+                    medicine=order.line_rows[0].treatment_name,
+                    severity=AdverseEvent.Severity.MODERATE,
+                    description="Nausea most mornings since the second week.",
+                    reported_at=holds[0].opened_at,
+                )
+            )
         if order.status == S.SHIPPED and (rng.random() < 0.1 or order.showcase):
             due = order.paid_at + timedelta(days=28)
             answered = rng.random() < 0.7
@@ -235,7 +249,9 @@ def second_rows(clinic, orders):
                     asked_at=due,
                     answered_at=due + timedelta(days=1) if answered else None,
                     answers=clinic.answers if answered else {},
-                    reviewed_at=due + timedelta(days=2) if answered and rng.random() < 0.8 else None,
+                    reviewed_at=due + timedelta(days=2)
+                    if answered and rng.random() < 0.8
+                    else None,
                     reviewed_by=order.reviewed_by if answered else None,
                 )
             )
@@ -323,6 +339,8 @@ def _task(rng, order, *, failed):
         backend_name="default",
         run_after=order.created_at,
         exception_class_path="smtplib.SMTPServerDisconnected" if failed else "",
-        traceback="Traceback (most recent call last):\n  ...\nSMTPServerDisconnected" if failed else "",
+        traceback="Traceback (most recent call last):\n  ...\nSMTPServerDisconnected"
+        if failed
+        else "",
         worker_ids=["scale"],
     )

@@ -57,12 +57,31 @@ NAMED = {
 }
 
 
+# Change pages not measured here: tables the large clinic does not fill (sign-in records,
+# articles, the schedule, two-clinician changes of clinical data: none grows with the
+# orders; tests/oana/test_crawl_admin.py opens them), and the review queue's, which only
+# redirects to the order's page (measured: "order page (clinician)").
+NO_CHANGE_PAGE = {
+    "account.EmailAddress",
+    "articles.Article",
+    "articles.Topic",
+    "axes.AccessAttempt",
+    "axes.AccessFailureLog",
+    "oana.ScheduledJob",
+    "orders.ClinicalDataChange",
+    "orders.MedicineDataChange",
+    "otp_static.StaticDevice",
+    "orders.ReviewQueueOrder",
+}
+
+
 def registry_pages():
     """(name, model label, kind) for every changelist and change page of the admin."""
     for model in admin.site._registry:
         label = model._meta.label
         yield f"{label} list", label, "changelist"
-        yield f"{label} change page", label, "change"
+        if label not in NO_CHANGE_PAGE:
+            yield f"{label} change page", label, "change"
 
 
 PAGES = [
@@ -84,10 +103,6 @@ def count(client, url):
     client.get(url)  # anything loaded once per process
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
-    import os
-    if os.environ.get("SCALE_DEBUG") and os.environ["SCALE_DEBUG"] in url:
-        with open(f"/tmp/q-{len(queries)}.sql", "w") as f:
-            f.write("\n".join(q["sql"][:300] for q in queries))
     if response.status_code != 200:
         return f"{url} answered {response.status_code}"
     return len(queries)
@@ -106,14 +121,13 @@ def measure(clients):
     request.user = clients["superuser"].user
     for name, label, kind in registry_pages():
         model = next(m for m in admin.site._registry if m._meta.label == label)
-        info = (model._meta.app_label, model._meta.model_name)
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         if kind == "changelist":
-            counts[name] = count(clients["superuser"], reverse("admin:%s_%s_changelist" % info))
+            counts[name] = count(clients["superuser"], reverse(f"{prefix}_changelist"))
             continue
         obj = first(admin.site._registry[model], request)
         if obj is not None:
-            url = reverse("admin:%s_%s_change" % info, args=[obj.pk])
-            counts[name] = count(clients["superuser"], url)
+            counts[name] = count(clients["superuser"], reverse(f"{prefix}_change", args=[obj.pk]))
     thread = Thread.objects.filter(topic=Thread.Topic.MEDICAL).order_by("pk").first()
     counts["medical thread (clinician)"] = count(
         clients["clinician"], reverse("admin:orders_thread_change", args=[thread.pk])
@@ -170,14 +184,88 @@ def counts(django_db_setup, django_db_blocker):
     return result
 
 
-PINNED = {}
+PINNED = {
+    "account.EmailAddress list": 6,
+    "articles.Article list": 9,
+    "articles.Topic list": 6,
+    "auth.Group change page": 6,
+    "auth.Group list": 6,
+    "auth.User change page": 8,
+    "auth.User list": 7,
+    "axes.AccessAttempt list": 9,
+    "axes.AccessFailureLog list": 9,
+    "axes.AccessLog change page": 4,
+    "axes.AccessLog list": 9,
+    "care-team inbox": 8,
+    "care-team inbox, unread": 8,
+    "django_tasks_database.DBTaskResult change page": 4,
+    "django_tasks_database.DBTaskResult list": 8,
+    "failed tasks (support)": 9,
+    "her account": 7,
+    "her order page": 13,
+    "legal.LegalDocument change page": 4,
+    "legal.LegalDocument list": 6,
+    "medical thread (clinician)": 9,
+    "oana.FailedTask change page": 4,
+    "oana.FailedTask list": 7,
+    "oana.ScheduledJob list": 6,
+    "order page (clinician)": 37,
+    "orders, past due": 8,
+    "orders, search by email": 8,
+    "orders, search by name": 8,
+    "orders, search by reference": 8,
+    "orders, unanswered": 8,
+    "orders.AdverseEvent change page": 8,
+    "orders.AdverseEvent list": 7,
+    "orders.ClinicalDataChange list": 6,
+    "orders.ClinicianProfile change page": 7,
+    "orders.ClinicianProfile list": 7,
+    "orders.Hold change page": 7,
+    "orders.Hold list": 7,
+    "orders.InteractionRule change page": 4,
+    "orders.InteractionRule list": 6,
+    "orders.MedicineDataChange list": 6,
+    "orders.Order change page": 37,
+    "orders.Order list": 8,
+    "orders.Payment change page": 5,
+    "orders.Payment list": 8,
+    "orders.QuestionnaireAccess change page": 6,
+    "orders.QuestionnaireAccess list": 9,
+    "orders.QuestionnaireResponse change page": 8,
+    "orders.QuestionnaireResponse list": 6,
+    "orders.Refund change page": 6,
+    "orders.Refund list": 8,
+    "orders.ReviewQueueOrder list": 9,
+    "orders.Shipment change page": 7,
+    "orders.Shipment list": 9,
+    "orders.Thread change page": 7,
+    "orders.Thread list": 6,
+    "orders.WebhookEvent change page": 4,
+    "orders.WebhookEvent list": 7,
+    "otp_static.StaticDevice list": 6,
+    "otp_totp.TOTPDevice change page": 5,
+    "otp_totp.TOTPDevice list": 6,
+    "review queue, no red flags": 11,
+    "review queue, red flags": 11,
+    "shipments, to ship": 11,
+    "staff index": 12,
+    "treatments.Category change page": 4,
+    "treatments.Category list": 6,
+    "treatments.Medicine change page": 6,
+    "treatments.Medicine list": 6,
+    "treatments.PriceChange change page": 6,
+    "treatments.PriceChange list": 9,
+    "treatments.Testimonial change page": 5,
+    "treatments.Testimonial list": 7,
+    "treatments.Treatment change page": 11,
+    "treatments.Treatment list": 7,
+    "review queue": 11,
+}
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_queries_do_not_grow_with_the_clinic(counts, page):
     small, large = counts[SIZES[0]].get(page), counts[SIZES[1]].get(page)
-    print("PIN", repr(page), small, large, flush=True)
     assert small is not None, f"{page}: not measured (no object at {SIZES[0]} orders)"
     assert small == large, f"{page}: {small} queries at {SIZES[0]} orders, {large} at {SIZES[1]}"
-    print("PIN", repr(page), small, large, flush=True)
     assert small == PINNED[page]
