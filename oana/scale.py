@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -95,8 +95,39 @@ def own_timestamps(*models):
 
 
 def bulk(model, rows):
-    model.objects.bulk_create(rows, batch_size=BATCH)
+    """Insert ``rows`` (their pks are set): PostgreSQL's COPY when it is there, several times
+    faster than INSERTs for a hundred thousand orders, else ``bulk_create``."""
+    if connection.vendor == "postgresql":  # pragma: postgres only
+        copy_rows(model, rows)
+    else:  # pragma: sqlite only
+        model.objects.bulk_create(rows, batch_size=BATCH)
     return rows
+
+
+def copy_rows(model, rows):  # pragma: postgres only
+    """COPY ``rows`` into ``model``'s table, their ids taken from its sequence first (COPY
+    returns none). Values are prepared by each field, as a save would (encrypted fields
+    encrypt); ``own_timestamps`` times are given on every row."""
+    if not rows:
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = meta.concrete_fields
+    with connection.cursor() as cursor:
+        if meta.pk.get_internal_type() in ("AutoField", "BigAutoField"):
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(rows)],
+            )
+            for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+                row.pk = pk
+        columns = ", ".join(quote(field.column) for field in fields)
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+                )
+        for row in rows:
+            row._state.adding, row._state.db = False, connection.alias
 
 
 def catalog_plans():
