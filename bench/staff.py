@@ -15,6 +15,8 @@ gunicorn, signed in.
 Figures go in docs/performance.md; no test asserts a time.
 """
 
+import base64
+import hashlib
 import json
 import os
 import statistics
@@ -40,6 +42,7 @@ from bench.run import (  # noqa: E402
 ORDERS = int(os.environ.get("BENCH_ORDERS", "100000"))
 TARGET_P95_MS = 150.0
 PASSWORD = "bench-staff-password-not-secret-42"
+BENCH_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"oana bench-staff only").digest()).decode()
 
 
 def pages():
@@ -195,10 +198,14 @@ def main():
     ensure_database(os.environ["DATABASE_URL"])
     env = site_environment()
     env["ALLOWED_HOSTS"] += ",testserver"  # the in-process client's host
+    # The clinic is kept from run to run: its made-up health data needs the same key each
+    # time (a bench-only key, never a real one).
+    env["FIELD_ENCRYPTION_KEYS"] = os.environ.get("FIELD_ENCRYPTION_KEYS") or BENCH_KEY
     manage = [str(PYTHON), "manage.py"]
     run = {"cwd": BASE_DIR, "env": env, "check": True, "stdout": subprocess.DEVNULL}
     subprocess.run([*manage, "migrate", "--noinput"], **run)
     subprocess.run([*manage, "seed"], **run)
+    subprocess.run([*manage, "collectstatic", "--noinput"], **run)  # as make serve does
     count = subprocess.run(
         [*manage, "shell", "-c", "from orders.models import Order; print(Order.objects.count())"],
         cwd=BASE_DIR,
@@ -210,18 +217,31 @@ def main():
     if int(count.stdout.split()[-1]) < ORDERS:
         # seed_scale refuses without DEBUG: this database is the benchmark's own.
         seed = [*manage, "seed_scale", "--orders", str(ORDERS)]
-        subprocess.run(seed, cwd=BASE_DIR, env={**env, "DEBUG": "true"}, check=True)
+        development = {**env, "DEBUG": "true"}
+        development.pop("OANA_PRODUCTION")
+        subprocess.run(seed, cwd=BASE_DIR, env=development, check=True)
     child = subprocess.run(
         [str(PYTHON), str(Path(__file__).resolve()), "in-process"],
         cwd=BASE_DIR,
         env={**env, "DJANGO_SETTINGS_MODULE": "oana.settings"},
         check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
     )
     measured = json.loads(child.stdout.strip().splitlines()[-1])
     rows, cookies = measured["rows"], measured["cookies"]
     print(f"in-process: {len(rows)} pages measured", file=sys.stderr)
+    if os.environ.get("BENCH_WRK", "1") != "0":  # BENCH_WRK=0: in-process only
+        under_gunicorn(env, rows, cookies, seconds, connections)
+    print(
+        f"{ORDERS:,} orders; in-process: {os.environ.get('BENCH_REQUESTS', '30')} requests "
+        f"per page; wrk: {connections} connections, {seconds} s per page"
+    )
+    print(table(rows))
+
+
+def under_gunicorn(env, rows, cookies, seconds, connections):
+    """`make serve` on the same database; wrk on each page with the signed-in cookie."""
     with tempfile.TemporaryDirectory(prefix="oana-bench-staff-") as folder:
         servers = Servers(folder)
         try:
@@ -230,19 +250,13 @@ def main():
                 "site", ["make", "-s", "serve"], {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
             )
             wait_until_up(port, site, log)
-            if os.environ.get("BENCH_WRK", "1") != "0":
-                for row in rows:
-                    name, who, path = row[:3]
-                    wrk(port, path, cookies[who], 1, connections)  # warm-up
-                    row.append(wrk(port, path, cookies[who], seconds, connections))
-                    print(f"wrk: {name}", file=sys.stderr)
+            for row in rows:
+                name, who, path = row[:3]
+                wrk(port, path, cookies[who], 1, connections)  # warm-up
+                row.append(wrk(port, path, cookies[who], seconds, connections))
+                print(f"wrk: {name}", file=sys.stderr)
         finally:
             servers.stop()
-    print(
-        f"{ORDERS:,} orders; in-process: {os.environ.get('BENCH_REQUESTS', '30')} requests "
-        f"per page; wrk: {connections} connections, {seconds} s per page"
-    )
-    print(table(rows))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The order, its lines, its timeline and the consents she gave, with the order lifecycle
 (``Order.LIFECYCLE``) and its named predicates."""
 
+import re
 import secrets
 
 from django.conf import settings
@@ -227,6 +228,8 @@ class Order(AddressFields):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The orders list's order and its date bar (docs/performance.md, EXPLAIN).
+        indexes = [models.Index(fields=["created_at", "id"], name="order_created_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
@@ -252,6 +255,13 @@ class Order(AddressFields):
     def reference(self):
         """A short reference a patient can read out on the phone (not a secret)."""
         return f"OA-{self.pk:06d}" if self.pk else "OA-new"
+
+    @staticmethod
+    def pk_from_reference(text):
+        """The order number in a reference as someone reads or types it ("OA-000123",
+        "oa 123"), or ``None`` when ``text`` is not one."""
+        match = re.fullmatch(r"\s*OA[-\s]?0*(\d{1,18})\s*", text, re.IGNORECASE)
+        return int(match[1]) if match else None
 
     @property
     def status_tone(self):

@@ -78,6 +78,8 @@ class Shipment(AddressFields):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # The shipments list sorts by status then age: "to ship" first (docs/performance.md).
+        indexes = [models.Index(fields=["status", "created_at", "id"], name="shipment_queue_idx")]
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.order.reference}"
