@@ -82,7 +82,6 @@ class OrderAdmin(ReadOnlyModelAdmin):
         "public_id__exact",
         "stripe_subscription_id__exact",
     ]
-    show_full_result_count = False
     date_hierarchy = "created_at"
     inlines = [
         HoldInline,
