@@ -76,7 +76,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
     # Number, name and email (trigram-indexed on PostgreSQL: docs/performance.md); the ids
     # exactly, so that every part of the search is answered by an index.
     search_fields = [
-        "=id",
+        "id__exact",  # "=id" compares UPPER(id::text): no index
         "email",
         "full_name",
         "public_id__exact",
