@@ -41,3 +41,24 @@ def test_staff_find_an_order_by_reference_email_name_or_stripe_id(admin_client):
     assert found(admin_client, "sub_A") == set()  # Stripe ids only exactly
     assert found(admin_client, jane.public_id) == {jane.pk}
     assert found(admin_client, jane.public_id[:-1]) == set()
+
+
+@pytest.mark.postgres_only
+def test_an_unfiltered_list_of_a_large_table_shows_the_estimate(monkeypatch):
+    """Above ``ESTIMATE_ABOVE`` rows (PostgreSQL's statistics) the count is the estimate; below
+    it, or filtered, the exact count."""
+    from django.db import connection
+
+    from core import admin as core_admin
+    from core.admin import EstimatedCountPaginator
+
+    for n in range(3):
+        make_order(email=f"p{n}@example.com")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE orders_order")  # the statistics say 3 orders
+    make_order(email="later@example.com")  # not in the statistics yet
+    assert EstimatedCountPaginator(Order.objects.all(), 100).count == 4  # small: exact
+    monkeypatch.setattr(core_admin, "ESTIMATE_ABOVE", 2)
+    assert EstimatedCountPaginator(Order.objects.all(), 100).count == 3  # the estimate
+    filtered = Order.objects.filter(email__startswith="later")
+    assert EstimatedCountPaginator(filtered, 100).count == 1  # filtered: exact
