@@ -95,10 +95,11 @@ class OrderAdmin(ReadOnlyModelAdmin):
     change_form_template = "admin/orders/order/change_form.html"
 
     def get_search_results(self, request, queryset, search_term):
-        # Her reference as she reads it out on the phone ("OA-000123") is the order number.
+        # Her reference as she reads it out on the phone ("OA-000123") is that order alone
+        # (not every email or name with the digits in it): one lookup on the key.
         pk = Order.pk_from_reference(search_term)
         if pk is not None:
-            search_term = str(pk)
+            return queryset.filter(pk=pk), False
         return super().get_search_results(request, queryset, search_term)
 
     def get_fieldsets(self, request, obj=None):

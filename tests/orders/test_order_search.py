@@ -35,6 +35,9 @@ def test_staff_find_an_order_by_reference_email_name_or_stripe_id(admin_client):
     Order.objects.filter(pk=other.pk).update(full_name="Ann Lee", stripe_subscription_id="sub_A2")
     assert found(admin_client, jane.reference) == {jane.pk}
     assert found(admin_client, jane.reference.lower()) == {jane.pk}
+    Order.objects.filter(pk=other.pk).update(email=f"ann{jane.pk}@example.com")
+    assert found(admin_client, jane.reference) == {jane.pk}  # not her digits in an email
+    assert found(admin_client, str(jane.pk)) == {jane.pk, other.pk}  # the number alone: both
     assert found(admin_client, "jane.doe@") == {jane.pk}
     assert found(admin_client, "DOE") == {jane.pk}
     assert found(admin_client, "sub_A2") == {other.pk}
