@@ -32,7 +32,7 @@ NO_PYTHON = echo "Oana needs Python 3.12 or newer; none of: $(PYTHON_CANDIDATES)
 # Where gunicorn (make serve) writes its master's process id, which `make reload` signals.
 PID_FILE ?= gunicorn.pid
 
-.PHONY: help run serve release reload worker scheduler bench test test-postgres lint audit seed migrate clean install install-test which-python lock
+.PHONY: help run serve release reload worker scheduler bench bench-staff test test-postgres lint audit seed migrate clean install install-test which-python lock
 
 help:
 	@echo "make run     - create .venv, install, migrate, load seed content, serve http://$(HOST):$(PORT)"
@@ -45,6 +45,7 @@ help:
 	@echo "make lint    - ruff check, ruff format --check, missing-migration check"
 	@echo "make audit   - known vulnerabilities in the locked packages (pip-audit; .pip-audit-accept.toml)"
 	@echo "make bench   - public pages under gunicorn (as make serve) vs two trivial views, with wrk"
+	@echo "make bench-staff - staff and patient pages at 100,000 orders (seed_scale), in-process and under gunicorn"
 	@echo "make lock    - re-resolve pyproject's ranges into uv.lock and requirements/*.txt"
 
 $(PY):
@@ -159,6 +160,13 @@ bench: export CACHE_URL ?= redis://127.0.0.1:6379/7
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y wrk || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
 	$(PY) bench/run.py
+
+# The pages a clinic lives in, at 100,000 orders (bench/staff.py; docs/performance.md).
+bench-staff: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench_staff
+bench-staff: export CACHE_URL ?= redis://127.0.0.1:6379/8
+bench-staff: install
+	@command -v wrk >/dev/null || apt-get install -y wrk || { echo "make bench-staff needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(PY) bench/staff.py
 
 test: install-test
 	$(PY) -m pytest $(COV_ARGS) $(PYTEST_ARGS)

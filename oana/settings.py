@@ -172,6 +172,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT compilation: the admin's list queries (the review queue's EXISTS columns) are
+    # costed above jit_above_cost and spent 0.8 s compiling to run in 0.2 s
+    # (docs/performance.md). Options in DATABASE_URL (?options=...) win.
+    DATABASES["default"]["OPTIONS"] = {
+        "options": "-c jit=off",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # pragma: sqlite only
     # Concurrent writers (patients paying at the same moment) wait their turn instead of
     # failing with "database is locked": IMMEDIATE takes the write lock when a transaction

@@ -1,6 +1,7 @@
 """The order, its lines, its timeline and the consents she gave, with the order lifecycle
 (``Order.LIFECYCLE``) and its named predicates."""
 
+import re
 import secrets
 
 from django.conf import settings
@@ -272,6 +273,8 @@ class Order(AddressFields):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The orders list's order and its date bar (docs/performance.md, EXPLAIN).
+        indexes = [models.Index(fields=["created_at", "id"], name="order_created_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
@@ -297,6 +300,13 @@ class Order(AddressFields):
     def reference(self):
         """A short reference a patient can read out on the phone (not a secret)."""
         return f"OA-{self.pk:06d}" if self.pk else "OA-new"
+
+    @staticmethod
+    def pk_from_reference(text):
+        """The order number in a reference as someone reads or types it ("OA-000123",
+        "oa 123"), or ``None`` when ``text`` is not one."""
+        match = re.fullmatch(r"\s*OA[-\s]?0*(\d{1,18})\s*", text, re.IGNORECASE)
+        return int(match[1]) if match else None
 
     @property
     def status_tone(self):
@@ -389,6 +399,11 @@ class Order(AddressFields):
 
     def has_checkin_to_review(self):
         """She answered a check-in that no clinician has reviewed yet."""
+        # The review queue reads it for a page of orders at once: an annotation of the same
+        # queryset (``checkin_to_review``) answers without a query per row.
+        annotated = getattr(self, "checkin_to_review", None)
+        if annotated is not None:
+            return annotated
         return self.checkins.awaiting_review().exists()
 
     @property
@@ -418,7 +433,15 @@ class Order(AddressFields):
         """Shipments go out only for an approved order that has not been closed by a refund
         or decline, and is not on hold. A patient who cancels after approval still gets the
         month she paid for."""
-        return self.allows("ship") and self.was_approved and not self.holds.open().exists()
+        return self.allows("ship") and self.was_approved and not self.has_open_hold()
+
+    def has_open_hold(self):
+        # Lists read it for a page of orders at once: they prefetch ``open_holds``
+        # (``Hold.objects.open()``, as ``ShipmentQuerySet.for_packing`` does).
+        prefetched = getattr(self, "open_holds", None)
+        if prefetched is not None:
+            return bool(prefetched)
+        return self.holds.open().exists()
 
     def awaits_payment(self):
         return self.allows("pay")

@@ -85,6 +85,8 @@ class Thread(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "message thread"
+        # The care-team inbox's order (``ThreadAdmin.ordering``).
+        indexes = [models.Index(fields=["last_patient_message_at", "id"], name="thread_inbox_idx")]
         permissions = [
             ("read_medical_messages", "Can read and answer medical messages (health data)"),
             ("read_order_messages", "Can read and answer messages about orders and delivery"),

@@ -51,6 +51,7 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["paid_at", "id"]
+        indexes = [models.Index(fields=["paid_at", "id"], name="payment_paid_idx")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount_cents} {self.currency} ({self.stripe_invoice_id})"
@@ -231,6 +232,7 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["received_at", "id"], name="webhookevent_received_idx")]
 
     def __str__(self):
         return f"{self.type} {self.stripe_event_id}"

@@ -5,12 +5,13 @@ from django.db import models
 
 from orders.models.address import AddressFields
 from orders.models.clinic import Prescription
+from orders.models.holds import Hold
 from orders.models.order import Order, OrderQuerySet
 
 
 class ShipmentQuerySet(models.QuerySet):
     def for_packing(self):
-        """With what a pick list reads (``pick_list``), in constant queries."""
+        """With what a pick list and the "Mark shipped" button read, in constant queries."""
         return self.select_related("order").prefetch_related(
             models.Prefetch(
                 "order__prescriptions",
@@ -18,6 +19,8 @@ class ShipmentQuerySet(models.QuerySet):
                 to_attr="current_prescriptions",
             ),
             "dispensing_records",
+            # ``Order.can_ship`` (the list's "Mark shipped" button) without a query per row.
+            models.Prefetch("order__holds", queryset=Hold.objects.open(), to_attr="open_holds"),
         )
 
     def able_to_become(self, status):
@@ -78,6 +81,8 @@ class Shipment(AddressFields):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # The shipments list sorts by status then age: "to ship" first (docs/performance.md).
+        indexes = [models.Index(fields=["status", "created_at", "id"], name="shipment_queue_idx")]
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.order.reference}"
