@@ -173,19 +173,19 @@ def too_many_requests(request, error, template="429.html"):
     return response
 
 
-def rate_limit(scope, *, methods=("POST",), email_field=None):
-    """View decorator: requests with one of ``methods`` count against ``scope``; when the
-    limit is reached the view is not run and the answer is the 429 page."""
+def rate_limit(scope, *, email_field=None):
+    """View decorator: every request reaching it counts against ``scope``; when the limit is
+    reached the view is not run and the answer is the 429 page. Each view using it accepts
+    POST only (``require_POST`` above it), so reading a page never counts."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if request.method in methods:
-                email = request.POST.get(email_field) if email_field else None
-                try:
-                    check(request, scope, email=email)
-                except RateLimited as error:
-                    return too_many_requests(request, error)
+            email = request.POST.get(email_field) if email_field else None
+            try:
+                check(request, scope, email=email)
+            except RateLimited as error:
+                return too_many_requests(request, error)
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -19,6 +19,7 @@ from tests.oana.test_site import PRODUCTION_ENV
 PERIODIC_TASKS = [
     "oana.tasks.prune_retention",
     "oana.tasks.prune_task_results",
+    "orders.tasks.checkins",
     "orders.tasks.follow_up_questions",
     "orders.tasks.reconcile_with_stripe",
 ]
@@ -99,6 +100,7 @@ def test_make_worker_and_make_scheduler_run_the_queue_and_the_schedule_then_stop
         ("oana.tasks.prune_retention", "SUCCESSFUL"),
         ("oana.tasks.prune_retention", "SUCCESSFUL"),
         ("oana.tasks.prune_task_results", "SUCCESSFUL"),
+        ("orders.tasks.checkins", "SUCCESSFUL"),
         ("orders.tasks.follow_up_questions", "SUCCESSFUL"),
         ("orders.tasks.reconcile_with_stripe", "READY"),
     ]

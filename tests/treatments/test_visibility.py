@@ -144,7 +144,9 @@ def test_an_inactive_plan_cannot_be_put_in_the_cart(client, catalog, what):
 def test_the_active_plan_can_be_put_in_the_cart(client, catalog):
     response = client.post("/cart/add/", {"plan": hairless_hype_plan().pk}, follow=True)
     assert response.status_code == 200
-    assert "Hairless Hype is in your cart" in text_of(response)
+    # One item: straight to the first step of the questions, the item named at the top.
+    assert "About you: step 1 of 5" in text_of(response) and "Hairless Hype" in text_of(response)
+    assert client.session["cart"]
 
 
 # Unknown and odd slugs -------------------------------------------------------------------
