@@ -325,9 +325,11 @@ def test_two_nodes_one_database_under_a_mixed_load(cluster):
         "from orders.models import Order; from clinic.services.review import approve_order; "
         "from orders.models import ClinicianProfile; "
         "from clinic.services.signoff import flag_id, approval_flags; "
+        # her ID matched and her labs in first, as each first approval needs
+        "from tests.support.factories import ready_for_review; "
         "clinician = ClinicianProfile.objects.first().user; "
-        "[approve_order(o, by=clinician, considered={flag_id(f): 'Considered.' "
-        "for f in approval_flags(o)}, attested=True) "
+        "[(ready_for_review(o), approve_order(o, by=clinician, considered={flag_id(f): "
+        "'Considered.' for f in approval_flags(o)}, attested=True)) "
         f"for o in Order.objects.order_by('pk')[:{APPROVED}]]",
         env=cluster["env"],
     )
