@@ -9,7 +9,7 @@ One module per concern (as pretix splits ``base/models/``); every table belongs 
 ``orders`` app label, so the apps that own the code (``payments``, ``clinic``, ``patients``)
 share one migration history:
 
-- ``order``: Order (and its lifecycle), OrderLine, OrderEvent, OrderConsent;
+- ``order``: Order and its lifecycle; ``lines``: OrderLine; ``timeline``: OrderEvent, OrderConsent;
 - ``payments``: Payment, Refund, StripeCommand (a subscription command's intent row),
   WebhookEvent, and ``intent_key`` (every idempotency key);
 - ``holds``: Hold; ``shipments``: Shipment; ``address``: the address fields they share;
@@ -45,11 +45,9 @@ from orders.models.clinical_data import (
 from orders.models.followups import AdverseEvent, AdverseEventQuerySet, CheckIn, CheckInQuerySet
 from orders.models.holds import Hold, HoldQuerySet
 from orders.models.labs import HealthFile, IdentityCheck, LabRequest, LabResult
+from orders.models.lines import OrderLine
 from orders.models.order import (
     Order,
-    OrderConsent,
-    OrderEvent,
-    OrderLine,
     OrderQuerySet,
     lifecycle_targets,
     new_public_id,
@@ -89,6 +87,7 @@ from orders.models.signoff import (
     validate_npi,
 )
 from orders.models.stops import StopRecord
+from orders.models.timeline import OrderConsent, OrderEvent
 
 __all__ = [
     "AddressFields",
